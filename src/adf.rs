@@ -1,0 +1,159 @@
+//! Typed views over located JSON: which files are ADF/Synapse resources, and the AzurePostgreSql linked
+//! services in them.
+
+use crate::json::{Kind, Member, Node, PathStep};
+
+pub const LS_TYPE: &str = "AzurePostgreSql";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Version {
+    /// `version` absent (which means 1.0) or `"1.0"`.
+    V1,
+    V2,
+    /// Any other value: reported, not migrated.
+    Unknown,
+}
+
+/// An AzurePostgreSql linked service: the resource object (`name` + `properties`) and where it sits.
+#[derive(Debug, Clone, Copy)]
+pub struct LinkedService<'a> {
+    pub resource: &'a Node,
+    pub name: &'a str,
+    pub props: &'a Node,
+    /// Path from the document root to `resource` (empty for a one-resource git file).
+    pub base: &'a [PathStep],
+}
+
+impl<'a> LinkedService<'a> {
+    pub fn version(&self) -> Version {
+        match self.props.get("version").map(|v| &v.kind) {
+            None => Version::V1,
+            Some(Kind::String { value, .. }) if value == "1.0" => Version::V1,
+            Some(Kind::String { value, .. }) if value == "2.0" => Version::V2,
+            _ => Version::Unknown,
+        }
+    }
+
+    /// `properties.typeProperties`, when it is an object.
+    pub fn type_props(&self) -> Option<&'a Node> {
+        self.props.get("typeProperties").filter(|n| n.members().is_some())
+    }
+
+    /// A member of `typeProperties`.
+    pub fn tp(&self, key: &str) -> Option<&'a Member> {
+        self.type_props()?.member(key)
+    }
+
+    /// The span to blame for the linked service as a whole: its `type` value.
+    pub fn type_span(&self) -> std::ops::Range<usize> {
+        self.props.get("type").map_or(self.props.span.clone(), |n| n.span.clone())
+    }
+
+    /// JSON pointer of a path below the resource.
+    pub fn pointer(&self, rel: &[&str]) -> String {
+        let mut p: Vec<PathStep> = self.base.to_vec();
+        p.extend(rel.iter().map(|k| PathStep::Key((*k).to_string())));
+        crate::json::pointer(&p)
+    }
+}
+
+/// Is this object an AzurePostgreSql resource (`properties.type`)?
+fn as_linked_service<'a>(resource: &'a Node, base: &'a [PathStep]) -> Option<LinkedService<'a>> {
+    let props = resource.get("properties")?;
+    if props.str_at("type")? != LS_TYPE {
+        return None;
+    }
+    Some(LinkedService {
+        resource,
+        name: resource.str_at("name").unwrap_or("<unnamed>"),
+        props,
+        base,
+    })
+}
+
+/// The AzurePostgreSql linked services of a parsed file. A git-integration resource file (ADF or Synapse)
+/// holds one resource at the root. ARM templates are recognised and left alone here.
+pub fn linked_services(root: &Node) -> Vec<LinkedService<'_>> {
+    if is_arm_template(root) {
+        return Vec::new();
+    }
+    as_linked_service(root, &[]).into_iter().collect()
+}
+
+pub fn is_arm_template(root: &Node) -> bool {
+    root.str_at("$schema").is_some_and(|s| s.contains("deploymentTemplate"))
+        || (root.get("resources").is_some_and(|r| r.elements().is_some()) && root.get("properties").is_none())
+}
+
+/// A value given as an ADF expression: a string starting with `@` or an `{"type": "Expression"}` object.
+pub fn is_expression_node(n: &Node) -> bool {
+    match &n.kind {
+        Kind::String { value, .. } => crate::connstr::is_expression(value),
+        Kind::Object(_) => n.str_at("type") == Some("Expression"),
+        _ => false,
+    }
+}
+
+/// A secret reference: `AzureKeyVaultSecret` object.
+pub fn is_key_vault_ref(n: &Node) -> bool {
+    n.str_at("type") == Some("AzureKeyVaultSecret")
+}
+
+/// How the members of an object are laid out, so that new members look like their siblings.
+#[derive(Debug, Clone)]
+pub struct MemberLayout {
+    /// Text before a member's key on its line (its indentation), or " " for inline objects.
+    pub lead: String,
+    /// Text between a key and its value (`": "`, `":  "`, `":"`).
+    pub sep: String,
+    pub multiline: bool,
+}
+
+pub fn member_layout(text: &str, m: &Member) -> MemberLayout {
+    let ks = m.key_span.start;
+    let line_start = text[..ks].rfind('\n').map_or(0, |i| i + 1);
+    let lead = &text[line_start..ks];
+    let sep = text[m.key_span.end..m.value.span.start].to_string();
+    if lead.bytes().all(|b| b == b' ' || b == b'\t') {
+        MemberLayout {
+            lead: lead.to_string(),
+            sep,
+            multiline: true,
+        }
+    } else {
+        MemberLayout {
+            lead: " ".into(),
+            sep,
+            multiline: false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::json::parse;
+
+    #[test]
+    fn finds_linked_service_and_version() {
+        let root = parse(r#"{"name":"a","properties":{"type":"AzurePostgreSql","typeProperties":{}}}"#).unwrap();
+        let ls = linked_services(&root);
+        assert_eq!(ls.len(), 1);
+        assert_eq!(ls[0].name, "a");
+        assert_eq!(ls[0].version(), Version::V1);
+        let other = parse(r#"{"name":"b","properties":{"type":"PostgreSqlV2"}}"#).unwrap();
+        assert!(linked_services(&other).is_empty());
+        let arm = parse(r#"{"$schema":"https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#","resources":[]}"#).unwrap();
+        assert!(is_arm_template(&arm));
+    }
+
+    #[test]
+    fn layout_of_members() {
+        let t = "{\n\t\t\"type\":  \"x\", \"b\": 1}";
+        let root = parse(t).unwrap();
+        let m = root.members().unwrap();
+        let l = member_layout(t, &m[0]);
+        assert_eq!((l.lead.as_str(), l.sep.as_str(), l.multiline), ("\t\t", ":  ", true));
+        assert!(!member_layout(t, &m[1]).multiline);
+    }
+}

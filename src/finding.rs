@@ -1,0 +1,130 @@
+//! What a check reports: a finding at a byte span, with an optional fix made of byte-range edits.
+
+use serde::{Deserialize, Serialize};
+use std::ops::Range;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
+/// Fix safety, as in ruff: safe fixes keep behaviour; unsafe ones may change it and need `--unsafe-fixes`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Safety {
+    Safe,
+    Unsafe,
+}
+
+/// Replace the bytes in `range` of the original file with `text`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Edit {
+    pub range: Range<usize>,
+    pub text: String,
+    /// Parts of `text` that are secret values: masked wherever the edit is shown.
+    pub secrets: Vec<Range<usize>>,
+}
+
+impl Edit {
+    pub fn replace(range: Range<usize>, text: impl Into<String>) -> Edit {
+        Edit {
+            range,
+            text: text.into(),
+            secrets: Vec::new(),
+        }
+    }
+
+    /// The text with secret parts replaced by `*`.
+    pub fn masked_text(&self) -> String {
+        let mut t = self.text.clone();
+        for r in &self.secrets {
+            t.replace_range(r.clone(), &"*".repeat(self.text[r.clone()].chars().count()));
+        }
+        t
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fix {
+    pub safety: Safety,
+    /// One line: what applying it does.
+    pub title: String,
+    pub edits: Vec<Edit>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finding {
+    pub code: String,
+    pub severity: Severity,
+    pub message: String,
+    pub help: String,
+    /// Byte span in the file (BOM included) of the key or value at fault.
+    pub span: Range<usize>,
+    /// The primary label shown under the span, and secondary spans.
+    pub label: String,
+    pub related: Vec<(Range<usize>, String)>,
+    pub fix: Option<Fix>,
+    /// The linked service (or other resource) the finding is about, when there is one.
+    pub resource: Option<String>,
+    /// JSON pointer of the value at fault: stable across reformatting (baselines, suppressions).
+    pub pointer: String,
+}
+
+/// Apply non-overlapping edits to `src`. Edits are sorted by start; an edit that overlaps an earlier one is
+/// skipped and returned, so that the caller can try it again on the new text.
+pub fn apply_edits(src: &str, edits: &[&Edit]) -> (String, usize) {
+    let mut sorted: Vec<&Edit> = edits.to_vec();
+    sorted.sort_by_key(|e| (e.range.start, e.range.end));
+    let mut out = String::with_capacity(src.len() + 256);
+    let mut at = 0;
+    let mut applied = 0;
+    for e in sorted {
+        if e.range.start < at || e.range.end > src.len() {
+            continue;
+        }
+        out.push_str(&src[at..e.range.start]);
+        out.push_str(&e.text);
+        at = e.range.end;
+        applied += 1;
+    }
+    out.push_str(&src[at..]);
+    (out, applied)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn edits_splice_and_skip_overlaps() {
+        let a = Edit::replace(1..2, "XY");
+        let b = Edit::replace(1..3, "Z");
+        let c = Edit::replace(4..4, "!");
+        let (out, n) = apply_edits("abcde", &[&c, &a, &b]);
+        assert_eq!(out, "aXYcd!e");
+        assert_eq!(n, 2);
+    }
+
+    #[test]
+    fn masks_secret_parts() {
+        let e = Edit {
+            range: 0..0,
+            text: "\"value\": \"hunter2\"".into(),
+            secrets: vec![10..17],
+        };
+        assert_eq!(e.masked_text(), "\"value\": \"*******\"");
+    }
+}

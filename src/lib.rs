@@ -1,0 +1,20 @@
+//! adfpg-migrate: find, lint and migrate Azure Data Factory / Synapse `AzurePostgreSql` linked services.
+//!
+//! Data flows: `discover` (paths → files) → `lint::process` per file in parallel (read, prefilter, decode,
+//! `json` parse with spans, `adf` views, `rules` checks, `migrate` fixes as byte edits, `write`) →
+//! `report` renderers. See docs/architecture.md.
+
+pub mod adf;
+pub mod cli;
+pub mod connstr;
+pub mod discover;
+pub mod docs;
+pub mod document;
+pub mod finding;
+pub mod json;
+pub mod lint;
+pub mod mask;
+pub mod migrate;
+pub mod report;
+pub mod rules;
+pub mod write;

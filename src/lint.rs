@@ -1,0 +1,354 @@
+//! One file through the pipeline: read, prefilter, decode, parse, check, fix (in a loop until nothing more
+//! applies), verify, write. Every problem becomes a finding; nothing here panics on bad input.
+
+use crate::adf::{self, Version};
+use crate::document::{self, DecodeError, Document, line_col_bytes};
+use crate::finding::{Finding, Fix, Safety, Severity, apply_edits};
+use crate::json::{Kind, Node, PathStep};
+use crate::migrate::MigrationOptions;
+use crate::rules::{Catalog, check_linked_services};
+use memchr::memmem;
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+
+/// The bytes every file that can matter contains (`AzurePostgreSql`, `AzurePostgreSqlTable`,
+/// `AzurePostgreSQLSink` …). Files without them are never parsed.
+pub const NEEDLE: &[u8] = b"AzurePostgreS";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FixMode {
+    /// Lint only.
+    Off,
+    /// Compute fixes (for `--fix` and `--diff`).
+    Apply { unsafe_fixes: bool },
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub catalog: Catalog,
+    pub migration: MigrationOptions,
+    pub max_file_size: u64,
+    pub fix: FixMode,
+    /// Write fixed files (`--fix`), or only show them (`--diff`).
+    pub write: bool,
+    pub unsafe_fixes: bool,
+    /// Rule codes switched off.
+    pub disabled: HashSet<String>,
+}
+
+impl Settings {
+    pub fn new(catalog: Catalog) -> Settings {
+        Settings {
+            catalog,
+            migration: MigrationOptions::default(),
+            max_file_size: 64 * 1024 * 1024,
+            fix: FixMode::Off,
+            write: false,
+            unsafe_fixes: false,
+            disabled: HashSet::new(),
+        }
+    }
+
+    fn enabled(&self, code: &str) -> bool {
+        !self.disabled.contains(code)
+    }
+
+    /// Would `--fix` (with the current `--unsafe-fixes`) apply this fix?
+    pub fn applicable(&self, fix: &Fix) -> bool {
+        fix.safety == Safety::Safe || self.unsafe_fixes
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LinkedServiceSummary {
+    pub version: Version,
+}
+
+#[derive(Debug, Default)]
+pub struct FileOutcome {
+    pub path: PathBuf,
+    /// Did the file pass the prefilter (and so get parsed)?
+    pub relevant: bool,
+    pub findings: Vec<Finding>,
+    /// The text the findings' spans refer to, with secrets masked.
+    pub source: Option<String>,
+    pub linked_services: Vec<(String, Version)>,
+    /// Masked before/after texts when fixes changed the file.
+    pub change: Option<Change>,
+    /// The tool could not do its job on this file (unreadable, not writable): exit code 2.
+    pub failed: bool,
+}
+
+#[derive(Debug)]
+pub struct Change {
+    pub before: String,
+    pub after: String,
+    /// (code, safety) of each fix applied.
+    pub applied: Vec<(String, Safety)>,
+    pub written: bool,
+}
+
+pub fn process(path: &Path, settings: &Settings) -> FileOutcome {
+    let mut out = FileOutcome {
+        path: path.to_path_buf(),
+        ..FileOutcome::default()
+    };
+    let bytes = match read_bounded(path, settings.max_file_size) {
+        Ok(b) => b,
+        Err(ReadError::TooLarge(size)) => {
+            out.relevant = true;
+            let msg = format!(
+                "file is {} MiB, over the {} MiB limit (--max-file-size); it was not checked",
+                size / (1024 * 1024),
+                settings.max_file_size / (1024 * 1024)
+            );
+            push_pipeline(&mut out.findings, settings, "file-too-large", 0..0, msg, "");
+            return out;
+        }
+        Err(ReadError::Io(e)) => {
+            out.relevant = true;
+            out.failed = true;
+            push_pipeline(&mut out.findings, settings, "io-error", 0..0, format!("cannot read file: {e}"), "");
+            return out;
+        }
+    };
+    let utf16_bom = bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]);
+    if !utf16_bom && memmem::find(&bytes, NEEDLE).is_none() {
+        return out;
+    }
+    out.relevant = true;
+    let doc = match Document::decode(bytes) {
+        Ok(d) => d,
+        Err(e) => {
+            let (span, source) = match &e {
+                DecodeError::InvalidUtf8 { offset } => {
+                    // the valid prefix is exact text for the offsets up to the bad byte
+                    let bytes = std::fs::read(path).unwrap_or_default();
+                    let (line, col) = line_col_bytes(&bytes, *offset);
+                    let prefix = String::from_utf8_lossy(&bytes[..*offset]).into_owned();
+                    (*offset..*offset, Some((prefix, line, col)))
+                }
+                _ => (0..0, None),
+            };
+            let msg = match &source {
+                Some((_, line, col)) => format!("{} (first invalid byte at line {line}, column {col})", e.message()),
+                None => e.message(),
+            };
+            push_pipeline(&mut out.findings, settings, "unsupported-encoding", span, msg, "");
+            out.source = source.map(|(p, _, _)| crate::mask::mask_by_pattern(&p));
+            return out;
+        }
+    };
+    let root = match doc.parse() {
+        Ok(r) => r,
+        Err(e) => {
+            let end = (e.offset + 1..=e.offset + 4)
+                .find(|i| doc.text.is_char_boundary(*i))
+                .unwrap_or(e.offset)
+                .min(doc.text.len());
+            push_pipeline(&mut out.findings, settings, "invalid-json", e.offset..end, e.message.clone(), &e.message);
+            out.source = Some(crate::mask::mask(&doc.text));
+            return out;
+        }
+    };
+    out.linked_services = adf::linked_services(&root).iter().map(|l| (l.name.to_string(), l.version())).collect();
+    out.findings = lint_text(&doc.text, &doc, &root, settings);
+
+    if let FixMode::Apply { .. } = settings.fix
+        && out.findings.iter().any(|f| f.fix.as_ref().is_some_and(|x| settings.applicable(x)))
+    {
+        match fix_loop(&doc, settings) {
+            Ok((new_text, applied, findings)) if new_text != doc.text => {
+                let mut written = false;
+                if settings.write {
+                    match crate::write::replace_atomically(path, doc.text.as_bytes(), new_text.as_bytes()) {
+                        Ok(()) => written = true,
+                        Err(e) => {
+                            out.failed = true;
+                            push_pipeline(
+                                &mut out.findings,
+                                settings,
+                                "fix-not-applied",
+                                0..0,
+                                format!("fixes were not written: {e}"),
+                                "",
+                            );
+                        }
+                    }
+                }
+                if written {
+                    out.findings = findings;
+                    out.source = Some(crate::mask::mask(&new_text));
+                } else {
+                    out.source = Some(crate::mask::mask(&doc.text));
+                }
+                out.change = Some(Change {
+                    before: crate::mask::mask(&doc.text),
+                    after: crate::mask::mask(&new_text),
+                    applied,
+                    written,
+                });
+                return out;
+            }
+            Ok(_) => {}
+            Err(msg) => push_pipeline(&mut out.findings, settings, "fix-not-applied", 0..0, msg, ""),
+        }
+    }
+    if !out.findings.is_empty() {
+        out.source = Some(crate::mask::mask(&doc.text));
+    }
+    out
+}
+
+/// Lint already-parsed text: duplicate keys and the linked-service rules.
+fn lint_text(text: &str, doc: &Document, root: &Node, settings: &Settings) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    if settings.enabled_check("duplicate-key") {
+        duplicate_keys(root, &mut Vec::new(), &mut |first, second, key, pointer| {
+            let msg = format!("key `{key}` appears more than once in the same object; ADF keeps only one");
+            let mut f = pipeline_finding(settings, "duplicate-key", second, msg, "");
+            if let Some(f) = f.as_mut() {
+                f.related.push((first, "first here".into()));
+                f.pointer = pointer;
+            }
+            findings.extend(f);
+        });
+    }
+    let services = adf::linked_services(root);
+    if !services.is_empty() {
+        let all = check_linked_services(&settings.catalog, text, &doc.layout(), &services, &settings.migration);
+        findings.extend(all.into_iter().filter(|f| settings.enabled(&f.code)));
+    }
+    findings.sort_by_key(|f| (f.span.start, f.code.clone()));
+    findings
+}
+
+impl Settings {
+    fn enabled_check(&self, check: &str) -> bool {
+        self.catalog.by_check(check).is_some_and(|r| self.enabled(&r.code))
+    }
+}
+
+/// Apply applicable fixes, re-parse and re-lint, until nothing more applies. Returns the new text, the
+/// fixes applied and the findings of the new text; an error when a fix would break the file.
+fn fix_loop(doc: &Document, settings: &Settings) -> Result<(String, Vec<(String, Safety)>, Vec<Finding>), String> {
+    let mut text = doc.text.clone();
+    let mut applied = Vec::new();
+    for _ in 0..10 {
+        let cur = Document::decode(text.clone().into_bytes()).map_err(|e| e.message())?;
+        let root = cur.parse().map_err(|e| format!("a fix produced invalid JSON ({}); nothing was written", e.message))?;
+        let findings = lint_text(&cur.text, &cur, &root, settings);
+        let mut fixes: Vec<(&Finding, &Fix)> = findings
+            .iter()
+            .filter_map(|f| f.fix.as_ref().filter(|x| settings.applicable(x)).map(|x| (f, x)))
+            .collect();
+        if fixes.is_empty() {
+            return Ok((text, applied, findings));
+        }
+        // whole fixes only: skip one whose edits overlap an earlier fix's
+        fixes.sort_by_key(|(_, x)| x.edits.iter().map(|e| e.range.start).min());
+        let mut taken: Vec<std::ops::Range<usize>> = Vec::new();
+        let mut edits = Vec::new();
+        for (f, x) in fixes {
+            let overlaps = x.edits.iter().any(|e| taken.iter().any(|t| e.range.start < t.end && t.start < e.range.end.max(e.range.start + 1)));
+            if overlaps {
+                continue;
+            }
+            taken.extend(x.edits.iter().map(|e| e.range.clone()));
+            edits.extend(x.edits.iter());
+            applied.push((f.code.clone(), x.safety));
+        }
+        text = apply_edits(&cur.text, &edits).0;
+    }
+    Err("fixes did not settle after 10 rounds; nothing was written".into())
+}
+
+fn duplicate_keys(
+    n: &Node,
+    path: &mut Vec<PathStep>,
+    report: &mut impl FnMut(std::ops::Range<usize>, std::ops::Range<usize>, &str, String),
+) {
+    match &n.kind {
+        Kind::Object(members) => {
+            let mut seen: BTreeMap<&str, &std::ops::Range<usize>> = BTreeMap::new();
+            for m in members {
+                if let Some(first) = seen.insert(&m.key, &m.key_span) {
+                    path.push(PathStep::Key(m.key.clone()));
+                    report(first.clone(), m.key_span.clone(), &m.key, crate::json::pointer(path));
+                    path.pop();
+                }
+            }
+            for m in members {
+                path.push(PathStep::Key(m.key.clone()));
+                duplicate_keys(&m.value, path, report);
+                path.pop();
+            }
+        }
+        Kind::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                path.push(PathStep::Index(i));
+                duplicate_keys(item, path, report);
+                path.pop();
+            }
+        }
+        _ => {}
+    }
+}
+
+fn pipeline_finding(settings: &Settings, check: &str, span: std::ops::Range<usize>, detail: String, label: &str) -> Option<Finding> {
+    let rule = settings.catalog.by_check(check)?;
+    if !settings.enabled(&rule.code) {
+        return None;
+    }
+    let mut args = BTreeMap::new();
+    args.insert("detail", detail);
+    Some(Finding {
+        code: rule.code.clone(),
+        severity: rule.severity,
+        message: crate::rules::render_template(&rule.message, &args),
+        help: crate::rules::render_template(&rule.help, &args),
+        span,
+        label: label.to_string(),
+        related: Vec::new(),
+        fix: None,
+        resource: None,
+        pointer: String::new(),
+    })
+}
+
+fn push_pipeline(out: &mut Vec<Finding>, settings: &Settings, check: &str, span: std::ops::Range<usize>, detail: String, label: &str) {
+    out.extend(pipeline_finding(settings, check, span, detail, label));
+}
+
+enum ReadError {
+    TooLarge(u64),
+    Io(std::io::Error),
+}
+
+fn read_bounded(path: &Path, max: u64) -> Result<Vec<u8>, ReadError> {
+    use std::io::Read;
+    let f = std::fs::File::open(path).map_err(ReadError::Io)?;
+    let meta = f.metadata().map_err(ReadError::Io)?;
+    if meta.is_dir() {
+        return Err(ReadError::Io(std::io::Error::other("is a directory")));
+    }
+    if meta.len() > max {
+        return Err(ReadError::TooLarge(meta.len()));
+    }
+    let mut buf = Vec::with_capacity(meta.len() as usize);
+    // bounded even if the file grows while we read it
+    f.take(max + 1).read_to_end(&mut buf).map_err(ReadError::Io)?;
+    if buf.len() as u64 > max {
+        return Err(ReadError::TooLarge(buf.len() as u64));
+    }
+    Ok(buf)
+}
+
+/// Severity of the worst finding, for the exit code.
+pub fn worst(findings: &[Finding]) -> Option<Severity> {
+    findings.iter().map(|f| f.severity).max()
+}
+
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    document::line_col(text, offset)
+}

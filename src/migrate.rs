@@ -1,0 +1,322 @@
+//! Version 1.0 → 2.0 as byte-range edits, the way ADF Studio's own upgrade writes it: `version` right after
+//! `type`, then server, port, database, sslMode, username, authenticationType, the credential, and the
+//! other mapped options. Every byte outside the edited spans stays as it was.
+
+use crate::adf::{LinkedService, member_layout};
+use crate::connstr::{self, ConnStr, Key};
+use crate::document::Layout;
+use crate::finding::{Edit, Safety};
+use crate::json::{Kind, Member, Node};
+
+/// Migration defaults (the reference's mapping); config may change them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MigrationOptions {
+    /// sslMode written for EncryptionMethod 0 or absent.
+    pub ssl_no_encryption: u8,
+    /// sslMode for EncryptionMethod 6 (RequestSSL).
+    pub ssl_request: u8,
+    /// sslMode for EncryptionMethod 1 without certificate validation.
+    pub ssl_encrypted: u8,
+    /// sslMode for EncryptionMethod 1 with ValidateServerCertificate 1.
+    pub ssl_validated: u8,
+    /// Strip `@server` from `user@server` when it names the host's first label.
+    pub strip_user_at_server: bool,
+    /// `Basic` (what Studio writes) or `BasicAuth` (the how-to page's spelling).
+    pub authentication_type: String,
+}
+
+impl Default for MigrationOptions {
+    fn default() -> Self {
+        MigrationOptions {
+            ssl_no_encryption: 2,
+            ssl_request: 2,
+            ssl_encrypted: 3,
+            ssl_validated: 4,
+            strip_user_at_server: true,
+            authentication_type: "Basic".into(),
+        }
+    }
+}
+
+/// Why a 1.0 linked service cannot be rewritten by the tool.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Blocked {
+    NoTypeProperties,
+    NoConnectionString,
+    KeyVaultConnectionString,
+    ExpressionConnectionString,
+    MaskedConnectionString,
+    WrongType(&'static str),
+    NoServer,
+    UnknownSslMode(String),
+    UnknownEncryptionMethod(String),
+}
+
+impl Blocked {
+    pub fn reason(&self) -> String {
+        match self {
+            Blocked::NoTypeProperties => "`typeProperties` is missing or not an object".into(),
+            Blocked::NoConnectionString => "there is no `connectionString` to split".into(),
+            Blocked::KeyVaultConnectionString => {
+                "the whole connection string is a Key Vault secret, which a file rewrite cannot read".into()
+            }
+            Blocked::ExpressionConnectionString => {
+                "the connection string is an expression, so its parts are only known at run time".into()
+            }
+            Blocked::MaskedConnectionString => "the connection string is a masked placeholder".into(),
+            Blocked::WrongType(t) => format!("`connectionString` is a {t}, not a string"),
+            Blocked::NoServer => "the connection string names no host/server".into(),
+            Blocked::UnknownSslMode(v) => format!("`SSL Mode={v}` is not a mode this tool knows"),
+            Blocked::UnknownEncryptionMethod(v) => format!("`EncryptionMethod={v}` is not 0, 1 or 6"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Migration {
+    pub edits: Vec<Edit>,
+    pub safety: Safety,
+    /// Why the fix is unsafe, when it is.
+    pub unsafe_reasons: Vec<String>,
+    /// Connection-string keys with no 2.0 property.
+    pub dropped: Vec<String>,
+}
+
+/// The connection string of a 1.0 linked service, with the member that holds it and the literal's node.
+pub fn connection_string<'a>(ls: &LinkedService<'a>) -> Result<(&'a Member, &'a Node, String), Blocked> {
+    if ls.type_props().is_none() {
+        return Err(Blocked::NoTypeProperties);
+    }
+    let m = ls.tp("connectionString").ok_or(Blocked::NoConnectionString)?;
+    let literal = match &m.value.kind {
+        Kind::String { .. } => &m.value,
+        Kind::Object(_) if crate::adf::is_key_vault_ref(&m.value) => return Err(Blocked::KeyVaultConnectionString),
+        Kind::Object(_) if m.value.str_at("type") == Some("SecureString") => {
+            m.value.get("value").filter(|v| v.as_str().is_some()).ok_or(Blocked::WrongType("SecureString without a string value"))?
+        }
+        _ => return Err(Blocked::WrongType(m.value.type_name())),
+    };
+    let s = literal.as_str().unwrap_or_default().to_string();
+    let trimmed = s.trim();
+    if (trimmed.starts_with('@') && !trimmed.starts_with("@@") && !trimmed.contains('='))
+        || (trimmed.starts_with('[') && trimmed.ends_with(']'))
+    {
+        return Err(Blocked::ExpressionConnectionString);
+    }
+    if !trimmed.is_empty() && trimmed.chars().all(|c| c == '*') {
+        return Err(Blocked::MaskedConnectionString);
+    }
+    Ok((m, literal, s))
+}
+
+/// The sslMode the migration writes: a number, or an expression kept verbatim.
+pub fn ssl_mode(cs: &ConnStr, opts: &MigrationOptions) -> Result<Result<u8, String>, Blocked> {
+    if let Some(p) = cs.get(Key::SslMode) {
+        if p.is_expression() {
+            return Ok(Err(p.value.clone()));
+        }
+        return connstr::ssl_mode_number(&p.value)
+            .map(Ok)
+            .ok_or_else(|| Blocked::UnknownSslMode(p.value.clone()));
+    }
+    let em = cs.value(Key::EncryptionMethod).map(str::trim).unwrap_or("0");
+    let validate = cs
+        .value(Key::ValidateServerCertificate)
+        .is_some_and(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "1" | "true" | "yes"));
+    Ok(Ok(match em {
+        "0" => opts.ssl_no_encryption,
+        "6" => opts.ssl_request,
+        "1" if validate => opts.ssl_validated,
+        "1" => opts.ssl_encrypted,
+        other => return Err(Blocked::UnknownEncryptionMethod(other.to_string())),
+    }))
+}
+
+/// `user@server` → `user` when `server` is the host's first label (the Single Server habit).
+pub fn strip_user_at_server(user: &str, host: &str) -> Option<String> {
+    if connstr::is_expression(user) || connstr::is_expression(host) {
+        return None;
+    }
+    let (name, server) = user.rsplit_once('@')?;
+    let first_label = host.split('.').next()?;
+    (!name.is_empty() && server.eq_ignore_ascii_case(first_label)).then(|| name.to_string())
+}
+
+struct NewMember {
+    key: &'static str,
+    value: Value,
+}
+
+enum Value {
+    Str(String),
+    Int(String),
+    Bool(bool),
+    SecureString(String),
+}
+
+fn json_str(s: &str) -> String {
+    serde_json::to_string(s).expect("strings serialise")
+}
+
+pub fn migrate(
+    text: &str,
+    layout: &Layout,
+    ls: &LinkedService,
+    opts: &MigrationOptions,
+) -> Result<Migration, Blocked> {
+    let (cs_member, _, cs_text) = connection_string(ls)?;
+    let cs = connstr::parse(&cs_text);
+    let server = cs.value(Key::Server).filter(|s| !s.trim().is_empty()).ok_or(Blocked::NoServer)?;
+    let ssl = ssl_mode(&cs, opts)?;
+    let tp = ls.type_props().expect("checked by connection_string");
+    let existing = |k: &str| tp.member(k).is_some();
+
+    let mut members: Vec<NewMember> = Vec::new();
+    let mut push = |key: &'static str, value: Value| {
+        if !existing(key) {
+            members.push(NewMember { key, value });
+        }
+    };
+    push("server", Value::Str(server.to_string()));
+    push("port", Value::Str(cs.value(Key::Port).unwrap_or("5432").to_string()));
+    if let Some(db) = cs.value(Key::Database) {
+        push("database", Value::Str(db.to_string()));
+    }
+    push(
+        "sslMode",
+        match ssl {
+            Ok(n) => Value::Int(n.to_string()),
+            Err(expr) => Value::Str(expr),
+        },
+    );
+    if let Some(user) = cs.value(Key::Username) {
+        let user = match strip_user_at_server(user, server) {
+            Some(u) if opts.strip_user_at_server => u,
+            _ => user.to_string(),
+        };
+        push("username", Value::Str(user));
+    }
+    push("authenticationType", Value::Str(opts.authentication_type.clone()));
+    let password_in_string = cs.get(Key::Password).filter(|p| !p.value.is_empty());
+    if let Some(pw) = password_in_string {
+        push("password", Value::SecureString(pw.value.clone()));
+    }
+    for (key, name) in [
+        (Key::Timeout, "timeout"),
+        (Key::CommandTimeout, "commandTimeout"),
+        (Key::TrustServerCertificate, "trustServerCertificate"),
+        (Key::ReadBufferSize, "readBufferSize"),
+        (Key::Timezone, "timezone"),
+        (Key::Encoding, "encoding"),
+        (Key::SearchPath, "schema"),
+        (Key::Pooling, "pooling"),
+    ] {
+        if let Some(v) = cs.value(key) {
+            push(name, typed(key, v));
+        }
+    }
+
+    let mut dropped: Vec<String> = cs.pairs.iter().filter(|p| p.canon == Key::Other).map(|p| p.key.clone()).collect();
+    if cs.get(Key::SslMode).is_some() {
+        dropped.extend(
+            cs.pairs
+                .iter()
+                .filter(|p| matches!(p.canon, Key::EncryptionMethod | Key::ValidateServerCertificate))
+                .map(|p| p.key.clone()),
+        );
+    }
+
+    let mut unsafe_reasons = Vec::new();
+    if password_in_string.is_none() && !existing("password") && existing("encryptedCredential") {
+        unsafe_reasons.push(
+            "the password is held only in `encryptedCredential`, which ADF Studio re-encrypts on upgrade: \
+             re-enter the password in Studio (or move it to Key Vault) and test the connection"
+                .to_string(),
+        );
+    }
+    if !dropped.is_empty() {
+        unsafe_reasons.push(format!("connection-string keys with no 2.0 property are dropped: {}", dropped.join(", ")));
+    }
+
+    let mut edits = vec![version_edit(text, layout, ls)];
+    edits.push(members_edit(text, layout, cs_member, &members));
+    Ok(Migration {
+        edits,
+        safety: if unsafe_reasons.is_empty() { Safety::Safe } else { Safety::Unsafe },
+        unsafe_reasons,
+        dropped,
+    })
+}
+
+fn typed(key: Key, v: &str) -> Value {
+    let t = v.trim();
+    if connstr::is_expression(t) {
+        return Value::Str(v.to_string());
+    }
+    match key {
+        Key::Timeout | Key::CommandTimeout | Key::ReadBufferSize if t.parse::<u32>().is_ok() => {
+            Value::Int(t.parse::<u32>().expect("checked").to_string())
+        }
+        Key::TrustServerCertificate | Key::Pooling => match t.to_ascii_lowercase().as_str() {
+            "true" | "yes" | "1" => Value::Bool(true),
+            "false" | "no" | "0" => Value::Bool(false),
+            _ => Value::Str(v.to_string()),
+        },
+        _ => Value::Str(v.to_string()),
+    }
+}
+
+/// `"version": "2.0"` right after `type`, or the existing `version` value replaced.
+fn version_edit(text: &str, layout: &Layout, ls: &LinkedService) -> Edit {
+    if let Some(v) = ls.props.member("version") {
+        return Edit::replace(v.value.span.clone(), "\"2.0\"");
+    }
+    let ty = ls.props.member("type").expect("a linked service has a type");
+    let l = member_layout(text, ty);
+    let text = if l.multiline {
+        format!(",{}{}\"version\"{}\"2.0\"", layout.eol, l.lead, l.sep)
+    } else {
+        format!(", \"version\"{}\"2.0\"", l.sep)
+    };
+    Edit::replace(ty.value.span.end..ty.value.span.end, text)
+}
+
+/// Replace the `connectionString` member with the 2.0 members, laid out like it.
+fn members_edit(text: &str, layout: &Layout, cs: &Member, members: &[NewMember]) -> Edit {
+    let l = member_layout(text, cs);
+    let joiner = if l.multiline { format!(",{}{}", layout.eol, l.lead) } else { ", ".to_string() };
+    let mut out = String::new();
+    let mut secrets = Vec::new();
+    for (i, m) in members.iter().enumerate() {
+        if i > 0 {
+            out.push_str(&joiner);
+        }
+        out.push_str(&json_str(m.key));
+        out.push_str(&l.sep);
+        match &m.value {
+            Value::Str(s) => out.push_str(&json_str(s)),
+            Value::Int(n) => out.push_str(n),
+            Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+            Value::SecureString(secret) => {
+                let (open, inner_join, close) = if l.multiline {
+                    let inner = format!("{}{}{}", layout.eol, l.lead, layout.indent);
+                    (format!("{{{inner}"), format!(",{inner}"), format!("{}{}}}", layout.eol, l.lead))
+                } else {
+                    ("{ ".to_string(), ", ".to_string(), " }".to_string())
+                };
+                out.push_str(&open);
+                out.push_str(&format!("\"type\"{}\"SecureString\"{}\"value\"{}", l.sep, inner_join, l.sep));
+                let lit = json_str(secret);
+                let start = out.len() + 1;
+                out.push_str(&lit);
+                secrets.push(start..out.len() - 1);
+                out.push_str(&close);
+            }
+        }
+    }
+    Edit {
+        range: cs.span(),
+        text: out,
+        secrets,
+    }
+}

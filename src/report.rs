@@ -1,0 +1,352 @@
+//! One run's results and the renderers that turn them into text. Every renderer reads the same `Run`;
+//! texts inside it are already masked (see `mask`), and messages never carry secret values.
+
+use crate::finding::{Finding, Safety, Severity};
+use crate::lint::FileOutcome;
+use crate::rules::Catalog;
+use crate::adf::Version;
+use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteDiagnostic, NamedSource};
+use serde_json::json;
+use std::fmt::Write as _;
+
+pub struct Run<'a> {
+    pub outcomes: Vec<FileOutcome>,
+    pub catalog: &'a Catalog,
+    /// Paths that could not be walked (missing, unreadable directories …).
+    pub walk_errors: Vec<(String, String)>,
+    pub unsafe_fixes: bool,
+    pub mode: Mode,
+    /// Files `--fix` changes (or would change, with `--diff` / `--check`).
+    pub files_to_change: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Lint,
+    Check,
+    Diff,
+    Fix,
+}
+
+#[derive(Debug, Default, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Summary {
+    pub files_scanned: usize,
+    pub files_parsed: usize,
+    pub linked_services: usize,
+    pub linked_services_v1: usize,
+    pub errors: usize,
+    pub warnings: usize,
+    pub infos: usize,
+    /// Findings whose fix `--fix` applies.
+    pub fixable: usize,
+    /// Findings whose fix needs `--unsafe-fixes` too.
+    pub fixable_unsafe: usize,
+    pub files_changed: usize,
+    pub fixes_applied: usize,
+}
+
+pub fn display_path(p: &std::path::Path) -> String {
+    p.to_string_lossy().replace('\\', "/")
+}
+
+impl Run<'_> {
+    pub fn findings(&self) -> impl Iterator<Item = (&FileOutcome, &Finding)> {
+        self.outcomes.iter().flat_map(|o| o.findings.iter().map(move |f| (o, f)))
+    }
+
+    pub fn summary(&self) -> Summary {
+        let mut s = Summary {
+            files_scanned: self.outcomes.len(),
+            files_parsed: self.outcomes.iter().filter(|o| o.relevant).count(),
+            files_changed: self.files_to_change,
+            ..Summary::default()
+        };
+        for o in &self.outcomes {
+            s.linked_services += o.linked_services.len();
+            s.linked_services_v1 += o.linked_services.iter().filter(|(_, v)| *v == Version::V1).count();
+            if let Some(c) = &o.change {
+                s.fixes_applied += c.applied.len();
+            }
+        }
+        for (_, f) in self.findings() {
+            match f.severity {
+                Severity::Error => s.errors += 1,
+                Severity::Warning => s.warnings += 1,
+                Severity::Info => s.infos += 1,
+            }
+            match f.fix.as_ref().map(|x| x.safety) {
+                Some(Safety::Safe) => s.fixable += 1,
+                Some(Safety::Unsafe) => s.fixable_unsafe += 1,
+                None => {}
+            }
+        }
+        s
+    }
+}
+
+/// The location of a finding: 1-based line/column of its start and end.
+pub fn location(o: &FileOutcome, f: &Finding) -> ((usize, usize), (usize, usize)) {
+    match &o.source {
+        Some(text) => (
+            crate::document::line_col(text, f.span.start),
+            crate::document::line_col(text, f.span.end),
+        ),
+        None => ((1, 1), (1, 1)),
+    }
+}
+
+// ---------- full (miette) ----------
+
+pub fn render_full(run: &Run, color: bool) -> String {
+    let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
+    let handler = GraphicalReportHandler::new_themed(theme).with_width(110).with_links(false);
+    let mut out = String::new();
+    for o in &run.outcomes {
+        for f in &o.findings {
+            let diag = diagnostic(run, f);
+            let report = match &o.source {
+                Some(src) => miette::Report::new(diag).with_source_code(NamedSource::new(display_path(&o.path), src.clone())),
+                None => miette::Report::new(diag),
+            };
+            let mut s = String::new();
+            if handler.render_report(&mut s, report.as_ref()).is_err() {
+                s = format!("{}: {} {}\n", display_path(&o.path), f.code, f.message);
+            }
+            if o.source.is_none() {
+                s = format!("  --> {}\n{s}", display_path(&o.path));
+            }
+            out.push_str(&s);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+fn diagnostic(run: &Run, f: &Finding) -> MietteDiagnostic {
+    let severity = match f.severity {
+        Severity::Error => miette::Severity::Error,
+        Severity::Warning => miette::Severity::Warning,
+        Severity::Info => miette::Severity::Advice,
+    };
+    let mut help = f.help.clone();
+    if let Some(fix) = &f.fix {
+        let how = match fix.safety {
+            Safety::Safe => "--fix",
+            Safety::Unsafe if run.unsafe_fixes => "--fix --unsafe-fixes",
+            Safety::Unsafe => "--fix --unsafe-fixes (unsafe fix: review it)",
+        };
+        let _ = write!(help, "\nfix: {} — with {how}", fix.title);
+    }
+    if let Some(rule) = run.catalog.get(&f.code) {
+        let _ = write!(help, "\ndocs: adfpg-migrate rule {} ({})", rule.code, rule.docs_anchor());
+    }
+    let mut labels = vec![LabeledSpan::new_primary_with_span(
+        (!f.label.is_empty()).then(|| f.label.clone()),
+        (f.span.start, f.span.end.saturating_sub(f.span.start)),
+    )];
+    for (r, l) in &f.related {
+        labels.push(LabeledSpan::new_with_span(Some(l.clone()), (r.start, r.end - r.start)));
+    }
+    MietteDiagnostic::new(f.message.clone())
+        .with_code(f.code.clone())
+        .with_severity(severity)
+        .with_help(help)
+        .with_labels(labels)
+}
+
+// ---------- concise ----------
+
+pub fn render_concise(run: &Run) -> String {
+    let mut out = String::new();
+    for (o, f) in run.findings() {
+        let ((l, c), _) = location(o, f);
+        let fix = match f.fix.as_ref().map(|x| x.safety) {
+            Some(Safety::Safe) => " [*]",
+            Some(Safety::Unsafe) => " [unsafe fix]",
+            None => "",
+        };
+        let _ = writeln!(
+            out,
+            "{}:{l}:{c}: {} [{}] {}{fix}",
+            display_path(&o.path),
+            f.code,
+            f.severity.as_str(),
+            f.message
+        );
+    }
+    out
+}
+
+// ---------- json ----------
+
+pub const JSON_SCHEMA_VERSION: u32 = 1;
+
+pub fn render_json(run: &Run) -> String {
+    let findings: Vec<_> = run
+        .findings()
+        .map(|(o, f)| {
+            let ((sl, sc), (el, ec)) = location(o, f);
+            let fix = f.fix.as_ref().map(|x| {
+                json!({
+                    "safety": x.safety,
+                    "title": x.title,
+                    "applicable": x.safety == Safety::Safe || run.unsafe_fixes,
+                    "edits": x.edits.iter().map(|e| json!({
+                        "start": e.range.start, "end": e.range.end, "content": e.masked_text(),
+                    })).collect::<Vec<_>>(),
+                })
+            });
+            json!({
+                "code": f.code,
+                "severity": f.severity,
+                "message": f.message,
+                "help": f.help,
+                "path": display_path(&o.path),
+                "start": {"line": sl, "column": sc},
+                "end": {"line": el, "column": ec},
+                "span": {"start": f.span.start, "end": f.span.end},
+                "pointer": f.pointer,
+                "linked_service": f.resource,
+                "fix": fix,
+            })
+        })
+        .collect();
+    let doc = json!({
+        "version": JSON_SCHEMA_VERSION,
+        "tool": {"name": "adfpg-migrate", "version": env!("CARGO_PKG_VERSION")},
+        "findings": findings,
+        "errors": run.walk_errors.iter().map(|(p, e)| json!({"path": p, "message": e})).collect::<Vec<_>>(),
+        "summary": run.summary(),
+    });
+    serde_json::to_string_pretty(&doc).expect("json serialises") + "\n"
+}
+
+// ---------- diffs and summary ----------
+
+pub fn render_diffs(run: &Run, color: bool) -> String {
+    let mut out = String::new();
+    for o in &run.outcomes {
+        let Some(c) = &o.change else { continue };
+        let p = display_path(&o.path);
+        let p = p.trim_start_matches('/');
+        let diff = similar::TextDiff::from_lines(&c.before, &c.after);
+        let text = diff
+            .unified_diff()
+            .context_radius(3)
+            .header(&format!("a/{p}"), &format!("b/{p}"))
+            .to_string();
+        for line in text.split_inclusive('\n') {
+            let shortened;
+            let line = if line.contains("**********") {
+                // long masked secrets (encryptedCredential) add nothing to a diff but width
+                shortened = shorten_masks(line);
+                shortened.as_str()
+            } else {
+                line
+            };
+            if !color {
+                out.push_str(line);
+                continue;
+            }
+            let code = match line.as_bytes().first() {
+                Some(b'+') if !line.starts_with("+++") => "32",
+                Some(b'-') if !line.starts_with("---") => "31",
+                Some(b'@') => "36",
+                Some(b'+' | b'-') => "1",
+                _ => "",
+            };
+            if code.is_empty() {
+                out.push_str(line);
+            } else {
+                let body = line.trim_end_matches('\n');
+                let _ = write!(out, "\x1b[{code}m{body}\x1b[0m");
+                if line.ends_with('\n') {
+                    out.push('\n');
+                }
+            }
+        }
+    }
+    out
+}
+
+/// With `--fix`: which files were rewritten, and by which rules.
+pub fn render_fixed(run: &Run) -> String {
+    let mut out = String::new();
+    for o in &run.outcomes {
+        let Some(c) = o.change.as_ref().filter(|c| c.written) else { continue };
+        let fixes: Vec<String> = c
+            .applied
+            .iter()
+            .map(|(code, safety)| match safety {
+                Safety::Safe => code.clone(),
+                Safety::Unsafe => format!("{code} (unsafe)"),
+            })
+            .collect();
+        let _ = writeln!(out, "fixed {}: {}", display_path(&o.path), fixes.join(", "));
+    }
+    out
+}
+
+fn shorten_masks(line: &str) -> String {
+    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    RE.get_or_init(|| regex::Regex::new(r"\*{9,}").unwrap()).replace_all(line, "********").into_owned()
+}
+
+pub fn render_summary(run: &Run) -> String {
+    let s = run.summary();
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "Scanned {} file{} ({} parsed): {} AzurePostgreSql linked service{}, {} at version 1.0.",
+        s.files_scanned,
+        plural(s.files_scanned),
+        s.files_parsed,
+        s.linked_services,
+        plural(s.linked_services),
+        s.linked_services_v1
+    );
+    match run.mode {
+        Mode::Fix => {
+            let _ = writeln!(out, "Fixed {} file{} ({} fix{} applied).", s.files_changed, plural(s.files_changed), s.fixes_applied, if s.fixes_applied == 1 { "" } else { "es" });
+        }
+        Mode::Diff | Mode::Check => {
+            let _ = writeln!(out, "{} file{} would be changed by --fix{}.", s.files_changed, plural(s.files_changed), if run.unsafe_fixes { " --unsafe-fixes" } else { "" });
+        }
+        Mode::Lint => {}
+    }
+    let total = s.errors + s.warnings + s.infos;
+    if total == 0 {
+        let _ = writeln!(out, "No findings.");
+    } else {
+        let _ = write!(
+            out,
+            "Found {total} finding{}: {} error{}, {} warning{}, {} info.",
+            plural(total),
+            s.errors,
+            plural(s.errors),
+            s.warnings,
+            plural(s.warnings),
+            s.infos
+        );
+        if s.fixable > 0 || s.fixable_unsafe > 0 {
+            if run.unsafe_fixes {
+                let _ = write!(out, " {} fixable with --fix --unsafe-fixes.", s.fixable + s.fixable_unsafe);
+            } else {
+                let _ = write!(out, " {} fixable with --fix", s.fixable);
+                if s.fixable_unsafe > 0 {
+                    let _ = write!(out, " ({} more with --unsafe-fixes)", s.fixable_unsafe);
+                }
+                out.push('.');
+            }
+        }
+        out.push('\n');
+    }
+    for (p, e) in &run.walk_errors {
+        let _ = writeln!(out, "error: {p}: {e}");
+    }
+    out
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}

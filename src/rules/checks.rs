@@ -1,0 +1,637 @@
+//! The built-in check functions that rule files name in `check`. Generic ones (`defined`, `undefined`,
+//! `enumeration`, `pattern`) read their parameters from the rule; the others know the connector.
+
+use super::Rule;
+use super::engine::{Context, Target};
+use crate::adf::{LinkedService, Version, is_expression_node, is_key_vault_ref};
+use crate::connstr::{self, Key, SSL_MODE_NAMES};
+use crate::finding::{Edit, Fix, Safety};
+use crate::json::{Kind, Member, Node, PathStep, string_offsets};
+use crate::migrate::{self, Blocked};
+use std::ops::Range;
+
+pub struct Hit {
+    pub span: Range<usize>,
+    pub label: String,
+    pub args: Vec<(&'static str, String)>,
+    pub fix: Option<Fix>,
+    /// Path below the linked-service resource, for the finding's JSON pointer.
+    pub path: Vec<PathStep>,
+    pub related: Vec<(Range<usize>, String)>,
+}
+
+impl Hit {
+    fn new(span: Range<usize>, label: impl Into<String>, path: Vec<PathStep>) -> Hit {
+        Hit {
+            span,
+            label: label.into(),
+            args: Vec::new(),
+            fix: None,
+            path,
+            related: Vec::new(),
+        }
+    }
+
+    fn arg(mut self, k: &'static str, v: impl Into<String>) -> Hit {
+        self.args.push((k, v.into()));
+        self
+    }
+
+    fn fix(mut self, safety: Safety, title: impl Into<String>, edits: Vec<Edit>) -> Hit {
+        self.fix = Some(Fix {
+            safety,
+            title: title.into(),
+            edits,
+        });
+        self
+    }
+}
+
+type CheckFn = fn(&Rule, &Context, &Target) -> Vec<Hit>;
+
+const CHECKS: &[(&str, CheckFn)] = &[
+    ("defined", defined),
+    ("undefined", undefined),
+    ("enumeration", enumeration),
+    ("pattern", pattern),
+    ("v1-linked-service", v1_linked_service),
+    ("unknown-version", unknown_version),
+    ("v2-required-properties", v2_required),
+    ("credentials-for-authentication-type", credentials),
+    ("weak-ssl-mode", weak_ssl_mode),
+    ("server-not-verified", server_not_verified),
+    ("invalid-ssl-mode", invalid_ssl_mode),
+    ("invalid-enum-values", invalid_enums),
+    ("plaintext-secret", plaintext_secret),
+    ("connection-string-in-key-vault", connection_string_in_key_vault),
+    ("password-only-in-encrypted-credential", password_only_encrypted),
+    ("user-at-server", user_at_server),
+    ("dropped-connection-string-keys", dropped_keys),
+    ("conflicting-ssl-settings", conflicting_ssl),
+    ("trust-server-certificate-with-verify", trust_server_certificate),
+    ("invalid-port", invalid_port),
+];
+
+/// Checks the pipeline raises itself (file-level conditions); rule files name them with `scope = "file"`.
+const PIPELINE_CHECKS: &[&str] = &[
+    "invalid-json",
+    "duplicate-key",
+    "unsupported-encoding",
+    "file-too-large",
+    "io-error",
+    "fix-not-applied",
+];
+
+/// Every check a rule file may name.
+pub fn names() -> Vec<&'static str> {
+    CHECKS.iter().map(|(n, _)| *n).chain(PIPELINE_CHECKS.iter().copied()).collect()
+}
+
+pub fn exists(name: &str) -> bool {
+    CHECKS.iter().any(|(n, _)| *n == name) || PIPELINE_CHECKS.contains(&name)
+}
+
+pub fn is_generic(name: &str) -> bool {
+    matches!(name, "defined" | "undefined" | "enumeration" | "pattern")
+}
+
+pub fn run(rule: &Rule, cx: &Context, target: &Target) -> Vec<Hit> {
+    match CHECKS.iter().find(|(n, _)| *n == rule.check) {
+        Some((_, f)) => f(rule, cx, target),
+        None => Vec::new(),
+    }
+}
+
+// ---------- helpers ----------
+
+fn tp_path(key: &str) -> Vec<PathStep> {
+    ["properties", "typeProperties", key]
+        .iter()
+        .map(|k| PathStep::Key((*k).to_string()))
+        .collect()
+}
+
+fn props_path(key: &str) -> Vec<PathStep> {
+    vec![PathStep::Key("properties".into()), PathStep::Key(key.into())]
+}
+
+/// File span of a range inside a JSON string literal's decoded value.
+fn inner_span(text: &str, literal: &Node, r: Range<usize>) -> Range<usize> {
+    let map = string_offsets(&text[literal.span.clone()]);
+    let at = |i: usize| literal.span.start + map[i.min(map.len() - 1)];
+    at(r.start)..at(r.end)
+}
+
+fn json_str(s: &str) -> String {
+    serde_json::to_string(s).expect("strings serialise")
+}
+
+/// The integer in a JSON number node, if it is one.
+fn int_of(n: &Node) -> Option<i64> {
+    match &n.kind {
+        Kind::Number(s) => s.parse().ok(),
+        _ => None,
+    }
+}
+
+fn auth_type<'a>(ls: &LinkedService<'a>) -> Option<&'a str> {
+    ls.tp("authenticationType").and_then(|m| m.value.as_str())
+}
+
+fn is_basic(auth: &str) -> bool {
+    auth == "Basic" || auth == "BasicAuth"
+}
+
+/// The field a generic check looks at, inside a target object.
+fn field_of<'a>(rule: &Rule, target: &Target<'a>) -> (&'a Node, Option<&'a Member>, Vec<PathStep>) {
+    let field = rule.field.as_deref().unwrap_or_default();
+    let m = target.node.member(field);
+    let mut path = target.path.clone();
+    path.push(PathStep::Key(field.to_string()));
+    (target.node, m, path)
+}
+
+fn blame_span(target: &Target) -> Range<usize> {
+    target.member.map_or(target.node.span.clone(), |m| m.key_span.clone())
+}
+
+// ---------- generic checks ----------
+
+fn defined(rule: &Rule, _: &Context, t: &Target) -> Vec<Hit> {
+    let (_, m, path) = field_of(rule, t);
+    if m.is_some() || t.node.members().is_none() {
+        return Vec::new();
+    }
+    vec![Hit::new(blame_span(t), format!("no `{}` here", rule.field.as_deref().unwrap_or_default()), path).arg("field", rule.field.clone().unwrap_or_default())]
+}
+
+fn undefined(rule: &Rule, _: &Context, t: &Target) -> Vec<Hit> {
+    let (_, m, path) = field_of(rule, t);
+    m.map(|m| Hit::new(m.key_span.clone(), "not expected here", path).arg("field", m.key.clone()))
+        .into_iter()
+        .collect()
+}
+
+fn enumeration(rule: &Rule, _: &Context, t: &Target) -> Vec<Hit> {
+    let (_, m, path) = field_of(rule, t);
+    let Some(m) = m else { return Vec::new() };
+    if is_expression_node(&m.value) {
+        return Vec::new();
+    }
+    match m.value.as_str() {
+        Some(v) if rule.values.iter().any(|x| x == v) => Vec::new(),
+        v => vec![
+            Hit::new(m.value.span.clone(), format!("expected one of: {}", rule.values.join(", ")), path)
+                .arg("field", m.key.clone())
+                .arg("value", v.unwrap_or(m.value.type_name()).to_string())
+                .arg("values", rule.values.join(", ")),
+        ],
+    }
+}
+
+fn pattern(rule: &Rule, _: &Context, t: &Target) -> Vec<Hit> {
+    let (_, m, path) = field_of(rule, t);
+    let re = rule.compiled.as_ref().and_then(|c| c.pattern.as_ref());
+    let (Some(m), Some(re)) = (m, re) else { return Vec::new() };
+    match m.value.as_str() {
+        Some(v) if re.is_match(v) => Vec::new(),
+        v => vec![
+            Hit::new(m.value.span.clone(), format!("does not match `{}`", re.as_str()), path)
+                .arg("field", m.key.clone())
+                .arg("value", v.unwrap_or(m.value.type_name()).to_string())
+                .arg("pattern", re.as_str().to_string()),
+        ],
+    }
+}
+
+// ---------- connector checks ----------
+
+fn v1_linked_service(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
+    let ls = &cx.ls;
+    let (span, label, path) = match ls.props.member("version") {
+        Some(v) => (v.value.span.clone(), "version 1.0".to_string(), props_path("version")),
+        None => (ls.type_span(), "no `version` here: absent means 1.0".to_string(), props_path("type")),
+    };
+    let hit = Hit::new(span, label, path);
+    match migrate::migrate(cx.text, cx.layout, ls, cx.opts) {
+        Ok(m) => {
+            let mut title = "rewrite to version 2.0".to_string();
+            if !m.unsafe_reasons.is_empty() {
+                title = format!("{title} (unsafe: {})", m.unsafe_reasons.join("; "));
+            }
+            vec![hit.arg("detail", "").fix(m.safety, title, m.edits)]
+        }
+        Err(b) => vec![hit.arg("detail", format!(" and cannot be migrated automatically: {}", b.reason()))],
+    }
+}
+
+fn unknown_version(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
+    if cx.ls.version() != Version::Unknown {
+        return Vec::new();
+    }
+    let v = cx.ls.props.member("version").expect("unknown version has a member");
+    let shown = v.value.as_str().map_or_else(|| cx.text[v.value.span.clone()].to_string(), str::to_string);
+    vec![Hit::new(v.value.span.clone(), "expected \"1.0\" or \"2.0\"", props_path("version")).arg("value", shown)]
+}
+
+fn v2_required(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
+    let ls = &cx.ls;
+    let Some(tp) = ls.type_props() else {
+        let span = ls.props.member("typeProperties").map_or(ls.type_span(), |m| m.key_span.clone());
+        return vec![Hit::new(span, "no `typeProperties` object", props_path("typeProperties")).arg("field", "typeProperties")];
+    };
+    let tp_key = ls.props.member("typeProperties").map(|m| m.key_span.clone()).unwrap_or(tp.span.clone());
+    let mut required = vec!["server", "database", "sslMode", "authenticationType"];
+    if auth_type(ls).is_some_and(|a| is_basic(a) || a == "ServicePrincipal") {
+        required.push("username");
+    }
+    required
+        .into_iter()
+        .filter(|k| tp.member(k).is_none())
+        .map(|k| Hit::new(tp_key.clone(), format!("`{k}` missing in here"), tp_path(k)).arg("field", k))
+        .collect()
+}
+
+const SP_FIELDS: &[&str] = &[
+    "tenant",
+    "servicePrincipalId",
+    "servicePrincipalCredentialType",
+    "servicePrincipalKey",
+    "servicePrincipalEmbeddedCert",
+    "servicePrincipalEmbeddedCertPassword",
+    "azureCloudType",
+];
+
+fn credentials(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
+    let ls = &cx.ls;
+    let Some(auth_m) = ls.tp("authenticationType") else { return Vec::new() };
+    let Some(auth) = auth_m.value.as_str() else { return Vec::new() };
+    if is_expression_node(&auth_m.value) {
+        return Vec::new();
+    }
+    let mut hits = Vec::new();
+    let missing = |hits: &mut Vec<Hit>, field: &str, why: &str| {
+        hits.push(
+            Hit::new(auth_m.value.span.clone(), format!("{auth} needs `{field}`"), tp_path(field))
+                .arg("field", field)
+                .arg("auth", auth)
+                .arg("problem", format!("needs `{field}`{why}")),
+        );
+    };
+    let foreign = |hits: &mut Vec<Hit>, field: &str, belongs: &str| {
+        if let Some(m) = ls.tp(field) {
+            hits.push(
+                Hit::new(m.key_span.clone(), format!("belongs to {belongs}"), tp_path(field))
+                    .arg("field", field)
+                    .arg("auth", auth)
+                    .arg("problem", format!("has `{field}`, which belongs to {belongs} authentication")),
+            );
+        }
+    };
+    match auth {
+        a if is_basic(a) => {
+            if ls.tp("password").is_none() && ls.tp("encryptedCredential").is_none() {
+                missing(&mut hits, "password", " (a SecureString or an AzureKeyVaultSecret reference)");
+            }
+            for f in SP_FIELDS {
+                foreign(&mut hits, f, "ServicePrincipal");
+            }
+            foreign(&mut hits, "credential", "UserAssignedManagedIdentity");
+        }
+        "ServicePrincipal" => {
+            for f in ["tenant", "servicePrincipalId", "servicePrincipalCredentialType"] {
+                if ls.tp(f).is_none() {
+                    missing(&mut hits, f, "");
+                }
+            }
+            match ls.tp("servicePrincipalCredentialType").and_then(|m| m.value.as_str()) {
+                Some("ServicePrincipalKey") if ls.tp("servicePrincipalKey").is_none() => {
+                    missing(&mut hits, "servicePrincipalKey", " (servicePrincipalCredentialType is ServicePrincipalKey)")
+                }
+                Some("ServicePrincipalCert") if ls.tp("servicePrincipalEmbeddedCert").is_none() => missing(
+                    &mut hits,
+                    "servicePrincipalEmbeddedCert",
+                    " (servicePrincipalCredentialType is ServicePrincipalCert)",
+                ),
+                _ => {}
+            }
+            foreign(&mut hits, "password", "Basic");
+            foreign(&mut hits, "credential", "UserAssignedManagedIdentity");
+        }
+        "SystemAssignedManagedIdentity" | "UserAssignedManagedIdentity" => {
+            if auth == "UserAssignedManagedIdentity" && ls.tp("credential").is_none() {
+                missing(&mut hits, "credential", " (a CredentialReference to the user-assigned identity)");
+            }
+            if auth == "SystemAssignedManagedIdentity" {
+                foreign(&mut hits, "credential", "UserAssignedManagedIdentity");
+            }
+            foreign(&mut hits, "password", "Basic");
+            for f in SP_FIELDS.iter().filter(|f| **f != "azureCloudType") {
+                foreign(&mut hits, f, "ServicePrincipal");
+            }
+        }
+        _ => {}
+    }
+    hits
+}
+
+/// The sslMode number of a 2.0 definition, with its member; None when absent, not a number or an expression.
+fn ssl_mode_of<'a>(ls: &LinkedService<'a>) -> Option<(&'a Member, i64)> {
+    let m = ls.tp("sslMode")?;
+    int_of(&m.value).map(|n| (m, n))
+}
+
+fn raise_to_verify_full(m: &Member) -> Fix {
+    Fix {
+        safety: Safety::Unsafe,
+        title: "set sslMode to 5 (VerifyFull)".into(),
+        edits: vec![Edit::replace(m.value.span.clone(), "5")],
+    }
+}
+
+fn mode_name(n: i64) -> &'static str {
+    usize::try_from(n).ok().and_then(|i| SSL_MODE_NAMES.get(i)).copied().unwrap_or("invalid")
+}
+
+fn weak_ssl_mode(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
+    let Some((m, n)) = ssl_mode_of(&cx.ls) else { return Vec::new() };
+    if !(0..=2).contains(&n) {
+        return Vec::new();
+    }
+    let why = match n {
+        0 => "the connection is never encrypted",
+        1 => "encryption is used only if the server insists",
+        _ => "encryption falls back to plain text if TLS fails",
+    };
+    let mut h = Hit::new(m.value.span.clone(), format!("{} ({})", n, mode_name(n)), tp_path("sslMode"))
+        .arg("value", n.to_string())
+        .arg("mode", mode_name(n))
+        .arg("why", why);
+    h.fix = Some(raise_to_verify_full(m));
+    vec![h]
+}
+
+fn server_not_verified(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
+    let Some((m, n)) = ssl_mode_of(&cx.ls) else { return Vec::new() };
+    let why = match n {
+        3 => "the connection is encrypted but the server certificate is not checked",
+        4 => "the certificate chain is checked but not the host name",
+        _ => return Vec::new(),
+    };
+    let mut h = Hit::new(m.value.span.clone(), format!("{} ({})", n, mode_name(n)), tp_path("sslMode"))
+        .arg("value", n.to_string())
+        .arg("mode", mode_name(n))
+        .arg("why", why);
+    h.fix = Some(raise_to_verify_full(m));
+    vec![h]
+}
+
+fn invalid_ssl_mode(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
+    let Some(m) = cx.ls.tp("sslMode") else { return Vec::new() };
+    if is_expression_node(&m.value) || int_of(&m.value).is_some_and(|n| (0..=5).contains(&n)) {
+        return Vec::new();
+    }
+    let shown = match m.value.as_str() {
+        Some(s) => format!("\"{s}\""),
+        None => cx.text[m.value.span.clone()].chars().take(40).collect(),
+    };
+    let h = Hit::new(m.value.span.clone(), "expected an integer 0–5", tp_path("sslMode")).arg("value", shown);
+    let number = m
+        .value
+        .as_str()
+        .and_then(|s| s.trim().parse::<u8>().ok().filter(|n| *n <= 5).or_else(|| connstr::ssl_mode_number(s)));
+    match number {
+        Some(n) => vec![h.fix(
+            Safety::Safe,
+            format!("write sslMode as the number {n} ({})", SSL_MODE_NAMES[n as usize]),
+            vec![Edit::replace(m.value.span.clone(), n.to_string())],
+        )],
+        None => vec![h],
+    }
+}
+
+pub const ENUMS: &[(&str, &[&str])] = &[
+    (
+        "authenticationType",
+        &["Basic", "BasicAuth", "ServicePrincipal", "SystemAssignedManagedIdentity", "UserAssignedManagedIdentity"],
+    ),
+    ("servicePrincipalCredentialType", &["ServicePrincipalKey", "ServicePrincipalCert"]),
+    ("azureCloudType", &["AzurePublic", "AzureChina", "AzureUsGovernment", "AzureGermany"]),
+];
+
+fn invalid_enums(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
+    let mut hits = Vec::new();
+    for (field, allowed) in ENUMS {
+        let Some(m) = cx.ls.tp(field) else { continue };
+        if is_expression_node(&m.value) {
+            continue;
+        }
+        let value = m.value.as_str();
+        if value.is_some_and(|v| allowed.contains(&v)) {
+            continue;
+        }
+        let shown = value.map_or_else(|| m.value.type_name().to_string(), |v| format!("\"{v}\""));
+        let h = Hit::new(m.value.span.clone(), format!("expected one of: {}", allowed.join(", ")), tp_path(field))
+            .arg("field", *field)
+            .arg("value", shown)
+            .arg("values", allowed.join(", "));
+        let exact = value.and_then(|v| allowed.iter().find(|a| a.eq_ignore_ascii_case(v.trim())));
+        hits.push(match exact {
+            Some(a) => h.fix(Safety::Safe, format!("write `{a}`"), vec![Edit::replace(m.value.span.clone(), json_str(a))]),
+            None => h,
+        });
+    }
+    hits
+}
+
+/// Properties that hold a secret in a 2.0 definition.
+pub const SECRET_FIELDS: &[&str] =
+    &["password", "servicePrincipalKey", "servicePrincipalEmbeddedCert", "servicePrincipalEmbeddedCertPassword"];
+
+/// A literal secret value: not empty, not an ADF or ARM expression, not a `****` placeholder.
+pub fn is_literal_secret(v: &str) -> bool {
+    let t = v.trim();
+    !t.is_empty()
+        && !connstr::is_expression(t)
+        && !(t.starts_with('[') && t.ends_with(']'))
+        && !t.chars().all(|c| c == '*')
+}
+
+fn plaintext_secret(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
+    let ls = &cx.ls;
+    let mut hits = Vec::new();
+    if let Ok((_, literal, s)) = migrate::connection_string(ls) {
+        let cs = connstr::parse(&s);
+        for p in cs.pairs.iter().filter(|p| p.canon == Key::Password && is_literal_secret(&p.value)) {
+            hits.push(
+                Hit::new(inner_span(cx.text, literal, p.value_span.clone()), "password in plain text", tp_path("connectionString"))
+                    .arg("where", "the connection string"),
+            );
+        }
+    }
+    for field in SECRET_FIELDS {
+        let Some(m) = ls.tp(field) else { continue };
+        let secret = match &m.value.kind {
+            Kind::String { value, .. } => Some((&m.value, value.as_str())),
+            Kind::Object(_) if m.value.str_at("type") == Some("SecureString") => {
+                m.value.get("value").and_then(|v| v.as_str().map(|s| (v, s)))
+            }
+            _ => None,
+        };
+        if let Some((node, _)) = secret.filter(|(_, v)| is_literal_secret(v)) {
+            hits.push(
+                Hit::new(node.span.clone(), "secret in plain text", tp_path(field)).arg("where", format!("`{field}`")),
+            );
+        }
+    }
+    hits
+}
+
+fn connection_string_in_key_vault(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
+    match migrate::connection_string(&cx.ls) {
+        Err(Blocked::KeyVaultConnectionString) => {
+            let m = cx.ls.tp("connectionString").expect("checked");
+            let secret = m.value.str_at("secretName").unwrap_or("?").to_string();
+            let store = m
+                .value
+                .get("store")
+                .and_then(|s| s.str_at("referenceName"))
+                .unwrap_or("?")
+                .to_string();
+            vec![
+                Hit::new(m.value.span.clone(), "the whole connection string is a Key Vault secret", tp_path("connectionString"))
+                    .arg("secret", secret)
+                    .arg("store", store),
+            ]
+        }
+        _ => Vec::new(),
+    }
+}
+
+fn password_only_encrypted(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
+    let ls = &cx.ls;
+    let Some(ec) = ls.tp("encryptedCredential") else { return Vec::new() };
+    if ls.tp("password").is_some() {
+        return Vec::new();
+    }
+    let in_string = migrate::connection_string(ls)
+        .map(|(_, _, s)| connstr::parse(&s).get(Key::Password).is_some())
+        .unwrap_or(false);
+    let cs_in_key_vault = ls.tp("connectionString").is_some_and(|m| is_key_vault_ref(&m.value));
+    if in_string || cs_in_key_vault {
+        return Vec::new();
+    }
+    vec![Hit::new(ec.key_span.clone(), "the password lives only in here", tp_path("encryptedCredential"))]
+}
+
+fn user_at_server(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
+    let ls = &cx.ls;
+    match ls.version() {
+        Version::V2 => {
+            let (Some(u), Some(server)) = (ls.tp("username"), ls.tp("server").and_then(|m| m.value.as_str())) else {
+                return Vec::new();
+            };
+            let Some(user) = u.value.as_str() else { return Vec::new() };
+            let Some(plain) = migrate::strip_user_at_server(user, server) else { return Vec::new() };
+            vec![
+                Hit::new(u.value.span.clone(), "Single Server user name", tp_path("username"))
+                    .arg("user", user)
+                    .arg("plain", plain.clone())
+                    .fix(Safety::Safe, format!("write `{plain}`"), vec![Edit::replace(u.value.span.clone(), json_str(&plain))]),
+            ]
+        }
+        _ => {
+            let Ok((_, literal, s)) = migrate::connection_string(ls) else { return Vec::new() };
+            let cs = connstr::parse(&s);
+            let (Some(u), Some(server)) = (cs.get(Key::Username), cs.value(Key::Server)) else { return Vec::new() };
+            let Some(plain) = migrate::strip_user_at_server(&u.value, server) else { return Vec::new() };
+            vec![
+                Hit::new(inner_span(cx.text, literal, u.value_span.clone()), "Single Server user name", tp_path("connectionString"))
+                    .arg("user", u.value.clone())
+                    .arg("plain", plain),
+            ]
+        }
+    }
+}
+
+fn dropped_keys(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
+    let Ok((_, literal, s)) = migrate::connection_string(&cx.ls) else { return Vec::new() };
+    let cs = connstr::parse(&s);
+    let mut hits: Vec<Hit> = cs
+        .pairs
+        .iter()
+        .filter(|p| p.canon == Key::Other)
+        .map(|p| {
+            Hit::new(inner_span(cx.text, literal, p.key_span.clone()), "no 2.0 equivalent", tp_path("connectionString"))
+                .arg("key", p.key.clone())
+        })
+        .collect();
+    for j in &cs.junk {
+        let shown: String = s[j.clone()].chars().take(30).collect();
+        hits.push(
+            Hit::new(inner_span(cx.text, literal, j.clone()), "not a key=value pair", tp_path("connectionString"))
+                .arg("key", shown),
+        );
+    }
+    hits
+}
+
+fn conflicting_ssl(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
+    let Ok((_, literal, s)) = migrate::connection_string(&cx.ls) else { return Vec::new() };
+    let cs = connstr::parse(&s);
+    let Some(ssl) = cs.get(Key::SslMode) else { return Vec::new() };
+    cs.pairs
+        .iter()
+        .filter(|p| matches!(p.canon, Key::EncryptionMethod | Key::ValidateServerCertificate))
+        .map(|p| {
+            let mut h = Hit::new(inner_span(cx.text, literal, p.key_span.clone()), "ignored: SSL Mode wins", tp_path("connectionString"))
+                .arg("key", p.key.clone())
+                .arg("ssl", ssl.value.clone());
+            h.related.push((inner_span(cx.text, literal, ssl.key_span.clone()), "this one is used".into()));
+            h
+        })
+        .collect()
+}
+
+fn trust_server_certificate(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
+    let Some(t) = cx.ls.tp("trustServerCertificate") else { return Vec::new() };
+    let on = matches!(t.value.kind, Kind::Bool(true)) || t.value.as_str().is_some_and(|s| s.eq_ignore_ascii_case("true"));
+    let Some((_, n)) = ssl_mode_of(&cx.ls) else { return Vec::new() };
+    if !on || !(4..=5).contains(&n) {
+        return Vec::new();
+    }
+    vec![
+        Hit::new(t.value.span.clone(), "switches certificate validation off", tp_path("trustServerCertificate"))
+            .arg("value", n.to_string())
+            .arg("mode", mode_name(n))
+            .fix(Safety::Unsafe, "set trustServerCertificate to false", vec![Edit::replace(t.value.span.clone(), "false")]),
+    ]
+}
+
+fn port_ok(v: &str) -> bool {
+    v.trim().parse::<u32>().is_ok_and(|p| (1..=65535).contains(&p))
+}
+
+fn invalid_port(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
+    let ls = &cx.ls;
+    if ls.version() == Version::V2 {
+        let Some(m) = ls.tp("port") else { return Vec::new() };
+        let ok = is_expression_node(&m.value)
+            || int_of(&m.value).is_some_and(|p| (1..=65535).contains(&p))
+            || m.value.as_str().is_some_and(port_ok);
+        if ok {
+            return Vec::new();
+        }
+        let shown: String = cx.text[m.value.span.clone()].chars().take(40).collect();
+        return vec![Hit::new(m.value.span.clone(), "expected 1–65535", tp_path("port")).arg("value", shown)];
+    }
+    let Ok((_, literal, s)) = migrate::connection_string(ls) else { return Vec::new() };
+    let cs = connstr::parse(&s);
+    match cs.get(Key::Port) {
+        Some(p) if !p.is_expression() && !port_ok(&p.value) => vec![
+            Hit::new(inner_span(cx.text, literal, p.value_span.clone()), "expected 1–65535", tp_path("connectionString"))
+                .arg("value", p.value.chars().take(40).collect::<String>()),
+        ],
+        _ => Vec::new(),
+    }
+}
