@@ -36,7 +36,9 @@ impl<'a> LinkedService<'a> {
 
     /// `properties.typeProperties`, when it is an object.
     pub fn type_props(&self) -> Option<&'a Node> {
-        self.props.get("typeProperties").filter(|n| n.members().is_some())
+        self.props
+            .get("typeProperties")
+            .filter(|n| n.members().is_some())
     }
 
     /// A member of `typeProperties`.
@@ -46,7 +48,9 @@ impl<'a> LinkedService<'a> {
 
     /// The span to blame for the linked service as a whole: its `type` value.
     pub fn type_span(&self) -> std::ops::Range<usize> {
-        self.props.get("type").map_or(self.props.span.clone(), |n| n.span.clone())
+        self.props
+            .get("type")
+            .map_or(self.props.span.clone(), |n| n.span.clone())
     }
 
     /// JSON pointer of a path below the resource.
@@ -81,8 +85,12 @@ pub fn linked_services(root: &Node) -> Vec<LinkedService<'_>> {
 }
 
 pub fn is_arm_template(root: &Node) -> bool {
-    root.str_at("$schema").is_some_and(|s| s.contains("deploymentTemplate"))
-        || (root.get("resources").is_some_and(|r| r.elements().is_some()) && root.get("properties").is_none())
+    root.str_at("$schema")
+        .is_some_and(|s| s.contains("deploymentTemplate"))
+        || (root
+            .get("resources")
+            .is_some_and(|r| r.elements().is_some())
+            && root.get("properties").is_none())
 }
 
 /// A value given as an ADF expression: a string starting with `@` or an `{"type": "Expression"}` object.
@@ -136,7 +144,9 @@ mod tests {
 
     #[test]
     fn finds_linked_service_and_version() {
-        let root = parse(r#"{"name":"a","properties":{"type":"AzurePostgreSql","typeProperties":{}}}"#).unwrap();
+        let root =
+            parse(r#"{"name":"a","properties":{"type":"AzurePostgreSql","typeProperties":{}}}"#)
+                .unwrap();
         let ls = linked_services(&root);
         assert_eq!(ls.len(), 1);
         assert_eq!(ls[0].name, "a");
@@ -153,7 +163,10 @@ mod tests {
         let root = parse(t).unwrap();
         let m = root.members().unwrap();
         let l = member_layout(t, &m[0]);
-        assert_eq!((l.lead.as_str(), l.sep.as_str(), l.multiline), ("\t\t", ":  ", true));
+        assert_eq!(
+            (l.lead.as_str(), l.sep.as_str(), l.multiline),
+            ("\t\t", ":  ", true)
+        );
         assert!(!member_layout(t, &m[1]).multiline);
     }
 }

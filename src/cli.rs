@@ -121,7 +121,9 @@ fn use_color(choice: ColorChoice, stream_is_tty: bool) -> bool {
     match choice {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
-        ColorChoice::Auto => stream_is_tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        ColorChoice::Auto => {
+            stream_is_tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
     }
 }
 
@@ -138,11 +140,16 @@ pub fn run(cli: Cli) -> Result<i32, String> {
     let catalog = Catalog::builtin();
     match &cli.command {
         Some(Command::Rules { output_format }) => {
-            emit(&crate::docs::rules_list(&catalog, *output_format == ListFormat::Json))?;
+            emit(&crate::docs::rules_list(
+                &catalog,
+                *output_format == ListFormat::Json,
+            ))?;
             return Ok(0);
         }
         Some(Command::Rule { code }) => {
-            let rule = catalog.get(code).ok_or_else(|| format!("no rule `{code}`; `adfpg-migrate rules` lists them"))?;
+            let rule = catalog
+                .get(code)
+                .ok_or_else(|| format!("no rule `{code}`; `adfpg-migrate rules` lists them"))?;
             emit(&crate::docs::rule_doc(rule))?;
             return Ok(0);
         }
@@ -150,7 +157,9 @@ pub fn run(cli: Cli) -> Result<i32, String> {
     }
     if let Some(n) = cli.threads {
         // ignore the error: the pool may already be built (tests call run() repeatedly)
-        let _ = rayon::ThreadPoolBuilder::new().num_threads(n).build_global();
+        let _ = rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build_global();
     }
     let mut settings = Settings::new(catalog.clone());
     settings.max_file_size = cli.max_file_size.saturating_mul(1024 * 1024);
@@ -174,12 +183,20 @@ pub fn run(cli: Cli) -> Result<i32, String> {
     };
 
     let found = discover(&cli.paths, &|_| false);
-    let outcomes: Vec<_> = found.files.par_iter().map(|p| lint::process(p, &settings)).collect();
+    let outcomes: Vec<_> = found
+        .files
+        .par_iter()
+        .map(|p| lint::process(p, &settings))
+        .collect();
     // files --fix would change: computed for --diff/--fix, counted from applicable fixes for --check
     let files_to_change = if settings.fix == FixMode::Off {
         outcomes
             .iter()
-            .filter(|o| o.findings.iter().any(|f| f.fix.as_ref().is_some_and(|x| settings.applicable(x))))
+            .filter(|o| {
+                o.findings
+                    .iter()
+                    .any(|f| f.fix.as_ref().is_some_and(|x| settings.applicable(x)))
+            })
             .count()
     } else {
         outcomes.iter().filter(|o| o.change.is_some()).count()
@@ -187,7 +204,11 @@ pub fn run(cli: Cli) -> Result<i32, String> {
     let run = Run {
         outcomes,
         catalog: &catalog,
-        walk_errors: found.errors.iter().map(|(p, e)| (report::display_path(p), e.clone())).collect(),
+        walk_errors: found
+            .errors
+            .iter()
+            .map(|(p, e)| (report::display_path(p), e.clone()))
+            .collect(),
         unsafe_fixes: cli.unsafe_fixes,
         mode,
         files_to_change,
@@ -195,7 +216,11 @@ pub fn run(cli: Cli) -> Result<i32, String> {
 
     let tty = std::io::stdout().is_terminal();
     let color = use_color(cli.color, tty);
-    let format = cli.output_format.unwrap_or(if tty { OutputFormat::Full } else { OutputFormat::Concise });
+    let format = cli.output_format.unwrap_or(if tty {
+        OutputFormat::Full
+    } else {
+        OutputFormat::Concise
+    });
     let mut text = String::new();
     match format {
         OutputFormat::Json => text.push_str(&report::render_json(&run)),

@@ -216,7 +216,14 @@ pub fn ssl_mode_number(name: &str) -> Option<u8> {
     })
 }
 
-pub const SSL_MODE_NAMES: [&str; 6] = ["Disable", "Allow", "Prefer", "Require", "VerifyCA", "VerifyFull"];
+pub const SSL_MODE_NAMES: [&str; 6] = [
+    "Disable",
+    "Allow",
+    "Prefer",
+    "Require",
+    "VerifyCA",
+    "VerifyFull",
+];
 
 #[cfg(test)]
 mod tests {
@@ -224,7 +231,9 @@ mod tests {
 
     #[test]
     fn studio_string() {
-        let c = parse("host=x.postgres.database.azure.com;port=5432;database=postgres;uid=pgadmin;encryptionmethod=0");
+        let c = parse(
+            "host=x.postgres.database.azure.com;port=5432;database=postgres;uid=pgadmin;encryptionmethod=0",
+        );
         assert_eq!(c.value(Key::Server), Some("x.postgres.database.azure.com"));
         assert_eq!(c.value(Key::Username), Some("pgadmin"));
         assert_eq!(c.value(Key::EncryptionMethod), Some("0"));

@@ -55,5 +55,7 @@ fn walk(dir: &Path, excluded: &dyn Fn(&Path) -> bool, out: &mut Discovered) {
 
 /// `./a/b.json` → `a/b.json`, so that paths print the way users type them.
 fn clean(p: &Path) -> PathBuf {
-    p.strip_prefix(".").map(Path::to_path_buf).unwrap_or_else(|_| p.to_path_buf())
+    p.strip_prefix(".")
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|_| p.to_path_buf())
 }

@@ -18,9 +18,21 @@ pub fn rules_list(catalog: &Catalog, json: bool) -> String {
         return serde_json::to_string_pretty(&rules).expect("json") + "\n";
     }
     let mut out = String::new();
-    let _ = writeln!(out, "{:<9} {:<38} {:<8} {:<11} summary", "code", "name", "severity", "fix");
+    let _ = writeln!(
+        out,
+        "{:<9} {:<38} {:<8} {:<11} summary",
+        "code", "name", "severity", "fix"
+    );
     for r in &catalog.rules {
-        let _ = writeln!(out, "{:<9} {:<38} {:<8} {:<11} {}", r.code, r.name, r.severity.as_str(), r.fix.as_str(), r.summary);
+        let _ = writeln!(
+            out,
+            "{:<9} {:<38} {:<8} {:<11} {}",
+            r.code,
+            r.name,
+            r.severity.as_str(),
+            r.fix.as_str(),
+            r.summary
+        );
     }
     out
 }
@@ -31,7 +43,13 @@ pub fn rule_doc(r: &Rule) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "# {} {}\n", r.code, r.name);
     let _ = writeln!(out, "{}\n", r.summary);
-    let _ = writeln!(out, "Default severity: {}. Fix: {}. Source: `{}`.\n", r.severity.as_str(), r.fix.as_str(), r.source);
+    let _ = writeln!(
+        out,
+        "Default severity: {}. Fix: {}. Source: `{}`.\n",
+        r.severity.as_str(),
+        r.fix.as_str(),
+        r.source
+    );
     let mut section = |title: &str, body: &str| {
         if !body.trim().is_empty() {
             let _ = writeln!(out, "## {title}\n\n{}\n", body.trim_end());
@@ -49,7 +67,11 @@ pub fn rule_doc(r: &Rule) -> String {
 }
 
 fn fence(code: &str) -> String {
-    if code.trim().is_empty() { String::new() } else { format!("```json\n{}\n```", code.trim_end()) }
+    if code.trim().is_empty() {
+        String::new()
+    } else {
+        format!("```json\n{}\n```", code.trim_end())
+    }
 }
 
 /// docs/rules.md: every rule's documentation on one page.
@@ -73,7 +95,11 @@ pub fn rules_markdown(catalog: &Catalog) -> String {
     out.push('\n');
     for r in &catalog.rules {
         let _ = writeln!(out, "<a id=\"{}\"></a>\n", r.code.to_ascii_lowercase());
-        out.push_str(&rule_doc(r).replacen("# ", "## ", 1).replace("\n## ", "\n### "));
+        out.push_str(
+            &rule_doc(r)
+                .replacen("# ", "## ", 1)
+                .replace("\n## ", "\n### "),
+        );
     }
     out
 }

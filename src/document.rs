@@ -25,8 +25,12 @@ pub enum DecodeError {
 impl DecodeError {
     pub fn message(&self) -> String {
         match self {
-            DecodeError::Utf16 => "file is UTF-16 encoded; ADF writes UTF-8: re-save it as UTF-8".into(),
-            DecodeError::Utf32 => "file is UTF-32 encoded; ADF writes UTF-8: re-save it as UTF-8".into(),
+            DecodeError::Utf16 => {
+                "file is UTF-16 encoded; ADF writes UTF-8: re-save it as UTF-8".into()
+            }
+            DecodeError::Utf32 => {
+                "file is UTF-32 encoded; ADF writes UTF-8: re-save it as UTF-8".into()
+            }
             DecodeError::InvalidUtf8 { .. } => "file is not valid UTF-8".into(),
         }
     }
@@ -112,7 +116,11 @@ fn detect_indent(text: &str) -> String {
             smallest = smallest.min(n);
         }
     }
-    if smallest == usize::MAX { "    ".into() } else { " ".repeat(smallest) }
+    if smallest == usize::MAX {
+        "    ".into()
+    } else {
+        " ".repeat(smallest)
+    }
 }
 
 /// 1-based line and column (in characters) of a byte offset; the BOM does not count as a column.
@@ -121,7 +129,11 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let before = &text[..offset];
     let line = before.bytes().filter(|&b| b == b'\n').count() + 1;
     let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    let col = before[line_start..].trim_start_matches('\u{feff}').chars().count() + 1;
+    let col = before[line_start..]
+        .trim_start_matches('\u{feff}')
+        .chars()
+        .count()
+        + 1;
     (line, col)
 }
 
@@ -136,8 +148,17 @@ pub fn floor_char_boundary(text: &str, mut i: usize) -> usize {
 pub fn line_col_bytes(bytes: &[u8], offset: usize) -> (usize, usize) {
     let before = &bytes[..offset.min(bytes.len())];
     let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-    let line_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-    (line, String::from_utf8_lossy(&before[line_start..]).chars().count() + 1)
+    let line_start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    (
+        line,
+        String::from_utf8_lossy(&before[line_start..])
+            .chars()
+            .count()
+            + 1,
+    )
 }
 
 #[cfg(test)]
@@ -151,14 +172,23 @@ mod tests {
         let n = doc.parse().unwrap();
         let m = &n.members().unwrap()[0];
         assert_eq!(&doc.text[m.key_span.clone()], "\"a\"");
-        assert_eq!(doc.layout(), Layout { eol: "\r\n", indent: "\t".into() });
+        assert_eq!(
+            doc.layout(),
+            Layout {
+                eol: "\r\n",
+                indent: "\t".into()
+            }
+        );
         assert_eq!(line_col(&doc.text, m.key_span.start), (2, 2));
         assert_eq!(line_col(&doc.text, 3), (1, 1));
     }
 
     #[test]
     fn detects_encodings() {
-        assert_eq!(Document::decode(vec![0xFF, 0xFE, b'{', 0]).unwrap_err(), DecodeError::Utf16);
+        assert_eq!(
+            Document::decode(vec![0xFF, 0xFE, b'{', 0]).unwrap_err(),
+            DecodeError::Utf16
+        );
         assert_eq!(
             Document::decode(b"{\"a\": \"\xff\"}".to_vec()).unwrap_err(),
             DecodeError::InvalidUtf8 { offset: 7 }

@@ -123,7 +123,7 @@ mod tests {
         let e = Edit {
             range: 0..0,
             text: "\"value\": \"hunter2\"".into(),
-            secrets: vec![10..17],
+            secrets: std::iter::once(10..17).collect(),
         };
         assert_eq!(e.masked_text(), "\"value\": \"*******\"");
     }

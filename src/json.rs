@@ -22,7 +22,10 @@ pub enum Kind {
     /// The number exactly as written.
     Number(String),
     /// The decoded string; `escaped` tells whether the raw literal differs from it.
-    String { value: String, escaped: bool },
+    String {
+        value: String,
+        escaped: bool,
+    },
     Array(Vec<Node>),
     Object(Vec<Member>),
 }
@@ -172,9 +175,16 @@ pub fn string_offsets(raw_literal: &str) -> Vec<usize> {
     while i < end {
         let (raw_len, decoded_len) = match (bytes[i], bytes.get(i + 1)) {
             (b'\\', Some(b'u')) => {
-                let code = raw_literal.get(i + 2..i + 6).and_then(|h| u32::from_str_radix(h, 16).ok());
+                let code = raw_literal
+                    .get(i + 2..i + 6)
+                    .and_then(|h| u32::from_str_radix(h, 16).ok());
                 match code {
-                    Some(hi) if (0xD800..0xDC00).contains(&hi) && raw_literal[i + 6..].starts_with("\\u") => (12, 4),
+                    Some(hi)
+                        if (0xD800..0xDC00).contains(&hi)
+                            && raw_literal[i + 6..].starts_with("\\u") =>
+                    {
+                        (12, 4)
+                    }
                     Some(c) => (6, char::from_u32(c).map_or(3, char::len_utf8)),
                     None => (6, 3),
                 }
@@ -345,7 +355,9 @@ impl Parser<'_> {
                     escaped = true;
                     self.escape(&mut out)?;
                 }
-                Some(_) => return Err(self.err("control character inside a string (must be escaped)")),
+                Some(_) => {
+                    return Err(self.err("control character inside a string (must be escaped)"));
+                }
             }
         }
     }
@@ -364,16 +376,17 @@ impl Parser<'_> {
             Some(b'u') => {
                 self.pos += 1;
                 let hi = self.hex4()?;
-                let code = if (0xD800..0xDC00).contains(&hi) && self.src[self.pos..].starts_with(b"\\u") {
-                    self.pos += 2;
-                    let lo = self.hex4()?;
-                    if !(0xDC00..0xE000).contains(&lo) {
-                        return Err(self.err("invalid surrogate pair in \\u escape"));
-                    }
-                    0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00)
-                } else {
-                    hi
-                };
+                let code =
+                    if (0xD800..0xDC00).contains(&hi) && self.src[self.pos..].starts_with(b"\\u") {
+                        self.pos += 2;
+                        let lo = self.hex4()?;
+                        if !(0xDC00..0xE000).contains(&lo) {
+                            return Err(self.err("invalid surrogate pair in \\u escape"));
+                        }
+                        0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00)
+                    } else {
+                        hi
+                    };
                 // a lone surrogate cannot be held in a Rust string: keep a replacement character
                 out.push(char::from_u32(code).unwrap_or('\u{FFFD}'));
                 return Ok(());
@@ -420,7 +433,9 @@ impl Parser<'_> {
                     return Ok(Kind::Array(items));
                 }
                 None => return Err(self.err("unexpected end of file: expected `,` or `]`")),
-                _ => return Err(self.err(format!("expected `,` or `]`, found {}", self.describe()))),
+                _ => {
+                    return Err(self.err(format!("expected `,` or `]`, found {}", self.describe())));
+                }
             }
         }
     }
@@ -439,19 +454,31 @@ impl Parser<'_> {
                 Some(b'"') => {}
                 None => return Err(self.err("unexpected end of file: expected a key")),
                 Some(b'}') => return Err(self.err("trailing comma before `}`")),
-                _ => return Err(self.err(format!("expected a double-quoted key, found {}", self.describe()))),
+                _ => {
+                    return Err(self.err(format!(
+                        "expected a double-quoted key, found {}",
+                        self.describe()
+                    )));
+                }
             }
             let ks = self.pos;
             let (key, _) = self.string()?;
             let key_span = ks..self.pos;
             self.skip_ws();
             if self.src.get(self.pos) != Some(&b':') {
-                return Err(self.err(format!("expected `:` after the key, found {}", self.describe())));
+                return Err(self.err(format!(
+                    "expected `:` after the key, found {}",
+                    self.describe()
+                )));
             }
             self.pos += 1;
             self.skip_ws();
             let value = self.value()?;
-            members.push(Member { key, key_span, value });
+            members.push(Member {
+                key,
+                key_span,
+                value,
+            });
             self.skip_ws();
             match self.src.get(self.pos) {
                 Some(b',') => self.pos += 1,
@@ -460,7 +487,11 @@ impl Parser<'_> {
                     return Ok(Kind::Object(members));
                 }
                 None => return Err(self.err("unexpected end of file: expected `,` or `}`")),
-                _ => return Err(self.err(format!("expected `,` or `}}`, found {}", self.describe()))),
+                _ => {
+                    return Err(
+                        self.err(format!("expected `,` or `}}`, found {}", self.describe()))
+                    );
+                }
             }
         }
     }
@@ -483,7 +514,17 @@ mod tests {
 
     #[test]
     fn rejects_non_strict_json() {
-        for bad in ["{\"a\":1,}", "[1,]", "{'a':1}", "// c\n{}", "{\"a\":01}", "{} x", "", "{\"a\"", "\"\t\""] {
+        for bad in [
+            "{\"a\":1,}",
+            "[1,]",
+            "{'a':1}",
+            "// c\n{}",
+            "{\"a\":01}",
+            "{} x",
+            "",
+            "{\"a\"",
+            "\"\t\"",
+        ] {
             assert!(parse(bad).is_err(), "{bad:?} must be rejected");
         }
     }

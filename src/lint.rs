@@ -108,7 +108,14 @@ pub fn process(path: &Path, settings: &Settings) -> FileOutcome {
         Err(ReadError::Io(e)) => {
             out.relevant = true;
             out.failed = true;
-            push_pipeline(&mut out.findings, settings, "io-error", 0..0, format!("cannot read file: {e}"), "");
+            push_pipeline(
+                &mut out.findings,
+                settings,
+                "io-error",
+                0..0,
+                format!("cannot read file: {e}"),
+                "",
+            );
             return out;
         }
     };
@@ -131,10 +138,20 @@ pub fn process(path: &Path, settings: &Settings) -> FileOutcome {
                 _ => (0..0, None),
             };
             let msg = match &source {
-                Some((_, line, col)) => format!("{} (first invalid byte at line {line}, column {col})", e.message()),
+                Some((_, line, col)) => format!(
+                    "{} (first invalid byte at line {line}, column {col})",
+                    e.message()
+                ),
                 None => e.message(),
             };
-            push_pipeline(&mut out.findings, settings, "unsupported-encoding", span, msg, "");
+            push_pipeline(
+                &mut out.findings,
+                settings,
+                "unsupported-encoding",
+                span,
+                msg,
+                "",
+            );
             out.source = source.map(|(p, _, _)| crate::mask::mask_by_pattern(&p));
             return out;
         }
@@ -146,22 +163,39 @@ pub fn process(path: &Path, settings: &Settings) -> FileOutcome {
                 .find(|i| doc.text.is_char_boundary(*i))
                 .unwrap_or(e.offset)
                 .min(doc.text.len());
-            push_pipeline(&mut out.findings, settings, "invalid-json", e.offset..end, e.message.clone(), &e.message);
+            push_pipeline(
+                &mut out.findings,
+                settings,
+                "invalid-json",
+                e.offset..end,
+                e.message.clone(),
+                &e.message,
+            );
             out.source = Some(crate::mask::mask(&doc.text));
             return out;
         }
     };
-    out.linked_services = adf::linked_services(&root).iter().map(|l| (l.name.to_string(), l.version())).collect();
+    out.linked_services = adf::linked_services(&root)
+        .iter()
+        .map(|l| (l.name.to_string(), l.version()))
+        .collect();
     out.findings = lint_text(&doc.text, &doc, &root, settings);
 
     if let FixMode::Apply { .. } = settings.fix
-        && out.findings.iter().any(|f| f.fix.as_ref().is_some_and(|x| settings.applicable(x)))
+        && out
+            .findings
+            .iter()
+            .any(|f| f.fix.as_ref().is_some_and(|x| settings.applicable(x)))
     {
         match fix_loop(&doc, settings) {
             Ok((new_text, applied, findings)) if new_text != doc.text => {
                 let mut written = false;
                 if settings.write {
-                    match crate::write::replace_atomically(path, doc.text.as_bytes(), new_text.as_bytes()) {
+                    match crate::write::replace_atomically(
+                        path,
+                        doc.text.as_bytes(),
+                        new_text.as_bytes(),
+                    ) {
                         Ok(()) => written = true,
                         Err(e) => {
                             out.failed = true;
@@ -191,7 +225,14 @@ pub fn process(path: &Path, settings: &Settings) -> FileOutcome {
                 return out;
             }
             Ok(_) => {}
-            Err(msg) => push_pipeline(&mut out.findings, settings, "fix-not-applied", 0..0, msg, ""),
+            Err(msg) => push_pipeline(
+                &mut out.findings,
+                settings,
+                "fix-not-applied",
+                0..0,
+                msg,
+                "",
+            ),
         }
     }
     if !out.findings.is_empty() {
@@ -205,7 +246,9 @@ fn lint_text(text: &str, doc: &Document, root: &Node, settings: &Settings) -> Ve
     let mut findings = Vec::new();
     if settings.enabled_check("duplicate-key") {
         duplicate_keys(root, &mut Vec::new(), &mut |first, second, key, pointer| {
-            let msg = format!("key `{key}` appears more than once in the same object; ADF keeps only one");
+            let msg = format!(
+                "key `{key}` appears more than once in the same object; ADF keeps only one"
+            );
             let mut f = pipeline_finding(settings, "duplicate-key", second, msg, "");
             if let Some(f) = f.as_mut() {
                 f.related.push((first, "first here".into()));
@@ -216,7 +259,13 @@ fn lint_text(text: &str, doc: &Document, root: &Node, settings: &Settings) -> Ve
     }
     let services = adf::linked_services(root);
     if !services.is_empty() {
-        let all = check_linked_services(&settings.catalog, text, &doc.layout(), &services, &settings.migration);
+        let all = check_linked_services(
+            &settings.catalog,
+            text,
+            &doc.layout(),
+            &services,
+            &settings.migration,
+        );
         findings.extend(all.into_iter().filter(|f| settings.enabled(&f.code)));
     }
     findings.sort_by_key(|f| (f.span.start, f.code.clone()));
@@ -225,22 +274,37 @@ fn lint_text(text: &str, doc: &Document, root: &Node, settings: &Settings) -> Ve
 
 impl Settings {
     fn enabled_check(&self, check: &str) -> bool {
-        self.catalog.by_check(check).is_some_and(|r| self.enabled(&r.code))
+        self.catalog
+            .by_check(check)
+            .is_some_and(|r| self.enabled(&r.code))
     }
 }
 
+/// The result of fixing a file: new text, the fixes applied (code, safety), the findings left.
+type Fixed = (String, Vec<(String, Safety)>, Vec<Finding>);
+
 /// Apply applicable fixes, re-parse and re-lint, until nothing more applies. Returns the new text, the
 /// fixes applied and the findings of the new text; an error when a fix would break the file.
-fn fix_loop(doc: &Document, settings: &Settings) -> Result<(String, Vec<(String, Safety)>, Vec<Finding>), String> {
+fn fix_loop(doc: &Document, settings: &Settings) -> Result<Fixed, String> {
     let mut text = doc.text.clone();
     let mut applied = Vec::new();
     for _ in 0..10 {
         let cur = Document::decode(text.clone().into_bytes()).map_err(|e| e.message())?;
-        let root = cur.parse().map_err(|e| format!("a fix produced invalid JSON ({}); nothing was written", e.message))?;
+        let root = cur.parse().map_err(|e| {
+            format!(
+                "a fix produced invalid JSON ({}); nothing was written",
+                e.message
+            )
+        })?;
         let findings = lint_text(&cur.text, &cur, &root, settings);
         let mut fixes: Vec<(&Finding, &Fix)> = findings
             .iter()
-            .filter_map(|f| f.fix.as_ref().filter(|x| settings.applicable(x)).map(|x| (f, x)))
+            .filter_map(|f| {
+                f.fix
+                    .as_ref()
+                    .filter(|x| settings.applicable(x))
+                    .map(|x| (f, x))
+            })
             .collect();
         if fixes.is_empty() {
             return Ok((text, applied, findings));
@@ -250,7 +314,11 @@ fn fix_loop(doc: &Document, settings: &Settings) -> Result<(String, Vec<(String,
         let mut taken: Vec<std::ops::Range<usize>> = Vec::new();
         let mut edits = Vec::new();
         for (f, x) in fixes {
-            let overlaps = x.edits.iter().any(|e| taken.iter().any(|t| e.range.start < t.end && t.start < e.range.end.max(e.range.start + 1)));
+            let overlaps = x.edits.iter().any(|e| {
+                taken
+                    .iter()
+                    .any(|t| e.range.start < t.end && t.start < e.range.end.max(e.range.start + 1))
+            });
             if overlaps {
                 continue;
             }
@@ -274,7 +342,12 @@ fn duplicate_keys(
             for m in members {
                 if let Some(first) = seen.insert(&m.key, &m.key_span) {
                     path.push(PathStep::Key(m.key.clone()));
-                    report(first.clone(), m.key_span.clone(), &m.key, crate::json::pointer(path));
+                    report(
+                        first.clone(),
+                        m.key_span.clone(),
+                        &m.key,
+                        crate::json::pointer(path),
+                    );
                     path.pop();
                 }
             }
@@ -295,7 +368,13 @@ fn duplicate_keys(
     }
 }
 
-fn pipeline_finding(settings: &Settings, check: &str, span: std::ops::Range<usize>, detail: String, label: &str) -> Option<Finding> {
+fn pipeline_finding(
+    settings: &Settings,
+    check: &str,
+    span: std::ops::Range<usize>,
+    detail: String,
+    label: &str,
+) -> Option<Finding> {
     let rule = settings.catalog.by_check(check)?;
     if !settings.enabled(&rule.code) {
         return None;
@@ -316,7 +395,14 @@ fn pipeline_finding(settings: &Settings, check: &str, span: std::ops::Range<usiz
     })
 }
 
-fn push_pipeline(out: &mut Vec<Finding>, settings: &Settings, check: &str, span: std::ops::Range<usize>, detail: String, label: &str) {
+fn push_pipeline(
+    out: &mut Vec<Finding>,
+    settings: &Settings,
+    check: &str,
+    span: std::ops::Range<usize>,
+    detail: String,
+    label: &str,
+) {
     out.extend(pipeline_finding(settings, check, span, detail, label));
 }
 
@@ -337,7 +423,9 @@ fn read_bounded(path: &Path, max: u64) -> Result<Vec<u8>, ReadError> {
     }
     let mut buf = Vec::with_capacity(meta.len() as usize);
     // bounded even if the file grows while we read it
-    f.take(max + 1).read_to_end(&mut buf).map_err(ReadError::Io)?;
+    f.take(max + 1)
+        .read_to_end(&mut buf)
+        .map_err(ReadError::Io)?;
     if buf.len() as u64 > max {
         return Err(ReadError::TooLarge(buf.len() as u64));
     }

@@ -54,7 +54,10 @@ fn walk(text: &str, n: &Node, out: &mut Vec<Range<usize>>) {
                     let cs = connstr::parse(value);
                     let offsets = string_offsets(&text[m.value.span.clone()]);
                     for p in cs.pairs.iter().filter(|p| secret_pair(p)) {
-                        out.push(m.value.span.start + offsets[p.value_span.start]..m.value.span.start + offsets[p.value_span.end]);
+                        out.push(
+                            m.value.span.start + offsets[p.value_span.start]
+                                ..m.value.span.start + offsets[p.value_span.end],
+                        );
                     }
                 } else if secure && m.key == "value" && is_literal_secret(value) {
                     out.push(inner(&m.value));
@@ -67,7 +70,11 @@ fn walk(text: &str, n: &Node, out: &mut Vec<Range<usize>>) {
 
 /// A string with `key=value` pairs of which at least one is a connection-string key we know.
 fn looks_like_connection_string(value: &str) -> bool {
-    value.contains('=') && connstr::parse(value).pairs.iter().any(|p| p.canon != Key::Other)
+    value.contains('=')
+        && connstr::parse(value)
+            .pairs
+            .iter()
+            .any(|p| p.canon != Key::Other)
 }
 
 fn secret_pair(p: &connstr::Pair) -> bool {
@@ -75,15 +82,27 @@ fn secret_pair(p: &connstr::Pair) -> bool {
         return false;
     }
     p.canon == Key::Password || {
-        let k: String = p.key.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_lowercase();
-        matches!(k.as_str(), "accountkey" | "sharedaccesskey" | "clientsecret" | "sig")
+        let k: String = p
+            .key
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect::<String>()
+            .to_ascii_lowercase();
+        matches!(
+            k.as_str(),
+            "accountkey" | "sharedaccesskey" | "clientsecret" | "sig"
+        )
     }
 }
 
 /// Replace the given spans with `*` (one per character, so byte offsets after them move only by the
 /// difference between a multi-byte character and `*`, and never for ASCII secrets).
 pub fn apply(text: &str, spans: &[Range<usize>]) -> String {
-    let mut spans: Vec<_> = spans.iter().filter(|r| r.start < r.end && r.end <= text.len()).cloned().collect();
+    let mut spans: Vec<_> = spans
+        .iter()
+        .filter(|r| r.start < r.end && r.end <= text.len())
+        .cloned()
+        .collect();
     spans.sort_by_key(|r| r.start);
     let mut out = String::with_capacity(text.len());
     let mut at = 0;
@@ -151,7 +170,10 @@ mod tests {
             "expr":{"type":"SecureString","value":"[parameters('x')]"}}}}"#;
         let m = mask(t);
         for s in ["s1;x", "s2", "s3", "s4", "s5"] {
-            assert!(!m.contains(&format!("{s}\"")) && !m.contains(&format!("'{s}'")), "{s} leaked: {m}");
+            assert!(
+                !m.contains(&format!("{s}\"")) && !m.contains(&format!("'{s}'")),
+                "{s} leaked: {m}"
+            );
         }
         assert!(m.contains("visible") && m.contains("[parameters('x')]") && m.contains("uid=u"));
         assert_eq!(m.len(), t.len());

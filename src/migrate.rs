@@ -83,17 +83,25 @@ pub struct Migration {
 }
 
 /// The connection string of a 1.0 linked service, with the member that holds it and the literal's node.
-pub fn connection_string<'a>(ls: &LinkedService<'a>) -> Result<(&'a Member, &'a Node, String), Blocked> {
+pub fn connection_string<'a>(
+    ls: &LinkedService<'a>,
+) -> Result<(&'a Member, &'a Node, String), Blocked> {
     if ls.type_props().is_none() {
         return Err(Blocked::NoTypeProperties);
     }
-    let m = ls.tp("connectionString").ok_or(Blocked::NoConnectionString)?;
+    let m = ls
+        .tp("connectionString")
+        .ok_or(Blocked::NoConnectionString)?;
     let literal = match &m.value.kind {
         Kind::String { .. } => &m.value,
-        Kind::Object(_) if crate::adf::is_key_vault_ref(&m.value) => return Err(Blocked::KeyVaultConnectionString),
-        Kind::Object(_) if m.value.str_at("type") == Some("SecureString") => {
-            m.value.get("value").filter(|v| v.as_str().is_some()).ok_or(Blocked::WrongType("SecureString without a string value"))?
+        Kind::Object(_) if crate::adf::is_key_vault_ref(&m.value) => {
+            return Err(Blocked::KeyVaultConnectionString);
         }
+        Kind::Object(_) if m.value.str_at("type") == Some("SecureString") => m
+            .value
+            .get("value")
+            .filter(|v| v.as_str().is_some())
+            .ok_or(Blocked::WrongType("SecureString without a string value"))?,
         _ => return Err(Blocked::WrongType(m.value.type_name())),
     };
     let s = literal.as_str().unwrap_or_default().to_string();
@@ -119,7 +127,10 @@ pub fn ssl_mode(cs: &ConnStr, opts: &MigrationOptions) -> Result<Result<u8, Stri
             .map(Ok)
             .ok_or_else(|| Blocked::UnknownSslMode(p.value.clone()));
     }
-    let em = cs.value(Key::EncryptionMethod).map(str::trim).unwrap_or("0");
+    let em = cs
+        .value(Key::EncryptionMethod)
+        .map(str::trim)
+        .unwrap_or("0");
     let validate = cs
         .value(Key::ValidateServerCertificate)
         .is_some_and(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "1" | "true" | "yes"));
@@ -166,7 +177,10 @@ pub fn migrate(
 ) -> Result<Migration, Blocked> {
     let (cs_member, _, cs_text) = connection_string(ls)?;
     let cs = connstr::parse(&cs_text);
-    let server = cs.value(Key::Server).filter(|s| !s.trim().is_empty()).ok_or(Blocked::NoServer)?;
+    let server = cs
+        .value(Key::Server)
+        .filter(|s| !s.trim().is_empty())
+        .ok_or(Blocked::NoServer)?;
     let ssl = ssl_mode(&cs, opts)?;
     let tp = ls.type_props().expect("checked by connection_string");
     let existing = |k: &str| tp.member(k).is_some();
@@ -178,7 +192,10 @@ pub fn migrate(
         }
     };
     push("server", Value::Str(server.to_string()));
-    push("port", Value::Str(cs.value(Key::Port).unwrap_or("5432").to_string()));
+    push(
+        "port",
+        Value::Str(cs.value(Key::Port).unwrap_or("5432").to_string()),
+    );
     if let Some(db) = cs.value(Key::Database) {
         push("database", Value::Str(db.to_string()));
     }
@@ -196,7 +213,10 @@ pub fn migrate(
         };
         push("username", Value::Str(user));
     }
-    push("authenticationType", Value::Str(opts.authentication_type.clone()));
+    push(
+        "authenticationType",
+        Value::Str(opts.authentication_type.clone()),
+    );
     let password_in_string = cs.get(Key::Password).filter(|p| !p.value.is_empty());
     if let Some(pw) = password_in_string {
         push("password", Value::SecureString(pw.value.clone()));
@@ -216,12 +236,22 @@ pub fn migrate(
         }
     }
 
-    let mut dropped: Vec<String> = cs.pairs.iter().filter(|p| p.canon == Key::Other).map(|p| p.key.clone()).collect();
+    let mut dropped: Vec<String> = cs
+        .pairs
+        .iter()
+        .filter(|p| p.canon == Key::Other)
+        .map(|p| p.key.clone())
+        .collect();
     if cs.get(Key::SslMode).is_some() {
         dropped.extend(
             cs.pairs
                 .iter()
-                .filter(|p| matches!(p.canon, Key::EncryptionMethod | Key::ValidateServerCertificate))
+                .filter(|p| {
+                    matches!(
+                        p.canon,
+                        Key::EncryptionMethod | Key::ValidateServerCertificate
+                    )
+                })
                 .map(|p| p.key.clone()),
         );
     }
@@ -235,14 +265,21 @@ pub fn migrate(
         );
     }
     if !dropped.is_empty() {
-        unsafe_reasons.push(format!("connection-string keys with no 2.0 property are dropped: {}", dropped.join(", ")));
+        unsafe_reasons.push(format!(
+            "connection-string keys with no 2.0 property are dropped: {}",
+            dropped.join(", ")
+        ));
     }
 
     let mut edits = vec![version_edit(text, layout, ls)];
     edits.push(members_edit(text, layout, cs_member, &members));
     Ok(Migration {
         edits,
-        safety: if unsafe_reasons.is_empty() { Safety::Safe } else { Safety::Unsafe },
+        safety: if unsafe_reasons.is_empty() {
+            Safety::Safe
+        } else {
+            Safety::Unsafe
+        },
         unsafe_reasons,
         dropped,
     })
@@ -271,7 +308,10 @@ fn version_edit(text: &str, layout: &Layout, ls: &LinkedService) -> Edit {
     if let Some(v) = ls.props.member("version") {
         return Edit::replace(v.value.span.clone(), "\"2.0\"");
     }
-    let ty = ls.props.member("type").expect("a linked service has a type");
+    let ty = ls
+        .props
+        .member("type")
+        .expect("a linked service has a type");
     let l = member_layout(text, ty);
     let text = if l.multiline {
         format!(",{}{}\"version\"{}\"2.0\"", layout.eol, l.lead, l.sep)
@@ -284,7 +324,11 @@ fn version_edit(text: &str, layout: &Layout, ls: &LinkedService) -> Edit {
 /// Replace the `connectionString` member with the 2.0 members, laid out like it.
 fn members_edit(text: &str, layout: &Layout, cs: &Member, members: &[NewMember]) -> Edit {
     let l = member_layout(text, cs);
-    let joiner = if l.multiline { format!(",{}{}", layout.eol, l.lead) } else { ", ".to_string() };
+    let joiner = if l.multiline {
+        format!(",{}{}", layout.eol, l.lead)
+    } else {
+        ", ".to_string()
+    };
     let mut out = String::new();
     let mut secrets = Vec::new();
     for (i, m) in members.iter().enumerate() {
@@ -300,12 +344,19 @@ fn members_edit(text: &str, layout: &Layout, cs: &Member, members: &[NewMember])
             Value::SecureString(secret) => {
                 let (open, inner_join, close) = if l.multiline {
                     let inner = format!("{}{}{}", layout.eol, l.lead, layout.indent);
-                    (format!("{{{inner}"), format!(",{inner}"), format!("{}{}}}", layout.eol, l.lead))
+                    (
+                        format!("{{{inner}"),
+                        format!(",{inner}"),
+                        format!("{}{}}}", layout.eol, l.lead),
+                    )
                 } else {
                     ("{ ".to_string(), ", ".to_string(), " }".to_string())
                 };
                 out.push_str(&open);
-                out.push_str(&format!("\"type\"{}\"SecureString\"{}\"value\"{}", l.sep, inner_join, l.sep));
+                out.push_str(&format!(
+                    "\"type\"{}\"SecureString\"{}\"value\"{}",
+                    l.sep, inner_join, l.sep
+                ));
                 let lit = json_str(secret);
                 let start = out.len() + 1;
                 out.push_str(&lit);

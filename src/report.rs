@@ -1,10 +1,10 @@
 //! One run's results and the renderers that turn them into text. Every renderer reads the same `Run`;
 //! texts inside it are already masked (see `mask`), and messages never carry secret values.
 
+use crate::adf::Version;
 use crate::finding::{Finding, Safety, Severity};
 use crate::lint::FileOutcome;
 use crate::rules::Catalog;
-use crate::adf::Version;
 use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteDiagnostic, NamedSource};
 use serde_json::json;
 use std::fmt::Write as _;
@@ -51,7 +51,9 @@ pub fn display_path(p: &std::path::Path) -> String {
 
 impl Run<'_> {
     pub fn findings(&self) -> impl Iterator<Item = (&FileOutcome, &Finding)> {
-        self.outcomes.iter().flat_map(|o| o.findings.iter().map(move |f| (o, f)))
+        self.outcomes
+            .iter()
+            .flat_map(|o| o.findings.iter().map(move |f| (o, f)))
     }
 
     pub fn summary(&self) -> Summary {
@@ -63,7 +65,11 @@ impl Run<'_> {
         };
         for o in &self.outcomes {
             s.linked_services += o.linked_services.len();
-            s.linked_services_v1 += o.linked_services.iter().filter(|(_, v)| *v == Version::V1).count();
+            s.linked_services_v1 += o
+                .linked_services
+                .iter()
+                .filter(|(_, v)| *v == Version::V1)
+                .count();
             if let Some(c) = &o.change {
                 s.fixes_applied += c.applied.len();
             }
@@ -98,14 +104,21 @@ pub fn location(o: &FileOutcome, f: &Finding) -> ((usize, usize), (usize, usize)
 // ---------- full (miette) ----------
 
 pub fn render_full(run: &Run, color: bool) -> String {
-    let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
-    let handler = GraphicalReportHandler::new_themed(theme).with_width(110).with_links(false);
+    let theme = if color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    let handler = GraphicalReportHandler::new_themed(theme)
+        .with_width(110)
+        .with_links(false);
     let mut out = String::new();
     for o in &run.outcomes {
         for f in &o.findings {
             let diag = diagnostic(run, f);
             let report = match &o.source {
-                Some(src) => miette::Report::new(diag).with_source_code(NamedSource::new(display_path(&o.path), src.clone())),
+                Some(src) => miette::Report::new(diag)
+                    .with_source_code(NamedSource::new(display_path(&o.path), src.clone())),
                 None => miette::Report::new(diag),
             };
             let mut s = String::new();
@@ -138,14 +151,22 @@ fn diagnostic(run: &Run, f: &Finding) -> MietteDiagnostic {
         let _ = write!(help, "\nfix: {} — with {how}", fix.title);
     }
     if let Some(rule) = run.catalog.get(&f.code) {
-        let _ = write!(help, "\ndocs: adfpg-migrate rule {} ({})", rule.code, rule.docs_anchor());
+        let _ = write!(
+            help,
+            "\ndocs: adfpg-migrate rule {} ({})",
+            rule.code,
+            rule.docs_anchor()
+        );
     }
     let mut labels = vec![LabeledSpan::new_primary_with_span(
         (!f.label.is_empty()).then(|| f.label.clone()),
         (f.span.start, f.span.end.saturating_sub(f.span.start)),
     )];
     for (r, l) in &f.related {
-        labels.push(LabeledSpan::new_with_span(Some(l.clone()), (r.start, r.end - r.start)));
+        labels.push(LabeledSpan::new_with_span(
+            Some(l.clone()),
+            (r.start, r.end - r.start),
+        ));
     }
     MietteDiagnostic::new(f.message.clone())
         .with_code(f.code.clone())
@@ -273,7 +294,9 @@ pub fn render_diffs(run: &Run, color: bool) -> String {
 pub fn render_fixed(run: &Run) -> String {
     let mut out = String::new();
     for o in &run.outcomes {
-        let Some(c) = o.change.as_ref().filter(|c| c.written) else { continue };
+        let Some(c) = o.change.as_ref().filter(|c| c.written) else {
+            continue;
+        };
         let fixes: Vec<String> = c
             .applied
             .iter()
@@ -289,7 +312,9 @@ pub fn render_fixed(run: &Run) -> String {
 
 fn shorten_masks(line: &str) -> String {
     static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
-    RE.get_or_init(|| regex::Regex::new(r"\*{9,}").unwrap()).replace_all(line, "********").into_owned()
+    RE.get_or_init(|| regex::Regex::new(r"\*{9,}").unwrap())
+        .replace_all(line, "********")
+        .into_owned()
 }
 
 pub fn render_summary(run: &Run) -> String {
@@ -307,10 +332,27 @@ pub fn render_summary(run: &Run) -> String {
     );
     match run.mode {
         Mode::Fix => {
-            let _ = writeln!(out, "Fixed {} file{} ({} fix{} applied).", s.files_changed, plural(s.files_changed), s.fixes_applied, if s.fixes_applied == 1 { "" } else { "es" });
+            let _ = writeln!(
+                out,
+                "Fixed {} file{} ({} fix{} applied).",
+                s.files_changed,
+                plural(s.files_changed),
+                s.fixes_applied,
+                if s.fixes_applied == 1 { "" } else { "es" }
+            );
         }
         Mode::Diff | Mode::Check => {
-            let _ = writeln!(out, "{} file{} would be changed by --fix{}.", s.files_changed, plural(s.files_changed), if run.unsafe_fixes { " --unsafe-fixes" } else { "" });
+            let _ = writeln!(
+                out,
+                "{} file{} would be changed by --fix{}.",
+                s.files_changed,
+                plural(s.files_changed),
+                if run.unsafe_fixes {
+                    " --unsafe-fixes"
+                } else {
+                    ""
+                }
+            );
         }
         Mode::Lint => {}
     }
@@ -330,7 +372,11 @@ pub fn render_summary(run: &Run) -> String {
         );
         if s.fixable > 0 || s.fixable_unsafe > 0 {
             if run.unsafe_fixes {
-                let _ = write!(out, " {} fixable with --fix --unsafe-fixes.", s.fixable + s.fixable_unsafe);
+                let _ = write!(
+                    out,
+                    " {} fixable with --fix --unsafe-fixes.",
+                    s.fixable + s.fixable_unsafe
+                );
             } else {
                 let _ = write!(out, " {} fixable with --fix", s.fixable);
                 if s.fixable_unsafe > 0 {

@@ -63,12 +63,21 @@ const CHECKS: &[(&str, CheckFn)] = &[
     ("invalid-ssl-mode", invalid_ssl_mode),
     ("invalid-enum-values", invalid_enums),
     ("plaintext-secret", plaintext_secret),
-    ("connection-string-in-key-vault", connection_string_in_key_vault),
-    ("password-only-in-encrypted-credential", password_only_encrypted),
+    (
+        "connection-string-in-key-vault",
+        connection_string_in_key_vault,
+    ),
+    (
+        "password-only-in-encrypted-credential",
+        password_only_encrypted,
+    ),
     ("user-at-server", user_at_server),
     ("dropped-connection-string-keys", dropped_keys),
     ("conflicting-ssl-settings", conflicting_ssl),
-    ("trust-server-certificate-with-verify", trust_server_certificate),
+    (
+        "trust-server-certificate-with-verify",
+        trust_server_certificate,
+    ),
     ("invalid-port", invalid_port),
 ];
 
@@ -84,7 +93,11 @@ const PIPELINE_CHECKS: &[&str] = &[
 
 /// Every check a rule file may name.
 pub fn names() -> Vec<&'static str> {
-    CHECKS.iter().map(|(n, _)| *n).chain(PIPELINE_CHECKS.iter().copied()).collect()
+    CHECKS
+        .iter()
+        .map(|(n, _)| *n)
+        .chain(PIPELINE_CHECKS.iter().copied())
+        .collect()
 }
 
 pub fn exists(name: &str) -> bool {
@@ -112,7 +125,10 @@ fn tp_path(key: &str) -> Vec<PathStep> {
 }
 
 fn props_path(key: &str) -> Vec<PathStep> {
-    vec![PathStep::Key("properties".into()), PathStep::Key(key.into())]
+    vec![
+        PathStep::Key("properties".into()),
+        PathStep::Key(key.into()),
+    ]
 }
 
 /// File span of a range inside a JSON string literal's decoded value.
@@ -152,7 +168,9 @@ fn field_of<'a>(rule: &Rule, target: &Target<'a>) -> (&'a Node, Option<&'a Membe
 }
 
 fn blame_span(target: &Target) -> Range<usize> {
-    target.member.map_or(target.node.span.clone(), |m| m.key_span.clone())
+    target
+        .member
+        .map_or(target.node.span.clone(), |m| m.key_span.clone())
 }
 
 // ---------- generic checks ----------
@@ -162,7 +180,14 @@ fn defined(rule: &Rule, _: &Context, t: &Target) -> Vec<Hit> {
     if m.is_some() || t.node.members().is_none() {
         return Vec::new();
     }
-    vec![Hit::new(blame_span(t), format!("no `{}` here", rule.field.as_deref().unwrap_or_default()), path).arg("field", rule.field.clone().unwrap_or_default())]
+    vec![
+        Hit::new(
+            blame_span(t),
+            format!("no `{}` here", rule.field.as_deref().unwrap_or_default()),
+            path,
+        )
+        .arg("field", rule.field.clone().unwrap_or_default()),
+    ]
 }
 
 fn undefined(rule: &Rule, _: &Context, t: &Target) -> Vec<Hit> {
@@ -181,10 +206,14 @@ fn enumeration(rule: &Rule, _: &Context, t: &Target) -> Vec<Hit> {
     match m.value.as_str() {
         Some(v) if rule.values.iter().any(|x| x == v) => Vec::new(),
         v => vec![
-            Hit::new(m.value.span.clone(), format!("expected one of: {}", rule.values.join(", ")), path)
-                .arg("field", m.key.clone())
-                .arg("value", v.unwrap_or(m.value.type_name()).to_string())
-                .arg("values", rule.values.join(", ")),
+            Hit::new(
+                m.value.span.clone(),
+                format!("expected one of: {}", rule.values.join(", ")),
+                path,
+            )
+            .arg("field", m.key.clone())
+            .arg("value", v.unwrap_or(m.value.type_name()).to_string())
+            .arg("values", rule.values.join(", ")),
         ],
     }
 }
@@ -192,14 +221,20 @@ fn enumeration(rule: &Rule, _: &Context, t: &Target) -> Vec<Hit> {
 fn pattern(rule: &Rule, _: &Context, t: &Target) -> Vec<Hit> {
     let (_, m, path) = field_of(rule, t);
     let re = rule.compiled.as_ref().and_then(|c| c.pattern.as_ref());
-    let (Some(m), Some(re)) = (m, re) else { return Vec::new() };
+    let (Some(m), Some(re)) = (m, re) else {
+        return Vec::new();
+    };
     match m.value.as_str() {
         Some(v) if re.is_match(v) => Vec::new(),
         v => vec![
-            Hit::new(m.value.span.clone(), format!("does not match `{}`", re.as_str()), path)
-                .arg("field", m.key.clone())
-                .arg("value", v.unwrap_or(m.value.type_name()).to_string())
-                .arg("pattern", re.as_str().to_string()),
+            Hit::new(
+                m.value.span.clone(),
+                format!("does not match `{}`", re.as_str()),
+                path,
+            )
+            .arg("field", m.key.clone())
+            .arg("value", v.unwrap_or(m.value.type_name()).to_string())
+            .arg("pattern", re.as_str().to_string()),
         ],
     }
 }
@@ -209,8 +244,16 @@ fn pattern(rule: &Rule, _: &Context, t: &Target) -> Vec<Hit> {
 fn v1_linked_service(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
     let ls = &cx.ls;
     let (span, label, path) = match ls.props.member("version") {
-        Some(v) => (v.value.span.clone(), "version 1.0".to_string(), props_path("version")),
-        None => (ls.type_span(), "no `version` here: absent means 1.0".to_string(), props_path("type")),
+        Some(v) => (
+            v.value.span.clone(),
+            "version 1.0".to_string(),
+            props_path("version"),
+        ),
+        None => (
+            ls.type_span(),
+            "no `version` here: absent means 1.0".to_string(),
+            props_path("type"),
+        ),
     };
     let hit = Hit::new(span, label, path);
     match migrate::migrate(cx.text, cx.layout, ls, cx.opts) {
@@ -221,7 +264,10 @@ fn v1_linked_service(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
             }
             vec![hit.arg("detail", "").fix(m.safety, title, m.edits)]
         }
-        Err(b) => vec![hit.arg("detail", format!(" and cannot be migrated automatically: {}", b.reason()))],
+        Err(b) => vec![hit.arg(
+            "detail",
+            format!(" and cannot be migrated automatically: {}", b.reason()),
+        )],
     }
 }
 
@@ -229,18 +275,46 @@ fn unknown_version(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
     if cx.ls.version() != Version::Unknown {
         return Vec::new();
     }
-    let v = cx.ls.props.member("version").expect("unknown version has a member");
-    let shown = v.value.as_str().map_or_else(|| cx.text[v.value.span.clone()].to_string(), str::to_string);
-    vec![Hit::new(v.value.span.clone(), "expected \"1.0\" or \"2.0\"", props_path("version")).arg("value", shown)]
+    let v = cx
+        .ls
+        .props
+        .member("version")
+        .expect("unknown version has a member");
+    let shown = v
+        .value
+        .as_str()
+        .map_or_else(|| cx.text[v.value.span.clone()].to_string(), str::to_string);
+    vec![
+        Hit::new(
+            v.value.span.clone(),
+            "expected \"1.0\" or \"2.0\"",
+            props_path("version"),
+        )
+        .arg("value", shown),
+    ]
 }
 
 fn v2_required(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
     let ls = &cx.ls;
     let Some(tp) = ls.type_props() else {
-        let span = ls.props.member("typeProperties").map_or(ls.type_span(), |m| m.key_span.clone());
-        return vec![Hit::new(span, "no `typeProperties` object", props_path("typeProperties")).arg("field", "typeProperties")];
+        let span = ls
+            .props
+            .member("typeProperties")
+            .map_or(ls.type_span(), |m| m.key_span.clone());
+        return vec![
+            Hit::new(
+                span,
+                "no `typeProperties` object",
+                props_path("typeProperties"),
+            )
+            .arg("field", "typeProperties"),
+        ];
     };
-    let tp_key = ls.props.member("typeProperties").map(|m| m.key_span.clone()).unwrap_or(tp.span.clone());
+    let tp_key = ls
+        .props
+        .member("typeProperties")
+        .map(|m| m.key_span.clone())
+        .unwrap_or(tp.span.clone());
     let mut required = vec!["server", "database", "sslMode", "authenticationType"];
     if auth_type(ls).is_some_and(|a| is_basic(a) || a == "ServicePrincipal") {
         required.push("username");
@@ -248,7 +322,9 @@ fn v2_required(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
     required
         .into_iter()
         .filter(|k| tp.member(k).is_none())
-        .map(|k| Hit::new(tp_key.clone(), format!("`{k}` missing in here"), tp_path(k)).arg("field", k))
+        .map(|k| {
+            Hit::new(tp_key.clone(), format!("`{k}` missing in here"), tp_path(k)).arg("field", k)
+        })
         .collect()
 }
 
@@ -264,34 +340,53 @@ const SP_FIELDS: &[&str] = &[
 
 fn credentials(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
     let ls = &cx.ls;
-    let Some(auth_m) = ls.tp("authenticationType") else { return Vec::new() };
-    let Some(auth) = auth_m.value.as_str() else { return Vec::new() };
+    let Some(auth_m) = ls.tp("authenticationType") else {
+        return Vec::new();
+    };
+    let Some(auth) = auth_m.value.as_str() else {
+        return Vec::new();
+    };
     if is_expression_node(&auth_m.value) {
         return Vec::new();
     }
     let mut hits = Vec::new();
     let missing = |hits: &mut Vec<Hit>, field: &str, why: &str| {
         hits.push(
-            Hit::new(auth_m.value.span.clone(), format!("{auth} needs `{field}`"), tp_path(field))
-                .arg("field", field)
-                .arg("auth", auth)
-                .arg("problem", format!("needs `{field}`{why}")),
+            Hit::new(
+                auth_m.value.span.clone(),
+                format!("{auth} needs `{field}`"),
+                tp_path(field),
+            )
+            .arg("field", field)
+            .arg("auth", auth)
+            .arg("problem", format!("needs `{field}`{why}")),
         );
     };
     let foreign = |hits: &mut Vec<Hit>, field: &str, belongs: &str| {
         if let Some(m) = ls.tp(field) {
             hits.push(
-                Hit::new(m.key_span.clone(), format!("belongs to {belongs}"), tp_path(field))
-                    .arg("field", field)
-                    .arg("auth", auth)
-                    .arg("problem", format!("has `{field}`, which belongs to {belongs} authentication")),
+                Hit::new(
+                    m.key_span.clone(),
+                    format!("belongs to {belongs}"),
+                    tp_path(field),
+                )
+                .arg("field", field)
+                .arg("auth", auth)
+                .arg(
+                    "problem",
+                    format!("has `{field}`, which belongs to {belongs} authentication"),
+                ),
             );
         }
     };
     match auth {
         a if is_basic(a) => {
             if ls.tp("password").is_none() && ls.tp("encryptedCredential").is_none() {
-                missing(&mut hits, "password", " (a SecureString or an AzureKeyVaultSecret reference)");
+                missing(
+                    &mut hits,
+                    "password",
+                    " (a SecureString or an AzureKeyVaultSecret reference)",
+                );
             }
             for f in SP_FIELDS {
                 foreign(&mut hits, f, "ServicePrincipal");
@@ -299,20 +394,31 @@ fn credentials(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
             foreign(&mut hits, "credential", "UserAssignedManagedIdentity");
         }
         "ServicePrincipal" => {
-            for f in ["tenant", "servicePrincipalId", "servicePrincipalCredentialType"] {
+            for f in [
+                "tenant",
+                "servicePrincipalId",
+                "servicePrincipalCredentialType",
+            ] {
                 if ls.tp(f).is_none() {
                     missing(&mut hits, f, "");
                 }
             }
-            match ls.tp("servicePrincipalCredentialType").and_then(|m| m.value.as_str()) {
-                Some("ServicePrincipalKey") if ls.tp("servicePrincipalKey").is_none() => {
-                    missing(&mut hits, "servicePrincipalKey", " (servicePrincipalCredentialType is ServicePrincipalKey)")
-                }
-                Some("ServicePrincipalCert") if ls.tp("servicePrincipalEmbeddedCert").is_none() => missing(
+            match ls
+                .tp("servicePrincipalCredentialType")
+                .and_then(|m| m.value.as_str())
+            {
+                Some("ServicePrincipalKey") if ls.tp("servicePrincipalKey").is_none() => missing(
                     &mut hits,
-                    "servicePrincipalEmbeddedCert",
-                    " (servicePrincipalCredentialType is ServicePrincipalCert)",
+                    "servicePrincipalKey",
+                    " (servicePrincipalCredentialType is ServicePrincipalKey)",
                 ),
+                Some("ServicePrincipalCert") if ls.tp("servicePrincipalEmbeddedCert").is_none() => {
+                    missing(
+                        &mut hits,
+                        "servicePrincipalEmbeddedCert",
+                        " (servicePrincipalCredentialType is ServicePrincipalCert)",
+                    )
+                }
                 _ => {}
             }
             foreign(&mut hits, "password", "Basic");
@@ -320,7 +426,11 @@ fn credentials(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
         }
         "SystemAssignedManagedIdentity" | "UserAssignedManagedIdentity" => {
             if auth == "UserAssignedManagedIdentity" && ls.tp("credential").is_none() {
-                missing(&mut hits, "credential", " (a CredentialReference to the user-assigned identity)");
+                missing(
+                    &mut hits,
+                    "credential",
+                    " (a CredentialReference to the user-assigned identity)",
+                );
             }
             if auth == "SystemAssignedManagedIdentity" {
                 foreign(&mut hits, "credential", "UserAssignedManagedIdentity");
@@ -350,11 +460,17 @@ fn raise_to_verify_full(m: &Member) -> Fix {
 }
 
 fn mode_name(n: i64) -> &'static str {
-    usize::try_from(n).ok().and_then(|i| SSL_MODE_NAMES.get(i)).copied().unwrap_or("invalid")
+    usize::try_from(n)
+        .ok()
+        .and_then(|i| SSL_MODE_NAMES.get(i))
+        .copied()
+        .unwrap_or("invalid")
 }
 
 fn weak_ssl_mode(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
-    let Some((m, n)) = ssl_mode_of(&cx.ls) else { return Vec::new() };
+    let Some((m, n)) = ssl_mode_of(&cx.ls) else {
+        return Vec::new();
+    };
     if !(0..=2).contains(&n) {
         return Vec::new();
     }
@@ -363,31 +479,43 @@ fn weak_ssl_mode(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
         1 => "encryption is used only if the server insists",
         _ => "encryption falls back to plain text if TLS fails",
     };
-    let mut h = Hit::new(m.value.span.clone(), format!("{} ({})", n, mode_name(n)), tp_path("sslMode"))
-        .arg("value", n.to_string())
-        .arg("mode", mode_name(n))
-        .arg("why", why);
+    let mut h = Hit::new(
+        m.value.span.clone(),
+        format!("{} ({})", n, mode_name(n)),
+        tp_path("sslMode"),
+    )
+    .arg("value", n.to_string())
+    .arg("mode", mode_name(n))
+    .arg("why", why);
     h.fix = Some(raise_to_verify_full(m));
     vec![h]
 }
 
 fn server_not_verified(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
-    let Some((m, n)) = ssl_mode_of(&cx.ls) else { return Vec::new() };
+    let Some((m, n)) = ssl_mode_of(&cx.ls) else {
+        return Vec::new();
+    };
     let why = match n {
         3 => "the connection is encrypted but the server certificate is not checked",
         4 => "the certificate chain is checked but not the host name",
         _ => return Vec::new(),
     };
-    let mut h = Hit::new(m.value.span.clone(), format!("{} ({})", n, mode_name(n)), tp_path("sslMode"))
-        .arg("value", n.to_string())
-        .arg("mode", mode_name(n))
-        .arg("why", why);
+    let mut h = Hit::new(
+        m.value.span.clone(),
+        format!("{} ({})", n, mode_name(n)),
+        tp_path("sslMode"),
+    )
+    .arg("value", n.to_string())
+    .arg("mode", mode_name(n))
+    .arg("why", why);
     h.fix = Some(raise_to_verify_full(m));
     vec![h]
 }
 
 fn invalid_ssl_mode(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
-    let Some(m) = cx.ls.tp("sslMode") else { return Vec::new() };
+    let Some(m) = cx.ls.tp("sslMode") else {
+        return Vec::new();
+    };
     if is_expression_node(&m.value) || int_of(&m.value).is_some_and(|n| (0..=5).contains(&n)) {
         return Vec::new();
     }
@@ -395,15 +523,26 @@ fn invalid_ssl_mode(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
         Some(s) => format!("\"{s}\""),
         None => cx.text[m.value.span.clone()].chars().take(40).collect(),
     };
-    let h = Hit::new(m.value.span.clone(), "expected an integer 0–5", tp_path("sslMode")).arg("value", shown);
-    let number = m
-        .value
-        .as_str()
-        .and_then(|s| s.trim().parse::<u8>().ok().filter(|n| *n <= 5).or_else(|| connstr::ssl_mode_number(s)));
+    let h = Hit::new(
+        m.value.span.clone(),
+        "expected an integer 0–5",
+        tp_path("sslMode"),
+    )
+    .arg("value", shown);
+    let number = m.value.as_str().and_then(|s| {
+        s.trim()
+            .parse::<u8>()
+            .ok()
+            .filter(|n| *n <= 5)
+            .or_else(|| connstr::ssl_mode_number(s))
+    });
     match number {
         Some(n) => vec![h.fix(
             Safety::Safe,
-            format!("write sslMode as the number {n} ({})", SSL_MODE_NAMES[n as usize]),
+            format!(
+                "write sslMode as the number {n} ({})",
+                SSL_MODE_NAMES[n as usize]
+            ),
             vec![Edit::replace(m.value.span.clone(), n.to_string())],
         )],
         None => vec![h],
@@ -413,10 +552,27 @@ fn invalid_ssl_mode(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
 pub const ENUMS: &[(&str, &[&str])] = &[
     (
         "authenticationType",
-        &["Basic", "BasicAuth", "ServicePrincipal", "SystemAssignedManagedIdentity", "UserAssignedManagedIdentity"],
+        &[
+            "Basic",
+            "BasicAuth",
+            "ServicePrincipal",
+            "SystemAssignedManagedIdentity",
+            "UserAssignedManagedIdentity",
+        ],
     ),
-    ("servicePrincipalCredentialType", &["ServicePrincipalKey", "ServicePrincipalCert"]),
-    ("azureCloudType", &["AzurePublic", "AzureChina", "AzureUsGovernment", "AzureGermany"]),
+    (
+        "servicePrincipalCredentialType",
+        &["ServicePrincipalKey", "ServicePrincipalCert"],
+    ),
+    (
+        "azureCloudType",
+        &[
+            "AzurePublic",
+            "AzureChina",
+            "AzureUsGovernment",
+            "AzureGermany",
+        ],
+    ),
 ];
 
 fn invalid_enums(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
@@ -431,13 +587,21 @@ fn invalid_enums(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
             continue;
         }
         let shown = value.map_or_else(|| m.value.type_name().to_string(), |v| format!("\"{v}\""));
-        let h = Hit::new(m.value.span.clone(), format!("expected one of: {}", allowed.join(", ")), tp_path(field))
-            .arg("field", *field)
-            .arg("value", shown)
-            .arg("values", allowed.join(", "));
+        let h = Hit::new(
+            m.value.span.clone(),
+            format!("expected one of: {}", allowed.join(", ")),
+            tp_path(field),
+        )
+        .arg("field", *field)
+        .arg("value", shown)
+        .arg("values", allowed.join(", "));
         let exact = value.and_then(|v| allowed.iter().find(|a| a.eq_ignore_ascii_case(v.trim())));
         hits.push(match exact {
-            Some(a) => h.fix(Safety::Safe, format!("write `{a}`"), vec![Edit::replace(m.value.span.clone(), json_str(a))]),
+            Some(a) => h.fix(
+                Safety::Safe,
+                format!("write `{a}`"),
+                vec![Edit::replace(m.value.span.clone(), json_str(a))],
+            ),
             None => h,
         });
     }
@@ -445,16 +609,19 @@ fn invalid_enums(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
 }
 
 /// Properties that hold a secret in a 2.0 definition.
-pub const SECRET_FIELDS: &[&str] =
-    &["password", "servicePrincipalKey", "servicePrincipalEmbeddedCert", "servicePrincipalEmbeddedCertPassword"];
+pub const SECRET_FIELDS: &[&str] = &[
+    "password",
+    "servicePrincipalKey",
+    "servicePrincipalEmbeddedCert",
+    "servicePrincipalEmbeddedCertPassword",
+];
 
 /// A literal secret value: not empty, not an ADF or ARM expression, not a `****` placeholder.
 pub fn is_literal_secret(v: &str) -> bool {
     let t = v.trim();
-    !t.is_empty()
-        && !connstr::is_expression(t)
-        && !(t.starts_with('[') && t.ends_with(']'))
-        && !t.chars().all(|c| c == '*')
+    let arm_expression = t.starts_with('[') && t.ends_with(']');
+    let placeholder = t.chars().all(|c| c == '*'); // also true for ""
+    !(placeholder || arm_expression || connstr::is_expression(t))
 }
 
 fn plaintext_secret(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
@@ -462,10 +629,18 @@ fn plaintext_secret(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
     let mut hits = Vec::new();
     if let Ok((_, literal, s)) = migrate::connection_string(ls) {
         let cs = connstr::parse(&s);
-        for p in cs.pairs.iter().filter(|p| p.canon == Key::Password && is_literal_secret(&p.value)) {
+        for p in cs
+            .pairs
+            .iter()
+            .filter(|p| p.canon == Key::Password && is_literal_secret(&p.value))
+        {
             hits.push(
-                Hit::new(inner_span(cx.text, literal, p.value_span.clone()), "password in plain text", tp_path("connectionString"))
-                    .arg("where", "the connection string"),
+                Hit::new(
+                    inner_span(cx.text, literal, p.value_span.clone()),
+                    "password in plain text",
+                    tp_path("connectionString"),
+                )
+                .arg("where", "the connection string"),
             );
         }
     }
@@ -473,14 +648,16 @@ fn plaintext_secret(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
         let Some(m) = ls.tp(field) else { continue };
         let secret = match &m.value.kind {
             Kind::String { value, .. } => Some((&m.value, value.as_str())),
-            Kind::Object(_) if m.value.str_at("type") == Some("SecureString") => {
-                m.value.get("value").and_then(|v| v.as_str().map(|s| (v, s)))
-            }
+            Kind::Object(_) if m.value.str_at("type") == Some("SecureString") => m
+                .value
+                .get("value")
+                .and_then(|v| v.as_str().map(|s| (v, s))),
             _ => None,
         };
         if let Some((node, _)) = secret.filter(|(_, v)| is_literal_secret(v)) {
             hits.push(
-                Hit::new(node.span.clone(), "secret in plain text", tp_path(field)).arg("where", format!("`{field}`")),
+                Hit::new(node.span.clone(), "secret in plain text", tp_path(field))
+                    .arg("where", format!("`{field}`")),
             );
         }
     }
@@ -499,9 +676,13 @@ fn connection_string_in_key_vault(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit
                 .unwrap_or("?")
                 .to_string();
             vec![
-                Hit::new(m.value.span.clone(), "the whole connection string is a Key Vault secret", tp_path("connectionString"))
-                    .arg("secret", secret)
-                    .arg("store", store),
+                Hit::new(
+                    m.value.span.clone(),
+                    "the whole connection string is a Key Vault secret",
+                    tp_path("connectionString"),
+                )
+                .arg("secret", secret)
+                .arg("store", store),
             ]
         }
         _ => Vec::new(),
@@ -510,112 +691,190 @@ fn connection_string_in_key_vault(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit
 
 fn password_only_encrypted(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
     let ls = &cx.ls;
-    let Some(ec) = ls.tp("encryptedCredential") else { return Vec::new() };
+    let Some(ec) = ls.tp("encryptedCredential") else {
+        return Vec::new();
+    };
     if ls.tp("password").is_some() {
         return Vec::new();
     }
     let in_string = migrate::connection_string(ls)
         .map(|(_, _, s)| connstr::parse(&s).get(Key::Password).is_some())
         .unwrap_or(false);
-    let cs_in_key_vault = ls.tp("connectionString").is_some_and(|m| is_key_vault_ref(&m.value));
+    let cs_in_key_vault = ls
+        .tp("connectionString")
+        .is_some_and(|m| is_key_vault_ref(&m.value));
     if in_string || cs_in_key_vault {
         return Vec::new();
     }
-    vec![Hit::new(ec.key_span.clone(), "the password lives only in here", tp_path("encryptedCredential"))]
+    vec![Hit::new(
+        ec.key_span.clone(),
+        "the password lives only in here",
+        tp_path("encryptedCredential"),
+    )]
 }
 
 fn user_at_server(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
     let ls = &cx.ls;
     match ls.version() {
         Version::V2 => {
-            let (Some(u), Some(server)) = (ls.tp("username"), ls.tp("server").and_then(|m| m.value.as_str())) else {
+            let (Some(u), Some(server)) = (
+                ls.tp("username"),
+                ls.tp("server").and_then(|m| m.value.as_str()),
+            ) else {
                 return Vec::new();
             };
-            let Some(user) = u.value.as_str() else { return Vec::new() };
-            let Some(plain) = migrate::strip_user_at_server(user, server) else { return Vec::new() };
+            let Some(user) = u.value.as_str() else {
+                return Vec::new();
+            };
+            let Some(plain) = migrate::strip_user_at_server(user, server) else {
+                return Vec::new();
+            };
             vec![
-                Hit::new(u.value.span.clone(), "Single Server user name", tp_path("username"))
-                    .arg("user", user)
-                    .arg("plain", plain.clone())
-                    .fix(Safety::Safe, format!("write `{plain}`"), vec![Edit::replace(u.value.span.clone(), json_str(&plain))]),
+                Hit::new(
+                    u.value.span.clone(),
+                    "Single Server user name",
+                    tp_path("username"),
+                )
+                .arg("user", user)
+                .arg("plain", plain.clone())
+                .fix(
+                    Safety::Safe,
+                    format!("write `{plain}`"),
+                    vec![Edit::replace(u.value.span.clone(), json_str(&plain))],
+                ),
             ]
         }
         _ => {
-            let Ok((_, literal, s)) = migrate::connection_string(ls) else { return Vec::new() };
+            let Ok((_, literal, s)) = migrate::connection_string(ls) else {
+                return Vec::new();
+            };
             let cs = connstr::parse(&s);
-            let (Some(u), Some(server)) = (cs.get(Key::Username), cs.value(Key::Server)) else { return Vec::new() };
-            let Some(plain) = migrate::strip_user_at_server(&u.value, server) else { return Vec::new() };
+            let (Some(u), Some(server)) = (cs.get(Key::Username), cs.value(Key::Server)) else {
+                return Vec::new();
+            };
+            let Some(plain) = migrate::strip_user_at_server(&u.value, server) else {
+                return Vec::new();
+            };
             vec![
-                Hit::new(inner_span(cx.text, literal, u.value_span.clone()), "Single Server user name", tp_path("connectionString"))
-                    .arg("user", u.value.clone())
-                    .arg("plain", plain),
+                Hit::new(
+                    inner_span(cx.text, literal, u.value_span.clone()),
+                    "Single Server user name",
+                    tp_path("connectionString"),
+                )
+                .arg("user", u.value.clone())
+                .arg("plain", plain),
             ]
         }
     }
 }
 
 fn dropped_keys(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
-    let Ok((_, literal, s)) = migrate::connection_string(&cx.ls) else { return Vec::new() };
+    let Ok((_, literal, s)) = migrate::connection_string(&cx.ls) else {
+        return Vec::new();
+    };
     let cs = connstr::parse(&s);
     let mut hits: Vec<Hit> = cs
         .pairs
         .iter()
         .filter(|p| p.canon == Key::Other)
         .map(|p| {
-            Hit::new(inner_span(cx.text, literal, p.key_span.clone()), "no 2.0 equivalent", tp_path("connectionString"))
-                .arg("key", p.key.clone())
+            Hit::new(
+                inner_span(cx.text, literal, p.key_span.clone()),
+                "no 2.0 equivalent",
+                tp_path("connectionString"),
+            )
+            .arg("key", p.key.clone())
         })
         .collect();
     for j in &cs.junk {
         let shown: String = s[j.clone()].chars().take(30).collect();
         hits.push(
-            Hit::new(inner_span(cx.text, literal, j.clone()), "not a key=value pair", tp_path("connectionString"))
-                .arg("key", shown),
+            Hit::new(
+                inner_span(cx.text, literal, j.clone()),
+                "not a key=value pair",
+                tp_path("connectionString"),
+            )
+            .arg("key", shown),
         );
     }
     hits
 }
 
 fn conflicting_ssl(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
-    let Ok((_, literal, s)) = migrate::connection_string(&cx.ls) else { return Vec::new() };
+    let Ok((_, literal, s)) = migrate::connection_string(&cx.ls) else {
+        return Vec::new();
+    };
     let cs = connstr::parse(&s);
-    let Some(ssl) = cs.get(Key::SslMode) else { return Vec::new() };
+    let Some(ssl) = cs.get(Key::SslMode) else {
+        return Vec::new();
+    };
     cs.pairs
         .iter()
-        .filter(|p| matches!(p.canon, Key::EncryptionMethod | Key::ValidateServerCertificate))
+        .filter(|p| {
+            matches!(
+                p.canon,
+                Key::EncryptionMethod | Key::ValidateServerCertificate
+            )
+        })
         .map(|p| {
-            let mut h = Hit::new(inner_span(cx.text, literal, p.key_span.clone()), "ignored: SSL Mode wins", tp_path("connectionString"))
-                .arg("key", p.key.clone())
-                .arg("ssl", ssl.value.clone());
-            h.related.push((inner_span(cx.text, literal, ssl.key_span.clone()), "this one is used".into()));
+            let mut h = Hit::new(
+                inner_span(cx.text, literal, p.key_span.clone()),
+                "ignored: SSL Mode wins",
+                tp_path("connectionString"),
+            )
+            .arg("key", p.key.clone())
+            .arg("ssl", ssl.value.clone());
+            h.related.push((
+                inner_span(cx.text, literal, ssl.key_span.clone()),
+                "this one is used".into(),
+            ));
             h
         })
         .collect()
 }
 
 fn trust_server_certificate(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
-    let Some(t) = cx.ls.tp("trustServerCertificate") else { return Vec::new() };
-    let on = matches!(t.value.kind, Kind::Bool(true)) || t.value.as_str().is_some_and(|s| s.eq_ignore_ascii_case("true"));
-    let Some((_, n)) = ssl_mode_of(&cx.ls) else { return Vec::new() };
+    let Some(t) = cx.ls.tp("trustServerCertificate") else {
+        return Vec::new();
+    };
+    let on = matches!(t.value.kind, Kind::Bool(true))
+        || t.value
+            .as_str()
+            .is_some_and(|s| s.eq_ignore_ascii_case("true"));
+    let Some((_, n)) = ssl_mode_of(&cx.ls) else {
+        return Vec::new();
+    };
     if !on || !(4..=5).contains(&n) {
         return Vec::new();
     }
     vec![
-        Hit::new(t.value.span.clone(), "switches certificate validation off", tp_path("trustServerCertificate"))
-            .arg("value", n.to_string())
-            .arg("mode", mode_name(n))
-            .fix(Safety::Unsafe, "set trustServerCertificate to false", vec![Edit::replace(t.value.span.clone(), "false")]),
+        Hit::new(
+            t.value.span.clone(),
+            "switches certificate validation off",
+            tp_path("trustServerCertificate"),
+        )
+        .arg("value", n.to_string())
+        .arg("mode", mode_name(n))
+        .fix(
+            Safety::Unsafe,
+            "set trustServerCertificate to false",
+            vec![Edit::replace(t.value.span.clone(), "false")],
+        ),
     ]
 }
 
 fn port_ok(v: &str) -> bool {
-    v.trim().parse::<u32>().is_ok_and(|p| (1..=65535).contains(&p))
+    v.trim()
+        .parse::<u32>()
+        .is_ok_and(|p| (1..=65535).contains(&p))
 }
 
 fn invalid_port(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
     let ls = &cx.ls;
     if ls.version() == Version::V2 {
-        let Some(m) = ls.tp("port") else { return Vec::new() };
+        let Some(m) = ls.tp("port") else {
+            return Vec::new();
+        };
         let ok = is_expression_node(&m.value)
             || int_of(&m.value).is_some_and(|p| (1..=65535).contains(&p))
             || m.value.as_str().is_some_and(port_ok);
@@ -623,14 +882,22 @@ fn invalid_port(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
             return Vec::new();
         }
         let shown: String = cx.text[m.value.span.clone()].chars().take(40).collect();
-        return vec![Hit::new(m.value.span.clone(), "expected 1–65535", tp_path("port")).arg("value", shown)];
+        return vec![
+            Hit::new(m.value.span.clone(), "expected 1–65535", tp_path("port")).arg("value", shown),
+        ];
     }
-    let Ok((_, literal, s)) = migrate::connection_string(ls) else { return Vec::new() };
+    let Ok((_, literal, s)) = migrate::connection_string(ls) else {
+        return Vec::new();
+    };
     let cs = connstr::parse(&s);
     match cs.get(Key::Port) {
         Some(p) if !p.is_expression() && !port_ok(&p.value) => vec![
-            Hit::new(inner_span(cx.text, literal, p.value_span.clone()), "expected 1–65535", tp_path("connectionString"))
-                .arg("value", p.value.chars().take(40).collect::<String>()),
+            Hit::new(
+                inner_span(cx.text, literal, p.value_span.clone()),
+                "expected 1–65535",
+                tp_path("connectionString"),
+            )
+            .arg("value", p.value.chars().take(40).collect::<String>()),
         ],
         _ => Vec::new(),
     }

@@ -43,7 +43,11 @@ pub fn check_linked_services(
         };
         // the resource as a serde_json value, built once and only if a rule needs JSONPath
         let mut value: Option<serde_json::Value> = None;
-        for rule in catalog.rules.iter().filter(|r| r.scope == Scope::LinkedService) {
+        for rule in catalog
+            .rules
+            .iter()
+            .filter(|r| r.scope == Scope::LinkedService)
+        {
             let applies = match rule.applies_to {
                 AppliesTo::Any => true,
                 AppliesTo::V1 => version == Version::V1,
@@ -62,7 +66,11 @@ pub fn check_linked_services(
     out
 }
 
-fn targets<'a>(rule: &Rule, resource: &'a Node, value: &mut Option<serde_json::Value>) -> Vec<Target<'a>> {
+fn targets<'a>(
+    rule: &Rule,
+    resource: &'a Node,
+    value: &mut Option<serde_json::Value>,
+) -> Vec<Target<'a>> {
     let Some(path) = rule.compiled.as_ref().and_then(|c| c.path.as_ref()) else {
         return vec![Target {
             node: resource,
@@ -185,7 +193,8 @@ mod tests {
     fn jsonpath_matches_map_to_spans() {
         let text = r#"{"name":"x","properties":{"type":"AzurePostgreSql","typeProperties":{"a":1,"sslMode":9}}}"#;
         let root = crate::json::parse(text).unwrap();
-        let path = jsonpath_rust::parser::parse_json_path("$.properties.typeProperties.sslMode").unwrap();
+        let path =
+            jsonpath_rust::parser::parse_json_path("$.properties.typeProperties.sslMode").unwrap();
         let v = root.to_value();
         let hits = jsonpath_rust::query::js_path_process(&path, &v).unwrap();
         let steps = parse_normalized_path(&hits[0].path).unwrap();

@@ -171,7 +171,8 @@ impl Catalog {
     pub fn builtin() -> Catalog {
         let mut c = Catalog::default();
         for (name, text) in EMBEDDED_RULES {
-            let rule = parse_rule(name, text).unwrap_or_else(|e| panic!("built-in rule is broken: {e}"));
+            let rule =
+                parse_rule(name, text).unwrap_or_else(|e| panic!("built-in rule is broken: {e}"));
             c.rules.push(rule);
         }
         c.rules.sort_by(|a, b| a.code.cmp(&b.code));
@@ -179,7 +180,9 @@ impl Catalog {
     }
 
     pub fn get(&self, code: &str) -> Option<&Rule> {
-        self.rules.iter().find(|r| r.code.eq_ignore_ascii_case(code))
+        self.rules
+            .iter()
+            .find(|r| r.code.eq_ignore_ascii_case(code))
     }
 
     /// The rule that reports a pipeline-level condition (`check` name), if it is in the catalog.
@@ -195,7 +198,9 @@ pub fn parse_rule(file: &str, text: &str) -> Result<Rule, RuleError> {
         message,
     };
     let mut rule: Rule = toml::from_str(text).map_err(|e| {
-        let line = e.span().map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+        let line = e
+            .span()
+            .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
         err(line, e.message().to_string())
     })?;
     let line_of = |key: &str| {
@@ -204,29 +209,56 @@ pub fn parse_rule(file: &str, text: &str) -> Result<Rule, RuleError> {
             .map(|i| i + 1)
     };
     rule.source = file.to_string();
-    if !rule.code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') || rule.code.is_empty() {
-        return Err(err(line_of("code"), format!("code `{}` must be letters, digits, `-` or `_`", rule.code)));
+    if !rule
+        .code
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        || rule.code.is_empty()
+    {
+        return Err(err(
+            line_of("code"),
+            format!("code `{}` must be letters, digits, `-` or `_`", rule.code),
+        ));
     }
     if !checks::exists(&rule.check) {
         return Err(err(
             line_of("check"),
-            format!("unknown check `{}`; known: {}", rule.check, checks::names().join(", ")),
+            format!(
+                "unknown check `{}`; known: {}",
+                rule.check,
+                checks::names().join(", ")
+            ),
         ));
     }
     if checks::is_generic(&rule.check) && rule.field.is_none() {
-        return Err(err(line_of("check"), format!("check `{}` needs `field`", rule.check)));
+        return Err(err(
+            line_of("check"),
+            format!("check `{}` needs `field`", rule.check),
+        ));
     }
     let path = if rule.given == "$" {
         None
     } else {
         Some(
-            jsonpath_rust::parser::parse_json_path(&rule.given)
-                .map_err(|e| err(line_of("given"), format!("invalid JSONPath `{}`: {e}", rule.given)))?,
+            jsonpath_rust::parser::parse_json_path(&rule.given).map_err(|e| {
+                err(
+                    line_of("given"),
+                    format!("invalid JSONPath `{}`: {e}", rule.given),
+                )
+            })?,
         )
     };
     let pattern = match &rule.pattern {
-        Some(p) => Some(regex::Regex::new(p).map_err(|e| err(line_of("pattern"), format!("invalid pattern: {e}")))?),
-        None if rule.check == "pattern" => return Err(err(line_of("check"), "check `pattern` needs `pattern`".into())),
+        Some(p) => Some(
+            regex::Regex::new(p)
+                .map_err(|e| err(line_of("pattern"), format!("invalid pattern: {e}")))?,
+        ),
+        None if rule.check == "pattern" => {
+            return Err(err(
+                line_of("check"),
+                "check `pattern` needs `pattern`".into(),
+            ));
+        }
         None => None,
     };
     rule.compiled = Some(Compiled { path, pattern });
@@ -270,7 +302,11 @@ mod tests {
 
     #[test]
     fn bad_rule_files_name_the_line() {
-        let e = parse_rule("x.toml", "code = \"X1\"\nname = \"n\"\nsummary = \"s\"\nseverity = \"fatal\"\n").unwrap_err();
+        let e = parse_rule(
+            "x.toml",
+            "code = \"X1\"\nname = \"n\"\nsummary = \"s\"\nseverity = \"fatal\"\n",
+        )
+        .unwrap_err();
         assert_eq!(e.line, Some(4), "{e}");
         let text = "code = \"X1\"\nname = \"n\"\nsummary = \"s\"\nseverity = \"error\"\ncheck = \"nope\"\nmessage = \"m\"\nhelp = \"h\"\n[docs]\nwhat = \"w\"\nwhy = \"y\"\n";
         let e = parse_rule("x.toml", text).unwrap_err();

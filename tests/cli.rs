@@ -1,0 +1,355 @@
+//! The binary end to end on the example factory and on hostile input.
+
+mod common;
+use common::*;
+use std::fs;
+
+#[test]
+fn lint_example_factory_reports_and_exits_1() {
+    let (code, out, _) = run_in(
+        &root(),
+        &["fixtures/example-factory", "--output-format", "concise"],
+    );
+    assert_eq!(code, 1);
+    insta::assert_snapshot!("lint_concise", out);
+}
+
+#[test]
+fn full_output_has_code_span_help_and_docs() {
+    let (code, out, _) = run_in(
+        &root(),
+        &[
+            "fixtures/example-factory/linkedService/PgStudio.json",
+            "--output-format",
+            "full",
+        ],
+    );
+    assert_eq!(code, 1);
+    insta::assert_snapshot!("full_pgstudio", out);
+}
+
+#[test]
+fn diff_writes_nothing_and_exits_1() {
+    let dir = copy_tree(&example());
+    let before = snapshot_tree(dir.path());
+    let (code, out, _) = run_in(dir.path(), &["--diff", "."]);
+    assert_eq!(code, 1);
+    assert_eq!(before, snapshot_tree(dir.path()), "--diff must not write");
+    insta::assert_snapshot!("diff_safe", out);
+    let (_, unsafe_out, _) = run_in(dir.path(), &["--diff", "--unsafe-fixes", "."]);
+    insta::assert_snapshot!("diff_unsafe", unsafe_out);
+}
+
+#[test]
+fn check_exits_1_when_fix_would_change_and_0_when_clean() {
+    let dir = copy_tree(&example());
+    let ls = dir.path().join("linkedService");
+    let (code, out, _) = run_in(&ls, &["--check", "PgPlainPassword.json"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("1 file would be changed by --fix"), "{out}");
+    let (code, out, _) = run_in(&ls, &["--check", "PgGoodV2.json"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("No findings"), "{out}");
+}
+
+#[test]
+fn fix_migrates_every_form_and_is_idempotent() {
+    let dir = copy_tree(&example());
+    let (code, out, _) = run_in(dir.path(), &["--fix", "--unsafe-fixes", "."]);
+    assert!(code == 1, "remaining findings exit 1: {out}");
+    assert!(
+        out.contains("fixed linkedService/PgStudio.json: ADFPG001 (unsafe)"),
+        "{out}"
+    );
+    let after = snapshot_tree(dir.path());
+    for (path, bytes) in &after {
+        if path.starts_with("linkedService/Pg") {
+            insta::assert_snapshot!(
+                format!("fixed__{}", path.replace('/', "__")),
+                String::from_utf8_lossy(bytes)
+            );
+        }
+    }
+    let (_, out2, _) = run_in(dir.path(), &["--fix", "--unsafe-fixes", "."]);
+    assert_eq!(
+        after,
+        snapshot_tree(dir.path()),
+        "second --fix must change nothing: {out2}"
+    );
+    assert!(out2.contains("Fixed 0 files"), "{out2}");
+    // no v1 left, unrelated files untouched
+    let (_, lint, _) = run_in(dir.path(), &["."]);
+    assert!(
+        !lint.contains("ADFPG001 [warning] linked service `Pg")
+            || lint.contains("PgWholeStringInKeyVault"),
+        "{lint}"
+    );
+    for f in [
+        "linkedService/KeyVault.json",
+        "linkedService/LegacyPostgreSql.json",
+        "linkedService/OtherPostgreSqlV2.json",
+        "dataset/SalesOrders.json",
+        "pipeline/CopyOrders.json",
+    ] {
+        assert_eq!(
+            after[f],
+            fs::read(example().join(f)).unwrap(),
+            "{f} must be untouched"
+        );
+    }
+}
+
+#[test]
+fn safe_fix_only_holds_back_unsafe_migrations() {
+    let dir = copy_tree(&example());
+    let (_, out, _) = run_in(dir.path(), &["--fix", "."]);
+    let studio = fs::read_to_string(dir.path().join("linkedService/PgStudio.json")).unwrap();
+    assert!(
+        studio.contains("connectionString"),
+        "encryptedCredential-only migration is unsafe: held back"
+    );
+    let plain = fs::read_to_string(dir.path().join("linkedService/PgPlainPassword.json")).unwrap();
+    assert!(
+        plain.contains("\"version\": \"2.0\""),
+        "plain password migration is safe"
+    );
+    assert!(out.contains("more with --unsafe-fixes"), "{out}");
+}
+
+fn fix_one(name: &str) -> (Vec<u8>, Vec<u8>) {
+    let dir = copy_tree(&example());
+    let p = dir.path().join("linkedService").join(name);
+    let before = fs::read(&p).unwrap();
+    run_in(dir.path(), &["--fix", "--unsafe-fixes", "."]);
+    (before, fs::read(&p).unwrap())
+}
+
+/// Bytes before the first and after the last change are identical, and every added line is indented
+/// like a sibling.
+fn assert_minimal(before: &[u8], after: &[u8], indent: &str) {
+    let prefix = before.iter().zip(after).take_while(|(a, b)| a == b).count();
+    let suffix = before
+        .iter()
+        .rev()
+        .zip(after.iter().rev())
+        .take_while(|(a, b)| a == b)
+        .count();
+    assert!(
+        prefix > 20 && suffix > 20,
+        "edits must be local (prefix {prefix}, suffix {suffix})"
+    );
+    let a = String::from_utf8(after.to_vec()).unwrap();
+    let b = String::from_utf8(before.to_vec()).unwrap();
+    for line in a.lines().filter(|l| !b.contains(*l)) {
+        let lead: String = line.chars().take_while(|c| c.is_whitespace()).collect();
+        assert!(
+            !lead.is_empty() && lead.chars().all(|c| indent.contains(c)),
+            "line {line:?} indented with {lead:?}"
+        );
+    }
+}
+
+#[test]
+fn preserves_tabs_lf_and_missing_final_newline() {
+    let (before, after) = fix_one("PgStudio.json");
+    assert!(!before.ends_with(b"\n") && !after.ends_with(b"\n"));
+    assert!(!after.contains(&b'\r'));
+    assert_minimal(&before, &after, "\t");
+}
+
+#[test]
+fn preserves_four_spaces_and_final_newline() {
+    let (before, after) = fix_one("PgPlainPassword.json");
+    assert!(before.ends_with(b"}\n") && after.ends_with(b"}\n"));
+    assert_minimal(&before, &after, " ");
+}
+
+#[test]
+fn preserves_two_spaces() {
+    let (before, after) = fix_one("PgSecureString.json");
+    assert_minimal(&before, &after, " ");
+    let a = String::from_utf8(after).unwrap();
+    assert!(
+        a.contains("\n      \"server\": \"pg-hr.postgres.database.azure.com\",\n"),
+        "{a}"
+    );
+}
+
+#[test]
+fn preserves_crlf_and_bom() {
+    let (before, after) = fix_one("PgNpgsqlCrlfBom.json");
+    assert!(before.starts_with(b"\xef\xbb\xbf") && after.starts_with(b"\xef\xbb\xbf"));
+    let a = String::from_utf8(after.clone()).unwrap();
+    assert_eq!(
+        a.matches('\n').count(),
+        a.matches("\r\n").count(),
+        "no bare LF: {a:?}"
+    );
+    assert!(a.ends_with("}\r\n"));
+    assert!(
+        a.contains("\"username\": \"finance\""),
+        "user@server stripped: {a}"
+    );
+    assert_minimal(&before, &after, " ");
+}
+
+#[test]
+fn no_secret_reaches_any_output() {
+    let secrets = [
+        "Report-Pa55",
+        "S3cure;Str'ing",
+        "S3cure;Str''ing",
+        "Plain-Text-Pw1",
+        "ew0KICAiVmVyc2lvbiI6",
+    ];
+    let dir = copy_tree(&example());
+    let runs: Vec<Vec<&str>> = vec![
+        vec!["."],
+        vec![".", "--output-format", "full"],
+        vec![".", "--output-format", "json"],
+        vec![".", "--diff", "--unsafe-fixes"],
+        vec![".", "--check", "--show-diff", "--output-format", "full"],
+        vec![".", "--output-format", "json", "--unsafe-fixes"],
+    ];
+    for args in runs {
+        let (_, out, err) = run_in(dir.path(), &args);
+        for s in secrets {
+            assert!(
+                !out.contains(s) && !err.contains(s),
+                "secret {s:?} leaked with {args:?}"
+            );
+        }
+    }
+    let (_, out, _) = run_in(dir.path(), &["--fix", "--unsafe-fixes", "--show-diff", "."]);
+    for s in secrets {
+        assert!(!out.contains(s), "secret {s:?} leaked by --fix output");
+    }
+    // and the secrets did survive the migration in the files themselves (never lose data)
+    let plain = fs::read_to_string(dir.path().join("linkedService/PgPlainPassword.json")).unwrap();
+    assert!(plain.contains("\"value\": \"Report-Pa55\""));
+}
+
+#[test]
+fn malformed_json_is_a_finding_with_location_and_is_never_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("broken.json");
+    let text = "{\n  \"name\": \"x\",\n  \"properties\": {\"type\": \"AzurePostgreSql\",}\n}";
+    fs::write(&p, text).unwrap();
+    let (code, out, _) = run_in(dir.path(), &["--fix", "--output-format", "concise", "."]);
+    assert_eq!(code, 1);
+    assert!(
+        out.contains("broken.json:3:44: ADFPG100 [error] file is not valid JSON: trailing comma"),
+        "{out}"
+    );
+    assert_eq!(fs::read_to_string(&p).unwrap(), text);
+}
+
+#[test]
+fn read_only_file_is_reported_not_crashed() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = copy_tree(&example());
+    let p = dir.path().join("linkedService/PgPlainPassword.json");
+    let before = fs::read(&p).unwrap();
+    fs::set_permissions(&p, fs::Permissions::from_mode(0o444)).unwrap();
+    let (code, out, _) = run_in(
+        dir.path(),
+        &[
+            "--fix",
+            "--output-format",
+            "concise",
+            "linkedService/PgPlainPassword.json",
+        ],
+    );
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.contains("ADFPG105 [error] fixes were not written: file is read-only"),
+        "{out}"
+    );
+    assert_eq!(fs::read(&p).unwrap(), before);
+}
+
+#[test]
+fn missing_path_exits_2() {
+    let (code, out, _) = run_in(&root(), &["no/such/dir"]);
+    assert_eq!(code, 2);
+    assert!(out.contains("error: no/such/dir"), "{out}");
+}
+
+#[test]
+fn json_output_is_versioned_and_located() {
+    let (code, out, _) = run_in(
+        &root(),
+        &[
+            "fixtures/example-factory/linkedService/PgBadV2.json",
+            "--output-format",
+            "json",
+        ],
+    );
+    assert_eq!(code, 1);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["version"], 1);
+    let f = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "ADFPG006")
+        .unwrap();
+    assert_eq!(f["start"]["line"], 10);
+    assert_eq!(f["pointer"], "/properties/typeProperties/sslMode");
+    assert_eq!(f["fix"]["safety"], "safe");
+    assert_eq!(f["fix"]["edits"][0]["content"], "2");
+}
+
+#[test]
+fn real_public_factories_are_handled() {
+    let dir = copy_tree(&root().join("fixtures/real"));
+    let (code, out, _) = run_in(dir.path(), &["--output-format", "concise", "."]);
+    assert_eq!(code, 1);
+    // the one invalid file is reported with its location
+    assert!(
+        out.contains("dataset/AZ_PG_INSCRIPCIONES_LOOKUPS.json:12:11: ADFPG100"),
+        "{out}"
+    );
+    // ARM templates are not linked-service files: no findings there yet
+    assert!(
+        !out.lines()
+            .any(|l| l.contains("ARMTemplate") || l.contains("ArmTemplate")),
+        "{out}"
+    );
+    // Key Vault connection strings are explained, not migrated
+    assert!(
+        out.contains("LS_SQL_ELYSEE_RENDER.json:7:24: ADFPG009"),
+        "{out}"
+    );
+    let before = snapshot_tree(dir.path());
+    let (_, fixed, _) = run_in(dir.path(), &["--fix", "--unsafe-fixes", "."]);
+    let after = snapshot_tree(dir.path());
+    let changed: Vec<_> = after.keys().filter(|k| before[*k] != after[*k]).collect();
+    // 12 migrations of 1.0 (the two Key Vault strings cannot be) and 6 sslMode raises on 2.0 files
+    assert_eq!(changed.len(), 18, "{changed:#?}\n{fixed}");
+    for k in &changed {
+        assert!(
+            k.contains("/linkedService/"),
+            "only linked services change: {k}"
+        );
+        let old: serde_json::Value = serde_json::from_slice(&before[*k]).unwrap();
+        let new: serde_json::Value = serde_json::from_slice(&after[*k]).unwrap();
+        assert_eq!(new["properties"]["version"], "2.0", "{k}");
+        assert_eq!(new["properties"]["typeProperties"]["sslMode"], 5, "{k}");
+        let ec = &old["properties"]["typeProperties"]["encryptedCredential"];
+        assert_eq!(
+            &new["properties"]["typeProperties"]["encryptedCredential"], ec,
+            "{k} keeps its encryptedCredential"
+        );
+        assert_eq!(
+            new["properties"]["connectVia"], old["properties"]["connectVia"],
+            "{k}"
+        );
+        assert_eq!(
+            new["properties"]["parameters"], old["properties"]["parameters"],
+            "{k}"
+        );
+    }
+    let (_, _, _) = run_in(dir.path(), &["--fix", "--unsafe-fixes", "."]);
+    assert_eq!(after, snapshot_tree(dir.path()), "idempotent on real files");
+}
