@@ -1,22 +1,21 @@
 //! Command line: clap definitions, wiring, exit codes (0 clean, 1 findings or pending changes, 2 the tool
 //! could not do its job). The exit code never depends on the output format.
 
+use crate::config::{self, CliOverrides, Level, Policy};
 use crate::discover::discover;
 use crate::finding::Severity;
 use crate::lint::{self, FixMode, Settings};
 use crate::report::{self, Mode, Run};
-use crate::rules::Catalog;
 use clap::{Parser, Subcommand, ValueEnum};
 use rayon::prelude::*;
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 #[derive(Parser, Debug)]
 #[command(
     name = "adfpg-migrate",
     version,
-    about = "Find, lint and migrate Azure Data Factory / Synapse AzurePostgreSql linked services (1.0 → 2.0)",
-    args_conflicts_with_subcommands = true
+    about = "Find, lint and migrate Azure Data Factory / Synapse AzurePostgreSql linked services (1.0 → 2.0)"
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -62,9 +61,37 @@ pub struct Cli {
     #[arg(long)]
     pub exit_zero: bool,
 
-    /// Skip files larger than this many MiB (reported).
-    #[arg(long, default_value_t = 64, value_name = "MIB")]
-    pub max_file_size: u64,
+    /// Skip files larger than this many MiB (reported) [default: 64].
+    #[arg(long, value_name = "MIB")]
+    pub max_file_size: Option<u64>,
+
+    /// Only these rules (comma-separated codes); replaces the config's `select`.
+    #[arg(long, value_delimiter = ',', value_name = "CODES")]
+    pub select: Option<Vec<String>>,
+
+    /// Switch these rules off (comma-separated codes); adds to the config's `ignore`.
+    #[arg(long, value_delimiter = ',', value_name = "CODES")]
+    pub ignore: Vec<String>,
+
+    /// Set a rule's severity: CODE=error|warning|info|off (repeatable).
+    #[arg(long, value_parser = parse_severity, value_name = "CODE=LEVEL")]
+    pub severity: Vec<(String, Level)>,
+
+    /// The lowest severity that makes the exit code 1 [default: warning].
+    #[arg(long, value_enum)]
+    pub fail_on: Option<FailOn>,
+
+    /// Use this config file instead of looking for adfpg.toml / .adfpg.toml.
+    #[arg(long, global = true, conflicts_with = "no_config", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Ignore config files.
+    #[arg(long, global = true)]
+    pub no_config: bool,
+
+    /// A folder of extra rule files (house rules), in the same format as rules/*.toml (repeatable).
+    #[arg(long = "rules", global = true, value_name = "DIR")]
+    pub rule_dirs: Vec<PathBuf>,
 
     /// Number of threads (default: one per core).
     #[arg(long, short = 'j')]
@@ -91,6 +118,31 @@ pub enum OutputFormat {
     Concise,
     /// A JSON document (schema in docs/json-output.md).
     Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    Error,
+    Warning,
+    Info,
+}
+
+fn parse_severity(s: &str) -> Result<(String, Level), String> {
+    let (code, level) = s
+        .split_once('=')
+        .ok_or("expected CODE=LEVEL, e.g. ADFPG004=error")?;
+    let level = match level.to_ascii_lowercase().as_str() {
+        "error" => Level::Error,
+        "warning" => Level::Warning,
+        "info" => Level::Info,
+        "off" => Level::Off,
+        other => {
+            return Err(format!(
+                "unknown level `{other}`: expected error, warning, info or off"
+            ));
+        }
+    };
+    Ok((code.trim().to_string(), level))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -136,18 +188,43 @@ fn emit(text: &str) -> Result<(), String> {
     }
 }
 
+/// The policy for this run: config file (found or given) merged with the command line.
+fn policy(cli: &Cli) -> Result<Policy, String> {
+    let overrides = CliOverrides {
+        select: cli.select.clone(),
+        ignore: cli.ignore.clone(),
+        severity: cli.severity.clone(),
+        fail_on: cli.fail_on.map(|f| match f {
+            FailOn::Error => Severity::Error,
+            FailOn::Warning => Severity::Warning,
+            FailOn::Info => Severity::Info,
+        }),
+        rules: cli.rule_dirs.clone(),
+        max_file_size: cli.max_file_size,
+    };
+    let file = if cli.no_config {
+        None
+    } else {
+        cli.config
+            .clone()
+            .or_else(|| config::discover(cli.paths.first().map_or(Path::new("."), |p| p.as_path())))
+    };
+    config::load(file.as_deref(), &overrides).map_err(|e| e.render())
+}
+
 pub fn run(cli: Cli) -> Result<i32, String> {
-    let catalog = Catalog::builtin();
+    let policy = policy(&cli)?;
     match &cli.command {
         Some(Command::Rules { output_format }) => {
             emit(&crate::docs::rules_list(
-                &catalog,
+                &policy.catalog,
                 *output_format == ListFormat::Json,
             ))?;
             return Ok(0);
         }
         Some(Command::Rule { code }) => {
-            let rule = catalog
+            let rule = policy
+                .catalog
                 .get(code)
                 .ok_or_else(|| format!("no rule `{code}`; `adfpg-migrate rules` lists them"))?;
             emit(&crate::docs::rule_doc(rule))?;
@@ -161,8 +238,9 @@ pub fn run(cli: Cli) -> Result<i32, String> {
             .num_threads(n)
             .build_global();
     }
-    let mut settings = Settings::new(catalog.clone());
-    settings.max_file_size = cli.max_file_size.saturating_mul(1024 * 1024);
+    let catalog = policy.catalog.clone();
+    let fail_on = policy.fail_on;
+    let mut settings = Settings::new(policy);
     settings.unsafe_fixes = cli.unsafe_fixes;
     settings.write = cli.fix;
     settings.fix = if cli.fix || cli.diff || cli.show_diff {
@@ -182,7 +260,7 @@ pub fn run(cli: Cli) -> Result<i32, String> {
         Mode::Lint
     };
 
-    let found = discover(&cli.paths, &|_| false);
+    let found = discover(&cli.paths, &|p| settings.policy.excluded(p));
     let outcomes: Vec<_> = found
         .files
         .par_iter()
@@ -244,17 +322,17 @@ pub fn run(cli: Cli) -> Result<i32, String> {
         }
     }
     emit(&text)?;
-    Ok(exit_code(&run, &cli))
+    Ok(exit_code(&run, &cli, fail_on))
 }
 
-fn exit_code(run: &Run, cli: &Cli) -> i32 {
+fn exit_code(run: &Run, cli: &Cli, fail_on: Severity) -> i32 {
     if run.outcomes.iter().any(|o| o.failed) || !run.walk_errors.is_empty() {
         return 2;
     }
     if cli.exit_zero {
         return 0;
     }
-    let failing = run.findings().any(|(_, f)| f.severity >= Severity::Warning);
+    let failing = run.findings().any(|(_, f)| f.severity >= fail_on);
     let pending = matches!(run.mode, Mode::Diff | Mode::Check) && run.files_to_change > 0;
     i32::from(failing || pending)
 }

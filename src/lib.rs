@@ -6,6 +6,7 @@
 
 pub mod adf;
 pub mod cli;
+pub mod config;
 pub mod connstr;
 pub mod discover;
 pub mod docs;
@@ -17,4 +18,5 @@ pub mod mask;
 pub mod migrate;
 pub mod report;
 pub mod rules;
+pub mod suppress;
 pub mod write;

@@ -2,11 +2,11 @@
 //! applies), verify, write. Every problem becomes a finding; nothing here panics on bad input.
 
 use crate::adf::{self, Version};
+use crate::config::Policy;
 use crate::document::{self, DecodeError, Document, line_col_bytes};
 use crate::finding::{Finding, Fix, Safety, Severity, apply_edits};
 use crate::json::{Kind, Node, PathStep};
-use crate::migrate::MigrationOptions;
-use crate::rules::{Catalog, check_linked_services};
+use crate::rules::{CheckOptions, check_linked_services};
 use memchr::memmem;
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -25,37 +25,73 @@ pub enum FixMode {
 
 #[derive(Debug, Clone)]
 pub struct Settings {
-    pub catalog: Catalog,
-    pub migration: MigrationOptions,
+    /// Rules, selection, severities, per-path ignores, sslMode policy and migration defaults.
+    pub policy: Policy,
     pub max_file_size: u64,
     pub fix: FixMode,
     /// Write fixed files (`--fix`), or only show them (`--diff`).
     pub write: bool,
     pub unsafe_fixes: bool,
-    /// Rule codes switched off.
-    pub disabled: HashSet<String>,
 }
 
 impl Settings {
-    pub fn new(catalog: Catalog) -> Settings {
+    pub fn new(policy: Policy) -> Settings {
         Settings {
-            catalog,
-            migration: MigrationOptions::default(),
-            max_file_size: 64 * 1024 * 1024,
+            max_file_size: policy
+                .max_file_size
+                .unwrap_or(64)
+                .saturating_mul(1024 * 1024),
+            policy,
             fix: FixMode::Off,
             write: false,
             unsafe_fixes: false,
-            disabled: HashSet::new(),
         }
-    }
-
-    fn enabled(&self, code: &str) -> bool {
-        !self.disabled.contains(code)
     }
 
     /// Would `--fix` (with the current `--unsafe-fixes`) apply this fix?
     pub fn applicable(&self, fix: &Fix) -> bool {
         fix.safety == Safety::Safe || self.unsafe_fixes
+    }
+}
+
+/// Settings resolved for one file: which codes are off here, and the options checks read.
+struct FileCx<'a> {
+    s: &'a Settings,
+    ignored: HashSet<String>,
+    opts: CheckOptions,
+}
+
+impl FileCx<'_> {
+    fn new<'a>(s: &'a Settings, path: &Path) -> FileCx<'a> {
+        FileCx {
+            s,
+            ignored: s.policy.ignored_codes(path),
+            opts: CheckOptions {
+                migration: s.policy.migration.clone(),
+                ssl_minimum: s.policy.ssl_minimum_for(path),
+            },
+        }
+    }
+
+    fn enabled(&self, code: &str) -> bool {
+        !self.s.policy.disabled.contains(code) && !self.ignored.contains(code)
+    }
+
+    fn enabled_check(&self, check: &str) -> bool {
+        self.s
+            .policy
+            .catalog
+            .by_check(check)
+            .is_some_and(|r| self.enabled(&r.code))
+    }
+
+    /// Keep a finding if its rule is on here, with the configured severity.
+    fn keep(&self, mut f: Finding) -> Option<Finding> {
+        if !self.enabled(&f.code) {
+            return None;
+        }
+        f.severity = self.s.policy.severity_of(&f.code, f.severity);
+        Some(f)
     }
 }
 
@@ -89,6 +125,7 @@ pub struct Change {
 }
 
 pub fn process(path: &Path, settings: &Settings) -> FileOutcome {
+    let cx = FileCx::new(settings, path);
     let mut out = FileOutcome {
         path: path.to_path_buf(),
         ..FileOutcome::default()
@@ -102,7 +139,7 @@ pub fn process(path: &Path, settings: &Settings) -> FileOutcome {
                 size / (1024 * 1024),
                 settings.max_file_size / (1024 * 1024)
             );
-            push_pipeline(&mut out.findings, settings, "file-too-large", 0..0, msg, "");
+            push_pipeline(&mut out.findings, &cx, "file-too-large", 0..0, msg, "");
             return out;
         }
         Err(ReadError::Io(e)) => {
@@ -110,7 +147,7 @@ pub fn process(path: &Path, settings: &Settings) -> FileOutcome {
             out.failed = true;
             push_pipeline(
                 &mut out.findings,
-                settings,
+                &cx,
                 "io-error",
                 0..0,
                 format!("cannot read file: {e}"),
@@ -146,7 +183,7 @@ pub fn process(path: &Path, settings: &Settings) -> FileOutcome {
             };
             push_pipeline(
                 &mut out.findings,
-                settings,
+                &cx,
                 "unsupported-encoding",
                 span,
                 msg,
@@ -165,7 +202,7 @@ pub fn process(path: &Path, settings: &Settings) -> FileOutcome {
                 .min(doc.text.len());
             push_pipeline(
                 &mut out.findings,
-                settings,
+                &cx,
                 "invalid-json",
                 e.offset..end,
                 e.message.clone(),
@@ -179,7 +216,7 @@ pub fn process(path: &Path, settings: &Settings) -> FileOutcome {
         .iter()
         .map(|l| (l.name.to_string(), l.version()))
         .collect();
-    out.findings = lint_text(&doc.text, &doc, &root, settings);
+    out.findings = lint_text(&doc.text, &doc, &root, &cx);
 
     if let FixMode::Apply { .. } = settings.fix
         && out
@@ -187,7 +224,7 @@ pub fn process(path: &Path, settings: &Settings) -> FileOutcome {
             .iter()
             .any(|f| f.fix.as_ref().is_some_and(|x| settings.applicable(x)))
     {
-        match fix_loop(&doc, settings) {
+        match fix_loop(&doc, &cx) {
             Ok((new_text, applied, findings)) if new_text != doc.text => {
                 let mut written = false;
                 if settings.write {
@@ -201,7 +238,7 @@ pub fn process(path: &Path, settings: &Settings) -> FileOutcome {
                             out.failed = true;
                             push_pipeline(
                                 &mut out.findings,
-                                settings,
+                                &cx,
                                 "fix-not-applied",
                                 0..0,
                                 format!("fixes were not written: {e}"),
@@ -225,14 +262,7 @@ pub fn process(path: &Path, settings: &Settings) -> FileOutcome {
                 return out;
             }
             Ok(_) => {}
-            Err(msg) => push_pipeline(
-                &mut out.findings,
-                settings,
-                "fix-not-applied",
-                0..0,
-                msg,
-                "",
-            ),
+            Err(msg) => push_pipeline(&mut out.findings, &cx, "fix-not-applied", 0..0, msg, ""),
         }
     }
     if !out.findings.is_empty() {
@@ -241,15 +271,15 @@ pub fn process(path: &Path, settings: &Settings) -> FileOutcome {
     out
 }
 
-/// Lint already-parsed text: duplicate keys and the linked-service rules.
-fn lint_text(text: &str, doc: &Document, root: &Node, settings: &Settings) -> Vec<Finding> {
+/// Lint already-parsed text: duplicate keys, the linked-service rules, suppressions.
+fn lint_text(text: &str, doc: &Document, root: &Node, cx: &FileCx) -> Vec<Finding> {
     let mut findings = Vec::new();
-    if settings.enabled_check("duplicate-key") {
+    if cx.enabled_check("duplicate-key") {
         duplicate_keys(root, &mut Vec::new(), &mut |first, second, key, pointer| {
             let msg = format!(
                 "key `{key}` appears more than once in the same object; ADF keeps only one"
             );
-            let mut f = pipeline_finding(settings, "duplicate-key", second, msg, "");
+            let mut f = pipeline_finding(cx, "duplicate-key", second, msg, "");
             if let Some(f) = f.as_mut() {
                 f.related.push((first, "first here".into()));
                 f.pointer = pointer;
@@ -260,24 +290,20 @@ fn lint_text(text: &str, doc: &Document, root: &Node, settings: &Settings) -> Ve
     let services = adf::linked_services(root);
     if !services.is_empty() {
         let all = check_linked_services(
-            &settings.catalog,
+            &cx.s.policy.catalog,
             text,
             &doc.layout(),
             &services,
-            &settings.migration,
+            &cx.opts,
         );
-        findings.extend(all.into_iter().filter(|f| settings.enabled(&f.code)));
+        let all =
+            crate::suppress::apply(all, &services, &cx.s.policy.catalog, &|check, span, msg| {
+                pipeline_finding(cx, check, span, msg, "")
+            });
+        findings.extend(all.into_iter().filter_map(|f| cx.keep(f)));
     }
     findings.sort_by_key(|f| (f.span.start, f.code.clone()));
     findings
-}
-
-impl Settings {
-    fn enabled_check(&self, check: &str) -> bool {
-        self.catalog
-            .by_check(check)
-            .is_some_and(|r| self.enabled(&r.code))
-    }
 }
 
 /// The result of fixing a file: new text, the fixes applied (code, safety), the findings left.
@@ -285,7 +311,8 @@ type Fixed = (String, Vec<(String, Safety)>, Vec<Finding>);
 
 /// Apply applicable fixes, re-parse and re-lint, until nothing more applies. Returns the new text, the
 /// fixes applied and the findings of the new text; an error when a fix would break the file.
-fn fix_loop(doc: &Document, settings: &Settings) -> Result<Fixed, String> {
+fn fix_loop(doc: &Document, cx: &FileCx) -> Result<Fixed, String> {
+    let settings = cx.s;
     let mut text = doc.text.clone();
     let mut applied = Vec::new();
     for _ in 0..10 {
@@ -296,7 +323,7 @@ fn fix_loop(doc: &Document, settings: &Settings) -> Result<Fixed, String> {
                 e.message
             )
         })?;
-        let findings = lint_text(&cur.text, &cur, &root, settings);
+        let findings = lint_text(&cur.text, &cur, &root, cx);
         let mut fixes: Vec<(&Finding, &Fix)> = findings
             .iter()
             .filter_map(|f| {
@@ -369,19 +396,16 @@ fn duplicate_keys(
 }
 
 fn pipeline_finding(
-    settings: &Settings,
+    cx: &FileCx,
     check: &str,
     span: std::ops::Range<usize>,
     detail: String,
     label: &str,
 ) -> Option<Finding> {
-    let rule = settings.catalog.by_check(check)?;
-    if !settings.enabled(&rule.code) {
-        return None;
-    }
+    let rule = cx.s.policy.catalog.by_check(check)?;
     let mut args = BTreeMap::new();
     args.insert("detail", detail);
-    Some(Finding {
+    cx.keep(Finding {
         code: rule.code.clone(),
         severity: rule.severity,
         message: crate::rules::render_template(&rule.message, &args),
@@ -397,13 +421,13 @@ fn pipeline_finding(
 
 fn push_pipeline(
     out: &mut Vec<Finding>,
-    settings: &Settings,
+    cx: &FileCx,
     check: &str,
     span: std::ops::Range<usize>,
     detail: String,
     label: &str,
 ) {
-    out.extend(pipeline_finding(settings, check, span, detail, label));
+    out.extend(pipeline_finding(cx, check, span, detail, label));
 }
 
 enum ReadError {

@@ -1,13 +1,31 @@
 //! Every rule file's examples: each invalid one raises exactly that rule at the expected place, each
 //! valid one does not raise it (the ast-grep / Spectral habit). Runs the real per-file pipeline.
 
-use adfpg_migrate::lint::{Settings, process};
-use adfpg_migrate::rules::Catalog;
+use adfpg_migrate::config::{CliOverrides, load};
+use adfpg_migrate::lint::{FileOutcome, Settings, process};
+use adfpg_migrate::rules::Example;
+use std::path::Path;
+
+/// Run one example file, under its own config when it has one.
+fn run(dir: &Path, name: &str, ex: &Example, default: &Settings) -> FileOutcome {
+    let p = dir.join(name);
+    std::fs::write(&p, ex.json.trim()).unwrap();
+    match &ex.config {
+        Some(cfg) => {
+            let c = dir.join(format!("{name}.adfpg.toml"));
+            std::fs::write(&c, cfg).unwrap();
+            let policy = load(Some(&c), &CliOverrides::default()).unwrap();
+            process(&p, &Settings::new(policy))
+        }
+        None => process(&p, default),
+    }
+}
 
 #[test]
 fn every_rule_has_examples_and_they_hold() {
-    let catalog = Catalog::builtin();
-    let settings = Settings::new(catalog.clone());
+    let policy = load(None, &CliOverrides::default()).unwrap();
+    let catalog = policy.catalog.clone();
+    let settings = Settings::new(policy);
     let dir = tempfile::tempdir().unwrap();
     let mut checked = 0;
     for rule in &catalog.rules {
@@ -28,9 +46,8 @@ fn every_rule_has_examples_and_they_hold() {
             );
         }
         for (i, ex) in rule.examples.invalid.iter().enumerate() {
-            let p = dir.path().join(format!("{}-invalid-{i}.json", rule.code));
-            std::fs::write(&p, ex.json.trim()).unwrap();
-            let out = process(&p, &settings);
+            let name = format!("{}-invalid-{i}.json", rule.code);
+            let out = run(dir.path(), &name, ex, &settings);
             let hits: Vec<_> = out
                 .findings
                 .iter()
@@ -51,7 +68,7 @@ fn every_rule_has_examples_and_they_hold() {
                 );
             }
             for f in &hits {
-                let text = std::fs::read_to_string(&p).unwrap();
+                let text = std::fs::read_to_string(dir.path().join(&name)).unwrap();
                 assert!(
                     f.span.end <= text.len(),
                     "{}: span out of the file",
@@ -61,9 +78,8 @@ fn every_rule_has_examples_and_they_hold() {
             checked += 1;
         }
         for (i, ex) in rule.examples.valid.iter().enumerate() {
-            let p = dir.path().join(format!("{}-valid-{i}.json", rule.code));
-            std::fs::write(&p, ex.json.trim()).unwrap();
-            let out = process(&p, &settings);
+            let name = format!("{}-valid-{i}.json", rule.code);
+            let out = run(dir.path(), &name, ex, &settings);
             let hits: Vec<_> = out
                 .findings
                 .iter()

@@ -79,6 +79,10 @@ const CHECKS: &[(&str, CheckFn)] = &[
         trust_server_certificate,
     ),
     ("invalid-port", invalid_port),
+    ("ssl-mode-below-policy", ssl_below_policy),
+    ("unknown-property", unknown_property),
+    ("property-types", property_types),
+    ("server-not-fqdn", server_not_fqdn),
 ];
 
 /// Checks the pipeline raises itself (file-level conditions); rule files name them with `scope = "file"`.
@@ -89,6 +93,8 @@ const PIPELINE_CHECKS: &[&str] = &[
     "file-too-large",
     "io-error",
     "fix-not-applied",
+    "suppression-without-reason",
+    "unused-suppression",
 ];
 
 /// Every check a rule file may name.
@@ -256,7 +262,7 @@ fn v1_linked_service(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
         ),
     };
     let hit = Hit::new(span, label, path);
-    match migrate::migrate(cx.text, cx.layout, ls, cx.opts) {
+    match migrate::migrate(cx.text, cx.layout, ls, &cx.opts.migration) {
         Ok(m) => {
             let mut title = "rewrite to version 2.0".to_string();
             if !m.unsafe_reasons.is_empty() {
@@ -729,20 +735,22 @@ fn user_at_server(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
             let Some(plain) = migrate::strip_user_at_server(user, server) else {
                 return Vec::new();
             };
-            vec![
-                Hit::new(
-                    u.value.span.clone(),
-                    "Single Server user name",
-                    tp_path("username"),
-                )
-                .arg("user", user)
-                .arg("plain", plain.clone())
-                .fix(
-                    Safety::Safe,
-                    format!("write `{plain}`"),
-                    vec![Edit::replace(u.value.span.clone(), json_str(&plain))],
-                ),
-            ]
+            let h = Hit::new(
+                u.value.span.clone(),
+                "Single Server user name",
+                tp_path("username"),
+            )
+            .arg("user", user)
+            .arg("plain", plain.clone());
+            // the migration option that keeps `user@server` also holds this fix back
+            if !cx.opts.migration.strip_user_at_server {
+                return vec![h];
+            }
+            vec![h.fix(
+                Safety::Safe,
+                format!("write `{plain}`"),
+                vec![Edit::replace(u.value.span.clone(), json_str(&plain))],
+            )]
         }
         _ => {
             let Ok((_, literal, s)) = migrate::connection_string(ls) else {
@@ -901,4 +909,257 @@ fn invalid_port(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
         ],
         _ => Vec::new(),
     }
+}
+
+fn ssl_below_policy(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
+    let (Some(min), Some((m, n))) = (cx.opts.ssl_minimum, ssl_mode_of(&cx.ls)) else {
+        return Vec::new();
+    };
+    if n >= i64::from(min) {
+        return Vec::new();
+    }
+    let want = SSL_MODE_NAMES[min as usize];
+    vec![
+        Hit::new(
+            m.value.span.clone(),
+            format!("policy: at least {min} ({want})"),
+            tp_path("sslMode"),
+        )
+        .arg("value", n.to_string())
+        .arg("mode", mode_name(n))
+        .arg("minimum", min.to_string())
+        .arg("minimum_name", want)
+        .fix(
+            Safety::Unsafe,
+            format!("set sslMode to {min} ({want})"),
+            vec![Edit::replace(m.value.span.clone(), min.to_string())],
+        ),
+    ]
+}
+
+/// The properties each version's `typeProperties` may hold.
+pub const V2_PROPERTIES: &[&str] = &[
+    "server",
+    "port",
+    "database",
+    "sslMode",
+    "authenticationType",
+    "username",
+    "password",
+    "tenant",
+    "servicePrincipalId",
+    "servicePrincipalCredentialType",
+    "servicePrincipalKey",
+    "servicePrincipalEmbeddedCert",
+    "servicePrincipalEmbeddedCertPassword",
+    "azureCloudType",
+    "credential",
+    "timeout",
+    "connectionTimeout",
+    "commandTimeout",
+    "trustServerCertificate",
+    "readBufferSize",
+    "timezone",
+    "encoding",
+    "schema",
+    "pooling",
+    "encryptedCredential",
+];
+pub const V1_PROPERTIES: &[&str] = &["connectionString", "password", "encryptedCredential"];
+
+/// Levenshtein distance, for did-you-mean suggestions on short property names.
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            cur.push(
+                (prev[j] + usize::from(ca != *cb))
+                    .min(prev[j + 1] + 1)
+                    .min(cur[j] + 1),
+            );
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+fn unknown_property(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
+    let known: &[&str] = match cx.ls.version() {
+        Version::V1 => V1_PROPERTIES,
+        Version::V2 => V2_PROPERTIES,
+        Version::Unknown => return Vec::new(),
+    };
+    let Some(members) = cx.ls.type_props().and_then(Node::members) else {
+        return Vec::new();
+    };
+    let mut hits = Vec::new();
+    for m in members.iter().filter(|m| !known.contains(&m.key.as_str())) {
+        let same_but_case = known.iter().find(|k| k.eq_ignore_ascii_case(&m.key));
+        let close = known
+            .iter()
+            .map(|k| {
+                (
+                    distance(&m.key.to_ascii_lowercase(), &k.to_ascii_lowercase()),
+                    k,
+                )
+            })
+            .min();
+        let suggestion = same_but_case.or(close.filter(|(d, _)| *d <= 2).map(|(_, k)| k));
+        let hint = suggestion.map_or(String::new(), |k| format!("; did you mean `{k}`?"));
+        let mut h = Hit::new(m.key_span.clone(), "unknown property", tp_path(&m.key))
+            .arg("field", m.key.clone())
+            .arg("hint", hint);
+        if let Some(k) = same_but_case.filter(|k| cx.ls.tp(k).is_none()) {
+            h = h.fix(
+                Safety::Safe,
+                format!("rename to `{k}`"),
+                vec![Edit::replace(m.key_span.clone(), json_str(k))],
+            );
+        }
+        hits.push(h);
+    }
+    hits
+}
+
+#[derive(Clone, Copy)]
+enum Expect {
+    /// A string (or an expression, or a Key Vault reference where ADF resolves one).
+    Text,
+    Integer,
+    Boolean,
+    /// SecureString or AzureKeyVaultSecret.
+    Secret,
+    CredentialReference,
+}
+
+const PROPERTY_TYPES: &[(&str, Expect)] = &[
+    ("server", Expect::Text),
+    ("database", Expect::Text),
+    ("username", Expect::Text),
+    ("tenant", Expect::Text),
+    ("servicePrincipalId", Expect::Text),
+    ("timezone", Expect::Text),
+    ("encoding", Expect::Text),
+    ("schema", Expect::Text),
+    ("encryptedCredential", Expect::Text),
+    ("timeout", Expect::Integer),
+    ("connectionTimeout", Expect::Integer),
+    ("commandTimeout", Expect::Integer),
+    ("readBufferSize", Expect::Integer),
+    ("trustServerCertificate", Expect::Boolean),
+    ("pooling", Expect::Boolean),
+    ("password", Expect::Secret),
+    ("servicePrincipalKey", Expect::Secret),
+    ("servicePrincipalEmbeddedCert", Expect::Secret),
+    ("servicePrincipalEmbeddedCertPassword", Expect::Secret),
+    ("credential", Expect::CredentialReference),
+];
+
+fn property_types(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
+    let mut hits = Vec::new();
+    for (field, expect) in PROPERTY_TYPES {
+        let Some(m) = cx.ls.tp(field) else { continue };
+        let v = &m.value;
+        if is_expression_node(v) {
+            continue;
+        }
+        let (ok, want, fix) = match expect {
+            Expect::Text => (
+                v.as_str().is_some() || is_key_vault_ref(v),
+                "a string",
+                None,
+            ),
+            Expect::Integer => {
+                let ok = int_of(v).is_some_and(|n| n >= 0)
+                    || v.as_str().is_some_and(|s| s.trim().parse::<u32>().is_ok());
+                (ok, "a non-negative integer", None)
+            }
+            Expect::Boolean => {
+                let as_bool =
+                    v.as_str()
+                        .and_then(|s| match s.trim().to_ascii_lowercase().as_str() {
+                            "true" => Some("true"),
+                            "false" => Some("false"),
+                            _ => None,
+                        });
+                (
+                    matches!(v.kind, Kind::Bool(_)),
+                    "a boolean (true or false)",
+                    as_bool,
+                )
+            }
+            Expect::Secret => (
+                matches!(
+                    v.str_at("type"),
+                    Some("SecureString" | "AzureKeyVaultSecret")
+                ),
+                "a SecureString or AzureKeyVaultSecret object",
+                None,
+            ),
+            Expect::CredentialReference => (
+                v.str_at("type") == Some("CredentialReference")
+                    && v.str_at("referenceName").is_some(),
+                "a CredentialReference object (referenceName + type)",
+                None,
+            ),
+        };
+        if ok {
+            continue;
+        }
+        let got = match &v.kind {
+            Kind::String { value, .. }
+                if *field != "password" && !field.starts_with("servicePrincipal") =>
+            {
+                format!(
+                    "the string \"{}\"",
+                    value.chars().take(30).collect::<String>()
+                )
+            }
+            _ => format!("a {}", v.type_name()),
+        };
+        let mut h = Hit::new(v.span.clone(), format!("expected {want}"), tp_path(field))
+            .arg("field", *field)
+            .arg("want", want)
+            .arg("got", got);
+        if let Some(b) = fix {
+            h = h.fix(
+                Safety::Safe,
+                format!("write {b}"),
+                vec![Edit::replace(v.span.clone(), b)],
+            );
+        }
+        hits.push(h);
+    }
+    hits
+}
+
+fn server_not_fqdn(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
+    let Some(m) = cx.ls.tp("server") else {
+        return Vec::new();
+    };
+    let Some(server) = m.value.as_str() else {
+        return Vec::new();
+    };
+    if connstr::is_expression(server) {
+        return Vec::new();
+    }
+    let s = server.trim();
+    let problem = if s.contains("://") {
+        "has a URL scheme"
+    } else if s.contains(':') && !s.starts_with('[') {
+        "has a port (use `port`)"
+    } else if s.contains('/') || s.contains(char::is_whitespace) {
+        "is not a host name"
+    } else if !s.contains('.') && s.parse::<std::net::IpAddr>().is_err() {
+        "is not a fully qualified host name"
+    } else {
+        return Vec::new();
+    };
+    vec![
+        Hit::new(m.value.span.clone(), problem, tp_path("server"))
+            .arg("value", server)
+            .arg("problem", problem),
+    ]
 }

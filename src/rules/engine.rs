@@ -14,7 +14,15 @@ pub struct Context<'a> {
     pub text: &'a str,
     pub layout: &'a Layout,
     pub ls: LinkedService<'a>,
-    pub opts: &'a MigrationOptions,
+    pub opts: &'a CheckOptions,
+}
+
+/// Options that checks read, resolved for the file at hand.
+#[derive(Debug, Clone, Default)]
+pub struct CheckOptions {
+    pub migration: MigrationOptions,
+    /// The weakest sslMode the policy accepts for this file (ADFPG018), if a policy is set.
+    pub ssl_minimum: Option<u8>,
 }
 
 /// A place a rule's `given` selected, relative to the linked-service resource.
@@ -30,7 +38,7 @@ pub fn check_linked_services(
     text: &str,
     layout: &Layout,
     services: &[LinkedService],
-    opts: &MigrationOptions,
+    opts: &CheckOptions,
 ) -> Vec<Finding> {
     let mut out = Vec::new();
     for ls in services {

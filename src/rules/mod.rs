@@ -6,7 +6,7 @@ mod checks;
 mod engine;
 
 pub use checks::{SECRET_FIELDS, is_literal_secret};
-pub use engine::{Context, check_linked_services};
+pub use engine::{CheckOptions, Context, check_linked_services};
 
 use crate::finding::Severity;
 use serde::Deserialize;
@@ -81,6 +81,9 @@ pub struct Example {
     /// For invalid examples: the JSON pointer the finding must point at.
     #[serde(default)]
     pub at: Option<String>,
+    /// A config file (adfpg.toml text) the example runs under, for rules that depend on policy.
+    #[serde(default)]
+    pub config: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]

@@ -1,0 +1,440 @@
+//! Configuration: `adfpg.toml` or `.adfpg.toml`, found from the first scanned path upward (or `--config`),
+//! merged with the command line (CLI over config over defaults). Unknown keys and bad values are errors
+//! that point into the config file.
+
+use crate::finding::Severity;
+use crate::migrate::MigrationOptions;
+use crate::rules::{Catalog, parse_rule};
+use globset::{Glob, GlobMatcher, GlobSet, GlobSetBuilder};
+use serde::Deserialize;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use toml::Spanned;
+
+pub const FILE_NAMES: [&str; 2] = ["adfpg.toml", ".adfpg.toml"];
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct ConfigFile {
+    select: Option<Vec<Spanned<String>>>,
+    #[serde(default)]
+    ignore: Vec<Spanned<String>>,
+    fail_on: Option<Severity>,
+    /// Code → error | warning | info | off.
+    #[serde(default)]
+    severity: BTreeMap<Spanned<String>, Level>,
+    #[serde(default)]
+    exclude: Vec<Spanned<String>>,
+    /// Glob → codes ignored in matching files.
+    #[serde(default)]
+    per_path_ignores: BTreeMap<Spanned<String>, Vec<Spanned<String>>>,
+    /// Folders of extra rule files.
+    #[serde(default)]
+    rules: Vec<PathBuf>,
+    max_file_size: Option<u64>,
+    #[serde(default)]
+    ssl: SslConfig,
+    #[serde(default)]
+    migration: MigrationConfig,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    Error,
+    Warning,
+    Info,
+    Off,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct SslConfig {
+    /// The weakest sslMode accepted anywhere (number or name).
+    minimum: Option<Spanned<SslValue>>,
+    /// Glob → minimum for matching files (the first matching glob wins).
+    #[serde(default)]
+    paths: BTreeMap<Spanned<String>, Spanned<SslValue>>,
+}
+
+#[derive(Debug, Deserialize, Clone)]
+#[serde(untagged)]
+enum SslValue {
+    Number(i64),
+    Name(String),
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct MigrationConfig {
+    ssl_mode_no_encryption: Option<Spanned<SslValue>>,
+    ssl_mode_request_ssl: Option<Spanned<SslValue>>,
+    ssl_mode_encrypted: Option<Spanned<SslValue>>,
+    ssl_mode_validated: Option<Spanned<SslValue>>,
+    strip_user_at_server: Option<bool>,
+    authentication_type: Option<Spanned<String>>,
+}
+
+/// A problem in a config or rule file, with where it is.
+#[derive(Debug, Clone)]
+pub struct ConfigError {
+    pub file: PathBuf,
+    pub text: String,
+    pub span: Option<std::ops::Range<usize>>,
+    pub message: String,
+}
+
+impl ConfigError {
+    pub fn render(&self) -> String {
+        let diag = miette::MietteDiagnostic::new(self.message.clone()).with_code("config");
+        let diag = match &self.span {
+            Some(s) => diag.with_label(miette::LabeledSpan::new_primary_with_span(
+                None,
+                (s.start, s.end - s.start),
+            )),
+            None => diag,
+        };
+        let report = miette::Report::new(diag).with_source_code(miette::NamedSource::new(
+            self.file.display().to_string(),
+            self.text.clone(),
+        ));
+        let mut out = String::new();
+        let handler =
+            miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor());
+        if handler.render_report(&mut out, report.as_ref()).is_err() {
+            out = format!("{}: {}", self.file.display(), self.message);
+        }
+        out
+    }
+}
+
+/// What the command line says about rules and policy (each `None`/empty means "not given").
+#[derive(Debug, Default, Clone)]
+pub struct CliOverrides {
+    pub select: Option<Vec<String>>,
+    pub ignore: Vec<String>,
+    pub severity: Vec<(String, Level)>,
+    pub fail_on: Option<Severity>,
+    pub rules: Vec<PathBuf>,
+    pub max_file_size: Option<u64>,
+}
+
+/// Everything a run needs to decide which findings exist and how severe they are.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    pub catalog: Catalog,
+    pub disabled: HashSet<String>,
+    pub severity: HashMap<String, Severity>,
+    pub fail_on: Severity,
+    /// Paths in config globs are relative to this folder.
+    pub base: PathBuf,
+    pub exclude: GlobSet,
+    pub per_path_ignores: Vec<(GlobMatcher, HashSet<String>)>,
+    pub ssl_minimum: Option<u8>,
+    pub ssl_paths: Vec<(GlobMatcher, u8)>,
+    pub migration: MigrationOptions,
+    pub max_file_size: Option<u64>,
+    /// The config file used, if any.
+    pub source: Option<PathBuf>,
+}
+
+impl Policy {
+    /// The path relative to the config folder, for glob matching.
+    fn relative<'a>(&self, path: &'a Path) -> std::borrow::Cow<'a, Path> {
+        if let Ok(r) = path.strip_prefix(&self.base) {
+            return r.into();
+        }
+        match std::path::absolute(path) {
+            Ok(abs) => abs
+                .strip_prefix(&self.base)
+                .map(Path::to_path_buf)
+                .unwrap_or(abs)
+                .into(),
+            Err(_) => path.into(),
+        }
+    }
+
+    pub fn excluded(&self, path: &Path) -> bool {
+        !self.exclude.is_empty() && self.exclude.is_match(self.relative(path))
+    }
+
+    /// Codes ignored for this file by `per-path-ignores`.
+    pub fn ignored_codes(&self, path: &Path) -> HashSet<String> {
+        if self.per_path_ignores.is_empty() {
+            return HashSet::new();
+        }
+        let rel = self.relative(path);
+        self.per_path_ignores
+            .iter()
+            .filter(|(g, _)| g.is_match(&rel))
+            .flat_map(|(_, c)| c.iter().cloned())
+            .collect()
+    }
+
+    pub fn ssl_minimum_for(&self, path: &Path) -> Option<u8> {
+        if !self.ssl_paths.is_empty() {
+            let rel = self.relative(path);
+            if let Some((_, m)) = self.ssl_paths.iter().find(|(g, _)| g.is_match(&rel)) {
+                return Some(*m);
+            }
+        }
+        self.ssl_minimum
+    }
+
+    pub fn severity_of(&self, code: &str, default: Severity) -> Severity {
+        self.severity.get(code).copied().unwrap_or(default)
+    }
+}
+
+/// Find the config file for a run: `adfpg.toml` / `.adfpg.toml` in the first path's folder or above.
+pub fn discover(start: &Path) -> Option<PathBuf> {
+    let abs = std::path::absolute(start).ok()?;
+    let mut dir = if abs.is_dir() {
+        abs.as_path()
+    } else {
+        abs.parent()?
+    };
+    loop {
+        for name in FILE_NAMES {
+            let p = dir.join(name);
+            if p.is_file() {
+                return Some(p);
+            }
+        }
+        dir = dir.parent()?;
+    }
+}
+
+pub fn load(config: Option<&Path>, cli: &CliOverrides) -> Result<Policy, ConfigError> {
+    let (file, text, base) = match config {
+        Some(p) => {
+            let text = std::fs::read_to_string(p).map_err(|e| ConfigError {
+                file: p.to_path_buf(),
+                text: String::new(),
+                span: None,
+                message: format!("cannot read config: {e}"),
+            })?;
+            let parsed: ConfigFile = toml::from_str(&text).map_err(|e| ConfigError {
+                file: p.to_path_buf(),
+                text: text.clone(),
+                span: e.span(),
+                message: e.message().to_string(),
+            })?;
+            let base = std::path::absolute(p)
+                .ok()
+                .and_then(|a| a.parent().map(Path::to_path_buf))
+                .unwrap_or_default();
+            (parsed, text, base)
+        }
+        None => (
+            ConfigFile::default(),
+            String::new(),
+            std::env::current_dir().unwrap_or_default(),
+        ),
+    };
+    let path = config
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("<command line>"));
+    let err = |span: Option<std::ops::Range<usize>>, message: String| ConfigError {
+        file: path.clone(),
+        text: text.clone(),
+        span,
+        message,
+    };
+
+    // rules: built-in, then config folders, then --rules folders
+    let mut catalog = Catalog::builtin();
+    let folders = file
+        .rules
+        .iter()
+        .map(|r| base.join(r))
+        .chain(cli.rules.iter().cloned());
+    for dir in folders {
+        load_rule_dir(&dir, &mut catalog)?;
+    }
+    let known = |c: &Spanned<String>| -> Result<String, ConfigError> {
+        let code = c.get_ref().to_ascii_uppercase();
+        match catalog.get(&code) {
+            Some(r) => Ok(r.code.clone()),
+            None => Err(err(
+                Some(c.span()),
+                format!("unknown rule code `{}`", c.get_ref()),
+            )),
+        }
+    };
+    let known_cli = |c: &str| -> Result<String, ConfigError> {
+        catalog
+            .get(c)
+            .map(|r| r.code.clone())
+            .ok_or_else(|| err(None, format!("unknown rule code `{c}` on the command line")))
+    };
+
+    let select: Option<Vec<String>> = match &cli.select {
+        Some(s) => Some(s.iter().map(|c| known_cli(c)).collect::<Result<_, _>>()?),
+        None => file
+            .select
+            .as_ref()
+            .map(|s| s.iter().map(known).collect::<Result<_, _>>())
+            .transpose()?,
+    };
+    let mut disabled: HashSet<String> = match &select {
+        Some(sel) => catalog
+            .rules
+            .iter()
+            .map(|r| r.code.clone())
+            .filter(|c| !sel.contains(c))
+            .collect(),
+        None => HashSet::new(),
+    };
+    for c in &file.ignore {
+        disabled.insert(known(c)?);
+    }
+    for c in &cli.ignore {
+        disabled.insert(known_cli(c)?);
+    }
+    let mut severity = HashMap::new();
+    let levels = file
+        .severity
+        .iter()
+        .map(|(c, l)| known(c).map(|c| (c, *l)))
+        .chain(
+            cli.severity
+                .iter()
+                .map(|(c, l)| known_cli(c).map(|c| (c, *l))),
+        );
+    for entry in levels {
+        let (code, level) = entry?;
+        match level {
+            Level::Off => {
+                disabled.insert(code);
+            }
+            Level::Error => drop(severity.insert(code, Severity::Error)),
+            Level::Warning => drop(severity.insert(code, Severity::Warning)),
+            Level::Info => drop(severity.insert(code, Severity::Info)),
+        }
+    }
+
+    let glob = |g: &Spanned<String>| {
+        Glob::new(g.get_ref()).map_err(|e| err(Some(g.span()), format!("invalid glob: {e}")))
+    };
+    let mut exclude = GlobSetBuilder::new();
+    for g in &file.exclude {
+        exclude.add(glob(g)?);
+    }
+    let mut per_path_ignores = Vec::new();
+    for (g, codes) in &file.per_path_ignores {
+        let codes = codes.iter().map(known).collect::<Result<HashSet<_>, _>>()?;
+        per_path_ignores.push((glob(g)?.compile_matcher(), codes));
+    }
+    let ssl_minimum = file
+        .ssl
+        .minimum
+        .as_ref()
+        .map(|v| ssl_value(v, &err))
+        .transpose()?;
+    let mut ssl_paths = Vec::new();
+    for (g, v) in &file.ssl.paths {
+        ssl_paths.push((glob(g)?.compile_matcher(), ssl_value(v, &err)?));
+    }
+    let mut migration = MigrationOptions::default();
+    let m = &file.migration;
+    for (value, slot) in [
+        (&m.ssl_mode_no_encryption, &mut migration.ssl_no_encryption),
+        (&m.ssl_mode_request_ssl, &mut migration.ssl_request),
+        (&m.ssl_mode_encrypted, &mut migration.ssl_encrypted),
+        (&m.ssl_mode_validated, &mut migration.ssl_validated),
+    ] {
+        if let Some(v) = value {
+            *slot = ssl_value(v, &err)?;
+        }
+    }
+    if let Some(s) = m.strip_user_at_server {
+        migration.strip_user_at_server = s;
+    }
+    if let Some(a) = &m.authentication_type {
+        if !matches!(a.get_ref().as_str(), "Basic" | "BasicAuth") {
+            return Err(err(
+                Some(a.span()),
+                "authentication-type must be \"Basic\" or \"BasicAuth\"".into(),
+            ));
+        }
+        migration.authentication_type = a.get_ref().clone();
+    }
+
+    Ok(Policy {
+        catalog,
+        disabled,
+        severity,
+        fail_on: cli.fail_on.or(file.fail_on).unwrap_or(Severity::Warning),
+        base,
+        exclude: exclude.build().map_err(|e| err(None, e.to_string()))?,
+        per_path_ignores,
+        ssl_minimum,
+        ssl_paths,
+        migration,
+        max_file_size: cli.max_file_size.or(file.max_file_size),
+        source: config.map(Path::to_path_buf),
+    })
+}
+
+fn ssl_value(
+    v: &Spanned<SslValue>,
+    err: &dyn Fn(Option<std::ops::Range<usize>>, String) -> ConfigError,
+) -> Result<u8, ConfigError> {
+    let n = match v.get_ref() {
+        SslValue::Number(n) => u8::try_from(*n).ok().filter(|n| *n <= 5),
+        SslValue::Name(s) => crate::connstr::ssl_mode_number(s),
+    };
+    n.ok_or_else(|| {
+        err(
+            Some(v.span()),
+            "expected an sslMode: 0–5 or Disable, Allow, Prefer, Require, VerifyCA, VerifyFull"
+                .into(),
+        )
+    })
+}
+
+/// Add every `*.toml` rule file of a folder to the catalog; a bad file is an error naming it and the line.
+pub fn load_rule_dir(dir: &Path, catalog: &mut Catalog) -> Result<(), ConfigError> {
+    let io_err = |e: std::io::Error| ConfigError {
+        file: dir.to_path_buf(),
+        text: String::new(),
+        span: None,
+        message: format!("cannot read rules folder: {e}"),
+    };
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(io_err)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    files.sort();
+    for f in files {
+        let text = std::fs::read_to_string(&f).map_err(io_err)?;
+        let rule = parse_rule(&f.display().to_string(), &text).map_err(|e| ConfigError {
+            file: f.clone(),
+            span: e.line.map(|l| line_span(&text, l)),
+            text: text.clone(),
+            message: e.message.clone(),
+        })?;
+        if catalog.get(&rule.code).is_some() {
+            return Err(ConfigError {
+                file: f.clone(),
+                span: Some(line_span(&text, 1)),
+                text,
+                message: format!("rule code `{}` is already taken", rule.code),
+            });
+        }
+        catalog.rules.push(rule);
+    }
+    Ok(())
+}
+
+fn line_span(text: &str, line: usize) -> std::ops::Range<usize> {
+    let start: usize = text
+        .split_inclusive('\n')
+        .take(line - 1)
+        .map(str::len)
+        .sum();
+    let len = text[start..].find('\n').unwrap_or(text.len() - start);
+    start..start + len
+}
