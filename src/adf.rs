@@ -15,13 +15,14 @@ pub enum Version {
 }
 
 /// An AzurePostgreSql linked service: the resource object (`name` + `properties`) and where it sits.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct LinkedService<'a> {
     pub resource: &'a Node,
     pub name: &'a str,
     pub props: &'a Node,
-    /// Path from the document root to `resource` (empty for a one-resource git file).
-    pub base: &'a [PathStep],
+    /// Path from the document root to `resource`: empty for a one-resource git file,
+    /// `resources/<i>` in an ARM template.
+    pub base: Vec<PathStep>,
 }
 
 impl<'a> LinkedService<'a> {
@@ -55,33 +56,68 @@ impl<'a> LinkedService<'a> {
 
     /// JSON pointer of a path below the resource.
     pub fn pointer(&self, rel: &[&str]) -> String {
-        let mut p: Vec<PathStep> = self.base.to_vec();
+        let mut p: Vec<PathStep> = self.base.clone();
         p.extend(rel.iter().map(|k| PathStep::Key((*k).to_string())));
         crate::json::pointer(&p)
     }
 }
 
 /// Is this object an AzurePostgreSql resource (`properties.type`)?
-fn as_linked_service<'a>(resource: &'a Node, base: &'a [PathStep]) -> Option<LinkedService<'a>> {
+fn as_linked_service(resource: &Node, base: Vec<PathStep>) -> Option<LinkedService<'_>> {
     let props = resource.get("properties")?;
     if props.str_at("type")? != LS_TYPE {
         return None;
     }
+    let raw = resource.str_at("name").unwrap_or("<unnamed>");
     Some(LinkedService {
         resource,
-        name: resource.str_at("name").unwrap_or("<unnamed>"),
+        name: arm_resource_name(raw),
         props,
         base,
     })
 }
 
-/// The AzurePostgreSql linked services of a parsed file. A git-integration resource file (ADF or Synapse)
-/// holds one resource at the root. ARM templates are recognised and left alone here.
-pub fn linked_services(root: &Node) -> Vec<LinkedService<'_>> {
-    if is_arm_template(root) {
-        return Vec::new();
+/// `[concat(parameters('factoryName'), '/pg')]` → `pg`; other names as they are.
+pub fn arm_resource_name(raw: &str) -> &str {
+    match raw
+        .strip_prefix("[concat(parameters('factoryName'), '/")
+        .and_then(|r| r.strip_suffix("')]"))
+    {
+        Some(n) => n,
+        None => raw,
     }
-    as_linked_service(root, &[]).into_iter().collect()
+}
+
+/// The AzurePostgreSql linked services of a parsed file: the root of a git-integration resource file
+/// (ADF or Synapse), or each linked-service resource of an ARM template.
+pub fn linked_services(root: &Node) -> Vec<LinkedService<'_>> {
+    if !is_arm_template(root) {
+        return as_linked_service(root, Vec::new()).into_iter().collect();
+    }
+    arm_resources(root, "/linkedservices")
+        .filter_map(|(i, r)| {
+            as_linked_service(
+                r,
+                vec![PathStep::Key("resources".into()), PathStep::Index(i)],
+            )
+        })
+        .collect()
+}
+
+/// ARM template resources whose `type` ends with `suffix` (compared case-insensitively).
+pub fn arm_resources<'a>(
+    root: &'a Node,
+    suffix: &'a str,
+) -> impl Iterator<Item = (usize, &'a Node)> + 'a {
+    root.get("resources")
+        .and_then(Node::elements)
+        .unwrap_or_default()
+        .iter()
+        .enumerate()
+        .filter(move |(_, r)| {
+            r.str_at("type")
+                .is_some_and(|t| t.to_ascii_lowercase().ends_with(suffix))
+        })
 }
 
 pub fn is_arm_template(root: &Node) -> bool {
@@ -153,8 +189,14 @@ mod tests {
         assert_eq!(ls[0].version(), Version::V1);
         let other = parse(r#"{"name":"b","properties":{"type":"PostgreSqlV2"}}"#).unwrap();
         assert!(linked_services(&other).is_empty());
-        let arm = parse(r#"{"$schema":"https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#","resources":[]}"#).unwrap();
+        let arm = parse(r#"{"$schema":"https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#","resources":[
+            {"name":"[concat(parameters('factoryName'), '/pg')]","type":"Microsoft.DataFactory/factories/linkedServices","properties":{"type":"AzurePostgreSql"}},
+            {"name":"x","type":"Microsoft.DataFactory/factories/datasets","properties":{"type":"AzurePostgreSql"}}]}"#).unwrap();
         assert!(is_arm_template(&arm));
+        let ls = linked_services(&arm);
+        assert_eq!(ls.len(), 1);
+        assert_eq!(ls[0].name, "pg");
+        assert_eq!(ls[0].pointer(&["properties"]), "/resources/0/properties");
     }
 
     #[test]

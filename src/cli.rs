@@ -108,6 +108,22 @@ pub enum Command {
     /// Print a rule's full documentation.
     #[command(alias = "explain")]
     Rule { code: String },
+    /// Print the migration plan: per linked service what --fix will and cannot do, ARM parameter
+    /// renames, what uses it, and what to re-test.
+    Plan {
+        /// Files or directories (default `.`).
+        #[arg(default_value = ".")]
+        paths: Vec<PathBuf>,
+        #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
+        output_format: PlanFormat,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlanFormat {
+    Text,
+    Json,
+    Markdown,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -212,6 +228,31 @@ fn policy(cli: &Cli) -> Result<Policy, String> {
     config::load(file.as_deref(), &overrides).map_err(|e| e.render())
 }
 
+/// Discover, index the factory (phase 1), then check every file in parallel (phase 2).
+fn scan(
+    paths: &[PathBuf],
+    mut settings: Settings,
+) -> (Vec<lint::FileOutcome>, Vec<(String, String)>, Settings) {
+    let found = discover(paths, &|p| settings.policy.excluded(p));
+    // the index also covers the sibling folders of files passed one by one (pre-commit)
+    let mut index_files = found.files.clone();
+    index_files.extend(crate::factory::Index::related_files(paths));
+    index_files.sort();
+    index_files.dedup();
+    settings.index = crate::factory::Index::build(&index_files);
+    let outcomes = found
+        .files
+        .par_iter()
+        .map(|p| lint::process(p, &settings))
+        .collect();
+    let errors = found
+        .errors
+        .iter()
+        .map(|(p, e)| (report::display_path(p), e.clone()))
+        .collect();
+    (outcomes, errors, settings)
+}
+
 pub fn run(cli: Cli) -> Result<i32, String> {
     let policy = policy(&cli)?;
     match &cli.command {
@@ -221,6 +262,27 @@ pub fn run(cli: Cli) -> Result<i32, String> {
                 *output_format == ListFormat::Json,
             ))?;
             return Ok(0);
+        }
+        Some(Command::Plan {
+            paths,
+            output_format,
+        }) => {
+            let settings = Settings::new(policy);
+            let (outcomes, errors, settings) = scan(paths, settings);
+            let plan = crate::plan::build(&outcomes, &settings.index, paths);
+            emit(&match output_format {
+                PlanFormat::Text => crate::plan::render_text(&plan),
+                PlanFormat::Json => crate::plan::render_json(&plan),
+                PlanFormat::Markdown => crate::plan::render_markdown(&plan),
+            })?;
+            for (p, e) in &errors {
+                eprintln!("error: {p}: {e}");
+            }
+            return Ok(if errors.is_empty() && !outcomes.iter().any(|o| o.failed) {
+                0
+            } else {
+                2
+            });
         }
         Some(Command::Rule { code }) => {
             let rule = policy
@@ -260,12 +322,7 @@ pub fn run(cli: Cli) -> Result<i32, String> {
         Mode::Lint
     };
 
-    let found = discover(&cli.paths, &|p| settings.policy.excluded(p));
-    let outcomes: Vec<_> = found
-        .files
-        .par_iter()
-        .map(|p| lint::process(p, &settings))
-        .collect();
+    let (outcomes, walk_errors, settings) = scan(&cli.paths, settings);
     // files --fix would change: computed for --diff/--fix, counted from applicable fixes for --check
     let files_to_change = if settings.fix == FixMode::Off {
         outcomes
@@ -282,11 +339,7 @@ pub fn run(cli: Cli) -> Result<i32, String> {
     let run = Run {
         outcomes,
         catalog: &catalog,
-        walk_errors: found
-            .errors
-            .iter()
-            .map(|(p, e)| (report::display_path(p), e.clone()))
-            .collect(),
+        walk_errors,
         unsafe_fixes: cli.unsafe_fixes,
         mode,
         files_to_change,

@@ -74,9 +74,11 @@ impl Key {
     }
 }
 
-/// An ADF expression: `@...` as the whole value, or `@{...}` interpolated (`@@` escapes a literal `@`).
+/// A value resolved later: an ADF expression (`@...` as the whole value, or `@{...}` interpolated; `@@`
+/// escapes a literal `@`), or an ARM template expression (`[parameters('x')]`) in published templates.
 pub fn is_expression(value: &str) -> bool {
-    (value.starts_with('@') && !value.starts_with("@@")) || value.contains("@{")
+    let arm = value.starts_with('[') && value.ends_with(']') && !value.starts_with("[[");
+    arm || (value.starts_with('@') && !value.starts_with("@@")) || value.contains("@{")
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]

@@ -4,8 +4,10 @@
 use crate::adf::{self, Version};
 use crate::config::Policy;
 use crate::document::{self, DecodeError, Document, line_col_bytes};
+use crate::factory::{self, Index};
 use crate::finding::{Finding, Fix, Safety, Severity, apply_edits};
 use crate::json::{Kind, Node, PathStep};
+use crate::rules::factory::FactoryCx;
 use crate::rules::{CheckOptions, check_linked_services};
 use memchr::memmem;
 use std::collections::{BTreeMap, HashSet};
@@ -27,6 +29,8 @@ pub enum FixMode {
 pub struct Settings {
     /// Rules, selection, severities, per-path ignores, sslMode policy and migration defaults.
     pub policy: Policy,
+    /// Phase 1: every linked service and dataset of the factory by name.
+    pub index: Index,
     pub max_file_size: u64,
     pub fix: FixMode,
     /// Write fixed files (`--fix`), or only show them (`--diff`).
@@ -42,6 +46,7 @@ impl Settings {
                 .unwrap_or(64)
                 .saturating_mul(1024 * 1024),
             policy,
+            index: Index::default(),
             fix: FixMode::Off,
             write: false,
             unsafe_fixes: false,
@@ -57,14 +62,16 @@ impl Settings {
 /// Settings resolved for one file: which codes are off here, and the options checks read.
 struct FileCx<'a> {
     s: &'a Settings,
+    path: &'a Path,
     ignored: HashSet<String>,
     opts: CheckOptions,
 }
 
 impl FileCx<'_> {
-    fn new<'a>(s: &'a Settings, path: &Path) -> FileCx<'a> {
+    fn new<'a>(s: &'a Settings, path: &'a Path) -> FileCx<'a> {
         FileCx {
             s,
+            path,
             ignored: s.policy.ignored_codes(path),
             opts: CheckOptions {
                 migration: s.policy.migration.clone(),
@@ -109,6 +116,10 @@ pub struct FileOutcome {
     /// The text the findings' spans refer to, with secrets masked.
     pub source: Option<String>,
     pub linked_services: Vec<(String, Version)>,
+    /// References to linked services and datasets (pipelines and data flows), for the migration plan.
+    pub references: Vec<factory::Reference>,
+    /// Is this an ARM template (its linked services are published copies)?
+    pub arm_template: bool,
     /// Masked before/after texts when fixes changed the file.
     pub change: Option<Change>,
     /// The tool could not do its job on this file (unreadable, not writable): exit code 2.
@@ -157,7 +168,10 @@ pub fn process(path: &Path, settings: &Settings) -> FileOutcome {
         }
     };
     let utf16_bom = bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]);
-    if !utf16_bom && memmem::find(&bytes, NEEDLE).is_none() {
+    if !utf16_bom
+        && memmem::find(&bytes, NEEDLE).is_none()
+        && !mentions_pg_resource(path, &bytes, &settings.index)
+    {
         return out;
     }
     out.relevant = true;
@@ -216,6 +230,10 @@ pub fn process(path: &Path, settings: &Settings) -> FileOutcome {
         .iter()
         .map(|l| (l.name.to_string(), l.version()))
         .collect();
+    out.arm_template = adf::is_arm_template(&root);
+    if matches!(factory::folder_kind(path), Some("pipeline" | "dataflow")) {
+        out.references = factory::references(&root);
+    }
     out.findings = lint_text(&doc.text, &doc, &root, &cx);
 
     if let FixMode::Apply { .. } = settings.fix
@@ -271,6 +289,13 @@ pub fn process(path: &Path, settings: &Settings) -> FileOutcome {
     out
 }
 
+/// Pipelines and data flows name linked services and datasets only by name (Script activities,
+/// data-flow sources): the second prefilter looks for the names of the PostgreSQL ones.
+fn mentions_pg_resource(path: &Path, bytes: &[u8], index: &Index) -> bool {
+    matches!(factory::folder_kind(path), Some("pipeline" | "dataflow"))
+        && index.mentions_pg_name(bytes)
+}
+
 /// Lint already-parsed text: duplicate keys, the linked-service rules, suppressions.
 fn lint_text(text: &str, doc: &Document, root: &Node, cx: &FileCx) -> Vec<Finding> {
     let mut findings = Vec::new();
@@ -288,6 +313,18 @@ fn lint_text(text: &str, doc: &Document, root: &Node, cx: &FileCx) -> Vec<Findin
         });
     }
     let services = adf::linked_services(root);
+    let fcx = FactoryCx {
+        catalog: &cx.s.policy.catalog,
+        index: &cx.s.index,
+        path: cx.path,
+        text,
+        layout: &doc.layout(),
+    };
+    findings.extend(
+        crate::rules::factory::check(&fcx, root, &services)
+            .into_iter()
+            .filter_map(|f| cx.keep(f)),
+    );
     if !services.is_empty() {
         let all = check_linked_services(
             &cx.s.policy.catalog,

@@ -46,7 +46,11 @@ pub struct Summary {
 }
 
 pub fn display_path(p: &std::path::Path) -> String {
-    p.to_string_lossy().replace('\\', "/")
+    let s = p.to_string_lossy().replace('\\', "/");
+    match s.strip_prefix("./") {
+        Some(rest) => rest.to_string(),
+        None => s,
+    }
 }
 
 impl Run<'_> {

@@ -310,12 +310,8 @@ fn real_public_factories_are_handled() {
         out.contains("dataset/AZ_PG_INSCRIPCIONES_LOOKUPS.json:12:11: ADFPG100"),
         "{out}"
     );
-    // ARM templates are not linked-service files: no findings there yet
-    assert!(
-        !out.lines()
-            .any(|l| l.contains("ARMTemplate") || l.contains("ArmTemplate")),
-        "{out}"
-    );
+    // published ARM templates are linted with the same rules; a parameterised connection string is explained
+    assert!(out.contains("adfmappoc/ARMTemplateForFactory.json:3210:13: ADFPG001 [warning] linked service `AzurePostgreSql1` uses AzurePostgreSql connector version 1.0 and cannot be migrated automatically"), "{out}");
     // Key Vault connection strings are explained, not migrated
     assert!(
         out.contains("LS_SQL_ELYSEE_RENDER.json:7:24: ADFPG009"),
@@ -324,7 +320,30 @@ fn real_public_factories_are_handled() {
     let before = snapshot_tree(dir.path());
     let (_, fixed, _) = run_in(dir.path(), &["--fix", "--unsafe-fixes", "."]);
     let after = snapshot_tree(dir.path());
-    let changed: Vec<_> = after.keys().filter(|k| before[*k] != after[*k]).collect();
+    let changed: Vec<_> = after
+        .keys()
+        .filter(|k| before[*k] != after[*k] && k.contains("/linkedService/"))
+        .collect();
+    for k in after
+        .keys()
+        .filter(|k| before[*k] != after[*k] && !k.contains("/linkedService/"))
+    {
+        assert!(
+            k.to_ascii_lowercase().contains("armtemplate"),
+            "only linked services and ARM templates change: {k}"
+        );
+        serde_json::from_slice::<serde_json::Value>(&after[k]).unwrap();
+    }
+    for k in after
+        .keys()
+        .filter(|k| before[*k] != after[*k] && !k.contains("/linkedService/"))
+    {
+        assert!(
+            k.to_ascii_lowercase().contains("armtemplate"),
+            "only linked services and ARM templates change: {k}"
+        );
+        serde_json::from_slice::<serde_json::Value>(&after[k]).unwrap();
+    }
     // 12 migrations of 1.0 (the two Key Vault strings cannot be) and 6 sslMode raises on 2.0 files
     assert_eq!(changed.len(), 18, "{changed:#?}\n{fixed}");
     for k in &changed {

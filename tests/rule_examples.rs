@@ -2,23 +2,46 @@
 //! valid one does not raise it (the ast-grep / Spectral habit). Runs the real per-file pipeline.
 
 use adfpg_migrate::config::{CliOverrides, load};
+use adfpg_migrate::factory::Index;
 use adfpg_migrate::lint::{FileOutcome, Settings, process};
 use adfpg_migrate::rules::Example;
 use std::path::Path;
 
-/// Run one example file, under its own config when it has one.
-fn run(dir: &Path, name: &str, ex: &Example, default: &Settings) -> FileOutcome {
-    let p = dir.join(name);
-    std::fs::write(&p, ex.json.trim()).unwrap();
-    match &ex.config {
-        Some(cfg) => {
-            let c = dir.join(format!("{name}.adfpg.toml"));
-            std::fs::write(&c, cfg).unwrap();
-            let policy = load(Some(&c), &CliOverrides::default()).unwrap();
-            process(&p, &Settings::new(policy))
-        }
-        None => process(&p, default),
+/// Run one example in a folder of its own: its other files, its config, then the file under test.
+fn run(dir: &Path, name: &str, ex: &Example, default: &Settings) -> (FileOutcome, String) {
+    let root = dir.join(name);
+    for (rel, text) in &ex.files {
+        let p = root.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, text.trim()).unwrap();
     }
+    let p = root.join(ex.path.as_deref().unwrap_or("example.json"));
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(&p, ex.json.trim()).unwrap();
+    let mut settings = match &ex.config {
+        Some(cfg) => {
+            let c = root.join("adfpg.toml");
+            std::fs::write(&c, cfg).unwrap();
+            Settings::new(load(Some(&c), &CliOverrides::default()).unwrap())
+        }
+        None => default.clone(),
+    };
+    let files: Vec<_> = walk(&root);
+    settings.index = Index::build(&files);
+    (process(&p, &settings), std::fs::read_to_string(&p).unwrap())
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p))
+        } else {
+            out.push(p)
+        }
+    }
+    out
 }
 
 #[test]
@@ -46,8 +69,8 @@ fn every_rule_has_examples_and_they_hold() {
             );
         }
         for (i, ex) in rule.examples.invalid.iter().enumerate() {
-            let name = format!("{}-invalid-{i}.json", rule.code);
-            let out = run(dir.path(), &name, ex, &settings);
+            let name = format!("{}-invalid-{i}", rule.code);
+            let (out, text) = run(dir.path(), &name, ex, &settings);
             let hits: Vec<_> = out
                 .findings
                 .iter()
@@ -68,7 +91,6 @@ fn every_rule_has_examples_and_they_hold() {
                 );
             }
             for f in &hits {
-                let text = std::fs::read_to_string(dir.path().join(&name)).unwrap();
                 assert!(
                     f.span.end <= text.len(),
                     "{}: span out of the file",
@@ -78,8 +100,8 @@ fn every_rule_has_examples_and_they_hold() {
             checked += 1;
         }
         for (i, ex) in rule.examples.valid.iter().enumerate() {
-            let name = format!("{}-valid-{i}.json", rule.code);
-            let out = run(dir.path(), &name, ex, &settings);
+            let name = format!("{}-valid-{i}", rule.code);
+            let (out, _) = run(dir.path(), &name, ex, &settings);
             let hits: Vec<_> = out
                 .findings
                 .iter()

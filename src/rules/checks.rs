@@ -103,11 +103,12 @@ pub fn names() -> Vec<&'static str> {
         .iter()
         .map(|(n, _)| *n)
         .chain(PIPELINE_CHECKS.iter().copied())
+        .chain(super::factory::CHECKS.iter().copied())
         .collect()
 }
 
 pub fn exists(name: &str) -> bool {
-    CHECKS.iter().any(|(n, _)| *n == name) || PIPELINE_CHECKS.contains(&name)
+    names().contains(&name)
 }
 
 pub fn is_generic(name: &str) -> bool {

@@ -46,7 +46,7 @@ pub fn check_linked_services(
         let cx = Context {
             text,
             layout,
-            ls: *ls,
+            ls: ls.clone(),
             opts,
         };
         // the resource as a serde_json value, built once and only if a rule needs JSONPath
@@ -106,7 +106,7 @@ fn targets<'a>(
 fn to_finding(rule: &Rule, ls: &LinkedService, hit: Hit) -> Finding {
     let mut args: BTreeMap<&str, String> = hit.args.into_iter().collect();
     args.insert("ls", ls.name.to_string());
-    let mut pointer = ls.base.to_vec();
+    let mut pointer = ls.base.clone();
     pointer.extend(hit.path);
     Finding {
         code: rule.code.clone(),

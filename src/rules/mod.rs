@@ -4,11 +4,12 @@
 
 mod checks;
 mod engine;
+pub mod factory;
 
 pub use checks::{SECRET_FIELDS, is_literal_secret};
 pub use engine::{CheckOptions, Context, check_linked_services};
 
-use crate::finding::Severity;
+use crate::finding::{Finding, Severity};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
@@ -84,6 +85,13 @@ pub struct Example {
     /// A config file (adfpg.toml text) the example runs under, for rules that depend on policy.
     #[serde(default)]
     pub config: Option<String>,
+    /// Where `json` is written, relative to the example's factory folder (for rules that read the folder
+    /// layout), e.g. `dataset/Orders.json`.
+    #[serde(default)]
+    pub path: Option<String>,
+    /// Other files of the example factory (relative path → content), for rules that follow references.
+    #[serde(default)]
+    pub files: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -191,6 +199,29 @@ impl Catalog {
     /// The rule that reports a pipeline-level condition (`check` name), if it is in the catalog.
     pub fn by_check(&self, check: &str) -> Option<&Rule> {
         self.rules.iter().find(|r| r.check == check)
+    }
+
+    /// A finding of the rule whose `check` is `check`, its message and help rendered with `args`.
+    pub fn finding(
+        &self,
+        check: &str,
+        span: std::ops::Range<usize>,
+        args: &[(&str, String)],
+    ) -> Option<Finding> {
+        let rule = self.by_check(check)?;
+        let args: BTreeMap<&str, String> = args.iter().cloned().collect();
+        Some(Finding {
+            code: rule.code.clone(),
+            severity: rule.severity,
+            message: render_template(&rule.message, &args),
+            help: render_template(&rule.help, &args),
+            span,
+            label: String::new(),
+            related: Vec::new(),
+            fix: None,
+            resource: None,
+            pointer: String::new(),
+        })
     }
 }
 

@@ -1,0 +1,305 @@
+//! Whole-factory awareness, phase 1: an index of every linked service (any type) and every dataset by
+//! name, built in parallel before the rules run, so that rules can follow references between files.
+//! Only files in `linkedService/` and `dataset/` folders are read here (they are small and few).
+
+use crate::adf::{self, Version};
+use crate::document::Document;
+use crate::json::{Kind, Node};
+use rayon::prelude::*;
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct LinkedServiceEntry {
+    pub name: String,
+    /// `properties.type`, e.g. `AzurePostgreSql`, `AzureKeyVault`.
+    pub kind: String,
+    /// For AzurePostgreSql: the connector version.
+    pub version: Option<Version>,
+    pub path: PathBuf,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct DatasetEntry {
+    pub name: String,
+    pub kind: String,
+    pub linked_service: Option<String>,
+    pub path: PathBuf,
+}
+
+/// The linked services and datasets of one factory (one folder holding `linkedService/`, `dataset/` …).
+#[derive(Debug, Clone, Default)]
+pub struct Factory {
+    /// Was this factory's `linkedService/` folder indexed? Without it, "does not exist" cannot be said.
+    pub has_linked_services: bool,
+    pub linked_services: BTreeMap<String, Vec<LinkedServiceEntry>>,
+    pub datasets: BTreeMap<String, Vec<DatasetEntry>>,
+}
+
+impl Factory {
+    pub fn linked_service(&self, name: &str) -> Option<&LinkedServiceEntry> {
+        self.linked_services.get(name).and_then(|v| v.first())
+    }
+
+    pub fn dataset(&self, name: &str) -> Option<&DatasetEntry> {
+        self.datasets.get(name).and_then(|v| v.first())
+    }
+
+    pub fn is_pg_linked_service(&self, name: &str) -> bool {
+        self.linked_service(name)
+            .is_some_and(|l| l.kind == adf::LS_TYPE)
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Index {
+    /// Factory root folder → its resources. A repository may hold several factories.
+    pub factories: BTreeMap<PathBuf, Factory>,
+    /// Names of AzurePostgreSql linked services and of datasets on them, in any factory: a pipeline or
+    /// data flow that mentions none of them cannot depend on the connector.
+    pub pg_names: Vec<String>,
+    finder: Option<aho_corasick::AhoCorasick>,
+}
+
+/// ADF / Synapse git folder that holds a kind of resource, if `path` sits directly in one.
+pub fn folder_kind(path: &Path) -> Option<&'static str> {
+    let dir = path.parent()?.file_name()?.to_str()?;
+    [
+        "linkedService",
+        "dataset",
+        "pipeline",
+        "dataflow",
+        "trigger",
+        "integrationRuntime",
+        "credential",
+    ]
+    .into_iter()
+    .find(|k| k.eq_ignore_ascii_case(dir))
+}
+
+/// The factory folder a resource file belongs to (the parent of its `linkedService/` … folder).
+pub fn factory_root(path: &Path) -> Option<PathBuf> {
+    folder_kind(path)?;
+    let root = path.parent()?.parent()?;
+    Some(std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf()))
+}
+
+static EMPTY: std::sync::OnceLock<Factory> = std::sync::OnceLock::new();
+
+impl Index {
+    /// The factory a file belongs to (an empty one for files outside the git layout).
+    pub fn factory_of(&self, path: &Path) -> &Factory {
+        factory_root(path)
+            .and_then(|r| self.factories.get(&r))
+            .unwrap_or_else(|| EMPTY.get_or_init(Factory::default))
+    }
+
+    /// Does the text mention a PostgreSQL linked service or dataset by name?
+    pub fn mentions_pg_name(&self, bytes: &[u8]) -> bool {
+        self.finder.as_ref().is_some_and(|f| f.is_match(bytes))
+    }
+
+    pub fn build(files: &[PathBuf]) -> Index {
+        let entries: Vec<(PathBuf, Entry)> = files
+            .par_iter()
+            .filter(|p| matches!(folder_kind(p), Some("linkedService" | "dataset")))
+            .filter_map(|p| Some((factory_root(p)?, index_file(p)?)))
+            .collect();
+        let mut index = Index::default();
+        for (root, e) in entries {
+            let f = index.factories.entry(root).or_default();
+            match e {
+                Entry::Ls(l) => {
+                    f.has_linked_services = true;
+                    f.linked_services.entry(l.name.clone()).or_default().push(l);
+                }
+                Entry::Ds(d) => f.datasets.entry(d.name.clone()).or_default().push(d),
+            }
+        }
+        let mut names: HashSet<String> = HashSet::new();
+        for f in index.factories.values() {
+            for (n, v) in &f.linked_services {
+                if v.iter().any(|l| l.kind == adf::LS_TYPE) {
+                    names.insert(n.clone());
+                }
+            }
+        }
+        for f in index.factories.values() {
+            for (n, v) in &f.datasets {
+                let on_pg = |d: &DatasetEntry| {
+                    d.linked_service
+                        .as_deref()
+                        .is_some_and(|l| names.contains(l))
+                };
+                if v.iter()
+                    .any(|d| on_pg(d) || d.kind == "AzurePostgreSqlTable")
+                {
+                    names.insert(n.clone());
+                }
+            }
+        }
+        let mut pg_names: Vec<String> = names.into_iter().collect();
+        pg_names.sort();
+        // quoted, as references write them: fewer false hits on short names
+        let needles: Vec<String> = pg_names.iter().map(|n| format!("\"{n}\"")).collect();
+        index.finder = (!needles.is_empty())
+            .then(|| aho_corasick::AhoCorasick::new(&needles).expect("names build"));
+        index.pg_names = pg_names;
+        index
+    }
+
+    /// Files to index for explicit file arguments (as pre-commit passes them): the sibling
+    /// `linkedService/` and `dataset/` folders of each file's factory root.
+    pub fn related_files(paths: &[PathBuf]) -> Vec<PathBuf> {
+        let mut roots: Vec<PathBuf> = paths
+            .iter()
+            .filter(|p| p.is_file())
+            .filter_map(|p| {
+                folder_kind(p).and_then(|_| p.parent()?.parent().map(Path::to_path_buf))
+            })
+            .collect();
+        roots.sort();
+        roots.dedup();
+        let mut out = Vec::new();
+        for root in roots {
+            for sub in ["linkedService", "dataset"] {
+                if let Ok(rd) = std::fs::read_dir(root.join(sub)) {
+                    out.extend(rd.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| {
+                        p.extension()
+                            .is_some_and(|x| x.eq_ignore_ascii_case("json"))
+                            && p.is_file()
+                    }));
+                }
+            }
+        }
+        out
+    }
+}
+
+enum Entry {
+    Ls(LinkedServiceEntry),
+    Ds(DatasetEntry),
+}
+
+fn index_file(path: &Path) -> Option<Entry> {
+    let meta = std::fs::metadata(path).ok()?;
+    if meta.len() > 8 * 1024 * 1024 {
+        return None;
+    }
+    let doc = Document::decode(std::fs::read(path).ok()?).ok()?;
+    let root = doc.parse().ok()?;
+    let name = root.str_at("name")?.to_string();
+    let props = root.get("properties")?;
+    let kind = props.str_at("type").unwrap_or_default().to_string();
+    match folder_kind(path)? {
+        "linkedService" => {
+            let version = adf::linked_services(&root).first().map(|l| l.version());
+            Some(Entry::Ls(LinkedServiceEntry {
+                name,
+                kind,
+                version,
+                path: path.to_path_buf(),
+            }))
+        }
+        _ => Some(Entry::Ds(DatasetEntry {
+            name,
+            kind,
+            linked_service: props
+                .get("linkedServiceName")
+                .and_then(|l| l.str_at("referenceName"))
+                .map(str::to_string),
+            path: path.to_path_buf(),
+        })),
+    }
+}
+
+/// A reference from a pipeline or data flow to a linked service or dataset.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reference {
+    /// `LinkedServiceReference` or `DatasetReference`.
+    pub kind: RefKind,
+    pub name: String,
+    /// The enclosing activity (pipelines) or source/sink (data flows), if named.
+    pub user: Option<String>,
+    pub span: std::ops::Range<usize>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefKind {
+    LinkedService,
+    Dataset,
+}
+
+/// Every `{"referenceName": …, "type": "LinkedServiceReference" | "DatasetReference"}` in a document,
+/// with the name of the activity (or data-flow source/sink) it sits in.
+pub fn references(root: &Node) -> Vec<Reference> {
+    let mut out = Vec::new();
+    collect_refs(root, None, &mut out);
+    out
+}
+
+fn collect_refs(n: &Node, user: Option<&str>, out: &mut Vec<Reference>) {
+    match &n.kind {
+        Kind::Object(members) => {
+            if let (Some(name), Some(t)) = (n.get("referenceName"), n.str_at("type")) {
+                let kind = match t {
+                    "LinkedServiceReference" => Some(RefKind::LinkedService),
+                    "DatasetReference" => Some(RefKind::Dataset),
+                    _ => None,
+                };
+                if let (Some(kind), Some(s)) = (kind, name.as_str()) {
+                    out.push(Reference {
+                        kind,
+                        name: s.to_string(),
+                        user: user.map(str::to_string),
+                        span: name.span.clone(),
+                    });
+                }
+            }
+            // an object with a name and a type (or typeProperties) names an activity / source / sink
+            let here = match (
+                n.str_at("name"),
+                n.get("type").is_some()
+                    || n.get("typeProperties").is_some()
+                    || n.get("linkedService").is_some()
+                    || n.get("dataset").is_some(),
+            ) {
+                (Some(name), true) => Some(name),
+                _ => user,
+            };
+            for m in members {
+                collect_refs(&m.value, here, out);
+            }
+        }
+        Kind::Array(items) => items.iter().for_each(|i| collect_refs(i, user, out)),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn references_name_their_activity() {
+        let t = r#"{"name":"p","properties":{"activities":[{"name":"Run script","type":"Script","linkedServiceName":{"referenceName":"pg","type":"LinkedServiceReference"}},{"name":"Copy","type":"Copy","inputs":[{"referenceName":"ds","type":"DatasetReference"}]}]}}"#;
+        let r = references(&crate::json::parse(t).unwrap());
+        assert_eq!(r.len(), 2);
+        assert_eq!(
+            (r[0].kind, r[0].name.as_str(), r[0].user.as_deref()),
+            (RefKind::LinkedService, "pg", Some("Run script"))
+        );
+        assert_eq!(
+            (r[1].kind, r[1].name.as_str(), r[1].user.as_deref()),
+            (RefKind::Dataset, "ds", Some("Copy"))
+        );
+        assert_eq!(
+            folder_kind(Path::new("a/pipeline/x.json")),
+            Some("pipeline")
+        );
+        assert_eq!(
+            folder_kind(Path::new("a/linkedservice/x.json")),
+            Some("linkedService")
+        );
+    }
+}

@@ -1,0 +1,490 @@
+//! `adfpg-migrate plan`: per linked service, what `--fix` will do, what it cannot do and why, the ARM
+//! parameter renames migration implies (and every file that still names an old parameter), what uses the
+//! linked service, and what a reviewer should re-test after the move to 2.0.
+
+use crate::adf::Version;
+use crate::factory::{Index, RefKind};
+use crate::finding::Safety;
+use crate::lint::FileOutcome;
+use crate::report::display_path;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+pub const PLAN_SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Serialize)]
+pub struct Plan {
+    pub version: u32,
+    pub linked_services: Vec<LinkedServicePlan>,
+    /// Files that still name an ARM parameter that migration renames.
+    pub stale_parameter_references: Vec<StaleReference>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct LinkedServicePlan {
+    pub name: String,
+    pub path: String,
+    /// "1.0", "2.0" or "unknown".
+    pub version: &'static str,
+    pub will_do: Vec<Step>,
+    pub needs_unsafe_fixes: Vec<Step>,
+    pub cannot_do: Vec<Step>,
+    pub arm_templates: Vec<ArmUse>,
+    pub datasets: Vec<String>,
+    pub used_by: Vec<Usage>,
+    pub retest: Vec<Retest>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Step {
+    pub code: String,
+    pub text: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ArmUse {
+    pub path: String,
+    pub version: &'static str,
+    /// `<ls>_connectionString` → the parameters ADF's publish step creates for 2.0.
+    pub renames: Vec<Rename>,
+}
+
+#[derive(Debug, Serialize, Clone)]
+pub struct Rename {
+    pub old: String,
+    pub new: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Usage {
+    pub path: String,
+    /// `pipeline` or `dataflow`.
+    pub kind: String,
+    pub resource: String,
+    /// The activity (or data-flow source/sink) that uses it.
+    pub activity: Option<String>,
+    /// The dataset it goes through, when not direct.
+    pub via_dataset: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Retest {
+    pub what: String,
+    /// `documented` (Microsoft docs or Studio's observed behaviour) or `inference` (ours).
+    pub basis: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+pub struct StaleReference {
+    pub path: String,
+    pub line: usize,
+    pub parameter: String,
+}
+
+fn version_str(v: Version) -> &'static str {
+    match v {
+        Version::V1 => "1.0",
+        Version::V2 => "2.0",
+        Version::Unknown => "unknown",
+    }
+}
+
+/// The ARM parameters ADF's publish step creates for a 2.0 AzurePostgreSql linked service.
+pub fn v2_parameters(ls: &str) -> Vec<String> {
+    vec![
+        format!("{ls}_properties_typeProperties_server"),
+        format!("{ls}_properties_typeProperties_database"),
+        format!("{ls}_properties_typeProperties_username"),
+        format!("{ls}_password"),
+    ]
+}
+
+pub fn build(outcomes: &[FileOutcome], index: &Index, roots: &[PathBuf]) -> Plan {
+    let mut plans = Vec::new();
+    let mut renames_all: Vec<Rename> = Vec::new();
+    for o in outcomes.iter().filter(|o| !o.arm_template) {
+        for (name, version) in &o.linked_services {
+            let arm = arm_uses(outcomes, name);
+            renames_all.extend(arm.iter().flat_map(|a| a.renames.iter().cloned()));
+            plans.push(plan_one(o, name, *version, arm, outcomes, index));
+        }
+    }
+    // linked services known only from ARM templates
+    let mut arm_only: BTreeMap<&str, ()> = BTreeMap::new();
+    for o in outcomes.iter().filter(|o| o.arm_template) {
+        for (name, _) in &o.linked_services {
+            if !plans.iter().any(|p| &p.name == name) && arm_only.insert(name, ()).is_none() {
+                let arm = arm_uses(outcomes, name);
+                renames_all.extend(arm.iter().flat_map(|a| a.renames.iter().cloned()));
+                let v = o
+                    .linked_services
+                    .iter()
+                    .find(|(n, _)| n == name)
+                    .map_or(Version::Unknown, |(_, v)| *v);
+                plans.push(plan_one(o, name, v, arm, outcomes, index));
+            }
+        }
+    }
+    renames_all.sort_by(|a, b| a.old.cmp(&b.old));
+    renames_all.dedup_by(|a, b| a.old == b.old);
+    Plan {
+        version: PLAN_SCHEMA_VERSION,
+        linked_services: plans,
+        stale_parameter_references: stale_references(roots, &renames_all),
+    }
+}
+
+fn arm_uses(outcomes: &[FileOutcome], name: &str) -> Vec<ArmUse> {
+    outcomes
+        .iter()
+        .filter(|o| o.arm_template)
+        .filter_map(|o| {
+            let (_, v) = o.linked_services.iter().find(|(n, _)| n == name)?;
+            let renames = if *v == Version::V1 {
+                vec![Rename {
+                    old: format!("{name}_connectionString"),
+                    new: v2_parameters(name),
+                }]
+            } else {
+                Vec::new()
+            };
+            Some(ArmUse {
+                path: display_path(&o.path),
+                version: version_str(*v),
+                renames,
+            })
+        })
+        .collect()
+}
+
+fn plan_one(
+    o: &FileOutcome,
+    name: &str,
+    version: Version,
+    arm_templates: Vec<ArmUse>,
+    outcomes: &[FileOutcome],
+    index: &Index,
+) -> LinkedServicePlan {
+    let mut will_do = Vec::new();
+    let mut needs_unsafe_fixes = Vec::new();
+    let mut cannot_do = Vec::new();
+    for f in o
+        .findings
+        .iter()
+        .filter(|f| f.resource.as_deref() == Some(name))
+    {
+        match &f.fix {
+            Some(x) if x.safety == Safety::Safe => will_do.push(Step {
+                code: f.code.clone(),
+                text: x.title.clone(),
+            }),
+            Some(x) => needs_unsafe_fixes.push(Step {
+                code: f.code.clone(),
+                text: x.title.clone(),
+            }),
+            None => cannot_do.push(Step {
+                code: f.code.clone(),
+                text: f.message.clone(),
+            }),
+        }
+    }
+    let factory = index.factory_of(&o.path);
+    let datasets: Vec<String> = factory
+        .datasets
+        .values()
+        .flatten()
+        .filter(|d| d.linked_service.as_deref() == Some(name))
+        .map(|d| d.name.clone())
+        .collect();
+    let mut used_by = Vec::new();
+    let same_factory =
+        |p: &Path| crate::factory::factory_root(p) == crate::factory::factory_root(&o.path);
+    for u in outcomes
+        .iter()
+        .filter(|u| !u.references.is_empty() && same_factory(&u.path))
+    {
+        let kind = crate::factory::folder_kind(&u.path)
+            .unwrap_or("pipeline")
+            .to_string();
+        let resource = u
+            .path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        for r in &u.references {
+            let via = match r.kind {
+                RefKind::LinkedService if r.name == name => None,
+                RefKind::Dataset if datasets.contains(&r.name) => Some(r.name.clone()),
+                _ => continue,
+            };
+            let usage = Usage {
+                path: display_path(&u.path),
+                kind: kind.clone(),
+                resource: resource.clone(),
+                activity: r.user.clone(),
+                via_dataset: via,
+            };
+            if !used_by.iter().any(|x: &Usage| {
+                x.path == usage.path
+                    && x.activity == usage.activity
+                    && x.via_dataset == usage.via_dataset
+            }) {
+                used_by.push(usage);
+            }
+        }
+    }
+    let retest = retest(o, name, version, &used_by);
+    LinkedServicePlan {
+        name: name.to_string(),
+        path: display_path(&o.path),
+        version: version_str(version),
+        will_do,
+        needs_unsafe_fixes,
+        cannot_do,
+        arm_templates,
+        datasets,
+        used_by,
+        retest,
+    }
+}
+
+fn retest(o: &FileOutcome, name: &str, version: Version, used_by: &[Usage]) -> Vec<Retest> {
+    let has = |code: &str| {
+        o.findings
+            .iter()
+            .any(|f| f.resource.as_deref() == Some(name) && f.code == code)
+    };
+    let mut r = Vec::new();
+    if version != Version::V1 {
+        return r;
+    }
+    r.push(Retest {
+        what: "Run Test connection from the integration runtime with the new sslMode: 2.0 negotiates TLS (up to 1.3) according to sslMode 0–5 where 1.0 used EncryptionMethod/ValidateServerCertificate".into(),
+        basis: "documented",
+    });
+    if has("ADFPG010") {
+        r.push(Retest {
+            what: "Re-enter the password in ADF Studio (or reference Key Vault): Studio re-encrypts encryptedCredential when it upgrades a linked service".into(),
+            basis: "documented",
+        });
+    }
+    if has("ADFPG012") {
+        r.push(Retest { what: "Connection-string options with no 2.0 property are dropped: check that nothing relied on them".into(), basis: "inference" });
+    }
+    if has("ADFPG011") {
+        r.push(Retest { what: "The login name loses its `@server` suffix: check the role exists under the plain name".into(), basis: "inference" });
+    }
+    if !used_by.is_empty() {
+        r.push(Retest {
+            what: format!(
+                "Re-run the {} pipeline/data-flow activities listed above: 2.0 uses a different driver, so timeouts, pooling and error texts may differ",
+                used_by.len()
+            ),
+            basis: "inference",
+        });
+        r.push(Retest {
+            what: "Microsoft documents no data-type mapping change for this connector; still compare a copy of numeric, date/time and json/array columns".into(),
+            basis: "documented",
+        });
+    }
+    r
+}
+
+/// Every line in the scanned trees (YAML pipelines, deployment configs, parameter files …) that names an
+/// ARM parameter migration renames.
+fn stale_references(roots: &[PathBuf], renames: &[Rename]) -> Vec<StaleReference> {
+    if renames.is_empty() {
+        return Vec::new();
+    }
+    let needles: Vec<&str> = renames.iter().map(|r| r.old.as_str()).collect();
+    let finder = aho_corasick::AhoCorasick::new(&needles).expect("names build");
+    let mut out = Vec::new();
+    for root in roots.iter().filter(|r| r.is_dir()) {
+        for entry in ignore::WalkBuilder::new(root).build().flatten() {
+            let p = entry.path();
+            if !entry.file_type().is_some_and(|t| t.is_file())
+                || std::fs::metadata(p).map_or(true, |m| m.len() > 4 << 20)
+            {
+                continue;
+            }
+            let Ok(bytes) = std::fs::read(p) else {
+                continue;
+            };
+            if bytes.contains(&0) {
+                continue;
+            }
+            for m in finder.find_iter(&bytes) {
+                // a declaration inside a template's own `parameters` block is not a stale override
+                let line = bytes[..m.start()].iter().filter(|&&b| b == b'\n').count() + 1;
+                out.push(StaleReference {
+                    path: display_path(p),
+                    line,
+                    parameter: needles[m.pattern().as_usize()].to_string(),
+                });
+            }
+        }
+    }
+    out.sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
+    out.dedup_by(|a, b| a.path == b.path && a.line == b.line && a.parameter == b.parameter);
+    out
+}
+
+// ---------- renderers ----------
+
+pub fn render_json(plan: &Plan) -> String {
+    serde_json::to_string_pretty(plan).expect("plan serialises") + "\n"
+}
+
+pub fn render_text(plan: &Plan) -> String {
+    let mut out = String::new();
+    if plan.linked_services.is_empty() {
+        out.push_str("No AzurePostgreSql linked services found.\n");
+    }
+    for ls in &plan.linked_services {
+        let _ = writeln!(out, "{} (version {}) — {}", ls.name, ls.version, ls.path);
+        section(&mut out, "--fix will", &ls.will_do);
+        section(
+            &mut out,
+            "--fix --unsafe-fixes will also",
+            &ls.needs_unsafe_fixes,
+        );
+        section(&mut out, "cannot be fixed automatically", &ls.cannot_do);
+        for a in &ls.arm_templates {
+            let _ = writeln!(out, "  ARM template {} (version {})", a.path, a.version);
+            for r in &a.renames {
+                let _ = writeln!(out, "    parameter {} becomes {}", r.old, r.new.join(", "));
+            }
+        }
+        if !ls.datasets.is_empty() {
+            let _ = writeln!(out, "  datasets: {}", ls.datasets.join(", "));
+        }
+        if !ls.used_by.is_empty() {
+            let note = if ls.version == "1.0" {
+                " (these run on connector 1.0 until it is migrated)"
+            } else {
+                ""
+            };
+            let _ = writeln!(out, "  used by{note}:");
+            for u in &ls.used_by {
+                let _ = writeln!(
+                    out,
+                    "    {} {}{}{}",
+                    u.kind,
+                    u.resource,
+                    activity(u),
+                    via(u)
+                );
+            }
+        }
+        if !ls.retest.is_empty() {
+            let _ = writeln!(out, "  re-test after migrating:");
+            for r in &ls.retest {
+                let _ = writeln!(out, "    - [{}] {}", r.basis, r.what);
+            }
+        }
+        out.push('\n');
+    }
+    if !plan.stale_parameter_references.is_empty() {
+        let _ = writeln!(
+            out,
+            "Files that still name a renamed ARM parameter (update release overrides and deployment configs):"
+        );
+        for s in &plan.stale_parameter_references {
+            let _ = writeln!(out, "  {}:{}: {}", s.path, s.line, s.parameter);
+        }
+    }
+    out
+}
+
+fn section(out: &mut String, title: &str, steps: &[Step]) {
+    if steps.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "  {title}:");
+    for s in steps {
+        let _ = writeln!(out, "    - {} {}", s.code, s.text);
+    }
+}
+
+fn activity(u: &Usage) -> String {
+    u.activity
+        .as_ref()
+        .map_or(String::new(), |a| format!(" / {a}"))
+}
+
+fn via(u: &Usage) -> String {
+    u.via_dataset
+        .as_ref()
+        .map_or(String::new(), |d| format!(" (via dataset {d})"))
+}
+
+fn md(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}
+
+pub fn render_markdown(plan: &Plan) -> String {
+    let mut out = String::from("## AzurePostgreSql migration plan\n\n");
+    out.push_str("| linked service | version | --fix | needs --unsafe-fixes | manual | used by |\n| --- | --- | --- | --- | --- | --- |\n");
+    for ls in &plan.linked_services {
+        let list = |s: &[Step]| {
+            s.iter()
+                .map(|x| md(&format!("{} {}", x.code, x.text)))
+                .collect::<Vec<_>>()
+                .join("<br>")
+        };
+        let _ = writeln!(
+            out,
+            "| `{}` | {} | {} | {} | {} | {} |",
+            ls.name,
+            ls.version,
+            list(&ls.will_do),
+            list(&ls.needs_unsafe_fixes),
+            list(&ls.cannot_do),
+            ls.used_by.len()
+        );
+    }
+    for ls in plan
+        .linked_services
+        .iter()
+        .filter(|l| !l.used_by.is_empty() || !l.retest.is_empty() || !l.arm_templates.is_empty())
+    {
+        let _ = writeln!(out, "\n### `{}`\n", ls.name);
+        for a in &ls.arm_templates {
+            for r in &a.renames {
+                let _ = writeln!(
+                    out,
+                    "- ARM `{}`: parameter `{}` becomes {}",
+                    a.path,
+                    r.old,
+                    r.new
+                        .iter()
+                        .map(|n| format!("`{n}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            }
+        }
+        for u in &ls.used_by {
+            let _ = writeln!(
+                out,
+                "- used by {} `{}`{}{}",
+                u.kind,
+                u.resource,
+                md(&activity(u)),
+                md(&via(u))
+            );
+        }
+        for r in &ls.retest {
+            let _ = writeln!(out, "- [ ] re-test ({}): {}", r.basis, md(&r.what));
+        }
+    }
+    if !plan.stale_parameter_references.is_empty() {
+        out.push_str("\n### Files that still name a renamed ARM parameter\n\n");
+        for s in &plan.stale_parameter_references {
+            let _ = writeln!(out, "- `{}:{}` `{}`", s.path, s.line, s.parameter);
+        }
+    }
+    out
+}

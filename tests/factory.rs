@@ -1,0 +1,184 @@
+//! Whole-factory awareness: index, dataset and activity rules, Synapse layout, ARM templates, the plan.
+
+mod common;
+use common::*;
+use std::fs;
+
+#[test]
+fn plan_in_every_format() {
+    let (code, text, _) = run_in(
+        &root(),
+        &["--no-config", "plan", "fixtures/example-factory"],
+    );
+    assert_eq!(code, 0);
+    insta::assert_snapshot!("plan_text", text);
+    let (_, md, _) = run_in(
+        &root(),
+        &[
+            "--no-config",
+            "plan",
+            "fixtures/example-factory",
+            "--output-format",
+            "markdown",
+        ],
+    );
+    insta::assert_snapshot!("plan_markdown", md);
+    let (_, json, _) = run_in(
+        &root(),
+        &[
+            "--no-config",
+            "plan",
+            "fixtures/example-factory",
+            "--output-format",
+            "json",
+        ],
+    );
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["version"], 1);
+    let studio = v["linked_services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["name"] == "PgStudio")
+        .unwrap();
+    assert_eq!(studio["version"], "1.0");
+    assert_eq!(studio["datasets"], serde_json::json!(["SalesOrders"]));
+    let users: Vec<&str> = studio["used_by"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["resource"].as_str().unwrap())
+        .collect();
+    assert_eq!(users, ["OrdersToLake", "CopyOrders", "LoadStaging"]);
+    assert_eq!(studio["needs_unsafe_fixes"][0]["code"], "ADFPG001");
+    let param = v["linked_services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["name"] == "PgParameterised")
+        .unwrap();
+    assert_eq!(
+        param["used_by"][0]["activity"], "Truncate staging",
+        "Script activities reference the linked service by name"
+    );
+}
+
+#[test]
+fn arm_plan_lists_parameter_renames_and_stale_references() {
+    let dir = copy_tree(&root().join("fixtures/real/rahulsahu-tomtom__otl-data-fatory"));
+    fs::create_dir_all(dir.path().join("deployment")).unwrap();
+    fs::write(
+        dir.path().join("deployment/release.yml"),
+        "overrideParameters: -AzurePostgreSql2_connectionString $(pg2)\n",
+    )
+    .unwrap();
+    let (_, json, _) = run_in(
+        dir.path(),
+        &["--no-config", "plan", ".", "--output-format", "json"],
+    );
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let ls = v["linked_services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["name"] == "AzurePostgreSql2")
+        .unwrap();
+    let arm = &ls["arm_templates"][0];
+    assert_eq!(
+        arm["renames"][0]["old"],
+        "AzurePostgreSql2_connectionString"
+    );
+    assert_eq!(
+        arm["renames"][0]["new"][0],
+        "AzurePostgreSql2_properties_typeProperties_server"
+    );
+    assert_eq!(arm["renames"][0]["new"][3], "AzurePostgreSql2_password");
+    let stale = v["stale_parameter_references"].as_array().unwrap();
+    assert!(
+        stale.iter().any(|s| s["path"] == "deployment/release.yml"
+            && s["line"] == 1
+            && s["parameter"] == "AzurePostgreSql2_connectionString"),
+        "{stale:#?}"
+    );
+    assert!(
+        stale
+            .iter()
+            .any(|s| s["path"] == "adfmappoc/ARMTemplateParametersForFactory.json"),
+        "parameter files are listed"
+    );
+}
+
+#[test]
+fn fix_touches_only_what_it_must_across_the_factory() {
+    let dir = copy_tree(&example());
+    let before = snapshot_tree(dir.path());
+    run_in(dir.path(), &["--no-config", "--fix", "."]);
+    let after = snapshot_tree(dir.path());
+    let legacy = String::from_utf8(after["dataset/LegacyOrders.json"].clone()).unwrap();
+    assert!(
+        legacy.contains(
+            "\t\t\t\"schema\": \"\\\"Sales\\\"\",\n\t\t\t\"table\": \"\\\"Order.Lines\\\"\"\n"
+        ),
+        "{legacy}"
+    );
+    let load = String::from_utf8(after["pipeline/LoadStaging.json"].clone()).unwrap();
+    assert!(
+        load.contains("\"type\": \"AzurePostgreSqlSink\"") && !load.contains("AzurePostgreSQLSink")
+    );
+    // everything else that no fix concerns is byte-identical
+    for f in [
+        "dataset/SalesOrders.json",
+        "dataset/DanglingOrders.json",
+        "pipeline/CopyOrders.json",
+        "dataflow/OrdersToLake.json",
+        "linkedService/KeyVault.json",
+        "linkedService/PgGoodV2.json",
+    ] {
+        assert_eq!(before[f], after[f], "{f}");
+    }
+    let changed = after.keys().filter(|k| before[*k] != after[*k]).count();
+    assert_eq!(
+        changed, 7,
+        "4 safe migrations, PgBadV2's safe fixes, the dataset and the sink"
+    );
+}
+
+#[test]
+fn files_passed_one_by_one_still_see_the_factory() {
+    // as pre-commit does: only the dataset is passed, its linked services are found next to it
+    let (_, out, _) = run_in(
+        &example(),
+        &[
+            "--no-config",
+            "--output-format",
+            "concise",
+            "dataset/DanglingOrders.json",
+            "dataset/SalesOrders.json",
+        ],
+    );
+    assert!(
+        out.contains("dataset/DanglingOrders.json:5:21: ADFPG031"),
+        "{out}"
+    );
+    assert!(!out.contains("SalesOrders.json"), "{out}");
+}
+
+#[test]
+fn synapse_workspace_layout() {
+    let dir = copy_tree(&root().join("fixtures/synapse-workspace"));
+    let (code, out, _) = run_in(
+        dir.path(),
+        &["--no-config", "--fix", "--output-format", "concise", "."],
+    );
+    assert_eq!(code, 0, "{out}");
+    let v: serde_json::Value =
+        serde_json::from_slice(&fs::read(dir.path().join("linkedService/SynapsePg.json")).unwrap())
+            .unwrap();
+    assert_eq!(v["type"], "Microsoft.Synapse/workspaces/linkedservices");
+    assert_eq!(v["properties"]["version"], "2.0");
+    assert_eq!(v["properties"]["typeProperties"]["sslMode"], 4);
+    assert_eq!(
+        v["properties"]["typeProperties"]["password"]["store"]["referenceName"],
+        "SynapseKeyVault"
+    );
+}
