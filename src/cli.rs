@@ -240,17 +240,71 @@ fn scan(
     index_files.sort();
     index_files.dedup();
     settings.index = crate::factory::Index::build(&index_files);
-    let outcomes = found
+    let mut outcomes: Vec<lint::FileOutcome> = found
         .files
         .par_iter()
         .map(|p| lint::process(p, &settings))
         .collect();
+    update_parameter_files(&mut outcomes, &settings);
     let errors = found
         .errors
         .iter()
         .map(|(p, e)| (report::display_path(p), e.clone()))
         .collect();
     (outcomes, errors, settings)
+}
+
+/// After ARM templates were migrated: add the new parameters to the parameters files beside them.
+fn update_parameter_files(outcomes: &mut Vec<lint::FileOutcome>, settings: &Settings) {
+    let mut per_file: std::collections::BTreeMap<
+        PathBuf,
+        Vec<(String, Vec<crate::arm::NewParameter>)>,
+    > = Default::default();
+    for o in outcomes.iter().filter(|o| !o.arm_renames.is_empty()) {
+        for f in crate::arm::parameter_files(&o.path) {
+            per_file
+                .entry(f)
+                .or_default()
+                .extend(o.arm_renames.iter().cloned());
+        }
+    }
+    for (path, renames) in per_file {
+        let mut out = lint::FileOutcome {
+            path: path.clone(),
+            relevant: true,
+            ..Default::default()
+        };
+        let Ok(before) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        let Some(after) = crate::arm::update_parameters_file(&before, &renames) else {
+            continue;
+        };
+        let written = settings.write && {
+            match crate::write::replace_atomically(&path, before.as_bytes(), after.as_bytes()) {
+                Ok(()) => true,
+                Err(e) => {
+                    out.failed = true;
+                    out.findings.extend(settings.policy.catalog.finding(
+                        "fix-not-applied",
+                        0..0,
+                        &[("detail", format!("parameters not added: {e}"))],
+                    ));
+                    false
+                }
+            }
+        };
+        out.change = Some(lint::Change {
+            before: crate::mask::mask(&before),
+            after: crate::mask::mask(&after),
+            applied: vec![("ADFPG001".into(), crate::finding::Safety::Unsafe)],
+            written,
+        });
+        // the parameters file may already be in the list (it is scanned too): replace its outcome
+        outcomes.retain(|o| o.path != path);
+        outcomes.push(out);
+    }
+    outcomes.sort_by(|a, b| a.path.cmp(&b.path));
 }
 
 pub fn run(cli: Cli) -> Result<i32, String> {

@@ -58,6 +58,9 @@ pub struct Index {
     /// Names of AzurePostgreSql linked services and of datasets on them, in any factory: a pipeline or
     /// data flow that mentions none of them cannot depend on the connector.
     pub pg_names: Vec<String>,
+    /// Does any published template (ARMTemplateForFactory.json, TemplateForWorkspace.json) hold an
+    /// AzurePostgreSql linked service?
+    pub pg_in_templates: bool,
     finder: Option<aho_corasick::AhoCorasick>,
 }
 
@@ -145,6 +148,16 @@ impl Index {
         index.finder = (!needles.is_empty())
             .then(|| aho_corasick::AhoCorasick::new(&needles).expect("names build"));
         index.pg_names = pg_names;
+        index.pg_in_templates = files.par_iter().any(|p| {
+            let name = p
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default()
+                .to_ascii_lowercase();
+            (name == "armtemplateforfactory.json" || name == "templateforworkspace.json")
+                && std::fs::read(p)
+                    .is_ok_and(|b| memchr::memmem::find(&b, b"\"AzurePostgreSql\"").is_some())
+        });
         index
     }
 

@@ -5,6 +5,7 @@
 //! `report` renderers. See docs/architecture.md.
 
 pub mod adf;
+pub mod arm;
 pub mod cli;
 pub mod config;
 pub mod connstr;

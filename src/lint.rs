@@ -76,6 +76,8 @@ impl FileCx<'_> {
             opts: CheckOptions {
                 migration: s.policy.migration.clone(),
                 ssl_minimum: s.policy.ssl_minimum_for(path),
+                arm_values: Default::default(),
+                linked_template: false,
             },
         }
     }
@@ -120,6 +122,8 @@ pub struct FileOutcome {
     pub references: Vec<factory::Reference>,
     /// Is this an ARM template (its linked services are published copies)?
     pub arm_template: bool,
+    /// ARM template parameters the fixes replaced (old name → new parameters), for the parameters files.
+    pub arm_renames: Vec<(String, Vec<crate::arm::NewParameter>)>,
     /// Masked before/after texts when fixes changed the file.
     pub change: Option<Change>,
     /// The tool could not do its job on this file (unreadable, not writable): exit code 2.
@@ -136,7 +140,7 @@ pub struct Change {
 }
 
 pub fn process(path: &Path, settings: &Settings) -> FileOutcome {
-    let cx = FileCx::new(settings, path);
+    let mut cx = FileCx::new(settings, path);
     let mut out = FileOutcome {
         path: path.to_path_buf(),
         ..FileOutcome::default()
@@ -168,7 +172,13 @@ pub fn process(path: &Path, settings: &Settings) -> FileOutcome {
         }
     };
     let utf16_bom = bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]);
+    // the custom ARM parameterisation file names no connector type but matters when there is one
+    let parameterization = (!settings.index.pg_names.is_empty() || settings.index.pg_in_templates)
+        && path
+            .file_name()
+            .is_some_and(|n| n.eq_ignore_ascii_case(crate::rules::factory::PARAMETERIZATION_FILE));
     if !utf16_bom
+        && !parameterization
         && memmem::find(&bytes, NEEDLE).is_none()
         && !mentions_pg_resource(path, &bytes, &settings.index)
     {
@@ -231,6 +241,13 @@ pub fn process(path: &Path, settings: &Settings) -> FileOutcome {
         .map(|l| (l.name.to_string(), l.version()))
         .collect();
     out.arm_template = adf::is_arm_template(&root);
+    if out.arm_template && out.linked_services.iter().any(|(_, v)| *v == Version::V1) {
+        cx.opts.arm_values = crate::arm::sibling_parameter_values(path);
+        cx.opts.linked_template = path
+            .parent()
+            .and_then(|d| d.file_name())
+            .is_some_and(|d| d.eq_ignore_ascii_case("linkedTemplates"));
+    }
     if matches!(factory::folder_kind(path), Some("pipeline" | "dataflow")) {
         out.references = factory::references(&root);
     }
@@ -267,9 +284,18 @@ pub fn process(path: &Path, settings: &Settings) -> FileOutcome {
                 }
                 if written {
                     out.findings = findings;
+                    if let Ok(new_root) = crate::json::parse(&new_text[doc.body_start..]) {
+                        out.linked_services = adf::linked_services(&new_root)
+                            .iter()
+                            .map(|l| (l.name.to_string(), l.version()))
+                            .collect();
+                    }
                     out.source = Some(crate::mask::mask(&new_text));
                 } else {
                     out.source = Some(crate::mask::mask(&doc.text));
+                }
+                if out.arm_template && (written || !settings.write) {
+                    out.arm_renames = crate::arm::renames(&root, &new_text, &cx.opts.arm_values);
                 }
                 out.change = Some(Change {
                     before: crate::mask::mask(&doc.text),
@@ -329,6 +355,7 @@ fn lint_text(text: &str, doc: &Document, root: &Node, cx: &FileCx) -> Vec<Findin
         let all = check_linked_services(
             &cx.s.policy.catalog,
             text,
+            root,
             &doc.layout(),
             &services,
             &cx.opts,

@@ -50,6 +50,7 @@ pub enum Blocked {
     NoServer,
     UnknownSslMode(String),
     UnknownEncryptionMethod(String),
+    LinkedTemplate,
 }
 
 impl Blocked {
@@ -68,6 +69,9 @@ impl Blocked {
             Blocked::NoServer => "the connection string names no host/server".into(),
             Blocked::UnknownSslMode(v) => format!("`SSL Mode={v}` is not a mode this tool knows"),
             Blocked::UnknownEncryptionMethod(v) => format!("`EncryptionMethod={v}` is not 0, 1 or 6"),
+            Blocked::LinkedTemplate => "this is a linked template, whose parameters come from ArmTemplate_master.json: \
+                 migrate ARMTemplateForFactory.json (or the collaboration branch) and re-publish"
+                .into(),
         }
     }
 }
@@ -304,7 +308,7 @@ fn typed(key: Key, v: &str) -> Value {
 }
 
 /// `"version": "2.0"` right after `type`, or the existing `version` value replaced.
-fn version_edit(text: &str, layout: &Layout, ls: &LinkedService) -> Edit {
+pub fn version_edit(text: &str, layout: &Layout, ls: &LinkedService) -> Edit {
     if let Some(v) = ls.props.member("version") {
         return Edit::replace(v.value.span.clone(), "\"2.0\"");
     }

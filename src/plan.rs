@@ -304,6 +304,18 @@ fn stale_references(roots: &[PathBuf], renames: &[Rename]) -> Vec<StaleReference
     for root in roots.iter().filter(|r| r.is_dir()) {
         for entry in ignore::WalkBuilder::new(root).build().flatten() {
             let p = entry.path();
+            // --fix itself updates the main template and its parameters file (the old declaration stays,
+            // unused); what is left for people are overrides, configs, linked templates
+            let name = p
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default()
+                .to_ascii_lowercase();
+            if name == "armtemplateforfactory.json"
+                || name == "armtemplateparametersforfactory.json"
+            {
+                continue;
+            }
             if !entry.file_type().is_some_and(|t| t.is_file())
                 || std::fs::metadata(p).map_or(true, |m| m.len() > 4 << 20)
             {

@@ -310,8 +310,10 @@ fn real_public_factories_are_handled() {
         out.contains("dataset/AZ_PG_INSCRIPCIONES_LOOKUPS.json:12:11: ADFPG100"),
         "{out}"
     );
-    // published ARM templates are linted with the same rules; a parameterised connection string is explained
-    assert!(out.contains("adfmappoc/ARMTemplateForFactory.json:3210:13: ADFPG001 [warning] linked service `AzurePostgreSql1` uses AzurePostgreSql connector version 1.0 and cannot be migrated automatically"), "{out}");
+    // published ARM templates are linted with the same rules: the main template is migratable (unsafe:
+    // parameters are renamed), a linked template is explained
+    assert!(out.contains("adfmappoc/ARMTemplateForFactory.json:3210:13: ADFPG001 [warning] linked service `AzurePostgreSql1` uses AzurePostgreSql connector version 1.0 [unsafe fix]"), "{out}");
+    assert!(out.contains("adfmappoc/linkedTemplates/ArmTemplate_0.json:57:13: ADFPG001 [warning] linked service `AzurePostgreSql1` uses AzurePostgreSql connector version 1.0 and cannot be migrated automatically: this is a linked template"), "{out}");
     // Key Vault connection strings are explained, not migrated
     assert!(
         out.contains("LS_SQL_ELYSEE_RENDER.json:7:24: ADFPG009"),

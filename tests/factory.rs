@@ -103,8 +103,14 @@ fn arm_plan_lists_parameter_renames_and_stale_references() {
     assert!(
         stale
             .iter()
+            .any(|s| s["path"] == "adfmappoc/linkedTemplates/ArmTemplate_master.json"),
+        "the master template passes the old parameter to linked templates"
+    );
+    assert!(
+        !stale
+            .iter()
             .any(|s| s["path"] == "adfmappoc/ARMTemplateParametersForFactory.json"),
-        "parameter files are listed"
+        "--fix maintains it"
     );
 }
 
@@ -180,5 +186,117 @@ fn synapse_workspace_layout() {
     assert_eq!(
         v["properties"]["typeProperties"]["password"]["store"]["referenceName"],
         "SynapseKeyVault"
+    );
+}
+
+#[test]
+fn adf_publish_export_is_migrated_with_its_parameters() {
+    let dir = copy_tree(&root().join("fixtures/adf-publish"));
+    let (_, diff, _) = run_in(
+        dir.path(),
+        &["--no-config", "--diff", "--unsafe-fixes", "."],
+    );
+    insta::assert_snapshot!("adf_publish_diff", diff);
+    assert!(
+        !diff.contains("Arm-Secret-9"),
+        "the parameter value's password is masked"
+    );
+    let (_, plan, _) = run_in(
+        dir.path(),
+        &["--no-config", "plan", ".", "--output-format", "json"],
+    );
+    let v: serde_json::Value = serde_json::from_str(&plan).unwrap();
+    let stale: Vec<String> = v["stale_parameter_references"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| format!("{}:{}", s["path"].as_str().unwrap(), s["line"]))
+        .collect();
+    assert_eq!(stale, ["deployment/release-prod.yml:7"]);
+
+    run_in(dir.path(), &["--no-config", "--fix", "--unsafe-fixes", "."]);
+    let params: serde_json::Value = serde_json::from_slice(
+        &fs::read(
+            dir.path()
+                .join("factory-prod/ARMTemplateParametersForFactory.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let p = &params["parameters"];
+    assert_eq!(
+        p["PgSales_properties_typeProperties_server"]["value"],
+        "pg-sales.postgres.database.azure.com"
+    );
+    assert_eq!(
+        p["PgSales_properties_typeProperties_username"]["value"], "etl",
+        "user@server stripped"
+    );
+    assert_eq!(
+        p["PgSales_password"]["value"], "",
+        "secrets are never copied into a parameters file"
+    );
+    assert!(
+        p["PgSales_connectionString"].is_object(),
+        "the old parameter stays: the template still declares it"
+    );
+    let t: serde_json::Value = serde_json::from_slice(
+        &fs::read(dir.path().join("factory-prod/ARMTemplateForFactory.json")).unwrap(),
+    )
+    .unwrap();
+    let ls = &t["resources"][0]["properties"];
+    assert_eq!(ls["version"], "2.0");
+    assert_eq!(
+        ls["typeProperties"]["server"],
+        "[parameters('PgSales_properties_typeProperties_server')]"
+    );
+    assert_eq!(t["parameters"]["PgSales_password"]["type"], "secureString");
+    let def: serde_json::Value = serde_json::from_slice(
+        &fs::read(dir.path().join("arm-template-parameters-definition.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        def["Microsoft.DataFactory/factories/linkedServices"]["AzurePostgreSql"]["properties"]["typeProperties"]
+            ["server"],
+        "="
+    );
+    let once = snapshot_tree(dir.path());
+    run_in(dir.path(), &["--no-config", "--fix", "--unsafe-fixes", "."]);
+    assert_eq!(
+        once,
+        snapshot_tree(dir.path()),
+        "idempotent, parameters file included"
+    );
+}
+
+#[test]
+fn linked_templates_are_not_migrated_alone() {
+    let dir = copy_tree(&root().join("fixtures/real/rahulsahu-tomtom__otl-data-fatory/adfmappoc"));
+    let before = fs::read(dir.path().join("linkedTemplates/ArmTemplate_0.json")).unwrap();
+    let (_, out, _) = run_in(
+        dir.path(),
+        &[
+            "--no-config",
+            "--fix",
+            "--unsafe-fixes",
+            "--output-format",
+            "concise",
+            ".",
+        ],
+    );
+    assert_eq!(
+        before,
+        fs::read(dir.path().join("linkedTemplates/ArmTemplate_0.json")).unwrap()
+    );
+    assert!(
+        out.contains(
+            "this is a linked template, whose parameters come from ArmTemplate_master.json"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("fixed ARMTemplateForFactory.json")
+            && out.contains("fixed ARMTemplateParametersForFactory.json"),
+        "{out}"
     );
 }

@@ -263,7 +263,23 @@ fn v1_linked_service(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
         ),
     };
     let hit = Hit::new(span, label, path);
-    match migrate::migrate(cx.text, cx.layout, ls, &cx.opts.migration) {
+    let result = match migrate::migrate(cx.text, cx.layout, ls, &cx.opts.migration) {
+        Err(Blocked::ExpressionConnectionString)
+            if !ls.base.is_empty() && cx.opts.linked_template =>
+        {
+            Err(Blocked::LinkedTemplate)
+        }
+        Err(Blocked::ExpressionConnectionString) if !ls.base.is_empty() => crate::arm::migrate(
+            cx.text,
+            cx.layout,
+            cx.root,
+            ls,
+            &cx.opts.migration,
+            &cx.opts.arm_values,
+        ),
+        r => r,
+    };
+    match result {
         Ok(m) => {
             let mut title = "rewrite to version 2.0".to_string();
             if !m.unsafe_reasons.is_empty() {

@@ -12,6 +12,8 @@ use std::collections::BTreeMap;
 /// What a check sees: the file text, its layout, the linked service and the options.
 pub struct Context<'a> {
     pub text: &'a str,
+    /// The whole document (an ARM template's `parameters` live outside the resource).
+    pub root: &'a Node,
     pub layout: &'a Layout,
     pub ls: LinkedService<'a>,
     pub opts: &'a CheckOptions,
@@ -23,6 +25,10 @@ pub struct CheckOptions {
     pub migration: MigrationOptions,
     /// The weakest sslMode the policy accepts for this file (ADFPG018), if a policy is set.
     pub ssl_minimum: Option<u8>,
+    /// For ARM templates: template parameter values from the parameters files beside it.
+    pub arm_values: BTreeMap<String, String>,
+    /// A linked template (`linkedTemplates/`): its parameters come from the master template.
+    pub linked_template: bool,
 }
 
 /// A place a rule's `given` selected, relative to the linked-service resource.
@@ -36,6 +42,7 @@ pub struct Target<'a> {
 pub fn check_linked_services(
     catalog: &Catalog,
     text: &str,
+    root: &Node,
     layout: &Layout,
     services: &[LinkedService],
     opts: &CheckOptions,
@@ -45,6 +52,7 @@ pub fn check_linked_services(
         let version = ls.version();
         let cx = Context {
             text,
+            root,
             layout,
             ls: ls.clone(),
             opts,

@@ -23,7 +23,14 @@ pub const CHECKS: &[&str] = &[
     "partition-settings",
     "invalid-timespan",
     "unknown-key-vault-linked-service",
+    "arm-parameterization",
 ];
+
+/// ADF's custom parameterisation file (at the root of the collaboration branch).
+pub const PARAMETERIZATION_FILE: &str = "arm-template-parameters-definition.json";
+const LS_SECTION: &str = "Microsoft.DataFactory/factories/linkedServices";
+/// The 2.0 properties ADF's own publish step parameterises for AzurePostgreSql.
+const PARAMETERISED: [&str; 3] = ["server", "database", "username"];
 
 pub const DATASET_TYPE: &str = "AzurePostgreSqlTable";
 pub const SOURCE_TYPE: &str = "AzurePostgreSqlSource";
@@ -60,6 +67,14 @@ impl FactoryCx<'_> {
 
 pub fn check(cx: &FactoryCx, root: &Node, services: &[LinkedService]) -> Vec<Finding> {
     let mut out = Vec::new();
+    if cx
+        .path
+        .file_name()
+        .is_some_and(|n| n.eq_ignore_ascii_case(PARAMETERIZATION_FILE))
+    {
+        parameterization(cx, root, &mut out);
+        return out;
+    }
     hygiene(cx, root, &mut out);
     for (base, ds) in datasets(root) {
         dataset(cx, ds, &base, &mut out);
@@ -471,6 +486,98 @@ fn key_vault_refs(cx: &FactoryCx, ls: &LinkedService, out: &mut Vec<Finding>) {
         }
         out.extend(f);
     }
+}
+
+// ---------- custom ARM parameterisation ----------
+
+/// With a custom `arm-template-parameters-definition.json`, only what it lists becomes a template
+/// parameter: 2.0 AzurePostgreSql linked services need server, database and username there.
+fn parameterization(cx: &FactoryCx, root: &Node, out: &mut Vec<Finding>) {
+    if cx.index.pg_names.is_empty() && !cx.index.pg_in_templates {
+        return;
+    }
+    let section = root.member(LS_SECTION);
+    let listed = |ty: &str, prop: &str| {
+        section
+            .and_then(|s| s.value.get(ty))
+            .and_then(|t| t.get("properties"))
+            .and_then(|p| p.get("typeProperties"))
+            .is_some_and(|tp| tp.member(prop).is_some())
+    };
+    let missing: Vec<&str> = PARAMETERISED
+        .iter()
+        .copied()
+        .filter(|p| !listed("AzurePostgreSql", p) && !listed("*", p))
+        .collect();
+    if missing.is_empty() {
+        return;
+    }
+    let (span, path) = match section {
+        Some(s) => (s.key_span.clone(), vec![key(LS_SECTION)]),
+        None => (root.span.start..root.span.start + 1, Vec::new()),
+    };
+    let entry = format!(
+        "\"AzurePostgreSql\": {{ \"properties\": {{ \"typeProperties\": {{ {} }} }} }}",
+        PARAMETERISED
+            .iter()
+            .map(|p| format!("\"{p}\": \"=\""))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let mut f = match cx.finding(
+        "arm-parameterization",
+        span,
+        &path,
+        &[("missing", missing.join(", ")), ("entry", entry)],
+    ) {
+        Some(f) => f,
+        None => return,
+    };
+    // the fix adds the entry when the section exists and has no AzurePostgreSql entry of its own
+    if let Some(s) = section.filter(|s| s.value.get("AzurePostgreSql").is_none())
+        && let Some(first) = s.value.members().and_then(|m| m.first())
+    {
+        let l = member_layout(cx.text, first);
+        let (nl, inner) = if l.multiline {
+            (
+                format!("{}{}", cx.layout.eol, l.lead),
+                cx.layout.indent.clone(),
+            )
+        } else {
+            (" ".to_string(), String::new())
+        };
+        let ind = |n: usize| {
+            if l.multiline {
+                format!("{}{}{}", cx.layout.eol, l.lead, inner.repeat(n))
+            } else {
+                " ".into()
+            }
+        };
+        let props: Vec<String> = PARAMETERISED
+            .iter()
+            .map(|p| format!("{}\"{p}\"{}\"=\"", ind(3), l.sep))
+            .collect();
+        let text = format!(
+            "\"AzurePostgreSql\"{sep}{{{}\"properties\"{sep}{{{}\"typeProperties\"{sep}{{{}{}}}{}}}{}}},{nl}",
+            ind(1),
+            ind(2),
+            props.join(","),
+            ind(2),
+            ind(1),
+            ind(0),
+            sep = l.sep
+        );
+        f.fix = Some(Fix {
+            safety: Safety::Unsafe,
+            title: "add an AzurePostgreSql entry that parameterises server, database and username"
+                .into(),
+            edits: vec![Edit::replace(
+                first.key_span.start..first.key_span.start,
+                text,
+            )],
+        });
+    }
+    out.push(f);
 }
 
 #[cfg(test)]

@@ -1,0 +1,398 @@
+//! Published ARM templates (`adf_publish`): a 1.0 connection string there is a template parameter
+//! (`[parameters('<ls>_connectionString')]`), so migrating rewrites the resource to the parameters ADF's own
+//! publish step creates for 2.0 (`<ls>_properties_typeProperties_server`, `…_database`, `…_username` as
+//! strings with defaults, `<ls>_password` as secureString; port, sslMode and authenticationType literal),
+//! declares them in the template, and adds them to the parameters file next to it.
+
+use crate::adf::{LinkedService, member_layout};
+use crate::connstr::{self, ConnStr, Key};
+use crate::document::{Document, Layout};
+use crate::finding::{Edit, Safety};
+use crate::json::{Member, Node};
+use crate::migrate::{Blocked, Migration, MigrationOptions};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// `[parameters('x')]` → `x`.
+pub fn parameter_reference(s: &str) -> Option<&str> {
+    s.trim().strip_prefix("[parameters('")?.strip_suffix("')]")
+}
+
+/// A 2.0 template parameter and the value split from the old connection string (empty if unknown).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewParameter {
+    pub name: String,
+    pub value: String,
+    pub secure: bool,
+}
+
+/// The parameters that replace `<ls>_connectionString`, with values from `old_value` when known.
+pub fn new_parameters(ls: &str, old: Option<&ConnStr>) -> Vec<NewParameter> {
+    let v = |k: Key| old.and_then(|c| c.value(k)).unwrap_or_default().to_string();
+    let user = old
+        .and_then(|c| {
+            Some(crate::migrate::strip_user_at_server(
+                c.value(Key::Username)?,
+                c.value(Key::Server)?,
+            ))
+        })
+        .flatten()
+        .unwrap_or_else(|| v(Key::Username));
+    vec![
+        NewParameter {
+            name: format!("{ls}_properties_typeProperties_server"),
+            value: v(Key::Server),
+            secure: false,
+        },
+        NewParameter {
+            name: format!("{ls}_properties_typeProperties_database"),
+            value: v(Key::Database),
+            secure: false,
+        },
+        NewParameter {
+            name: format!("{ls}_properties_typeProperties_username"),
+            value: user,
+            secure: false,
+        },
+        NewParameter {
+            name: format!("{ls}_password"),
+            value: v(Key::Password),
+            secure: true,
+        },
+    ]
+}
+
+/// Values of template parameters from the parameters files beside a template
+/// (`ARMTemplateParametersForFactory.json`, `ArmTemplateParameters_master.json`).
+pub fn sibling_parameter_values(template: &Path) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for p in parameter_files(template) {
+        let Some((_, root)) = read_json(&p) else {
+            continue;
+        };
+        for m in root
+            .get("parameters")
+            .and_then(Node::members)
+            .unwrap_or_default()
+        {
+            if let Some(v) = m.value.get("value").and_then(Node::as_str) {
+                out.entry(m.key.clone()).or_insert_with(|| v.to_string());
+            }
+        }
+    }
+    out
+}
+
+/// Parameters files in the template's folder.
+pub fn parameter_files(template: &Path) -> Vec<PathBuf> {
+    let dir = template
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut files: Vec<PathBuf> = rd
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            let n = p
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default()
+                .to_ascii_lowercase();
+            n.starts_with("armtemplateparameters") && n.ends_with(".json")
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+fn read_json(p: &Path) -> Option<(Document, Node)> {
+    let doc = Document::decode(std::fs::read(p).ok()?).ok()?;
+    let root = doc.parse().ok()?;
+    Some((doc, root))
+}
+
+fn json(s: &str) -> String {
+    serde_json::to_string(s).expect("strings serialise")
+}
+
+/// A multi-line (or inline) object literal laid out like a sibling member.
+fn object(
+    layout: &Layout,
+    lead: &str,
+    sep: &str,
+    multiline: bool,
+    members: &[(&str, String)],
+) -> String {
+    if !multiline {
+        let inner: Vec<String> = members
+            .iter()
+            .map(|(k, v)| format!("{}{sep}{v}", json(k)))
+            .collect();
+        return format!("{{ {} }}", inner.join(", "));
+    }
+    let inner_lead = format!("{lead}{}", layout.indent);
+    let inner: Vec<String> = members
+        .iter()
+        .map(|(k, v)| format!("{inner_lead}{}{sep}{v}", json(k)))
+        .collect();
+    format!(
+        "{{{eol}{}{eol}{lead}}}",
+        inner.join(&format!(",{}", layout.eol)),
+        eol = layout.eol
+    )
+}
+
+/// Rewrite a 1.0 ARM linked-service resource whose connection string is a template parameter.
+pub fn migrate(
+    text: &str,
+    layout: &Layout,
+    root: &Node,
+    ls: &LinkedService,
+    opts: &MigrationOptions,
+    values: &BTreeMap<String, String>,
+) -> Result<Migration, Blocked> {
+    let cs_member = ls
+        .tp("connectionString")
+        .ok_or(Blocked::NoConnectionString)?;
+    let param = cs_member
+        .value
+        .as_str()
+        .and_then(parameter_reference)
+        .ok_or(Blocked::ExpressionConnectionString)?;
+    let old = values
+        .get(param)
+        .filter(|v| !v.trim().is_empty())
+        .map(|v| connstr::parse(v));
+    let ssl = match &old {
+        Some(c) => crate::migrate::ssl_mode(c, opts)?.unwrap_or(opts.ssl_no_encryption),
+        None => opts.ssl_no_encryption,
+    };
+    let port = old
+        .as_ref()
+        .and_then(|c| c.value(Key::Port))
+        .unwrap_or("5432")
+        .to_string();
+    let name = ls.name;
+    let new = new_parameters(name, old.as_ref());
+    let p = |i: usize| json(&format!("[parameters('{}')]", new[i].name));
+
+    let l = member_layout(text, cs_member);
+    let join = if l.multiline {
+        format!(",{}{}", layout.eol, l.lead)
+    } else {
+        ", ".into()
+    };
+    let password = object(
+        layout,
+        &l.lead,
+        &l.sep,
+        l.multiline,
+        &[("type", json("SecureString")), ("value", p(3))],
+    );
+    let members = [
+        ("server", p(0)),
+        ("port", json(&port)),
+        ("database", p(1)),
+        ("sslMode", ssl.to_string()),
+        ("username", p(2)),
+        ("password", password),
+        ("authenticationType", json(&opts.authentication_type)),
+    ];
+    let body: Vec<String> = members
+        .iter()
+        .map(|(k, v)| format!("{}{}{v}", json(k), l.sep))
+        .collect();
+    let mut edits = vec![
+        crate::migrate::version_edit(text, layout, ls),
+        Edit::replace(cs_member.span(), body.join(&join)),
+    ];
+    edits.extend(declarations(text, layout, root, param, &new));
+
+    let mut unsafe_reasons = vec![format!(
+        "template parameter `{param}` is replaced by {}: release-pipeline overrides and deployment configs that set it must be updated (see `adfpg-migrate plan`)",
+        new.iter()
+            .map(|n| format!("`{}`", n.name))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )];
+    if old.is_none() {
+        unsafe_reasons.push(format!("no value of `{param}` was found beside the template: the new parameters have empty defaults"));
+    }
+    Ok(Migration {
+        edits,
+        safety: Safety::Unsafe,
+        unsafe_reasons,
+        dropped: Vec::new(),
+    })
+}
+
+/// Declarations of the new parameters in the template's `parameters`, right after the old one.
+fn declarations(
+    text: &str,
+    layout: &Layout,
+    root: &Node,
+    old: &str,
+    new: &[NewParameter],
+) -> Option<Edit> {
+    let params = root.get("parameters")?;
+    let anchor: &Member = params.member(old).or_else(|| params.members()?.last())?;
+    let l = member_layout(text, anchor);
+    let mut out = String::new();
+    for n in new.iter().filter(|n| params.member(&n.name).is_none()) {
+        let fields = if n.secure {
+            vec![
+                ("type", json("secureString")),
+                (
+                    "metadata",
+                    json(&format!(
+                        "Secure string for 'password' of '{}'",
+                        ls_of(&n.name)
+                    )),
+                ),
+            ]
+        } else {
+            vec![("type", json("string")), ("defaultValue", json(&n.value))]
+        };
+        let lead = if l.multiline {
+            format!("{}{}", layout.eol, l.lead)
+        } else {
+            " ".into()
+        };
+        out.push_str(&format!(
+            ",{lead}{}{}{}",
+            json(&n.name),
+            l.sep,
+            object(layout, &l.lead, &l.sep, l.multiline, &fields)
+        ));
+    }
+    (!out.is_empty()).then(|| Edit::replace(anchor.value.span.end..anchor.value.span.end, out))
+}
+
+fn ls_of(param: &str) -> &str {
+    param.strip_suffix("_password").unwrap_or(param)
+}
+
+/// The parameter renames between a template and its fixed text: every linked service that was 1.0 with
+/// `[parameters('P')]` and is 2.0 now.
+pub fn renames(
+    before: &Node,
+    after_text: &str,
+    values: &BTreeMap<String, String>,
+) -> Vec<(String, Vec<NewParameter>)> {
+    let Ok(after) = crate::json::parse(after_text) else {
+        return Vec::new();
+    };
+    let now_v2: Vec<String> = crate::adf::linked_services(&after)
+        .iter()
+        .filter(|l| l.version() == crate::adf::Version::V2)
+        .map(|l| l.name.to_string())
+        .collect();
+    crate::adf::linked_services(before)
+        .iter()
+        .filter(|l| l.version() == crate::adf::Version::V1 && now_v2.iter().any(|n| n == l.name))
+        .filter_map(|l| {
+            let p = parameter_reference(l.tp("connectionString")?.value.as_str()?)?;
+            let old = values
+                .get(p)
+                .filter(|v| !v.trim().is_empty())
+                .map(|v| connstr::parse(v));
+            Some((p.to_string(), new_parameters(l.name, old.as_ref())))
+        })
+        .collect()
+}
+
+/// Add `{"value": …}` entries for new parameters to a parameters file, after the old parameter's entry.
+/// Returns the new text, or None when there is nothing to add.
+pub fn update_parameters_file(
+    text: &str,
+    renames: &[(String, Vec<NewParameter>)],
+) -> Option<String> {
+    let doc = Document::decode(text.as_bytes().to_vec()).ok()?;
+    let root = doc.parse().ok()?;
+    let layout = doc.layout();
+    let params = root.get("parameters")?;
+    let mut edits = Vec::new();
+    for (old, new) in renames {
+        let Some(anchor) = params.member(old) else {
+            continue;
+        };
+        let l = member_layout(&doc.text, anchor);
+        let mut out = String::new();
+        for n in new.iter().filter(|n| params.member(&n.name).is_none()) {
+            // secrets are never written into a parameters file: the pipeline supplies them
+            let value = if n.secure {
+                String::new()
+            } else {
+                n.value.clone()
+            };
+            let lead = if l.multiline {
+                format!("{}{}", layout.eol, l.lead)
+            } else {
+                " ".into()
+            };
+            let obj = object(
+                &layout,
+                &l.lead,
+                &l.sep,
+                l.multiline,
+                &[("value", json(&value))],
+            );
+            out.push_str(&format!(",{lead}{}{}{obj}", json(&n.name), l.sep));
+        }
+        if !out.is_empty() {
+            edits.push(Edit::replace(
+                anchor.value.span.end..anchor.value.span.end,
+                out,
+            ));
+        }
+    }
+    if edits.is_empty() {
+        return None;
+    }
+    let refs: Vec<&Edit> = edits.iter().collect();
+    Some(crate::finding::apply_edits(&doc.text, &refs).0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parameters_file_gains_entries_after_the_old_one() {
+        let text = "{\n\t\"parameters\": {\n\t\t\"factoryName\": {\n\t\t\t\"value\": \"f\"\n\t\t},\n\t\t\"pg_connectionString\": {\n\t\t\t\"value\": \"\"\n\t\t}\n\t}\n}";
+        let cs = connstr::parse("host=h.example.com;database=d;uid=u@h;password=secret");
+        let out = update_parameters_file(
+            text,
+            &[(
+                "pg_connectionString".into(),
+                new_parameters("pg", Some(&cs)),
+            )],
+        )
+        .unwrap();
+        assert!(out.contains("\t\t\"pg_properties_typeProperties_server\": {\n\t\t\t\"value\": \"h.example.com\"\n\t\t},"), "{out}");
+        assert!(
+            out.contains(
+                "\"pg_properties_typeProperties_username\": {\n\t\t\t\"value\": \"u\"\n\t\t}"
+            ),
+            "{out}"
+        );
+        assert!(
+            out.contains("\"pg_password\": {\n\t\t\t\"value\": \"\"\n\t\t}\n\t}\n}"),
+            "{out}"
+        );
+        assert!(!out.contains("secret"));
+        assert!(
+            update_parameters_file(
+                &out,
+                &[(
+                    "pg_connectionString".into(),
+                    new_parameters("pg", Some(&cs))
+                )]
+            )
+            .is_none(),
+            "idempotent"
+        );
+    }
+}
