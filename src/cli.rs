@@ -81,6 +81,9 @@ pub enum Command {
     /// Print a rule's full documentation.
     #[command(alias = "explain")]
     Rule { code: String },
+    /// Connect to the PostgreSQL server a linked service describes (sslMode as libpq applies it) and
+    /// report TLS, certificate, server version and round trip; exit codes per failure class (README).
+    TestConnection(crate::connect::Args),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -153,6 +156,7 @@ pub fn run(cli: Cli) -> Result<i32, String> {
             emit(&crate::docs::rule_doc(rule))?;
             return Ok(0);
         }
+        Some(Command::TestConnection(args)) => return Ok(crate::connect::run(args)),
         None => {}
     }
     if let Some(n) = cli.threads {

@@ -6,6 +6,7 @@
 
 pub mod adf;
 pub mod cli;
+pub mod connect;
 pub mod connstr;
 pub mod discover;
 pub mod docs;
