@@ -6,7 +6,8 @@
 #
 # Clusters (certificates generated here with openssl, signed by a test CA made here):
 #   ssl       ssl=on, certificate for DNS:localhost. Databases: sales (host: TLS or plain),
-#             sslonly (hostssl lines only), plainonly (hostnossl lines only).
+#             sslonly (hostssl lines only), plainonly (hostnossl lines only); pg_hba also lets
+#             `nosuchdb` through, so that its absence is what the server reports.
 #   wronghost ssl=on, certificate for DNS:wrong.example (same CA). Database sales.
 #   nossl     ssl=off. Database sales.
 # Also other-ca.crt, an unrelated CA ("wrong CA" cases). Role adfpg, password in DIR/env, scram-sha-256.
@@ -112,8 +113,8 @@ hostssl   sslonly    all  127.0.0.1/32    scram-sha-256
 hostssl   sslonly    all  ::1/128         scram-sha-256
 hostnossl plainonly  all  127.0.0.1/32    scram-sha-256
 hostnossl plainonly  all  ::1/128         scram-sha-256
-host      sales      all  127.0.0.1/32    scram-sha-256
-host      sales      all  ::1/128         scram-sha-256
+host      sales,nosuchdb  all  127.0.0.1/32  scram-sha-256
+host      sales,nosuchdb  all  ::1/128       scram-sha-256
 HBA
     "${AS[@]}" "$BIN/pg_ctl" -D "$data" -l "$RUN/$name.log" -w -t 30 start >/dev/null \
         || { echo "setup.sh: cluster $name did not start:" >&2; cat "$RUN/$name.log" >&2; exit 1; }
