@@ -561,8 +561,15 @@ fn classify(
                             _ => format!("{} with a root CA file", mode_label(s)),
                         }
                     ),
-                    "give the issuing root with --ca-file PEM; Azure's certificates chain to public roots \
-                     (DigiCert Global Root G2, Microsoft RSA Root Certificate Authority 2017)",
+                    match ctx.roots {
+                        Roots::File(_) => {
+                            "the --ca-file does not hold the root that issued this certificate"
+                        }
+                        Roots::System => {
+                            "give the issuing root with --ca-file PEM; Azure's certificates chain to public roots \
+                             (DigiCert Global Root G2, Microsoft RSA Root Certificate Authority 2017)"
+                        }
+                    },
                 )
             };
         }
@@ -703,7 +710,7 @@ impl Report<'_> {
                 }
             ),
             _ => format!(
-                "not verified: {why_not}; checked for this report: the chain {} against {}, the host name {}",
+                "{why_not}; had it checked: the chain {} against {}, and the host name {}",
                 if chain_bad {
                     "does NOT verify"
                 } else {
