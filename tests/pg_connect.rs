@@ -62,9 +62,16 @@ fn clusters() -> Clusters {
             work,
         };
     }
+    // under /tmp: as root the clusters run as `postgres`, which cannot enter a private $TMPDIR
+    let parent = Path::new("/tmp");
+    let parent = if parent.is_dir() {
+        parent.to_path_buf()
+    } else {
+        std::env::temp_dir()
+    };
     let dir = tempfile::Builder::new()
         .prefix("adfpg-pg-")
-        .tempdir()
+        .tempdir_in(parent)
         .unwrap()
         .keep();
     let out = Command::new("bash")

@@ -51,6 +51,10 @@ echo "$DIR" >> "$REGISTRY"
 RUN="$DIR/run"
 mkdir -p "$RUN"
 chown "$OWNER" "$RUN"
+if ! "${AS[@]}" test -w "$RUN"; then
+    echo "setup.sh: user $OWNER cannot reach $DIR (a parent directory is private?); use a DIR under /tmp" >&2
+    exit 1
+fi
 
 # --- certificates -------------------------------------------------------------------------------
 C="$DIR/certs"
