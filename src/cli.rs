@@ -117,6 +117,9 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
         output_format: PlanFormat,
     },
+    /// Connect to the PostgreSQL server a linked service describes (sslMode as libpq applies it) and
+    /// report TLS, certificate, server version and round trip; exit codes per failure class (README).
+    TestConnection(crate::connect::Args),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -346,6 +349,7 @@ pub fn run(cli: Cli) -> Result<i32, String> {
             emit(&crate::docs::rule_doc(rule))?;
             return Ok(0);
         }
+        Some(Command::TestConnection(args)) => return Ok(crate::connect::run(args)),
         None => {}
     }
     if let Some(n) = cli.threads {

@@ -8,6 +8,7 @@ pub mod adf;
 pub mod arm;
 pub mod cli;
 pub mod config;
+pub mod connect;
 pub mod connstr;
 pub mod discover;
 pub mod docs;
