@@ -490,17 +490,25 @@ fn mode_name(n: i64) -> &'static str {
         .unwrap_or("invalid")
 }
 
-fn weak_ssl_mode(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
+/// What an sslMode leaves open: 0–2 are weak (ADFPG004), 3–4 do not fully verify the server (ADFPG005).
+fn ssl_concern(n: i64) -> Option<&'static str> {
+    Some(match n {
+        0 => "the connection is never encrypted",
+        1 => "encryption is used only if the server insists",
+        2 => "encryption falls back to plain text if TLS fails",
+        3 => "the connection is encrypted but the server certificate is not checked",
+        4 => "the certificate chain is checked but not the host name",
+        _ => return None,
+    })
+}
+
+/// A finding on sslMode when its value is in `modes`, with the unsafe fix that raises it to 5.
+fn ssl_hits(cx: &Context, modes: std::ops::RangeInclusive<i64>) -> Vec<Hit> {
     let Some((m, n)) = ssl_mode_of(&cx.ls) else {
         return Vec::new();
     };
-    if !(0..=2).contains(&n) {
+    let Some(why) = ssl_concern(n).filter(|_| modes.contains(&n)) else {
         return Vec::new();
-    }
-    let why = match n {
-        0 => "the connection is never encrypted",
-        1 => "encryption is used only if the server insists",
-        _ => "encryption falls back to plain text if TLS fails",
     };
     let mut h = Hit::new(
         m.value.span.clone(),
@@ -514,25 +522,12 @@ fn weak_ssl_mode(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
     vec![h]
 }
 
+fn weak_ssl_mode(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
+    ssl_hits(cx, 0..=2)
+}
+
 fn server_not_verified(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
-    let Some((m, n)) = ssl_mode_of(&cx.ls) else {
-        return Vec::new();
-    };
-    let why = match n {
-        3 => "the connection is encrypted but the server certificate is not checked",
-        4 => "the certificate chain is checked but not the host name",
-        _ => return Vec::new(),
-    };
-    let mut h = Hit::new(
-        m.value.span.clone(),
-        format!("{} ({})", n, mode_name(n)),
-        tp_path("sslMode"),
-    )
-    .arg("value", n.to_string())
-    .arg("mode", mode_name(n))
-    .arg("why", why);
-    h.fix = Some(raise_to_verify_full(m));
-    vec![h]
+    ssl_hits(cx, 3..=4)
 }
 
 fn invalid_ssl_mode(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
