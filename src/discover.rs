@@ -47,7 +47,8 @@ fn walk(dir: &Path, excluded: &dyn Fn(&Path) -> bool, out: &mut Discovered) {
                     ignore::Error::WithPath { path, .. } => path.clone(),
                     _ => dir.to_path_buf(),
                 };
-                out.errors.push((path, err.to_string()));
+                out.errors
+                    .push((path, crate::mask::printable(&err.to_string()).into_owned()));
             }
         }
     }

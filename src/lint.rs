@@ -120,7 +120,13 @@ pub fn process(path: &Path, settings: &Settings) -> FileOutcome {
         }
     };
     let utf16_bom = bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]);
-    if !utf16_bom && memmem::find(&bytes, NEEDLE).is_none() {
+    // an empty (or blank) *.json file is never valid: often a truncated linked service, so report it
+    let blank = bytes
+        .strip_prefix(b"\xEF\xBB\xBF")
+        .unwrap_or(&bytes)
+        .iter()
+        .all(u8::is_ascii_whitespace);
+    if !utf16_bom && !blank && memmem::find(&bytes, NEEDLE).is_none() {
         return out;
     }
     out.relevant = true;
@@ -331,6 +337,23 @@ fn fix_loop(doc: &Document, settings: &Settings) -> Result<Fixed, String> {
     Err("fixes did not settle after 10 rounds; nothing was written".into())
 }
 
+/// The fix pipeline without the file system, for property tests and fuzzing: decode, parse, lint and
+/// fix `bytes` exactly as `process` does before writing. `Ok(None)`: nothing to change; `Err`: the bytes
+/// cannot be read as JSON, or the fixes would break them (the reason).
+pub fn fix_bytes(bytes: Vec<u8>, settings: &Settings) -> Result<Option<String>, String> {
+    let doc = Document::decode(bytes).map_err(|e| e.message())?;
+    let root = doc.parse().map_err(|e| e.message)?;
+    let findings = lint_text(&doc.text, &doc, &root, settings);
+    if !findings
+        .iter()
+        .any(|f| f.fix.as_ref().is_some_and(|x| settings.applicable(x)))
+    {
+        return Ok(None);
+    }
+    let (text, _, _) = fix_loop(&doc, settings)?;
+    Ok((text != doc.text).then_some(text))
+}
+
 fn duplicate_keys(
     n: &Node,
     path: &mut Vec<PathStep>,
@@ -413,11 +436,18 @@ enum ReadError {
 
 fn read_bounded(path: &Path, max: u64) -> Result<Vec<u8>, ReadError> {
     use std::io::Read;
-    let f = std::fs::File::open(path).map_err(ReadError::Io)?;
-    let meta = f.metadata().map_err(ReadError::Io)?;
+    // check before opening: opening a FIFO (or a device) named on the command line would block forever
+    let meta = std::fs::metadata(path).map_err(ReadError::Io)?;
     if meta.is_dir() {
         return Err(ReadError::Io(std::io::Error::other("is a directory")));
     }
+    if !meta.is_file() {
+        return Err(ReadError::Io(std::io::Error::other(
+            "not a regular file (a FIFO, socket or device)",
+        )));
+    }
+    let f = std::fs::File::open(path).map_err(ReadError::Io)?;
+    let meta = f.metadata().map_err(ReadError::Io)?;
     if meta.len() > max {
         return Err(ReadError::TooLarge(meta.len()));
     }

@@ -50,6 +50,8 @@ pub enum Blocked {
     NoServer,
     UnknownSslMode(String),
     UnknownEncryptionMethod(String),
+    /// `properties` or `typeProperties` names a key twice: ADF keeps one, which one is undocumented.
+    DuplicateKey(String),
 }
 
 impl Blocked {
@@ -68,6 +70,9 @@ impl Blocked {
             Blocked::NoServer => "the connection string names no host/server".into(),
             Blocked::UnknownSslMode(v) => format!("`SSL Mode={v}` is not a mode this tool knows"),
             Blocked::UnknownEncryptionMethod(v) => format!("`EncryptionMethod={v}` is not 0, 1 or 6"),
+            Blocked::DuplicateKey(k) => format!(
+                "`{k}` appears twice (ADFPG101) and which one ADF uses is undocumented: remove one by hand first"
+            ),
         }
     }
 }
@@ -176,6 +181,19 @@ pub fn migrate(
     opts: &MigrationOptions,
 ) -> Result<Migration, Blocked> {
     let (cs_member, _, cs_text) = connection_string(ls)?;
+    // the rewrite reads and replaces members of these two objects: with a key twice it could migrate the
+    // copy ADF ignores and leave the other behind
+    for obj in [
+        ls.props,
+        ls.type_props().expect("checked by connection_string"),
+    ] {
+        let members = obj.members().unwrap_or_default();
+        for (i, m) in members.iter().enumerate() {
+            if members[..i].iter().any(|o| o.key == m.key) {
+                return Err(Blocked::DuplicateKey(m.key.clone()));
+            }
+        }
+    }
     let cs = connstr::parse(&cs_text);
     let server = cs
         .value(Key::Server)

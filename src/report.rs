@@ -46,7 +46,7 @@ pub struct Summary {
 }
 
 pub fn display_path(p: &std::path::Path) -> String {
-    p.to_string_lossy().replace('\\', "/")
+    crate::mask::printable(&p.to_string_lossy().replace('\\', "/")).into_owned()
 }
 
 impl Run<'_> {
@@ -116,7 +116,9 @@ pub fn render_full(run: &Run, color: bool) -> String {
     for o in &run.outcomes {
         for f in &o.findings {
             let diag = diagnostic(run, f);
-            let report = match &o.source {
+            // miette panics on a label column past u16::MAX, and a megabyte line is no snippet anyway
+            let source = o.source.as_ref().filter(|src| snippet_fits(src, f));
+            let report = match source {
                 Some(src) => miette::Report::new(diag)
                     .with_source_code(NamedSource::new(display_path(&o.path), src.clone())),
                 None => miette::Report::new(diag),
@@ -125,14 +127,37 @@ pub fn render_full(run: &Run, color: bool) -> String {
             if handler.render_report(&mut s, report.as_ref()).is_err() {
                 s = format!("{}: {} {}\n", display_path(&o.path), f.code, f.message);
             }
-            if o.source.is_none() {
-                s = format!("  --> {}\n{s}", display_path(&o.path));
+            if source.is_none() {
+                let ((l, c), _) = location(o, f);
+                s = format!("  --> {}:{l}:{c}\n{s}", display_path(&o.path));
             }
             out.push_str(&s);
             out.push('\n');
         }
     }
     out
+}
+
+/// Longest line (in bytes) shown as a source snippet.
+const MAX_SNIPPET_LINE: usize = 2000;
+
+/// Are the lines a finding's labels sit on (and their neighbours) short enough to show?
+fn snippet_fits(src: &str, f: &Finding) -> bool {
+    std::iter::once(&f.span)
+        .chain(f.related.iter().map(|(r, _)| r))
+        .all(|r| {
+            let (start, end) = (r.start.min(src.len()), r.end.min(src.len()));
+            // from the line before the span's first line to the line after its last
+            let before = src[..start].rfind('\n').unwrap_or(0);
+            let from = src[..before].rfind('\n').unwrap_or(0);
+            let after = src[end..].find('\n').map_or(src.len(), |i| end + i + 1);
+            let to = src[after.min(src.len())..]
+                .find('\n')
+                .map_or(src.len(), |i| after + i);
+            src.as_bytes()[from..to]
+                .split(|&b| b == b'\n')
+                .all(|l| l.len() <= MAX_SNIPPET_LINE)
+        })
 }
 
 fn diagnostic(run: &Run, f: &Finding) -> MietteDiagnostic {

@@ -7,6 +7,15 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 pub fn replace_atomically(path: &Path, original: &[u8], new: &[u8]) -> io::Result<()> {
+    // a symlink named on the command line: write its target, keep the link (renaming over the link
+    // would replace it with a regular file)
+    let resolved;
+    let path = if fs::symlink_metadata(path)?.file_type().is_symlink() {
+        resolved = fs::canonicalize(path)?;
+        resolved.as_path()
+    } else {
+        path
+    };
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
@@ -18,11 +27,20 @@ pub fn replace_atomically(path: &Path, original: &[u8], new: &[u8]) -> io::Resul
             "file is read-only",
         ));
     }
+    // by its mode bits, as for the file: root could write there, but the owner said no
+    if fs::metadata(dir)?.permissions().readonly() {
+        return Err(io::Error::new(
+            io::ErrorKind::PermissionDenied,
+            "its directory is read-only",
+        ));
+    }
     let (tmp_path, mut tmp) = create_temp(dir, path)?;
     let result = (|| {
         tmp.write_all(new)?;
         tmp.set_permissions(meta.permissions())?;
         tmp.sync_all()?;
+        #[cfg(test)]
+        hook::before_compare(path);
         // compare just before the rename: another writer may have changed the file meanwhile
         if fs::read(path)? != original {
             return Err(io::Error::other(
@@ -54,13 +72,41 @@ fn create_temp(dir: &Path, target: &Path) -> io::Result<(PathBuf, File)> {
             ".{stem}.adfpg-{}-{nanos:x}-{attempt}.tmp",
             std::process::id()
         ));
-        match OpenOptions::new().write(true).create_new(true).open(&p) {
+        let mut opts = OpenOptions::new();
+        opts.write(true).create_new(true);
+        // owner-only until it is complete: the file may hold secrets the original's mode protects
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+        match opts.open(&p) {
             Ok(f) => return Ok((p, f)),
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
             Err(e) => return Err(e),
         }
     }
     Err(io::Error::other("could not create a temporary file"))
+}
+
+/// A test seam: run code between writing the temp file and the compare-before-rename, to play the part
+/// of another writer deterministically. Compiled only into the crate's own unit tests.
+#[cfg(test)]
+pub(crate) mod hook {
+    use std::cell::RefCell;
+    use std::path::Path;
+
+    type Hook = Box<dyn Fn(&Path)>;
+    thread_local!(static BEFORE_COMPARE: RefCell<Option<Hook>> = const { RefCell::new(None) });
+
+    pub fn set(f: Option<Hook>) {
+        BEFORE_COMPARE.with(|h| *h.borrow_mut() = f);
+    }
+
+    pub fn before_compare(path: &Path) {
+        BEFORE_COMPARE.with(|h| {
+            if let Some(f) = h.borrow().as_ref() {
+                f(path)
+            }
+        });
+    }
 }
 
 #[cfg(test)]
@@ -81,6 +127,82 @@ mod tests {
             fs::read_dir(d.path()).unwrap().count(),
             1,
             "no temp file left behind"
+        );
+    }
+
+    /// The whole pipeline (`lint::process` with `--fix`): a file another writer changes after it was read
+    /// is reported (ADFPG105) and keeps the other writer's bytes.
+    #[test]
+    fn pipeline_reports_a_file_changed_between_read_and_write() {
+        use crate::lint::{FixMode, Settings, process};
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("ls.json");
+        let v1 = r#"{"name":"pg","properties":{"type":"AzurePostgreSql","typeProperties":{"connectionString":"host=h;database=d;uid=u;password=pw;sslmode=require"}}}"#;
+        fs::write(&p, v1).unwrap();
+        let theirs = v1.replace("database=d", "database=theirs");
+        let mut settings = Settings::new(crate::rules::Catalog::builtin());
+        settings.fix = FixMode::Apply {
+            unsafe_fixes: false,
+        };
+        settings.write = true;
+        let their_text = theirs.clone();
+        hook::set(Some(Box::new(move |path: &Path| {
+            fs::write(path, &their_text).unwrap()
+        })));
+        let out = process(&p, &settings);
+        hook::set(None);
+        assert!(out.failed);
+        let f = out.findings.iter().find(|f| f.code == "ADFPG105").unwrap();
+        assert!(
+            f.message
+                .contains("changed on disk since it was read; not overwritten"),
+            "{}",
+            f.message
+        );
+        assert_eq!(fs::read_to_string(&p).unwrap(), theirs);
+        assert_eq!(
+            fs::read_dir(d.path()).unwrap().count(),
+            1,
+            "temp file removed"
+        );
+        // without the other writer the same run migrates the file
+        fs::write(&p, v1).unwrap();
+        let out = process(&p, &settings);
+        assert!(!out.failed && out.change.is_some_and(|c| c.written));
+        assert!(fs::read_to_string(&p).unwrap().contains("\"version\""));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn temp_file_is_owner_only_until_complete_and_mode_is_kept() {
+        use std::os::unix::fs::PermissionsExt;
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("a.json");
+        fs::write(&p, "old").unwrap();
+        fs::set_permissions(&p, fs::Permissions::from_mode(0o640)).unwrap();
+        let dir = d.path().to_path_buf();
+        hook::set(Some(Box::new(move |_: &Path| {
+            let tmp = fs::read_dir(&dir)
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .find(|p| p.to_string_lossy().ends_with(".tmp"))
+                .unwrap();
+            // set_permissions ran already; before it the mode was 0600 (checked below via create_temp)
+            assert_eq!(
+                fs::metadata(tmp).unwrap().permissions().mode() & 0o777,
+                0o640
+            );
+        })));
+        replace_atomically(&p, b"old", b"new").unwrap();
+        hook::set(None);
+        assert_eq!(
+            fs::metadata(&p).unwrap().permissions().mode() & 0o777,
+            0o640
+        );
+        let (tp, _f) = create_temp(d.path(), &p).unwrap();
+        assert_eq!(
+            fs::metadata(&tp).unwrap().permissions().mode() & 0o777,
+            0o600
         );
     }
 }
