@@ -42,7 +42,12 @@ pub fn replace_atomically(path: &Path, original: &[u8], new: &[u8]) -> io::Resul
         #[cfg(test)]
         hook::before_compare(path);
         // compare just before the rename: another writer may have changed the file meanwhile
-        if fs::read(path)? != original {
+        let current = fs::read(path)?;
+        if current == new {
+            // another run already wrote exactly this: nothing to do
+            return Ok(false);
+        }
+        if current != original {
             return Err(io::Error::other(
                 "the file changed on disk since it was read; not overwritten",
             ));
@@ -51,12 +56,68 @@ pub fn replace_atomically(path: &Path, original: &[u8], new: &[u8]) -> io::Resul
         if let Ok(d) = File::open(dir) {
             let _ = d.sync_all();
         }
-        Ok(())
+        Ok(true)
     })();
-    if result.is_err() {
+    if !matches!(result, Ok(true)) {
         let _ = fs::remove_file(&tmp_path);
     }
-    result
+    remove_stale_temps_once(dir);
+    result.map(|_| ())
+}
+
+/// A run killed between creating its temp file and the rename (SIGKILL, Ctrl-C, power loss) leaves the
+/// temp file behind: hidden, never a `*.json`, so no run reads it, but `git status` shows it. The first
+/// write into a directory in a run removes such leftovers there: names of our exact pattern whose process
+/// is gone (checked through /proc where there is one) and that are over a minute old; without /proc, over
+/// an hour old. A live run's temp file exists for milliseconds and is never touched.
+fn remove_stale_temps_once(dir: &Path) {
+    use std::collections::HashSet;
+    use std::sync::{Mutex, OnceLock};
+    static CLEANED: OnceLock<Mutex<HashSet<PathBuf>>> = OnceLock::new();
+    let first = CLEANED
+        .get_or_init(Mutex::default)
+        .lock()
+        .map(|mut done| done.insert(dir.to_path_buf()))
+        .unwrap_or(false);
+    if !first {
+        return;
+    }
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    let proc_fs = Path::new("/proc/self").exists();
+    for e in entries.flatten() {
+        let Some(pid) = temp_pid(&e.file_name().to_string_lossy()) else {
+            continue;
+        };
+        let age = e
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .unwrap_or_default();
+        let stale = if proc_fs {
+            pid != std::process::id()
+                && !Path::new(&format!("/proc/{pid}")).exists()
+                && age > std::time::Duration::from_secs(60)
+        } else {
+            age > std::time::Duration::from_secs(3600)
+        };
+        if stale {
+            let _ = fs::remove_file(e.path());
+        }
+    }
+}
+
+/// The process id in a temp file name of ours, `.NAME.adfpg-PID-NANOS-ATTEMPT.tmp`.
+fn temp_pid(name: &str) -> Option<u32> {
+    let rest = name.strip_prefix('.')?.strip_suffix(".tmp")?;
+    let (_, tail) = rest.rsplit_once(".adfpg-")?;
+    let mut parts = tail.split('-');
+    let pid = parts.next()?.parse().ok()?;
+    u32::from_str_radix(parts.next()?, 16).ok()?;
+    parts.next()?.parse::<u32>().ok()?;
+    parts.next().is_none().then_some(pid)
 }
 
 fn create_temp(dir: &Path, target: &Path) -> io::Result<(PathBuf, File)> {
@@ -120,6 +181,8 @@ mod tests {
         fs::write(&p, "old").unwrap();
         replace_atomically(&p, b"old", b"new").unwrap();
         assert_eq!(fs::read(&p).unwrap(), b"new");
+        // another run wrote the same result meanwhile: fine, nothing to write
+        replace_atomically(&p, b"old", b"new").unwrap();
         let e = replace_atomically(&p, b"old", b"newer").unwrap_err();
         assert!(e.to_string().contains("changed on disk"));
         assert_eq!(fs::read(&p).unwrap(), b"new");
@@ -170,6 +233,22 @@ mod tests {
         let out = process(&p, &settings);
         assert!(!out.failed && out.change.is_some_and(|c| c.written));
         assert!(fs::read_to_string(&p).unwrap().contains("\"version\""));
+    }
+
+    #[test]
+    fn temp_names_are_recognised() {
+        assert_eq!(temp_pid(".a b.json.adfpg-4242-1f3a-0.tmp"), Some(4242));
+        assert_eq!(temp_pid(".x.adfpg-1.json.adfpg-7-ff-3.tmp"), Some(7));
+        for other in [
+            "a.json",
+            ".a.json.tmp",
+            ".a.json.adfpg-x-1-0.tmp",
+            ".a.json.adfpg-1-zz-0.tmp",
+            ".a.json.adfpg-1-1-0-9.tmp",
+            "a.json.adfpg-1-1-0.tmp",
+        ] {
+            assert_eq!(temp_pid(other), None, "{other}");
+        }
     }
 
     #[cfg(unix)]
