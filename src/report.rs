@@ -146,16 +146,20 @@ fn snippet_fits(src: &str, f: &Finding) -> bool {
     std::iter::once(&f.span)
         .chain(f.related.iter().map(|(r, _)| r))
         .all(|r| {
-            let (start, end) = (r.start.min(src.len()), r.end.min(src.len()));
+            // bytes, not str slices: no char-boundary panics whatever the span
+            let b = src.as_bytes();
+            let nl = |i: &usize| b[*i] == b'\n';
+            let (start, end) = (
+                r.start.min(b.len()),
+                r.end.min(b.len()).max(r.start.min(b.len())),
+            );
             // from the line before the span's first line to the line after its last
-            let before = src[..start].rfind('\n').unwrap_or(0);
-            let from = src[..before].rfind('\n').unwrap_or(0);
-            let after = src[end..].find('\n').map_or(src.len(), |i| end + i + 1);
-            let to = src[after.min(src.len())..]
-                .find('\n')
-                .map_or(src.len(), |i| after + i);
-            src.as_bytes()[from..to]
-                .split(|&b| b == b'\n')
+            let before = (0..start).rev().find(nl).unwrap_or(0);
+            let from = (0..before).rev().find(nl).unwrap_or(0);
+            let after = (end..b.len()).find(nl).map_or(b.len(), |i| i + 1);
+            let to = (after..b.len()).find(nl).unwrap_or(b.len());
+            b[from..to]
+                .split(|&c| c == b'\n')
                 .all(|l| l.len() <= MAX_SNIPPET_LINE)
         })
 }
