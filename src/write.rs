@@ -1,6 +1,6 @@
-//! Atomic replacement of a file: temp file in the same directory, same permissions, fsync, check that the
-//! original did not change since we read it, rename over it, fsync the directory. A crash at any moment
-//! leaves either the old bytes or the new bytes, never a mix.
+//! Atomic replacement of a file: temp file in the same directory (owner-only until complete, then the
+//! original's mode and owner), fsync, check that the original did not change since we read it, rename over
+//! it, fsync the directory. A crash at any moment leaves either the old bytes or the new bytes, never a mix.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
@@ -38,6 +38,13 @@ pub fn replace_atomically(path: &Path, original: &[u8], new: &[u8]) -> io::Resul
     let result = (|| {
         tmp.write_all(new)?;
         tmp.set_permissions(meta.permissions())?;
+        // keep the owner too (matters when root fixes someone else's checkout); only root may change
+        // it, and for anyone else the temp file's owner is already theirs
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            let _ = std::os::unix::fs::fchown(&tmp, Some(meta.uid()), Some(meta.gid()));
+        }
         tmp.sync_all()?;
         #[cfg(test)]
         hook::before_compare(path);

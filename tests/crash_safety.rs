@@ -244,7 +244,7 @@ fn read_only_files_and_directories_are_reported_and_skipped() {
 
 #[cfg(unix)]
 #[test]
-fn file_mode_is_preserved() {
+fn file_mode_and_owner_are_preserved() {
     use std::os::unix::fs::PermissionsExt;
     let dir = copy_tree(&example());
     let ls = dir.path().join("linkedService");
@@ -257,8 +257,27 @@ fn file_mode_is_preserved() {
     for (f, m) in modes {
         fs::set_permissions(ls.join(f), fs::Permissions::from_mode(m)).unwrap();
     }
+    // the owner is kept too: as root, give one file to another user first (otherwise every file is ours
+    // and stays ours, which the loop below checks as well)
+    use std::os::unix::fs::MetadataExt;
+    let root = fs::metadata(ls.join("PgStudio.json")).unwrap().uid() == 0
+        && std::os::unix::fs::chown(ls.join("PgStudio.json"), Some(65534), Some(65534)).is_ok();
+    let owners: Vec<(u32, u32)> = modes
+        .iter()
+        .map(|(f, _)| {
+            let m = fs::metadata(ls.join(f)).unwrap();
+            (m.uid(), m.gid())
+        })
+        .collect();
+    if root {
+        assert_eq!(owners[3], (65534, 65534));
+    }
     let before = snapshot_tree(dir.path());
     run_in(dir.path(), &["--fix", "--unsafe-fixes", "."]);
+    for ((f, _), owner) in modes.iter().zip(&owners) {
+        let m = fs::metadata(ls.join(f)).unwrap();
+        assert_eq!((m.uid(), m.gid()), *owner, "{f} keeps its owner");
+    }
     for (f, m) in modes {
         let p = ls.join(f);
         assert_ne!(
