@@ -43,14 +43,29 @@ fn walk(dir: &Path, excluded: &dyn Fn(&Path) -> bool, out: &mut Discovered) {
                 }
             }
             Err(err) => {
-                let path = match &err {
-                    ignore::Error::WithPath { path, .. } => path.clone(),
-                    _ => dir.to_path_buf(),
+                // the path is printed beside the message: keep only the cause in the message
+                let (path, msg) = match &err {
+                    ignore::Error::WithPath { path, err } => (clean(path), io_cause(err)),
+                    _ => (dir.to_path_buf(), io_cause(&err)),
                 };
-                out.errors.push((path, err.to_string()));
+                out.errors
+                    .push((path, crate::mask::printable(&msg).into_owned()));
             }
         }
     }
+}
+
+/// "Permission denied (os error 13)" rather than "IO error for operation on ./x: Permission denied …".
+fn io_cause(err: &ignore::Error) -> String {
+    let Some(io) = err.io_error() else {
+        return err.to_string();
+    };
+    // walkdir wraps the OS error in a message that repeats the path: take the innermost cause
+    let mut cause: &dyn std::error::Error = io;
+    while let Some(inner) = cause.source() {
+        cause = inner;
+    }
+    cause.to_string()
 }
 
 /// `./a/b.json` → `a/b.json`, so that paths print the way users type them.

@@ -207,6 +207,13 @@ pub fn parse(text: &str) -> Result<Node, ParseError> {
         depth: 0,
     };
     p.skip_ws();
+    if p.pos == p.src.len() {
+        return Err(p.err(if text.is_empty() {
+            "the file is empty"
+        } else {
+            "the file holds only whitespace"
+        }));
+    }
     let v = p.value()?;
     p.skip_ws();
     if p.pos < p.src.len() {
@@ -524,9 +531,19 @@ mod tests {
             "",
             "{\"a\"",
             "\"\t\"",
+            " \r\n",
         ] {
             assert!(parse(bad).is_err(), "{bad:?} must be rejected");
         }
+    }
+
+    #[test]
+    fn empty_input_says_so() {
+        assert_eq!(parse("").unwrap_err().message, "the file is empty");
+        assert_eq!(
+            parse(" \n").unwrap_err().message,
+            "the file holds only whitespace"
+        );
     }
 
     #[test]

@@ -53,6 +53,13 @@ impl Settings {
         }
     }
 
+    /// The built-in rules with default policy and no config file (tests, fuzzing).
+    pub fn builtin() -> Settings {
+        let policy = crate::config::load(None, &crate::config::CliOverrides::default())
+            .expect("defaults load");
+        Settings::new(policy)
+    }
+
     /// Would `--fix` (with the current `--unsafe-fixes`) apply this fix?
     pub fn applicable(&self, fix: &Fix) -> bool {
         fix.safety == Safety::Safe || self.unsafe_fixes
@@ -177,7 +184,14 @@ pub fn process(path: &Path, settings: &Settings) -> FileOutcome {
         && path
             .file_name()
             .is_some_and(|n| n.eq_ignore_ascii_case(crate::rules::factory::PARAMETERIZATION_FILE));
+    // an empty (or blank) *.json file is never valid: often a truncated linked service, so report it
+    let blank = bytes
+        .strip_prefix(b"\xEF\xBB\xBF")
+        .unwrap_or(&bytes)
+        .iter()
+        .all(u8::is_ascii_whitespace);
     if !utf16_bom
+        && !blank
         && !parameterization
         && memmem::find(&bytes, NEEDLE).is_none()
         && !mentions_pg_resource(path, &bytes, &settings.index)
@@ -422,6 +436,24 @@ fn fix_loop(doc: &Document, cx: &FileCx) -> Result<Fixed, String> {
     Err("fixes did not settle after 10 rounds; nothing was written".into())
 }
 
+/// The fix pipeline without the file system, for property tests and fuzzing: decode, parse, lint and
+/// fix `bytes` exactly as `process` does before writing. `Ok(None)`: nothing to change; `Err`: the bytes
+/// cannot be read as JSON, or the fixes would break them (the reason).
+pub fn fix_bytes(bytes: Vec<u8>, settings: &Settings) -> Result<Option<String>, String> {
+    let doc = Document::decode(bytes).map_err(|e| e.message())?;
+    let root = doc.parse().map_err(|e| e.message)?;
+    let cx = FileCx::new(settings, Path::new("fix_bytes.json"));
+    let findings = lint_text(&doc.text, &doc, &root, &cx);
+    if !findings
+        .iter()
+        .any(|f| f.fix.as_ref().is_some_and(|x| settings.applicable(x)))
+    {
+        return Ok(None);
+    }
+    let (text, _, _) = fix_loop(&doc, &cx)?;
+    Ok((text != doc.text).then_some(text))
+}
+
 fn duplicate_keys(
     n: &Node,
     path: &mut Vec<PathStep>,
@@ -501,11 +533,18 @@ enum ReadError {
 
 fn read_bounded(path: &Path, max: u64) -> Result<Vec<u8>, ReadError> {
     use std::io::Read;
-    let f = std::fs::File::open(path).map_err(ReadError::Io)?;
-    let meta = f.metadata().map_err(ReadError::Io)?;
+    // check before opening: opening a FIFO (or a device) named on the command line would block forever
+    let meta = std::fs::metadata(path).map_err(ReadError::Io)?;
     if meta.is_dir() {
         return Err(ReadError::Io(std::io::Error::other("is a directory")));
     }
+    if !meta.is_file() {
+        return Err(ReadError::Io(std::io::Error::other(
+            "not a regular file (a FIFO, socket or device)",
+        )));
+    }
+    let f = std::fs::File::open(path).map_err(ReadError::Io)?;
+    let meta = f.metadata().map_err(ReadError::Io)?;
     if meta.len() > max {
         return Err(ReadError::TooLarge(meta.len()));
     }

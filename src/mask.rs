@@ -95,6 +95,44 @@ fn secret_pair(p: &connstr::Pair) -> bool {
     }
 }
 
+/// A value from the file (a name, a path, a port …) made safe to print inside a one-line message: control
+/// characters (ESC, BEL, CR, LF, the C1 range …) and bidirectional overrides become `\u{..}` escapes, so a
+/// hostile file cannot move the cursor, recolour or retitle the user's terminal, or forge output lines.
+pub fn printable(s: &str) -> std::borrow::Cow<'_, str> {
+    let bad =
+        |c: char| c.is_control() || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
+    if !s.chars().any(bad) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if bad(c) {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// Control characters in a text shown as a source snippet (invalid JSON may hold raw ESC bytes) become `?`,
+/// one per byte, so that every span and line number stays valid. Tab, LF and CR are kept.
+fn neutralise_controls(text: String) -> String {
+    let bad = |c: char| c.is_control() && !matches!(c, '\t' | '\n' | '\r');
+    if !text.chars().any(bad) {
+        return text;
+    }
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if bad(c) {
+            out.extend(std::iter::repeat_n('?', c.len_utf8()));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// Replace the given spans with `*` (one per character, so byte offsets after them move only by the
 /// difference between a multi-byte character and `*`, and never for ASCII secrets).
 pub fn apply(text: &str, spans: &[Range<usize>]) -> String {
@@ -116,7 +154,7 @@ pub fn apply(text: &str, spans: &[Range<usize>]) -> String {
         at = r.end;
     }
     out.push_str(&text[at..]);
-    out
+    neutralise_controls(out)
 }
 
 /// Mask a whole file's text: precisely when it parses, by pattern when it does not.
@@ -176,6 +214,19 @@ mod tests {
             );
         }
         assert!(m.contains("visible") && m.contains("[parameters('x')]") && m.contains("uid=u"));
+        assert_eq!(m.len(), t.len());
+    }
+
+    #[test]
+    fn shown_text_has_no_terminal_controls() {
+        assert_eq!(
+            printable("a\u{1b}[2Jb\n\u{202e}"),
+            "a\\u{1b}[2Jb\\u{a}\\u{202e}"
+        );
+        assert_eq!(printable("plain é"), "plain é");
+        let t = "{\"a\": \"x\u{1b}]0;t\u{7}\u{9b}y\"}\r\n";
+        let m = mask(t);
+        assert_eq!(m, "{\"a\": \"x?]0;t???y\"}\r\n");
         assert_eq!(m.len(), t.len());
     }
 

@@ -51,6 +51,8 @@ pub enum Blocked {
     UnknownSslMode(String),
     UnknownEncryptionMethod(String),
     LinkedTemplate,
+    /// `properties` or `typeProperties` names a key twice: ADF keeps one, which one is undocumented.
+    DuplicateKey(String),
 }
 
 impl Blocked {
@@ -72,6 +74,9 @@ impl Blocked {
             Blocked::LinkedTemplate => "this is a linked template, whose parameters come from ArmTemplate_master.json: \
                  migrate ARMTemplateForFactory.json (or the collaboration branch) and re-publish"
                 .into(),
+            Blocked::DuplicateKey(k) => format!(
+                "`{k}` appears twice (ADFPG101) and which one ADF uses is undocumented: remove one by hand first"
+            ),
         }
     }
 }
@@ -180,6 +185,19 @@ pub fn migrate(
     opts: &MigrationOptions,
 ) -> Result<Migration, Blocked> {
     let (cs_member, _, cs_text) = connection_string(ls)?;
+    // the rewrite reads and replaces members of these two objects: with a key twice it could migrate the
+    // copy ADF ignores and leave the other behind
+    for obj in [
+        ls.props,
+        ls.type_props().expect("checked by connection_string"),
+    ] {
+        let members = obj.members().unwrap_or_default();
+        for (i, m) in members.iter().enumerate() {
+            if members[..i].iter().any(|o| o.key == m.key) {
+                return Err(Blocked::DuplicateKey(m.key.clone()));
+            }
+        }
+    }
     let cs = connstr::parse(&cs_text);
     let server = cs
         .value(Key::Server)

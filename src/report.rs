@@ -46,7 +46,7 @@ pub struct Summary {
 }
 
 pub fn display_path(p: &std::path::Path) -> String {
-    let s = p.to_string_lossy().replace('\\', "/");
+    let s = crate::mask::printable(&p.to_string_lossy().replace('\\', "/")).into_owned();
     match s.strip_prefix("./") {
         Some(rest) => rest.to_string(),
         None => s,
@@ -120,7 +120,9 @@ pub fn render_full(run: &Run, color: bool) -> String {
     for o in &run.outcomes {
         for f in &o.findings {
             let diag = diagnostic(run, f);
-            let report = match &o.source {
+            // miette panics on a label column past u16::MAX, and a megabyte line is no snippet anyway
+            let source = o.source.as_ref().filter(|src| snippet_fits(src, f));
+            let report = match source {
                 Some(src) => miette::Report::new(diag)
                     .with_source_code(NamedSource::new(display_path(&o.path), src.clone())),
                 None => miette::Report::new(diag),
@@ -129,14 +131,41 @@ pub fn render_full(run: &Run, color: bool) -> String {
             if handler.render_report(&mut s, report.as_ref()).is_err() {
                 s = format!("{}: {} {}\n", display_path(&o.path), f.code, f.message);
             }
-            if o.source.is_none() {
-                s = format!("  --> {}\n{s}", display_path(&o.path));
+            if source.is_none() {
+                let ((l, c), _) = location(o, f);
+                s = format!("  --> {}:{l}:{c}\n{s}", display_path(&o.path));
             }
             out.push_str(&s);
             out.push('\n');
         }
     }
     out
+}
+
+/// Longest line (in bytes) shown as a source snippet.
+const MAX_SNIPPET_LINE: usize = 2000;
+
+/// Are the lines a finding's labels sit on (and their neighbours) short enough to show?
+fn snippet_fits(src: &str, f: &Finding) -> bool {
+    std::iter::once(&f.span)
+        .chain(f.related.iter().map(|(r, _)| r))
+        .all(|r| {
+            // bytes, not str slices: no char-boundary panics whatever the span
+            let b = src.as_bytes();
+            let nl = |i: &usize| b[*i] == b'\n';
+            let (start, end) = (
+                r.start.min(b.len()),
+                r.end.min(b.len()).max(r.start.min(b.len())),
+            );
+            // from the line before the span's first line to the line after its last
+            let before = (0..start).rev().find(nl).unwrap_or(0);
+            let from = (0..before).rev().find(nl).unwrap_or(0);
+            let after = (end..b.len()).find(nl).map_or(b.len(), |i| i + 1);
+            let to = (after..b.len()).find(nl).unwrap_or(b.len());
+            b[from..to]
+                .split(|&c| c == b'\n')
+                .all(|l| l.len() <= MAX_SNIPPET_LINE)
+        })
 }
 
 fn diagnostic(run: &Run, f: &Finding) -> MietteDiagnostic {

@@ -344,9 +344,28 @@ fn v2_required(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
     }
     required
         .into_iter()
-        .filter(|k| tp.member(k).is_none())
-        .map(|k| {
-            Hit::new(tp_key.clone(), format!("`{k}` missing in here"), tp_path(k)).arg("field", k)
+        .filter_map(|k| {
+            let hit = match tp.member(k) {
+                None => Hit::new(tp_key.clone(), format!("`{k}` missing in here"), tp_path(k)),
+                // null, or a text property given as a number/array/other object, is no value at all
+                Some(m) if m.value.kind == Kind::Null => {
+                    Hit::new(m.value.span.clone(), format!("`{k}` is null"), tp_path(k))
+                }
+                Some(m)
+                    if matches!(k, "server" | "database" | "username")
+                        && m.value.as_str().is_none()
+                        && !crate::adf::is_expression_node(&m.value)
+                        && !crate::adf::is_key_vault_ref(&m.value) =>
+                {
+                    Hit::new(
+                        m.value.span.clone(),
+                        format!("`{k}` is a {}, not a string", m.value.type_name()),
+                        tp_path(k),
+                    )
+                }
+                Some(_) => return None,
+            };
+            Some(hit.arg("field", k))
         })
         .collect()
 }

@@ -308,7 +308,8 @@ pub fn render_template(template: &str, args: &BTreeMap<&str, String>) -> String 
         let after = &rest[open + 1..];
         match after.find('}') {
             Some(close) if args.contains_key(&after[..close]) => {
-                out.push_str(&args[&after[..close]]);
+                // values come from the file: no raw control characters in a message
+                out.push_str(&crate::mask::printable(&args[&after[..close]]));
                 rest = &after[close + 1..];
             }
             _ => {
@@ -353,5 +354,7 @@ mod tests {
         let mut a = BTreeMap::new();
         a.insert("ls", "pg".to_string());
         assert_eq!(render_template("`{ls}` {x} {", &a), "`pg` {x} {");
+        a.insert("ls", "p\u{1b}[31mg\n".to_string());
+        assert_eq!(render_template("`{ls}`", &a), "`p\\u{1b}[31mg\\u{a}`");
     }
 }

@@ -1,0 +1,465 @@
+//! No data loss (issue 5): a `--fix` killed at any moment leaves every file either byte-identical to before
+//! or fully migrated; read-only files and directories are reported and skipped; modes are kept; a file
+//! changed on disk after it was read is not overwritten; two `--fix` runs at once corrupt nothing.
+
+mod common;
+use common::*;
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Copies of the example factory (1.0 linked services in every shape, plus unrelated files) in `copies`
+/// sub-directories: the tree a crash test works on.
+fn factory_tree(copies: usize) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for i in 0..copies {
+        copy_into(&example(), &dir.path().join(format!("factory-{i:02}")));
+    }
+    dir
+}
+
+fn fresh_copy(src: &Path) -> tempfile::TempDir {
+    copy_tree(src)
+}
+
+/// What an uninterrupted `--fix --unsafe-fixes` makes of `tree` (computed on a copy).
+fn migrated(tree: &Path) -> BTreeMap<String, Vec<u8>> {
+    let copy = fresh_copy(tree);
+    let (code, out, err) = run_in(copy.path(), &["--fix", "--unsafe-fixes", "."]);
+    assert_eq!(code, 1, "findings remain after migration: {out}{err}");
+    snapshot_tree(copy.path())
+}
+
+/// Is this leftover a temp file of ours: `.NAME.adfpg-PID-NANOS-N.tmp` beside NAME?
+fn is_our_temp(rel: &str) -> bool {
+    let name = rel.rsplit('/').next().unwrap();
+    name.starts_with('.') && name.contains(".adfpg-") && name.ends_with(".tmp")
+}
+
+/// A tiny deterministic PRNG (xorshift64*), so a failing run can be replayed from the printed seed.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+}
+
+fn spawn_fix(dir: &Path) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_adfpg-migrate"))
+        .current_dir(dir)
+        .args(["--fix", "--unsafe-fixes", "--output-format", "concise", "."])
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+/// SIGKILL real `--fix` processes at random moments, 60 times: every file is always either the original
+/// bytes or exactly the uninterrupted run's output; the only possible leftovers are our hidden temp files,
+/// which no run reads; and a later run finishes the job.
+#[cfg(unix)]
+#[test]
+fn sigkill_at_any_moment_never_leaves_a_partial_file() {
+    let template = factory_tree(10);
+    let before = snapshot_tree(template.path());
+    let after = migrated(template.path());
+    let changed = before.keys().filter(|k| before[*k] != after[*k]).count();
+    assert!(changed >= 80, "enough files to migrate: {changed}");
+
+    // how long an uninterrupted run takes here, to spread the kills over it
+    let probe = fresh_copy(template.path());
+    let t = Instant::now();
+    spawn_fix(probe.path()).wait().unwrap();
+    let full_run = t.elapsed();
+
+    let seed = std::env::var("ADFPG_CRASH_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos() as u64
+                | 1
+        });
+    eprintln!("crash test: seed {seed} (ADFPG_CRASH_SEED to replay), full run {full_run:?}");
+    let mut rng = Rng(seed);
+    const RUNS: usize = 60;
+    let (mut partial_runs, mut leftovers, mut cleaned) = (0, 0, 0);
+    for run in 0..RUNS {
+        let dir = fresh_copy(template.path());
+        let mut child = spawn_fix(dir.path());
+        let window = full_run.as_micros() as u64 + 1;
+        std::thread::sleep(Duration::from_micros(rng.next() % window));
+        let _ = child.kill(); // SIGKILL
+        child.wait().unwrap();
+
+        let now = snapshot_tree(dir.path());
+        let mut done = 0;
+        for (path, bytes) in &now {
+            if is_our_temp(path) {
+                leftovers += 1;
+                continue;
+            }
+            let old = before
+                .get(path)
+                .unwrap_or_else(|| panic!("run {run} (seed {seed}): unexpected file {path}"));
+            if bytes == &after[path] && bytes != old {
+                done += 1;
+            } else {
+                assert_eq!(
+                    bytes, old,
+                    "run {run} (seed {seed}): {path} is neither the original nor the migrated file"
+                );
+            }
+        }
+        for path in before.keys() {
+            assert!(now.contains_key(path), "run {run}: {path} vanished");
+        }
+        if done > 0 && done < changed {
+            partial_runs += 1;
+        }
+        // a later run completes the migration, undisturbed by leftover temp files, and removes those of
+        // dead runs once they are over a minute old (backdated here) in the directories it writes to
+        if run % 10 == 0 {
+            let old = std::time::SystemTime::now() - Duration::from_secs(120);
+            for path in now.keys().filter(|p| is_our_temp(p)) {
+                let f = fs::File::options()
+                    .write(true)
+                    .open(dir.path().join(path))
+                    .unwrap();
+                f.set_modified(old).unwrap();
+            }
+            run_in(dir.path(), &["--fix", "--unsafe-fixes", "."]);
+            let fin = snapshot_tree(dir.path());
+            cleaned += now
+                .keys()
+                .filter(|p| is_our_temp(p) && !fin.contains_key(*p))
+                .count();
+            for (path, bytes) in &after {
+                assert_eq!(&fin[path], bytes, "run {run}: {path} after a second run");
+            }
+            for path in fin.keys().filter(|p| is_our_temp(p)) {
+                let in_written_dir = fin.keys().any(|q| {
+                    !is_our_temp(q)
+                        && before[q] != after[q]
+                        && Path::new(q).parent() == Path::new(path).parent()
+                });
+                assert!(!in_written_dir, "run {run}: stale {path} not removed");
+            }
+        }
+    }
+    eprintln!(
+        "crash test: {partial_runs}/{RUNS} runs killed mid-way, {leftovers} temp files left, {cleaned} removed by a later run"
+    );
+    assert!(
+        partial_runs >= RUNS / 10,
+        "the kills must land while files are being written ({partial_runs} did)"
+    );
+}
+
+/// Leftover temp files of killed runs are removed by the next `--fix` that writes into their directory,
+/// and only those: a young one (its run may be alive on another machine sharing the disk), one of a live
+/// process, and look-alikes stay.
+#[cfg(target_os = "linux")]
+#[test]
+fn stale_temp_files_of_dead_runs_are_removed_by_the_next_fix() {
+    let dir = copy_tree(&example());
+    let ls = dir.path().join("linkedService");
+    let dead = 4_294_967_294u32; // above any pid_max
+    let live = std::process::id();
+    let names = [
+        (
+            format!(".PgStudio.json.adfpg-{dead}-1a2b-0.tmp"),
+            120,
+            false,
+        ),
+        (format!(".Gone.json.adfpg-{dead}-ff-3.tmp"), 7200, false),
+        (format!(".PgStudio.json.adfpg-{dead}-1a2c-0.tmp"), 5, true),
+        (
+            format!(".PgStudio.json.adfpg-{live}-1a2d-0.tmp"),
+            7200,
+            true,
+        ),
+        (format!(".notes.adfpg-{dead}.tmp"), 7200, true),
+        (format!("PgStudio.json.adfpg-{dead}-1a2e-0.tmp"), 7200, true),
+    ];
+    for (name, age, _) in &names {
+        let p = ls.join(name);
+        fs::write(&p, "partial {").unwrap();
+        let f = fs::File::options().write(true).open(&p).unwrap();
+        f.set_modified(std::time::SystemTime::now() - Duration::from_secs(*age))
+            .unwrap();
+    }
+    let (_, out, _) = run_in(dir.path(), &["--fix", "--unsafe-fixes", "."]);
+    assert!(out.contains("fixed linkedService/PgStudio.json"), "{out}");
+    for (name, _, kept) in &names {
+        assert_eq!(ls.join(name).exists(), *kept, "{name}");
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn read_only_files_and_directories_are_reported_and_skipped() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = copy_tree(&example());
+    let ls = dir.path().join("linkedService");
+    let ro_dir = dir.path().join("frozen");
+    fs::create_dir(&ro_dir).unwrap();
+    fs::copy(ls.join("PgPlainPassword.json"), ro_dir.join("Pg.json")).unwrap();
+    fs::set_permissions(&ro_dir, fs::Permissions::from_mode(0o555)).unwrap();
+    let ro_file = ls.join("PgSecureString.json");
+    fs::set_permissions(&ro_file, fs::Permissions::from_mode(0o444)).unwrap();
+    let before = snapshot_tree(dir.path());
+
+    let (code, out, _) = run_in(dir.path(), &["--fix", "--output-format", "concise", "."]);
+    assert_eq!(code, 2, "a file the tool could not write is exit 2: {out}");
+    assert!(
+        out.contains("frozen/Pg.json:1:1: ADFPG105 [error] fixes were not written: its directory is read-only"),
+        "{out}"
+    );
+    assert!(
+        out.contains("linkedService/PgSecureString.json:1:1: ADFPG105 [error] fixes were not written: file is read-only"),
+        "{out}"
+    );
+    let after = snapshot_tree(dir.path());
+    assert_eq!(after["frozen/Pg.json"], before["frozen/Pg.json"]);
+    assert_eq!(
+        after["linkedService/PgSecureString.json"],
+        before["linkedService/PgSecureString.json"]
+    );
+    assert_ne!(
+        after["linkedService/PgPlainPassword.json"], before["linkedService/PgPlainPassword.json"],
+        "the others are fixed"
+    );
+    assert_eq!(fs::read_dir(&ro_dir).unwrap().count(), 1, "no temp file");
+    fs::set_permissions(&ro_dir, fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+#[cfg(unix)]
+#[test]
+fn file_mode_and_owner_are_preserved() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = copy_tree(&example());
+    let ls = dir.path().join("linkedService");
+    let modes = [
+        ("PgPlainPassword.json", 0o600),
+        ("PgSecureString.json", 0o640),
+        ("PgNpgsqlCrlfBom.json", 0o755),
+        ("PgStudio.json", 0o664),
+    ];
+    for (f, m) in modes {
+        fs::set_permissions(ls.join(f), fs::Permissions::from_mode(m)).unwrap();
+    }
+    // the owner is kept too: as root, give one file to another user first (otherwise every file is ours
+    // and stays ours, which the loop below checks as well)
+    use std::os::unix::fs::MetadataExt;
+    let root = fs::metadata(ls.join("PgStudio.json")).unwrap().uid() == 0
+        && std::os::unix::fs::chown(ls.join("PgStudio.json"), Some(65534), Some(65534)).is_ok();
+    let owners: Vec<(u32, u32)> = modes
+        .iter()
+        .map(|(f, _)| {
+            let m = fs::metadata(ls.join(f)).unwrap();
+            (m.uid(), m.gid())
+        })
+        .collect();
+    if root {
+        assert_eq!(owners[3], (65534, 65534));
+    }
+    let before = snapshot_tree(dir.path());
+    run_in(dir.path(), &["--fix", "--unsafe-fixes", "."]);
+    for ((f, _), owner) in modes.iter().zip(&owners) {
+        let m = fs::metadata(ls.join(f)).unwrap();
+        assert_eq!((m.uid(), m.gid()), *owner, "{f} keeps its owner");
+    }
+    for (f, m) in modes {
+        let p = ls.join(f);
+        assert_ne!(
+            fs::read(&p).unwrap(),
+            before[&format!("linkedService/{f}")],
+            "{f} was fixed"
+        );
+        assert_eq!(
+            fs::metadata(&p).unwrap().permissions().mode() & 0o7777,
+            m,
+            "{f} keeps its mode"
+        );
+    }
+}
+
+/// The compare-before-rename, through the library: another writer changed the file after the tool read
+/// it, so the tool's result is not written and the other writer's bytes stay. (The same path through the
+/// whole per-file pipeline, with the finding it reports, is `write::tests::
+/// pipeline_reports_a_file_changed_between_read_and_write`, which uses a test-only hook.)
+#[test]
+fn a_file_changed_after_it_was_read_is_not_overwritten() {
+    use adfpg_migrate::write::replace_atomically;
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("ls.json");
+    let read = fs::read(example().join("linkedService/PgPlainPassword.json")).unwrap();
+    fs::write(&p, &read).unwrap();
+    // what the tool computed from `read`
+    let fixed = adfpg_migrate::lint::fix_bytes(read.clone(), &{
+        let mut s = adfpg_migrate::lint::Settings::builtin();
+        s.fix = adfpg_migrate::lint::FixMode::Apply {
+            unsafe_fixes: false,
+        };
+        s
+    })
+    .unwrap()
+    .expect("a 1.0 file has a fix");
+    // meanwhile, someone else saves the file
+    let theirs = String::from_utf8(read.clone())
+        .unwrap()
+        .replace("Report-Pa55", "Changed-By-Them");
+    fs::write(&p, &theirs).unwrap();
+    let e = replace_atomically(&p, &read, fixed.as_bytes()).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("the file changed on disk since it was read; not overwritten"),
+        "{e}"
+    );
+    assert_eq!(fs::read_to_string(&p).unwrap(), theirs);
+    assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1, "temp removed");
+    // unchanged: written
+    fs::write(&p, &read).unwrap();
+    replace_atomically(&p, &read, fixed.as_bytes()).unwrap();
+    assert_eq!(fs::read_to_string(&p).unwrap(), fixed);
+}
+
+/// Two identical `--fix` runs on the same tree at once, 15 times: every file ends byte-identical to a single
+/// run's output, and neither run fails: finding the other's identical result on disk is not a conflict.
+#[cfg(unix)]
+#[test]
+fn two_fix_runs_at_once_corrupt_nothing() {
+    let template = factory_tree(6);
+    let after = migrated(template.path());
+    let mut conflicts = 0;
+    for round in 0..15 {
+        let dir = fresh_copy(template.path());
+        let spawn = || {
+            Command::new(env!("CARGO_BIN_EXE_adfpg-migrate"))
+                .current_dir(dir.path())
+                .args(["--fix", "--unsafe-fixes", "--output-format", "concise", "."])
+                .env("NO_COLOR", "1")
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        };
+        let (a, b) = (spawn(), spawn());
+        for child in [a, b] {
+            let o = child.wait_with_output().unwrap();
+            let out = String::from_utf8_lossy(&o.stdout);
+            match o.status.code() {
+                Some(1) => {}
+                Some(2) => {
+                    conflicts += 1;
+                    for line in out
+                        .lines()
+                        .filter(|l| l.contains("[error]") && l.contains("ADFPG105"))
+                    {
+                        assert!(
+                            line.contains(
+                                "the file changed on disk since it was read; not overwritten"
+                            ),
+                            "round {round}: only conflicts may fail: {line}"
+                        );
+                    }
+                    assert!(
+                        !out.contains("ADFPG104"),
+                        "round {round}: a file was unreadable mid-run: {out}"
+                    );
+                }
+                other => panic!("round {round}: exit {other:?}: {out}"),
+            }
+        }
+        let now = snapshot_tree(dir.path());
+        assert_eq!(
+            conflicts, 0,
+            "round {round}: the same result twice is no conflict"
+        );
+        assert_eq!(
+            now.keys().collect::<Vec<_>>(),
+            after.keys().collect::<Vec<_>>(),
+            "round {round}: no file added (temp files removed) or lost"
+        );
+        for (path, bytes) in &after {
+            assert_eq!(&now[path], bytes, "round {round}: {path}");
+        }
+    }
+    eprintln!("concurrency test: {conflicts} runs reported a conflict");
+}
+
+/// Two runs that want different results (`--fix` and `--fix --unsafe-fixes`) at once, 10 times: every file
+/// ends as one of the two single-run results, never a mix, and a run that lost a race reports the
+/// conflict (ADFPG105, exit 2) instead of overwriting the other's work.
+#[cfg(unix)]
+#[test]
+fn two_different_fix_runs_at_once_end_in_one_of_their_results() {
+    let template = factory_tree(6);
+    let unsafe_after = migrated(template.path());
+    let safe_after = {
+        let copy = fresh_copy(template.path());
+        run_in(copy.path(), &["--fix", "."]);
+        snapshot_tree(copy.path())
+    };
+    let differ = safe_after
+        .keys()
+        .filter(|k| safe_after[*k] != unsafe_after[*k])
+        .count();
+    assert!(differ >= 12, "{differ}");
+    for round in 0..10 {
+        let dir = fresh_copy(template.path());
+        let spawn = |extra: &[&str]| {
+            Command::new(env!("CARGO_BIN_EXE_adfpg-migrate"))
+                .current_dir(dir.path())
+                .args(["--fix", "--output-format", "concise", "."])
+                .args(extra)
+                .env("NO_COLOR", "1")
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        };
+        let (a, b) = (spawn(&[]), spawn(&["--unsafe-fixes"]));
+        for child in [a, b] {
+            let o = child.wait_with_output().unwrap();
+            let out = String::from_utf8_lossy(&o.stdout);
+            assert!(
+                matches!(o.status.code(), Some(1 | 2)),
+                "round {round}: {out}"
+            );
+            for line in out
+                .lines()
+                .filter(|l| l.contains("[error]") && l.contains("ADFPG10"))
+            {
+                assert!(
+                    line.contains("ADFPG105")
+                        && line.contains(
+                            "the file changed on disk since it was read; not overwritten"
+                        ),
+                    "round {round}: only conflicts may fail: {line}"
+                );
+            }
+        }
+        let now = snapshot_tree(dir.path());
+        for (path, bytes) in &now {
+            assert!(
+                safe_after.get(path) == Some(bytes) || unsafe_after.get(path) == Some(bytes),
+                "round {round}: {path} is neither run's result"
+            );
+        }
+        assert_eq!(
+            now.len(),
+            safe_after.len(),
+            "round {round}: no temp file left"
+        );
+    }
+}

@@ -1,0 +1,289 @@
+//! Secrets never reach output (issue 5): distinct secret values planted in every place a secret can sit
+//! must not appear, whole or in part, in any output format, diff or `--fix` report, under any flag
+//! combination; and `--fix` keeps every one of them in the files.
+//!
+//! Adding an output format (or a baseline/plan writer) is one line in `FORMATS` (or `MODES`).
+
+mod common;
+use common::*;
+use std::fs;
+use std::path::Path;
+
+/// Every `--output-format` value; `formats_cover_the_cli` fails when the CLI grows one not listed here.
+const FORMATS: &[&str] = &["full", "concise", "json"];
+
+/// Flag combinations, each run with every format.
+const MODES: &[&[&str]] = &[
+    &[],
+    &["--unsafe-fixes"],
+    &["--check"],
+    &["--check", "--unsafe-fixes", "--show-diff"],
+    &["--diff"],
+    &["--diff", "--unsafe-fixes"],
+    &["--show-diff"],
+    &["--show-diff", "--unsafe-fixes"],
+    &["--quiet", "--show-diff"],
+    &["--exit-zero", "--show-diff", "--color", "always"],
+    &["--fix"],
+    &["--fix", "--show-diff"],
+    &["--fix", "--unsafe-fixes", "--show-diff"],
+    &[
+        "--fix",
+        "--unsafe-fixes",
+        "--show-diff",
+        "--color",
+        "always",
+    ],
+];
+
+/// Secret values are built from these tokens; a token appearing in output is a leak (of all or part).
+const TOKENS: &[&str] = &[
+    "qxPlainCs1",
+    "qxSecCs2a",
+    "qxSecCs2b",
+    "qxSecCs2c",
+    "qxPwdAlias3a",
+    "qxPwdAlias3b",
+    "qxSecurePw4",
+    "qxSpKey5",
+    "qxCertB64x6",
+    "qxCertPw7",
+    "qxEncCred8",
+    "qxBadJson9",
+    "qxBadJsonCs10",
+    "qxBadUtf11",
+    "qxDupPw12a",
+    "qxDupPw12b",
+    "qxSpKeySecure13",
+    "qxTrunc14",
+];
+
+fn plant(dir: &Path) {
+    let ls = dir.join("linkedService");
+    fs::create_dir_all(&ls).unwrap();
+    let files: &[(&str, String)] = &[
+        // 1.0, password in a plain connection string (safe fix moves it into a SecureString)
+        (
+            "v1-plain.json",
+            r#"{
+    "name": "v1-plain",
+    "properties": {
+        "type": "AzurePostgreSql",
+        "typeProperties": {
+            "connectionString": "host=a.postgres.database.azure.com;port=5432;database=d;uid=u;password=qxPlainCs1;sslmode=Require"
+        }
+    }
+}
+"#
+            .into(),
+        ),
+        // 1.0, SecureString connection string, password quoted with `;` and a doubled quote inside
+        (
+            "v1-secure.json",
+            r#"{
+  "name": "v1-secure",
+  "properties": {
+    "type": "AzurePostgreSql",
+    "typeProperties": {
+      "connectionString": {
+        "type": "SecureString",
+        "value": "server=b.postgres.database.azure.com;db=d;user id=u;Password='qxSecCs2a;qxSecCs2b''qxSecCs2c';EncryptionMethod=1"
+      },
+      "encryptedCredential": "qxEncCred8ew0KICAiVmVyc2lvbiI6ICIyMDE3LTExLTMwIiwNCiAgIlByb3RlY3Rpb25Nb2RlIjogIktleSIs"
+    }
+  }
+}"#
+            .into(),
+        ),
+        // 1.0, `pwd` alias with a double-quoted value holding `;` and `"`, CRLF
+        (
+            "v1-alias.json",
+            "{\r\n\t\"name\": \"v1-alias\",\r\n\t\"properties\": {\r\n\t\t\"type\": \"AzurePostgreSql\",\r\n\t\t\"typeProperties\": {\r\n\t\t\t\"connectionString\": \"host=c;database=d;uid=u;pwd=\\\"qxPwdAlias3a;\\\"\\\"qxPwdAlias3b\\\";timeout=30\"\r\n\t\t}\r\n\t}\r\n}\r\n".into(),
+        ),
+        // 1.0, password only in encryptedCredential (unsafe fix)
+        (
+            "v1-studio.json",
+            r#"{"name": "v1-studio", "properties": {"type": "AzurePostgreSql", "typeProperties": {"connectionString": "host=d;port=5432;database=d;uid=u;encryptionmethod=0", "encryptedCredential": "qxEncCred8AAAA"}}}"#.into(),
+        ),
+        // 2.0 Basic, SecureString password next to a fixable sslMode (so diffs show its lines)
+        (
+            "v2-basic.json",
+            r#"{
+    "name": "v2-basic",
+    "properties": {
+        "type": "AzurePostgreSql",
+        "version": "2.0",
+        "typeProperties": {
+            "server": "e",
+            "database": "d",
+            "sslMode": "Require",
+            "password": {"type": "SecureString", "value": "qxSecurePw4"},
+            "username": "u",
+            "authenticationType": "Basic"
+        }
+    }
+}
+"#
+            .into(),
+        ),
+        // 2.0 service principal: key in plain text, embedded cert and its password, all near a fix
+        (
+            "v2-sp.json",
+            r#"{
+    "name": "v2-sp",
+    "properties": {
+        "type": "AzurePostgreSql",
+        "version": "2.0",
+        "typeProperties": {
+            "server": "f",
+            "database": "d",
+            "servicePrincipalKey": "qxSpKey5",
+            "sslMode": "verify-full",
+            "servicePrincipalEmbeddedCert": {"type": "SecureString", "value": "qxCertB64x6MIIDdzCCAl+gAwIBAgIEAgAAuTANBgkqhkiG9w0BAQUFADBaMQswCQYDVQQGEwJJRTES"},
+            "servicePrincipalEmbeddedCertPassword": {"type": "SecureString", "value": "qxCertPw7"},
+            "username": "u",
+            "authenticationType": "ServicePrincipal",
+            "servicePrincipalCredentialType": "ServicePrincipalCert",
+            "servicePrincipalId": "id",
+            "tenant": "t"
+        }
+    }
+}
+"#
+            .into(),
+        ),
+        (
+            "v2-sp-secure.json",
+            r#"{"name": "v2-sp-secure", "properties": {"type": "AzurePostgreSql", "version": "2.0", "typeProperties": {"server": "g", "database": "d", "sslMode": "2", "username": "u", "authenticationType": "ServicePrincipal", "servicePrincipalId": "id", "servicePrincipalCredentialType": "ServicePrincipalKey", "servicePrincipalKey": {"type": "SecureString", "value": "qxSpKeySecure13"}, "tenant": "t"}}}"#.into(),
+        ),
+        // invalid JSON: masked by pattern
+        (
+            "bad.json",
+            r#"{"name": "bad", "properties": {"type": "AzurePostgreSql", "typeProperties": {"password": "qxBadJson9", "connectionString": "host=h;Password=qxBadJsonCs10;uid=u",}}}"#.into(),
+        ),
+        // truncated inside the secret
+        (
+            "trunc.json",
+            r#"{"name": "t", "properties": {"type": "AzurePostgreSql", "typeProperties": {"connectionString": "host=h;password=qxTrunc14"#.into(),
+        ),
+        // duplicate keys, a secret in each copy
+        (
+            "dup.json",
+            r#"{"name": "dup", "properties": {"type": "AzurePostgreSql", "typeProperties": {"connectionString": "host=h;password=qxDupPw12a", "connectionString": "host=h;password=qxDupPw12b"}}}"#.into(),
+        ),
+    ];
+    for (name, text) in files {
+        fs::write(ls.join(name), text).unwrap();
+    }
+    // not UTF-8 after the secrets: the valid prefix is shown, masked
+    let mut bytes =
+        br#"{"name": "u", "properties": {"type": "AzurePostgreSql", "typeProperties": {"connectionString": "host=h;password=qxBadUtf11", "x": ""#
+            .to_vec();
+    bytes.extend_from_slice(b"\xff\"}}}");
+    fs::write(ls.join("latin1.json"), bytes).unwrap();
+}
+
+fn leaks(text: &str) -> Vec<&'static str> {
+    TOKENS
+        .iter()
+        .copied()
+        .filter(|t| text.contains(t))
+        .collect()
+}
+
+#[test]
+fn every_token_is_planted_in_the_files() {
+    let dir = tempfile::tempdir().unwrap();
+    plant(dir.path());
+    let all: String = snapshot_tree(dir.path())
+        .values()
+        .map(|b| String::from_utf8_lossy(b).into_owned())
+        .collect();
+    for t in TOKENS {
+        assert!(all.contains(t), "{t} is not planted");
+    }
+}
+
+#[test]
+fn no_secret_in_any_format_mode_or_diff() {
+    let template = tempfile::tempdir().unwrap();
+    plant(template.path());
+    let mut runs = 0;
+    for mode in MODES {
+        for format in FORMATS {
+            // a fresh copy each time: --fix writes
+            let dir = copy_tree(template.path());
+            let mut args: Vec<&str> = mode.to_vec();
+            args.extend(["--output-format", format, "."]);
+            let (code, out, err) = run_in(dir.path(), &args);
+            assert!((0..=2).contains(&code), "{args:?}: exit {code}: {err}");
+            assert!(
+                out.len() > 200,
+                "{args:?}: the run must have said something: {out}"
+            );
+            let found = leaks(&out);
+            assert!(found.is_empty(), "{args:?}: stdout leaks {found:?}:\n{out}");
+            let found = leaks(&err);
+            assert!(found.is_empty(), "{args:?}: stderr leaks {found:?}:\n{err}");
+            if mode.contains(&"--fix") {
+                // never lose a secret either: every token is still in the files
+                let all: String = snapshot_tree(dir.path())
+                    .values()
+                    .map(|b| String::from_utf8_lossy(b).into_owned())
+                    .collect();
+                for t in TOKENS {
+                    assert!(all.contains(t), "{args:?}: --fix lost {t}");
+                }
+            }
+            runs += 1;
+        }
+    }
+    assert_eq!(runs, MODES.len() * FORMATS.len());
+}
+
+/// The diffs really contain the lines around the secrets (otherwise the test above proves little).
+#[test]
+fn diffs_show_the_masked_secret_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    plant(dir.path());
+    let (_, out, _) = run_in(dir.path(), &["--diff", "--unsafe-fixes", "."]);
+    for line in [
+        "-            \"connectionString\": \"host=a.postgres.database.azure.com;port=5432;database=d;uid=u;password=********;sslmode=Require\"",
+        "-        \"value\": \"server=b.postgres.database.azure.com;db=d;user id=u;Password=********;EncryptionMethod=1\"",
+        "             \"password\": {\"type\": \"SecureString\", \"value\": \"********\"},",
+        "             \"servicePrincipalKey\": \"********\",",
+        "             \"servicePrincipalEmbeddedCert\": {\"type\": \"SecureString\", \"value\": \"********\"},",
+        "             \"servicePrincipalEmbeddedCertPassword\": {\"type\": \"SecureString\", \"value\": \"*********\"},",
+    ] {
+        assert!(out.lines().any(|l| l == line), "want {line:?} in\n{out}");
+    }
+    assert!(
+        out.matches("+                \"value\": \"********\"")
+            .count()
+            >= 1,
+        "{out}"
+    );
+}
+
+/// When the CLI offers an output format this test does not know, fail: add it to `FORMATS`.
+#[test]
+fn formats_cover_the_cli() {
+    let (_, help, _) = run_in(&root(), &["--help"]);
+    let section = help
+        .split("--output-format <OUTPUT_FORMAT>")
+        .nth(1)
+        .expect("--output-format in --help");
+    let section = section.split("[env:").next().unwrap();
+    let offered: Vec<&str> = section
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("- "))
+        .filter_map(|l| l.split(':').next())
+        .collect();
+    assert!(!offered.is_empty(), "{section}");
+    for f in &offered {
+        assert!(
+            FORMATS.contains(f),
+            "output format `{f}` is not in FORMATS: add it so it is checked for secrets"
+        );
+    }
+}
