@@ -5,6 +5,7 @@
 //! `report` renderers. See docs/architecture.md.
 
 pub mod adf;
+pub mod baseline;
 pub mod cli;
 pub mod config;
 pub mod connstr;
@@ -16,6 +17,8 @@ pub mod json;
 pub mod lint;
 pub mod mask;
 pub mod migrate;
+pub mod output;
+pub mod precommit;
 pub mod report;
 pub mod rules;
 pub mod suppress;

@@ -18,6 +18,8 @@ pub struct Run<'a> {
     pub mode: Mode,
     /// Files `--fix` changes (or would change, with `--diff` / `--check`).
     pub files_to_change: usize,
+    /// What `--baseline` / `--write-baseline` did (findings the baseline lists are already removed).
+    pub baseline: Option<crate::baseline::Comparison>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -232,13 +234,16 @@ pub fn render_json(run: &Run) -> String {
             })
         })
         .collect();
-    let doc = json!({
+    let mut doc = json!({
         "version": JSON_SCHEMA_VERSION,
         "tool": {"name": "adfpg-migrate", "version": env!("CARGO_PKG_VERSION")},
         "findings": findings,
         "errors": run.walk_errors.iter().map(|(p, e)| json!({"path": p, "message": e})).collect::<Vec<_>>(),
         "summary": run.summary(),
     });
+    if let Some(b) = &run.baseline {
+        doc["baseline"] = b.to_json();
+    }
     serde_json::to_string_pretty(&doc).expect("json serialises") + "\n"
 }
 
