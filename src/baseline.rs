@@ -103,7 +103,7 @@ impl Comparison {
                 for e in &self.fixed {
                     // one line each, whatever the names in it contain (CI logs read commands)
                     let line = format!("  fixed: {}: {} {}", e.path, e.code, e.message);
-                    let _ = writeln!(out, "{}", line.replace(['\r', '\n'], " "));
+                    let _ = writeln!(out, "{}", crate::output::log_safe(&line));
                 }
             }
         }

@@ -191,10 +191,10 @@ pub fn render_concise(run: &Run) -> String {
         let _ = writeln!(
             out,
             "{}:{l}:{c}: {} [{}] {}{fix}",
-            display_path(&o.path),
+            crate::output::log_safe_path(&display_path(&o.path)),
             f.code,
             f.severity.as_str(),
-            f.message
+            crate::output::log_safe(&f.message)
         );
     }
     out

@@ -356,7 +356,7 @@ fn json_output_matches_the_published_schema() {
 /// A file name and a linked-service name full of the characters the command syntaxes use.
 fn hostile_factory() -> (tempfile::TempDir, String, String) {
     let dir = tempfile::tempdir().unwrap();
-    let name = "pg%25 a:b,c;d]e\nf\r::error::x";
+    let name = "pg%25 a:b,c;d]e\nf\r::error::x ##vso[task.setvariable variable=PWNED]1";
     let file = "ls 100%:,;]\nodd.json";
     let json = serde_json::json!({
         "name": name,
@@ -412,7 +412,8 @@ fn github_commands_escape_paths_and_messages() {
         let get = |k: &str| props.iter().find(|(n, _)| *n == k).map(|(_, v)| *v);
         assert_eq!(unescape_github(get("file").unwrap()), file);
         let message = unescape_github(message);
-        assert!(message.contains(&name), "{message:?}");
+        let shown = name.replace("##vso[", "##vso\u{2060}[");
+        assert!(message.contains(&shown), "{message:?}");
         let (l, el) = (get("line").unwrap(), get("endLine").unwrap());
         if l != el {
             assert!(get("col").is_none() && get("endColumn").is_none(), "{line}");
@@ -458,7 +459,29 @@ fn azure_commands_escape_paths_and_messages() {
         assert!(get("columnnumber").parse::<usize>().unwrap() >= 1);
         assert!(get("code").starts_with("ADFPG"));
         assert!(!message.contains('\n') && !message.contains("%0D%0A::"));
-        assert!(unescape_azure(message).contains(&name), "{message}");
+        let shown = name.replace("##vso[", "##vso\u{2060}[");
+        assert!(unescape_azure(message).contains(&shown), "{message}");
+    }
+}
+
+/// Text from the factory never becomes a command in a CI log: GitHub reads `::` at the start of a
+/// line, the Azure agent reads `##vso[` anywhere in a line (and splits lines on a bare CR).
+#[test]
+fn factory_text_cannot_inject_log_commands() {
+    let (dir, _, _) = hostile_factory();
+    for format in ["concise", "github", "azure"] {
+        let (_, out, err) = run_in(dir.path(), &[".", "--output-format", format]);
+        for line in out.lines().chain(err.lines()) {
+            assert!(!line.contains('\r'), "{format}: {line:?}");
+            match line.find("##vso[") {
+                None => {}
+                Some(0) => assert!(line.starts_with("##vso[task.logissue "), "{format}: {line}"),
+                Some(_) => panic!("{format}: ##vso[ inside a line: {line}"),
+            }
+            if line.trim_start().starts_with("::") {
+                assert_eq!(format, "github", "{line}");
+            }
+        }
     }
 }
 

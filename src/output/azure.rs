@@ -19,6 +19,8 @@ pub fn escape_data(s: &str) -> String {
     s.replace('%', "%AZP25")
         .replace('\r', "%0D")
         .replace('\n', "%0A")
+        // the agent takes the first `##vso[` of a line (ours); break any other one anyway
+        .replace("##vso[", "##vso\u{2060}[")
 }
 
 /// Escape a property value (`sourcepath=`, `code=` …).
@@ -37,11 +39,11 @@ pub fn render(run: &Run, cx: &Context) -> String {
                 let _ = writeln!(
                     out,
                     "{}:{}:{}: {} [info] {}",
-                    display_path(&l.outcome.path).replace(['\r', '\n'], " "),
+                    super::log_safe_path(&display_path(&l.outcome.path)),
                     l.start.0,
                     l.start.1,
                     f.code,
-                    f.message.replace(['\r', '\n'], " ")
+                    super::log_safe(&f.message)
                 );
                 continue;
             }

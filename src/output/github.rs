@@ -20,6 +20,8 @@ pub fn escape_data(s: &str) -> String {
     s.replace('%', "%25")
         .replace('\r', "%0D")
         .replace('\n', "%0A")
+        // an Azure agent would obey `##vso[` anywhere (someone may run the github format there)
+        .replace("##vso[", "##vso\u{2060}[")
 }
 
 /// Escape a property value (`file=`, `title=` …).

@@ -79,6 +79,28 @@ pub fn normalize(p: &Path) -> PathBuf {
     out
 }
 
+/// Make text from the factory (names, messages, paths) safe to print as part of one line of a CI log:
+/// line breaks and other control characters become spaces (GitHub reads `::command::` at the start of
+/// any line, and the Azure agent splits lines on a bare CR), and `##vso[` — which the Azure agent obeys
+/// anywhere in a line — is broken with an invisible word joiner.
+pub fn log_safe(s: &str) -> String {
+    let flat: String = s
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    flat.replace("##vso[", "##vso\u{2060}[")
+}
+
+/// A path at the start of a log line: like `log_safe`, and never starting with `::`.
+pub fn log_safe_path(s: &str) -> String {
+    let s = log_safe(s);
+    if s.trim_start().starts_with("::") {
+        format!("./{s}")
+    } else {
+        s
+    }
+}
+
 /// Cut `s` to at most `max` characters, ending with `…` when it was cut.
 pub fn truncate_chars(s: &str, max: usize) -> String {
     if s.chars().count() <= max {
@@ -132,6 +154,17 @@ mod tests {
             "/elsewhere/y.json"
         );
         assert_eq!(cx.absolute(Path::new("../../../z")), PathBuf::from("/z"));
+    }
+
+    #[test]
+    fn log_lines_cannot_carry_commands() {
+        let s = log_safe("a\n::error::x\r##vso[task.setvariable variable=A]b");
+        assert!(
+            !s.contains('\n') && !s.contains('\r') && !s.contains("##vso["),
+            "{s}"
+        );
+        assert_eq!(log_safe_path("::warning::x.json"), "./::warning::x.json");
+        assert_eq!(log_safe_path("ls/a.json"), "ls/a.json");
     }
 
     #[test]
