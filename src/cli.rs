@@ -144,7 +144,7 @@ pub enum OutputFormat {
     Sarif,
     /// GitHub Actions workflow commands (annotations); also writes $GITHUB_STEP_SUMMARY.
     Github,
-    /// Azure Pipelines logging commands (##vso[task.logissue]).
+    /// Azure Pipelines logging commands (task.logissue).
     Azure,
     /// JUnit XML: a test case per file, a failure per finding.
     Junit,
@@ -310,6 +310,19 @@ pub fn run(cli: Cli) -> Result<i32, String> {
         Mode::Lint
     };
 
+    // before any work (--fix writes): a flag combination that cannot be honoured
+    if cli.statistics
+        && cli.output.is_none()
+        && !matches!(
+            cli.output_format,
+            None | Some(OutputFormat::Full | OutputFormat::Concise | OutputFormat::Json)
+        )
+    {
+        return Err(
+            "--statistics works with full, concise and json output; write other formats with --output FILE"
+                .into(),
+        );
+    }
     let mut found = discover(&cli.paths, &|p| settings.policy.excluded(p));
     if cli.skip_missing_files {
         found
@@ -371,18 +384,6 @@ pub fn run(cli: Cli) -> Result<i32, String> {
             .unwrap_or_else(|| OutputFormat::from_file_name(file)),
         None => cli.output_format.unwrap_or(human),
     };
-    if cli.statistics
-        && cli.output.is_none()
-        && !matches!(
-            format,
-            OutputFormat::Full | OutputFormat::Concise | OutputFormat::Json
-        )
-    {
-        return Err(
-            "--statistics works with full, concise and json output; write other formats with --output FILE"
-                .into(),
-        );
-    }
     let mut text = String::new();
     match &cli.output {
         Some(file) => {

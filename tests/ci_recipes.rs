@@ -4,7 +4,7 @@
 
 mod common;
 use adfpg_migrate::cli::Cli;
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 use common::*;
 use std::fs;
 use yaml_rust2::{Yaml, YamlLoader};
@@ -82,6 +82,14 @@ fn option(cmd: &[String], flag: &str) -> Option<String> {
     cmd.iter()
         .position(|w| w == flag)
         .map(|i| cmd[i + 1].clone())
+}
+
+#[test]
+fn the_cli_definition_is_consistent() {
+    Cli::command().debug_assert();
+    // help text is printed into CI logs too: it must not hold a logging command
+    let help = Cli::command().render_long_help().to_string();
+    assert!(!help.contains("##vso["), "{help}");
 }
 
 #[test]
