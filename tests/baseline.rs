@@ -63,6 +63,12 @@ fn a_baseline_hides_todays_findings_and_holds_no_secret() {
         out.contains("Baseline .adfpg-baseline.json: 21 findings already listed (not shown)."),
         "{out}"
     );
+    // --check counts only the fixes of reported findings; --diff still shows every change
+    let (code, out) = concise(dir.path(), &["--baseline", BASELINE, "--check"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("0 files would be changed by --fix"), "{out}");
+    let (code, out) = concise(dir.path(), &["--baseline", BASELINE, "--diff"]);
+    assert_eq!(code, 1, "{out}");
     // writing is deterministic: the same findings give the same bytes
     let (_, _) = concise(dir.path(), &["--write-baseline", BASELINE]);
     assert_eq!(fs::read_to_string(dir.path().join(BASELINE)).unwrap(), text);
