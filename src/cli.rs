@@ -45,9 +45,31 @@ pub struct Cli {
     #[arg(long)]
     pub show_diff: bool,
 
-    /// How to print findings.
+    /// How to print findings [default: full on a terminal, else concise].
     #[arg(long, value_enum, env = "ADFPG_OUTPUT_FORMAT")]
     pub output_format: Option<OutputFormat>,
+
+    /// Write the report to FILE (in --output-format, else guessed from the extension: .sarif, .json,
+    /// .xml = junit, .md = markdown); the terminal still gets the human report.
+    #[arg(short = 'o', long, alias = "output-file", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Print how many findings each rule produced instead of each finding (full, concise and json).
+    #[arg(long)]
+    pub statistics: bool,
+
+    /// Report only findings not listed in this baseline file, and the entries that no longer occur.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+
+    /// Record every finding of this run in a baseline file (then nothing is reported as new).
+    #[arg(long, value_name = "FILE")]
+    pub write_baseline: Option<PathBuf>,
+
+    /// Skip explicitly named *.json files that do not exist (pre-commit passes deleted files); other
+    /// missing paths are still an error.
+    #[arg(long)]
+    pub skip_missing_files: bool,
 
     /// When to use colour (NO_COLOR is honoured with `auto`).
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
@@ -137,6 +159,34 @@ pub enum OutputFormat {
     Concise,
     /// A JSON document (schema in docs/json-output.md).
     Json,
+    /// SARIF 2.1.0, for GitHub code scanning.
+    Sarif,
+    /// GitHub Actions workflow commands (annotations); also writes $GITHUB_STEP_SUMMARY.
+    Github,
+    /// Azure Pipelines logging commands (task.logissue).
+    Azure,
+    /// JUnit XML: a test case per file, a failure per finding.
+    Junit,
+    /// A Markdown summary for a pull-request comment.
+    Markdown,
+}
+
+impl OutputFormat {
+    /// The format a report file's name suggests (`--output` without `--output-format`).
+    pub fn from_file_name(path: &Path) -> OutputFormat {
+        let name = path.to_string_lossy().to_ascii_lowercase();
+        if name.ends_with(".sarif") || name.ends_with(".sarif.json") {
+            OutputFormat::Sarif
+        } else if name.ends_with(".json") {
+            OutputFormat::Json
+        } else if name.ends_with(".xml") {
+            OutputFormat::Junit
+        } else if name.ends_with(".md") {
+            OutputFormat::Markdown
+        } else {
+            OutputFormat::Concise
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -235,8 +285,15 @@ fn policy(cli: &Cli) -> Result<Policy, String> {
 fn scan(
     paths: &[PathBuf],
     mut settings: Settings,
+    skip_missing_files: bool,
 ) -> (Vec<lint::FileOutcome>, Vec<(String, String)>, Settings) {
-    let found = discover(paths, &|p| settings.policy.excluded(p));
+    let mut found = discover(paths, &|p| settings.policy.excluded(p));
+    if skip_missing_files {
+        // pre-commit passes deleted files; a mistyped folder is still an error
+        found
+            .errors
+            .retain(|(p, _)| !crate::precommit::skippable_missing(p));
+    }
     // the index also covers the sibling folders of files passed one by one (pre-commit)
     let mut index_files = found.files.clone();
     index_files.extend(crate::factory::Index::related_files(paths));
@@ -325,7 +382,7 @@ pub fn run(cli: Cli) -> Result<i32, String> {
             output_format,
         }) => {
             let settings = Settings::new(policy);
-            let (outcomes, errors, settings) = scan(paths, settings);
+            let (outcomes, errors, settings) = scan(paths, settings, false);
             let plan = crate::plan::build(&outcomes, &settings.index, paths);
             emit(&match output_format {
                 PlanFormat::Text => crate::plan::render_text(&plan),
@@ -380,7 +437,26 @@ pub fn run(cli: Cli) -> Result<i32, String> {
         Mode::Lint
     };
 
-    let (outcomes, walk_errors, settings) = scan(&cli.paths, settings);
+    // before any work (--fix writes): a flag combination that cannot be honoured
+    if cli.statistics
+        && cli.output.is_none()
+        && !matches!(
+            cli.output_format,
+            None | Some(OutputFormat::Full | OutputFormat::Concise | OutputFormat::Json)
+        )
+    {
+        return Err("--statistics works with full, concise and json output; write other formats with --output FILE".into());
+    }
+    let (mut outcomes, walk_errors, settings) = scan(&cli.paths, settings, cli.skip_missing_files);
+    let baseline = crate::baseline::run(
+        cli.baseline.as_deref(),
+        cli.write_baseline.as_deref(),
+        &mut outcomes,
+        &|code, file| {
+            !settings.policy.disabled.contains(code)
+                && !settings.policy.ignored_codes(file).contains(code)
+        },
+    )?;
     // files --fix would change: computed for --diff/--fix, counted from applicable fixes for --check
     let files_to_change = if settings.fix == FixMode::Off {
         outcomes
@@ -401,39 +477,104 @@ pub fn run(cli: Cli) -> Result<i32, String> {
         unsafe_fixes: cli.unsafe_fixes,
         mode,
         files_to_change,
+        baseline,
     };
 
     let tty = std::io::stdout().is_terminal();
     let color = use_color(cli.color, tty);
-    let format = cli.output_format.unwrap_or(if tty {
+    let human = if tty {
         OutputFormat::Full
     } else {
         OutputFormat::Concise
-    });
+    };
+    let cx = crate::output::Context::new(fail_on);
+    let format = match &cli.output {
+        Some(file) => cli
+            .output_format
+            .unwrap_or_else(|| OutputFormat::from_file_name(file)),
+        None => cli.output_format.unwrap_or(human),
+    };
     let mut text = String::new();
+    match &cli.output {
+        Some(file) => {
+            // files get colour only when asked for explicitly
+            let report = render(&run, &cli, &cx, format, cli.color == ColorChoice::Always);
+            std::fs::write(file, report)
+                .map_err(|e| format!("cannot write {}: {e}", file.display()))?;
+            text.push_str(&render(&run, &cli, &cx, human, color));
+        }
+        None => text.push_str(&render(&run, &cli, &cx, format, color)),
+    }
     match format {
-        OutputFormat::Json => text.push_str(&report::render_json(&run)),
-        OutputFormat::Full | OutputFormat::Concise => {
-            if mode != Mode::Diff {
-                if format == OutputFormat::Full {
-                    text.push_str(&report::render_full(&run, color));
-                } else {
-                    text.push_str(&report::render_concise(&run));
-                }
-            }
-            if mode == Mode::Diff || cli.show_diff {
-                text.push_str(&report::render_diffs(&run, color));
-            }
-            if mode == Mode::Fix {
-                text.push_str(&report::render_fixed(&run));
-            }
-            if !cli.quiet {
-                text.push_str(&report::render_summary(&run));
+        OutputFormat::Github => {
+            if let Err(e) = crate::output::github::write_step_summary(&run, &cx) {
+                eprintln!("warning: {e}");
             }
         }
+        OutputFormat::Azure => match crate::output::azure::upload_summary(&run, &cx) {
+            Ok(line) => text.extend(line),
+            Err(e) => eprintln!("warning: {e}"),
+        },
+        _ => {}
     }
     emit(&text)?;
     Ok(exit_code(&run, &cli, fail_on))
+}
+
+/// The report in one format. Human formats (full, concise) and the CI annotation formats (github,
+/// azure) end with the summary unless `--quiet`; the document formats are the document only.
+fn render(
+    run: &Run,
+    cli: &Cli,
+    cx: &crate::output::Context,
+    format: OutputFormat,
+    color: bool,
+) -> String {
+    let mode = run.mode;
+    let mut text = String::new();
+    match format {
+        OutputFormat::Json if cli.statistics => {
+            text.push_str(&crate::output::statistics::json(run))
+        }
+        OutputFormat::Json => text.push_str(&report::render_json(run)),
+        OutputFormat::Full | OutputFormat::Concise => {
+            if mode != Mode::Diff {
+                if cli.statistics {
+                    text.push_str(&crate::output::statistics::text(run));
+                } else if format == OutputFormat::Full {
+                    text.push_str(&report::render_full(run, color));
+                } else {
+                    text.push_str(&report::render_concise(run));
+                }
+            }
+            if mode == Mode::Diff || cli.show_diff {
+                text.push_str(&report::render_diffs(run, color));
+            }
+            if mode == Mode::Fix {
+                text.push_str(&report::render_fixed(run));
+            }
+            if !cli.quiet {
+                text.push_str(&report::render_summary(run));
+                text.extend(run.baseline.as_ref().map(|b| b.render_summary()));
+            }
+        }
+        OutputFormat::Github | OutputFormat::Azure => {
+            text.push_str(&if format == OutputFormat::Github {
+                crate::output::github::render(run, cx)
+            } else {
+                crate::output::azure::render(run, cx)
+            });
+            if !cli.quiet {
+                // plain lines: neither runner reads them as commands
+                text.push_str(&report::render_summary(run));
+                text.extend(run.baseline.as_ref().map(|b| b.render_summary()));
+            }
+        }
+        OutputFormat::Sarif => text.push_str(&crate::output::sarif::render(run, cx)),
+        OutputFormat::Junit => text.push_str(&crate::output::junit::render(run, cx)),
+        OutputFormat::Markdown => text.push_str(&crate::output::markdown::render(run, cx)),
+    }
+    text
 }
 
 fn exit_code(run: &Run, cli: &Cli, fail_on: Severity) -> i32 {

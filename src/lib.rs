@@ -6,6 +6,7 @@
 
 pub mod adf;
 pub mod arm;
+pub mod baseline;
 pub mod cli;
 pub mod config;
 pub mod connect;
@@ -19,7 +20,9 @@ pub mod json;
 pub mod lint;
 pub mod mask;
 pub mod migrate;
+pub mod output;
 pub mod plan;
+pub mod precommit;
 pub mod report;
 pub mod rules;
 pub mod suppress;

@@ -18,6 +18,8 @@ pub struct Run<'a> {
     pub mode: Mode,
     /// Files `--fix` changes (or would change, with `--diff` / `--check`).
     pub files_to_change: usize,
+    /// What `--baseline` / `--write-baseline` did (findings the baseline lists are already removed).
+    pub baseline: Option<crate::baseline::Comparison>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,8 +47,14 @@ pub struct Summary {
     pub fixes_applied: usize,
 }
 
+/// A path for people: control and bidi characters escaped, so a file name cannot drive the terminal.
+pub fn shown_path(p: &std::path::Path) -> String {
+    crate::mask::printable(&display_path(p)).into_owned()
+}
+
+/// A path as it is (machine formats escape it their own way).
 pub fn display_path(p: &std::path::Path) -> String {
-    let s = crate::mask::printable(&p.to_string_lossy().replace('\\', "/")).into_owned();
+    let s = p.to_string_lossy().replace('\\', "/");
     match s.strip_prefix("./") {
         Some(rest) => rest.to_string(),
         None => s,
@@ -124,16 +132,16 @@ pub fn render_full(run: &Run, color: bool) -> String {
             let source = o.source.as_ref().filter(|src| snippet_fits(src, f));
             let report = match source {
                 Some(src) => miette::Report::new(diag)
-                    .with_source_code(NamedSource::new(display_path(&o.path), src.clone())),
+                    .with_source_code(NamedSource::new(shown_path(&o.path), src.clone())),
                 None => miette::Report::new(diag),
             };
             let mut s = String::new();
             if handler.render_report(&mut s, report.as_ref()).is_err() {
-                s = format!("{}: {} {}\n", display_path(&o.path), f.code, f.message);
+                s = format!("{}: {} {}\n", shown_path(&o.path), f.code, f.message);
             }
             if source.is_none() {
                 let ((l, c), _) = location(o, f);
-                s = format!("  --> {}:{l}:{c}\n{s}", display_path(&o.path));
+                s = format!("  --> {}:{l}:{c}\n{s}", shown_path(&o.path));
             }
             out.push_str(&s);
             out.push('\n');
@@ -222,10 +230,10 @@ pub fn render_concise(run: &Run) -> String {
         let _ = writeln!(
             out,
             "{}:{l}:{c}: {} [{}] {}{fix}",
-            display_path(&o.path),
+            crate::output::log_safe_path(&shown_path(&o.path)),
             f.code,
             f.severity.as_str(),
-            f.message
+            crate::output::log_safe(&f.message)
         );
     }
     out
@@ -265,13 +273,16 @@ pub fn render_json(run: &Run) -> String {
             })
         })
         .collect();
-    let doc = json!({
+    let mut doc = json!({
         "version": JSON_SCHEMA_VERSION,
         "tool": {"name": "adfpg-migrate", "version": env!("CARGO_PKG_VERSION")},
         "findings": findings,
         "errors": run.walk_errors.iter().map(|(p, e)| json!({"path": p, "message": e})).collect::<Vec<_>>(),
         "summary": run.summary(),
     });
+    if let Some(b) = &run.baseline {
+        doc["baseline"] = b.to_json();
+    }
     serde_json::to_string_pretty(&doc).expect("json serialises") + "\n"
 }
 
@@ -281,7 +292,7 @@ pub fn render_diffs(run: &Run, color: bool) -> String {
     let mut out = String::new();
     for o in &run.outcomes {
         let Some(c) = &o.change else { continue };
-        let p = display_path(&o.path);
+        let p = shown_path(&o.path);
         let p = p.trim_start_matches('/');
         let diff = similar::TextDiff::from_lines(&c.before, &c.after);
         let text = diff
@@ -338,7 +349,7 @@ pub fn render_fixed(run: &Run) -> String {
                 Safety::Unsafe => format!("{code} (unsafe)"),
             })
             .collect();
-        let _ = writeln!(out, "fixed {}: {}", display_path(&o.path), fixes.join(", "));
+        let _ = writeln!(out, "fixed {}: {}", shown_path(&o.path), fixes.join(", "));
     }
     out
 }

@@ -210,6 +210,14 @@ fn no_secret_reaches_any_output() {
         vec![".", "--diff", "--unsafe-fixes"],
         vec![".", "--check", "--show-diff", "--output-format", "full"],
         vec![".", "--output-format", "json", "--unsafe-fixes"],
+        vec![".", "--output-format", "sarif", "--unsafe-fixes"],
+        vec![".", "--output-format", "github"],
+        vec![".", "--output-format", "azure"],
+        vec![".", "--output-format", "junit"],
+        vec![".", "--output-format", "markdown", "--unsafe-fixes"],
+        vec![".", "--statistics"],
+        vec![".", "-o", "out.sarif", "--write-baseline", "baseline.json"],
+        vec![".", "-o", "out.md", "--baseline", "baseline.json"],
     ];
     for args in runs {
         let (_, out, err) = run_in(dir.path(), &args);
@@ -218,6 +226,12 @@ fn no_secret_reaches_any_output() {
                 !out.contains(s) && !err.contains(s),
                 "secret {s:?} leaked with {args:?}"
             );
+        }
+    }
+    for file in ["out.sarif", "out.md", "baseline.json"] {
+        let text = fs::read_to_string(dir.path().join(file)).unwrap();
+        for s in secrets {
+            assert!(!text.contains(s), "secret {s:?} leaked into {file}");
         }
     }
     let (_, out, _) = run_in(dir.path(), &["--fix", "--unsafe-fixes", "--show-diff", "."]);

@@ -10,7 +10,9 @@ use std::fs;
 use std::path::Path;
 
 /// Every `--output-format` value; `formats_cover_the_cli` fails when the CLI grows one not listed here.
-const FORMATS: &[&str] = &["full", "concise", "json"];
+const FORMATS: &[&str] = &[
+    "full", "concise", "json", "sarif", "github", "azure", "junit", "markdown",
+];
 
 /// Flag combinations, each run with every format.
 const MODES: &[&[&str]] = &[
@@ -286,4 +288,22 @@ fn formats_cover_the_cli() {
             "output format `{f}` is not in FORMATS: add it so it is checked for secrets"
         );
     }
+}
+
+#[test]
+fn no_secret_in_the_plan_or_a_baseline() {
+    let dir = tempfile::tempdir().unwrap();
+    plant(dir.path());
+    for format in ["text", "json", "markdown"] {
+        let (code, out, err) = run_in(dir.path(), &["plan", ".", "--output-format", format]);
+        assert_eq!(code, 0, "{err}");
+        assert!(out.len() > 200, "{format}: {out}");
+        let found = leaks(&out);
+        assert!(found.is_empty(), "plan {format} leaks {found:?}:\n{out}");
+    }
+    let (_, _, _) = run_in(dir.path(), &[".", "--write-baseline", "b.json"]);
+    let baseline = std::fs::read_to_string(dir.path().join("b.json")).unwrap();
+    assert!(baseline.len() > 100);
+    let found = leaks(&baseline);
+    assert!(found.is_empty(), "baseline leaks {found:?}");
 }

@@ -32,6 +32,9 @@ pub fn copy_into(src: &Path, dst: &Path) {
 pub fn cmd() -> assert_cmd::Command {
     let mut c = assert_cmd::Command::new(env!("CARGO_BIN_EXE_adfpg-migrate"));
     c.env_remove("ADFPG_OUTPUT_FORMAT").env("NO_COLOR", "1");
+    // CI runners set these; the github and azure formats write side files when they are set
+    c.env_remove("GITHUB_STEP_SUMMARY")
+        .env_remove("AGENT_TEMPDIRECTORY");
     c
 }
 
