@@ -77,15 +77,14 @@ fn as_linked_service(resource: &Node, base: Vec<PathStep>) -> Option<LinkedServi
     })
 }
 
-/// `[concat(parameters('factoryName'), '/pg')]` → `pg`; other names as they are.
+/// `[concat(parameters('factoryName'), '/pg')]` (or `workspaceName` in Synapse) → `pg`; other names as
+/// they are.
 pub fn arm_resource_name(raw: &str) -> &str {
-    match raw
-        .strip_prefix("[concat(parameters('factoryName'), '/")
-        .and_then(|r| r.strip_suffix("')]"))
-    {
-        Some(n) => n,
-        None => raw,
-    }
+    let name = raw
+        .strip_prefix("[concat(parameters('")
+        .and_then(|r| r.split_once("'), '/"))
+        .and_then(|(_, r)| r.strip_suffix("')]"));
+    name.unwrap_or(raw)
 }
 
 /// The AzurePostgreSql linked services of a parsed file: the root of a git-integration resource file
@@ -197,6 +196,11 @@ mod tests {
         assert_eq!(ls.len(), 1);
         assert_eq!(ls[0].name, "pg");
         assert_eq!(ls[0].pointer(&["properties"]), "/resources/0/properties");
+        assert_eq!(
+            arm_resource_name("[concat(parameters('workspaceName'), '/syn')]"),
+            "syn"
+        );
+        assert_eq!(arm_resource_name("plain"), "plain");
     }
 
     #[test]

@@ -100,7 +100,9 @@ pub fn parameter_files(template: &Path) -> Vec<PathBuf> {
                 .and_then(|n| n.to_str())
                 .unwrap_or_default()
                 .to_ascii_lowercase();
-            n.starts_with("armtemplateparameters") && n.ends_with(".json")
+            (n.starts_with("armtemplateparameters")
+                || n.starts_with("templateparametersforworkspace"))
+                && n.ends_with(".json")
         })
         .collect();
     files.sort();

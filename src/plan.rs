@@ -311,9 +311,13 @@ fn stale_references(roots: &[PathBuf], renames: &[Rename]) -> Vec<StaleReference
                 .and_then(|n| n.to_str())
                 .unwrap_or_default()
                 .to_ascii_lowercase();
-            if name == "armtemplateforfactory.json"
-                || name == "armtemplateparametersforfactory.json"
-            {
+            let maintained = [
+                "armtemplateforfactory.json",
+                "armtemplateparametersforfactory.json",
+                "templateforworkspace.json",
+                "templateparametersforworkspace.json",
+            ];
+            if maintained.contains(&name.as_str()) {
                 continue;
             }
             if !entry.file_type().is_some_and(|t| t.is_file())
