@@ -300,3 +300,42 @@ fn linked_templates_are_not_migrated_alone() {
         "{out}"
     );
 }
+
+#[test]
+fn synapse_workspace_template_is_migrated_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = root().join("fixtures/adf-publish/factory-prod");
+    let t = fs::read_to_string(src.join("ARMTemplateForFactory.json")).unwrap();
+    let t = t.replace("factoryName", "workspaceName").replace(
+        "Microsoft.DataFactory/factories",
+        "Microsoft.Synapse/workspaces",
+    );
+    fs::write(dir.path().join("TemplateForWorkspace.json"), t).unwrap();
+    let p = fs::read_to_string(src.join("ARMTemplateParametersForFactory.json"))
+        .unwrap()
+        .replace("factoryName", "workspaceName");
+    fs::write(dir.path().join("TemplateParametersForWorkspace.json"), p).unwrap();
+    let (_, out, _) = run_in(
+        dir.path(),
+        &[
+            "--no-config",
+            "--fix",
+            "--unsafe-fixes",
+            "--output-format",
+            "concise",
+            ".",
+        ],
+    );
+    assert!(
+        out.contains("fixed TemplateForWorkspace.json")
+            && out.contains("fixed TemplateParametersForWorkspace.json"),
+        "{out}"
+    );
+    let v: serde_json::Value =
+        serde_json::from_slice(&fs::read(dir.path().join("TemplateForWorkspace.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        v["resources"][0]["properties"]["typeProperties"]["database"],
+        "[parameters('PgSales_properties_typeProperties_database')]"
+    );
+}
