@@ -3,6 +3,7 @@
 
 use crate::config::{self, CliOverrides, Level, Policy};
 use crate::discover::discover;
+use crate::factory::Index;
 use crate::finding::Severity;
 use crate::lint::{self, FixMode, Settings};
 use crate::report::{self, Mode, Run};
@@ -10,6 +11,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use rayon::prelude::*;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -286,7 +288,12 @@ fn scan(
     paths: &[PathBuf],
     mut settings: Settings,
     skip_missing_files: bool,
-) -> (Vec<lint::FileOutcome>, Vec<(String, String)>, Settings) {
+) -> (
+    Vec<lint::FileOutcome>,
+    Vec<(String, String)>,
+    Settings,
+    Counts,
+) {
     let mut found = discover(paths, &|p| settings.policy.excluded(p));
     if skip_missing_files {
         // pre-commit passes deleted files; a mistyped folder is still an error
@@ -294,24 +301,50 @@ fn scan(
             .errors
             .retain(|(p, _)| !crate::precommit::skippable_missing(p));
     }
-    // the index also covers the sibling folders of files passed one by one (pre-commit)
-    let mut index_files = found.files.clone();
-    index_files.extend(crate::factory::Index::related_files(paths));
+    // phase 1: the index, which also covers the sibling folders of files passed one by one (pre-commit)
+    let mut index_files: Vec<PathBuf> = found
+        .files
+        .iter()
+        .filter(|p| Index::wants(p))
+        .cloned()
+        .collect();
+    index_files.extend(Index::related_files(paths));
     index_files.sort();
     index_files.dedup();
-    settings.index = crate::factory::Index::build(&index_files);
+    settings.index = Index::build(&index_files);
+    drop(index_files);
+    // phase 2: files with nothing to report are only counted, so memory stays flat however big the factory
+    let (scanned, parsed) = (AtomicUsize::new(0), AtomicUsize::new(0));
     let mut outcomes: Vec<lint::FileOutcome> = found
         .files
         .par_iter()
-        .map(|p| lint::process(p, &settings))
+        .filter_map(|p| {
+            let o = lint::process(p, &settings);
+            scanned.fetch_add(1, Ordering::Relaxed);
+            parsed.fetch_add(usize::from(o.relevant), Ordering::Relaxed);
+            // parsed files stay (a JUnit test case each), files the prefilter passed over are only counted
+            (o.relevant || !o.is_quiet()).then_some(o)
+        })
         .collect();
+    lint::write_pending(&mut outcomes, &settings);
     update_parameter_files(&mut outcomes, &settings);
     let errors = found
         .errors
         .iter()
         .map(|(p, e)| (report::display_path(p), e.clone()))
         .collect();
-    (outcomes, errors, settings)
+    let counts = Counts {
+        files_scanned: scanned.into_inner(),
+        files_parsed: parsed.into_inner(),
+    };
+    (outcomes, errors, settings, counts)
+}
+
+/// How many files a run looked at, and how many of those passed the prefilter.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Counts {
+    pub files_scanned: usize,
+    pub files_parsed: usize,
 }
 
 /// After ARM templates were migrated: add the new parameters to the parameters files beside them.
@@ -359,6 +392,7 @@ fn update_parameter_files(outcomes: &mut Vec<lint::FileOutcome>, settings: &Sett
             after: crate::mask::mask(&after),
             applied: vec![("ADFPG001".into(), crate::finding::Safety::Unsafe)],
             written,
+            pending: None,
         });
         // the parameters file may already be in the list (it is scanned too): replace its outcome
         outcomes.retain(|o| o.path != path);
@@ -382,7 +416,7 @@ pub fn run(cli: Cli) -> Result<i32, String> {
             output_format,
         }) => {
             let settings = Settings::new(policy);
-            let (outcomes, errors, settings) = scan(paths, settings, false);
+            let (outcomes, errors, settings, _) = scan(paths, settings, false);
             let plan = crate::plan::build(&outcomes, &settings.index, paths);
             emit(&match output_format {
                 PlanFormat::Text => crate::plan::render_text(&plan),
@@ -447,7 +481,8 @@ pub fn run(cli: Cli) -> Result<i32, String> {
     {
         return Err("--statistics works with full, concise and json output; write other formats with --output FILE".into());
     }
-    let (mut outcomes, walk_errors, settings) = scan(&cli.paths, settings, cli.skip_missing_files);
+    let (mut outcomes, walk_errors, settings, counts) =
+        scan(&cli.paths, settings, cli.skip_missing_files);
     let baseline = crate::baseline::run(
         cli.baseline.as_deref(),
         cli.write_baseline.as_deref(),
@@ -472,6 +507,8 @@ pub fn run(cli: Cli) -> Result<i32, String> {
     };
     let run = Run {
         outcomes,
+        files_scanned: counts.files_scanned,
+        files_parsed: counts.files_parsed,
         catalog: &catalog,
         walk_errors,
         unsafe_fixes: cli.unsafe_fixes,

@@ -46,21 +46,22 @@ pub struct Layout {
 
 impl Document {
     pub fn decode(bytes: Vec<u8>) -> Result<Document, DecodeError> {
-        if bytes.starts_with(&[0, 0, 0xFE, 0xFF]) || bytes.starts_with(&[0xFF, 0xFE, 0, 0]) {
-            return Err(DecodeError::Utf32);
-        }
-        if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
-            return Err(DecodeError::Utf16);
-        }
-        // UTF-16 without a BOM: ASCII JSON then has a NUL in every other byte
-        if bytes.len() >= 2 && (bytes[0] == 0 || bytes[1] == 0) {
-            return Err(DecodeError::Utf16);
-        }
+        check_not_utf16_or_32(&bytes)?;
         let text = String::from_utf8(bytes).map_err(|e| DecodeError::InvalidUtf8 {
             offset: e.utf8_error().valid_up_to(),
         })?;
-        let body_start = if text.starts_with(UTF8_BOM) { 3 } else { 0 };
+        let body_start = body_start(&text);
         Ok(Document { text, body_start })
+    }
+
+    /// The checks of [`Document::decode`] on borrowed bytes, without copying them: the text and the
+    /// offset its JSON body starts at (after a BOM).
+    pub fn decode_borrowed(bytes: &[u8]) -> Result<(&str, usize), DecodeError> {
+        check_not_utf16_or_32(bytes)?;
+        let text = std::str::from_utf8(bytes).map_err(|e| DecodeError::InvalidUtf8 {
+            offset: e.valid_up_to(),
+        })?;
+        Ok((text, body_start(text)))
     }
 
     /// Parse the JSON body; spans in the tree are file offsets.
@@ -85,6 +86,24 @@ impl Document {
             indent: detect_indent(&self.text),
         }
     }
+}
+
+fn check_not_utf16_or_32(bytes: &[u8]) -> Result<(), DecodeError> {
+    if bytes.starts_with(&[0, 0, 0xFE, 0xFF]) || bytes.starts_with(&[0xFF, 0xFE, 0, 0]) {
+        return Err(DecodeError::Utf32);
+    }
+    if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
+        return Err(DecodeError::Utf16);
+    }
+    // UTF-16 without a BOM: ASCII JSON then has a NUL in every other byte
+    if bytes.len() >= 2 && (bytes[0] == 0 || bytes[1] == 0) {
+        return Err(DecodeError::Utf16);
+    }
+    Ok(())
+}
+
+fn body_start(text: &str) -> usize {
+    if text.starts_with(UTF8_BOM) { 3 } else { 0 }
 }
 
 fn shift(node: &mut Node, by: usize) {

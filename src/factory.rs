@@ -102,6 +102,18 @@ impl Index {
         self.finder.as_ref().is_some_and(|f| f.is_match(bytes))
     }
 
+    /// Does phase 1 read this file? Linked services, datasets and published templates.
+    pub fn wants(path: &Path) -> bool {
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        matches!(folder_kind(path), Some("linkedService" | "dataset"))
+            || name == "armtemplateforfactory.json"
+            || name == "templateforworkspace.json"
+    }
+
     pub fn build(files: &[PathBuf]) -> Index {
         let entries: Vec<(PathBuf, Entry)> = files
             .par_iter()

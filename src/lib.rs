@@ -25,5 +25,6 @@ pub mod plan;
 pub mod precommit;
 pub mod report;
 pub mod rules;
+pub mod skim;
 pub mod suppress;
 pub mod write;

@@ -9,6 +9,7 @@ use crate::finding::{Finding, Fix, Safety, Severity, apply_edits};
 use crate::json::{Kind, Node, PathStep};
 use crate::rules::factory::FactoryCx;
 use crate::rules::{CheckOptions, check_linked_services};
+use crate::skim;
 use memchr::memmem;
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -137,6 +138,20 @@ pub struct FileOutcome {
     pub failed: bool,
 }
 
+impl FileOutcome {
+    /// Nothing to report, change, plan or count beyond "scanned" (and "parsed" when `relevant`): the CLI
+    /// keeps only the counts of such files, so memory does not grow with their number.
+    pub fn is_quiet(&self) -> bool {
+        self.findings.is_empty()
+            && self.change.is_none()
+            && self.linked_services.is_empty()
+            && self.references.is_empty()
+            && self.arm_renames.is_empty()
+            && self.source.is_none()
+            && !self.failed
+    }
+}
+
 #[derive(Debug)]
 pub struct Change {
     pub before: String,
@@ -144,6 +159,74 @@ pub struct Change {
     /// (code, safety) of each fix applied.
     pub applied: Vec<(String, Safety)>,
     pub written: bool,
+    /// With `--fix`, until [`write_pending`] has run: what to write.
+    pub pending: Option<PendingWrite>,
+}
+
+/// A fixed file not yet written.
+#[derive(Debug)]
+pub struct PendingWrite {
+    /// The text as read (the file must still hold it when it is replaced).
+    original: String,
+    new_text: String,
+    /// The findings and linked services of the new text: the outcome's once it is written.
+    findings: Vec<Finding>,
+    linked_services: Vec<(String, Version)>,
+}
+
+/// Write every pending fix (`--fix`) in one batch ([`crate::write::replace_many`]: a few disk flushes in
+/// all rather than two per file), then make each outcome tell what happened: written (the findings and
+/// source of the new text) or not (the old ones, plus why; the run fails).
+pub fn write_pending(outcomes: &mut [FileOutcome], settings: &Settings) {
+    let mut todo: Vec<(&mut FileOutcome, PendingWrite)> = outcomes
+        .iter_mut()
+        .filter_map(|o| {
+            let p = o.change.as_mut()?.pending.take()?;
+            Some((o, p))
+        })
+        .collect();
+    if todo.is_empty() {
+        return;
+    }
+    let items: Vec<crate::write::Replacement> = todo
+        .iter()
+        .map(|(o, p)| {
+            (
+                o.path.as_path(),
+                p.original.as_bytes(),
+                p.new_text.as_bytes(),
+            )
+        })
+        .collect();
+    let results = crate::write::replace_many(&items);
+    drop(items);
+    for ((o, p), r) in todo.iter_mut().zip(results) {
+        match r {
+            Ok(()) => {
+                o.findings = std::mem::take(&mut p.findings);
+                o.linked_services = std::mem::take(&mut p.linked_services);
+                if let Some(c) = o.change.as_mut() {
+                    c.written = true;
+                    o.source = Some(c.after.clone());
+                }
+            }
+            Err(e) => {
+                o.failed = true;
+                // the template was not migrated: its parameters file must not be either
+                o.arm_renames.clear();
+                let path = o.path.clone();
+                let cx = FileCx::new(settings, &path);
+                push_pipeline(
+                    &mut o.findings,
+                    &cx,
+                    "fix-not-applied",
+                    0..0,
+                    format!("fixes were not written: {e}"),
+                    "",
+                );
+            }
+        }
+    }
 }
 
 pub fn process(path: &Path, settings: &Settings) -> FileOutcome {
@@ -152,8 +235,9 @@ pub fn process(path: &Path, settings: &Settings) -> FileOutcome {
         path: path.to_path_buf(),
         ..FileOutcome::default()
     };
-    let bytes = match read_bounded(path, settings.max_file_size) {
-        Ok(b) => b,
+    let bytes = match triage(path, settings, &mut out.relevant) {
+        Ok(Some(b)) => b,
+        Ok(None) => return out,
         Err(ReadError::TooLarge(size)) => {
             out.relevant = true;
             let msg = format!(
@@ -178,27 +262,6 @@ pub fn process(path: &Path, settings: &Settings) -> FileOutcome {
             return out;
         }
     };
-    let utf16_bom = bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]);
-    // the custom ARM parameterisation file names no connector type but matters when there is one
-    let parameterization = (!settings.index.pg_names.is_empty() || settings.index.pg_in_templates)
-        && path
-            .file_name()
-            .is_some_and(|n| n.eq_ignore_ascii_case(crate::rules::factory::PARAMETERIZATION_FILE));
-    // an empty (or blank) *.json file is never valid: often a truncated linked service, so report it
-    let blank = bytes
-        .strip_prefix(b"\xEF\xBB\xBF")
-        .unwrap_or(&bytes)
-        .iter()
-        .all(u8::is_ascii_whitespace);
-    if !utf16_bom
-        && !blank
-        && !parameterization
-        && memmem::find(&bytes, NEEDLE).is_none()
-        && !mentions_pg_resource(path, &bytes, &settings.index)
-    {
-        return out;
-    }
-    out.relevant = true;
     let doc = match Document::decode(bytes) {
         Ok(d) => d,
         Err(e) => {
@@ -275,47 +338,35 @@ pub fn process(path: &Path, settings: &Settings) -> FileOutcome {
     {
         match fix_loop(&doc, &cx) {
             Ok((new_text, applied, findings)) if new_text != doc.text => {
-                let mut written = false;
-                if settings.write {
-                    match crate::write::replace_atomically(
-                        path,
-                        doc.text.as_bytes(),
-                        new_text.as_bytes(),
-                    ) {
-                        Ok(()) => written = true,
-                        Err(e) => {
-                            out.failed = true;
-                            push_pipeline(
-                                &mut out.findings,
-                                &cx,
-                                "fix-not-applied",
-                                0..0,
-                                format!("fixes were not written: {e}"),
-                                "",
-                            );
-                        }
-                    }
-                }
-                if written {
-                    out.findings = findings;
-                    if let Ok(new_root) = crate::json::parse(&new_text[doc.body_start..]) {
-                        out.linked_services = adf::linked_services(&new_root)
-                            .iter()
-                            .map(|l| (l.name.to_string(), l.version()))
-                            .collect();
-                    }
-                    out.source = Some(crate::mask::mask(&new_text));
-                } else {
-                    out.source = Some(crate::mask::mask(&doc.text));
-                }
-                if out.arm_template && (written || !settings.write) {
+                if out.arm_template {
                     out.arm_renames = crate::arm::renames(&root, &new_text, &cx.opts.arm_values);
                 }
+                let before = crate::mask::mask_parsed(&doc.text, &root);
+                let after = crate::mask::mask(&new_text);
+                out.source = Some(before.clone());
+                // with --fix, `write_pending` then writes every changed file in one batch
+                let pending = settings.write.then(|| {
+                    let linked_services = crate::json::parse(&new_text[doc.body_start..])
+                        .map(|r| {
+                            adf::linked_services(&r)
+                                .iter()
+                                .map(|l| (l.name.to_string(), l.version()))
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    PendingWrite {
+                        original: doc.text.clone(),
+                        new_text,
+                        findings,
+                        linked_services,
+                    }
+                });
                 out.change = Some(Change {
-                    before: crate::mask::mask(&doc.text),
-                    after: crate::mask::mask(&new_text),
+                    before,
+                    after,
                     applied,
-                    written,
+                    written: false,
+                    pending,
                 });
                 return out;
             }
@@ -324,7 +375,7 @@ pub fn process(path: &Path, settings: &Settings) -> FileOutcome {
         }
     }
     if !out.findings.is_empty() {
-        out.source = Some(crate::mask::mask(&doc.text));
+        out.source = Some(crate::mask::mask_parsed(&doc.text, &root));
     }
     out
 }
@@ -531,8 +582,67 @@ enum ReadError {
     Io(std::io::Error),
 }
 
-fn read_bounded(path: &Path, max: u64) -> Result<Vec<u8>, ReadError> {
+/// Built once: building a memmem searcher costs more than searching a small file.
+static FINDER: std::sync::LazyLock<memmem::Finder<'static>> =
+    std::sync::LazyLock::new(|| memmem::Finder::new(NEEDLE));
+
+thread_local! {
+    /// Per worker thread: the read buffer and the skim's scratch, reused from file to file.
+    static SCRATCH: std::cell::RefCell<(Vec<u8>, skim::Scratch)> = Default::default();
+}
+
+/// Read a file and decide whether it needs the full pipeline. `Ok(None)`: it does not, because nothing
+/// in it can concern the connector (`relevant` stays false), or because the skim proves that the full
+/// pipeline would report nothing (`relevant` becomes true: the file counts as parsed). `Ok(Some(bytes))`:
+/// run it. The read buffer is reused, so files that need nothing allocate nothing.
+fn triage(
+    path: &Path,
+    settings: &Settings,
+    relevant: &mut bool,
+) -> Result<Option<Vec<u8>>, ReadError> {
+    SCRATCH.with_borrow_mut(|(buf, scratch)| {
+        let r = read_bounded_into(path, settings.max_file_size, buf).map(|()| {
+            let utf16_bom = buf.starts_with(&[0xFF, 0xFE]) || buf.starts_with(&[0xFE, 0xFF]);
+            // an empty (or blank) *.json file is never valid: often a truncated linked service
+            let blank = buf
+                .strip_prefix(b"\xEF\xBB\xBF")
+                .unwrap_or(buf)
+                .iter()
+                .all(u8::is_ascii_whitespace);
+            // the custom ARM parameterisation file names no connector type but matters when there is one
+            let parameterization = (!settings.index.pg_names.is_empty()
+                || settings.index.pg_in_templates)
+                && path.file_name().is_some_and(|n| {
+                    n.eq_ignore_ascii_case(crate::rules::factory::PARAMETERIZATION_FILE)
+                });
+            let named = mentions_pg_resource(path, buf, &settings.index);
+            let mentions = FINDER.find(buf).is_some();
+            if !(utf16_bom || blank || parameterization || named || mentions) {
+                return None;
+            }
+            *relevant = true;
+            let skimmable = mentions && !named && !parameterization;
+            match Document::decode_borrowed(buf) {
+                Ok((text, body))
+                    if skimmable && skim::skim(&text[body..], scratch) == skim::Skim::Clean =>
+                {
+                    None
+                }
+                _ => Some(buf.clone()),
+            }
+        });
+        // one huge file must not pin its buffer for the rest of the run
+        if buf.capacity() > 8 << 20 {
+            *buf = Vec::new();
+        }
+        r
+    })
+}
+
+/// Read the whole file into `buf` (cleared first), refusing files over `max` bytes.
+fn read_bounded_into(path: &Path, max: u64, buf: &mut Vec<u8>) -> Result<(), ReadError> {
     use std::io::Read;
+    buf.clear();
     // check before opening: opening a FIFO (or a device) named on the command line would block forever
     let meta = std::fs::metadata(path).map_err(ReadError::Io)?;
     if meta.is_dir() {
@@ -544,19 +654,18 @@ fn read_bounded(path: &Path, max: u64) -> Result<Vec<u8>, ReadError> {
         )));
     }
     let f = std::fs::File::open(path).map_err(ReadError::Io)?;
-    let meta = f.metadata().map_err(ReadError::Io)?;
-    if meta.len() > max {
-        return Err(ReadError::TooLarge(meta.len()));
+    let len = f.metadata().map_err(ReadError::Io)?.len();
+    if len > max {
+        return Err(ReadError::TooLarge(len));
     }
-    let mut buf = Vec::with_capacity(meta.len() as usize);
+    // one spare byte, so that the read that finds the end needs no reallocation
+    buf.reserve(len as usize + 1);
     // bounded even if the file grows while we read it
-    f.take(max + 1)
-        .read_to_end(&mut buf)
-        .map_err(ReadError::Io)?;
+    f.take(max + 1).read_to_end(buf).map_err(ReadError::Io)?;
     if buf.len() as u64 > max {
         return Err(ReadError::TooLarge(buf.len() as u64));
     }
-    Ok(buf)
+    Ok(())
 }
 
 /// Severity of the worst finding, for the exit code.

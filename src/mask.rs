@@ -157,6 +157,12 @@ pub fn apply(text: &str, spans: &[Range<usize>]) -> String {
     neutralise_controls(out)
 }
 
+/// [`mask`] for a text already parsed: `root`'s spans are offsets into `text` (BOM included), as
+/// `Document::parse` gives them.
+pub fn mask_parsed(text: &str, root: &Node) -> String {
+    apply(text, &secret_spans(text, root))
+}
+
 /// Mask a whole file's text: precisely when it parses, by pattern when it does not.
 pub fn mask(text: &str) -> String {
     let body = if text.starts_with('\u{feff}') { 3 } else { 0 };

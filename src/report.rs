@@ -10,7 +10,11 @@ use serde_json::json;
 use std::fmt::Write as _;
 
 pub struct Run<'a> {
+    /// Files with something to report, sorted by path (quiet files are only counted).
     pub outcomes: Vec<FileOutcome>,
+    pub files_scanned: usize,
+    /// Files that passed the prefilter.
+    pub files_parsed: usize,
     pub catalog: &'a Catalog,
     /// Paths that could not be walked (missing, unreadable directories …).
     pub walk_errors: Vec<(String, String)>,
@@ -70,8 +74,8 @@ impl Run<'_> {
 
     pub fn summary(&self) -> Summary {
         let mut s = Summary {
-            files_scanned: self.outcomes.len(),
-            files_parsed: self.outcomes.iter().filter(|o| o.relevant).count(),
+            files_scanned: self.files_scanned,
+            files_parsed: self.files_parsed,
             files_changed: self.files_to_change,
             ..Summary::default()
         };

@@ -93,10 +93,16 @@ fn key(k: &str) -> PathStep {
 
 // ---------- hygiene ----------
 
+/// File name and duplicate names, for the connector's own resources: AzurePostgreSql linked services and
+/// AzurePostgreSqlTable datasets (other resources are not this tool's business).
 fn hygiene(cx: &FactoryCx, root: &Node, out: &mut Vec<Finding>) {
     let Some(kind) = folder_kind(cx.path) else {
         return;
     };
+    let ty = root.get("properties").and_then(|p| p.str_at("type"));
+    if !matches!(ty, Some(adf::LS_TYPE | DATASET_TYPE)) {
+        return;
+    }
     let Some(name_m) = root.member("name") else {
         return;
     };

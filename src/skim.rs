@@ -1,0 +1,450 @@
+//! A validating skim of a JSON text that builds no tree and allocates nothing per value: it answers
+//! "would the full pipeline (`json::parse`, duplicate keys, every rule) find nothing here?" in one pass
+//! over the bytes.
+//!
+//! Many files that pass the `AzurePostgreS` prefilter only mention the connector in passing: a query, a
+//! description, an activity name. For those the full pipeline builds a located tree (an allocation per
+//! key and string) only to find valid JSON with no duplicate key and nothing of the connector. The skim
+//! proves exactly that; whenever it cannot (invalid JSON, a duplicate key, an escaped key, a string value
+//! naming a connector type — a linked service, dataset, copy source or sink, which rules look at —
+//! nesting deeper than the parser allows) it says [`Skim::NeedsParse`] and the caller runs the full
+//! pipeline, which then produces the findings with their exact messages and spans. So the skim can only
+//! skip work, never change a result. (Pipelines and data flows that name a PostgreSQL linked service or
+//! dataset are never skimmed: the caller parses them for their references.)
+
+use crate::adf::LS_TYPE;
+use crate::json::MAX_DEPTH;
+
+/// What every type name of the connector starts with (`AzurePostgreSql`, `…Table`, `…Source`, `…Sink`,
+/// and the older `AzurePostgreSQLSink`).
+const CONNECTOR_PREFIX: &[u8] = b"AzurePostgreS";
+
+/// Could an escaped string decode to something starting with [`CONNECTOR_PREFIX`]? Only if it starts
+/// with `A` or an escape and has an escape within the bytes that could spell the prefix.
+fn may_hide_prefix(raw: &[u8]) -> bool {
+    let head = &raw[..raw.len().min(6 * CONNECTOR_PREFIX.len())];
+    matches!(raw.first(), Some(b'A' | b'\\')) && head.contains(&b'\\')
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Skim {
+    /// Valid JSON (as `json::parse` accepts it), no object with a duplicate key, and the root is not an
+    /// AzurePostgreSql resource: the full pipeline would report nothing.
+    Clean,
+    /// Anything else: run the full pipeline.
+    NeedsParse,
+}
+
+/// Reusable buffers, so that skimming many files allocates once per thread.
+#[derive(Debug, Default)]
+pub struct Scratch {
+    /// Raw key spans of the open objects (keys without escapes compare equal iff their bytes do).
+    keys: Vec<(u32, u32)>,
+    frames: Vec<Frame>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Frame {
+    object: bool,
+    /// Index in `keys` of this object's first key.
+    first_key: usize,
+    /// This object is the root's `properties` value.
+    root_props: bool,
+}
+
+/// Skim `text` (the JSON body, after any BOM). See the module docs.
+pub fn skim(text: &str, scratch: &mut Scratch) -> Skim {
+    if text.len() >= u32::MAX as usize {
+        return Skim::NeedsParse;
+    }
+    scratch.keys.clear();
+    scratch.frames.clear();
+    let mut s = Skimmer {
+        s: text.as_bytes(),
+        pos: 0,
+        sc: scratch,
+    };
+    match s.run() {
+        Some(()) => Skim::Clean,
+        None => Skim::NeedsParse,
+    }
+}
+
+struct Skimmer<'a> {
+    s: &'a [u8],
+    pos: usize,
+    sc: &'a mut Scratch,
+}
+
+/// `None` means "not provably clean": the caller parses fully.
+type R<T> = Option<T>;
+
+impl Skimmer<'_> {
+    #[inline]
+    fn ws(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.s.get(self.pos) {
+            self.pos += 1;
+        }
+    }
+
+    fn run(&mut self) -> R<()> {
+        self.ws();
+        // after a key in the root object: is it `properties`?
+        let mut pending_root_props = false;
+        // after the key `type` inside the root's `properties`
+        let mut pending_type = false;
+        loop {
+            // a value starts here
+            match *self.s.get(self.pos)? {
+                b'{' => {
+                    if self.sc.frames.len() >= MAX_DEPTH {
+                        return None;
+                    }
+                    self.sc.frames.push(Frame {
+                        object: true,
+                        first_key: self.sc.keys.len(),
+                        root_props: pending_root_props,
+                    });
+                    self.pos += 1;
+                    self.ws();
+                    if self.s.get(self.pos) == Some(&b'}') {
+                        self.pos += 1;
+                        self.sc.frames.pop();
+                    } else {
+                        (pending_root_props, pending_type) = self.key()?;
+                        continue;
+                    }
+                }
+                b'[' => {
+                    if self.sc.frames.len() >= MAX_DEPTH {
+                        return None;
+                    }
+                    self.sc.frames.push(Frame {
+                        object: false,
+                        first_key: self.sc.keys.len(),
+                        root_props: false,
+                    });
+                    self.pos += 1;
+                    self.ws();
+                    if self.s.get(self.pos) == Some(&b']') {
+                        self.pos += 1;
+                        self.sc.frames.pop();
+                    } else {
+                        pending_root_props = false;
+                        pending_type = false;
+                        continue;
+                    }
+                }
+                b'"' => {
+                    let start = self.pos;
+                    let escaped = self.string()?;
+                    let value = &self.s[start + 1..self.pos - 1];
+                    // `properties.type` of the root that is, or may decode to, AzurePostgreSql
+                    if pending_type && (escaped || value == LS_TYPE.as_bytes()) {
+                        return None;
+                    }
+                    // a connector type as a value (a linked service, a dataset, a copy source or sink:
+                    // rules look at those), or one that an escape near the start may spell
+                    if value.starts_with(CONNECTOR_PREFIX) || (escaped && may_hide_prefix(value)) {
+                        return None;
+                    }
+                }
+                b't' => self.word(b"true")?,
+                b'f' => self.word(b"false")?,
+                b'n' => self.word(b"null")?,
+                b'-' | b'0'..=b'9' => self.number()?,
+                _ => return None,
+            }
+            pending_root_props = false;
+            pending_type = false;
+            // after a value: `,` or a closing bracket, possibly several
+            loop {
+                self.ws();
+                let Some(frame) = self.sc.frames.last().copied() else {
+                    // the root value is complete
+                    return (self.pos == self.s.len()).then_some(());
+                };
+                match *self.s.get(self.pos)? {
+                    b',' => {
+                        self.pos += 1;
+                        self.ws();
+                        if frame.object {
+                            (pending_root_props, pending_type) = self.key()?;
+                        } else if self.s.get(self.pos) == Some(&b']') {
+                            return None; // trailing comma
+                        }
+                        break;
+                    }
+                    b'}' if frame.object => {
+                        self.pos += 1;
+                        self.close_object(frame)?;
+                    }
+                    b']' if !frame.object => {
+                        self.pos += 1;
+                        self.sc.frames.pop();
+                    }
+                    _ => return None,
+                }
+            }
+        }
+    }
+
+    /// A member's key and its `:`; returns whether it is the root's `properties` and whether it is
+    /// `type` inside the root's `properties`.
+    fn key(&mut self) -> R<(bool, bool)> {
+        if self.s.get(self.pos) != Some(&b'"') {
+            return None;
+        }
+        let start = self.pos;
+        if self.string()? {
+            return None; // an escaped key: duplicates need decoding; let the parser decide
+        }
+        let key = &self.s[start + 1..self.pos - 1];
+        let frame = *self.sc.frames.last()?;
+        let keys = &self.sc.keys[frame.first_key..];
+        if keys.len() < SMALL_OBJECT
+            && keys
+                .iter()
+                .any(|&(a, b)| &self.s[a as usize..b as usize] == key)
+        {
+            return None; // a duplicate key: reported by the full pipeline
+        }
+        self.sc.keys.push((start as u32 + 1, self.pos as u32 - 1));
+        self.ws();
+        if self.s.get(self.pos) != Some(&b':') {
+            return None;
+        }
+        self.pos += 1;
+        self.ws();
+        let depth = self.sc.frames.len();
+        Some((
+            depth == 1 && key == b"properties",
+            frame.root_props && key == b"type",
+        ))
+    }
+
+    fn close_object(&mut self, frame: Frame) -> R<()> {
+        let keys = &mut self.sc.keys[frame.first_key..];
+        if keys.len() > SMALL_OBJECT {
+            // big objects were not checked key by key: sort and compare neighbours
+            let s = self.s;
+            keys.sort_unstable_by(|&(a, b), &(c, d)| {
+                s[a as usize..b as usize].cmp(&s[c as usize..d as usize])
+            });
+            if keys
+                .windows(2)
+                .any(|w| s[w[0].0 as usize..w[0].1 as usize] == s[w[1].0 as usize..w[1].1 as usize])
+            {
+                return None;
+            }
+        }
+        self.sc.keys.truncate(frame.first_key);
+        self.sc.frames.pop();
+        Some(())
+    }
+
+    fn word(&mut self, w: &[u8]) -> R<()> {
+        if self.s[self.pos..].starts_with(w) {
+            self.pos += w.len();
+            Some(())
+        } else {
+            None
+        }
+    }
+
+    /// The grammar `json::Parser::number` accepts.
+    fn number(&mut self) -> R<()> {
+        let digits = |p: &mut Self| {
+            let s = p.pos;
+            while let Some(b'0'..=b'9') = p.s.get(p.pos) {
+                p.pos += 1;
+            }
+            p.pos > s
+        };
+        if self.s[self.pos] == b'-' {
+            self.pos += 1;
+        }
+        if self.s.get(self.pos) == Some(&b'0') {
+            self.pos += 1;
+            if let Some(b'0'..=b'9') = self.s.get(self.pos) {
+                return None;
+            }
+        } else if !digits(self) {
+            return None;
+        }
+        if self.s.get(self.pos) == Some(&b'.') {
+            self.pos += 1;
+            if !digits(self) {
+                return None;
+            }
+        }
+        if let Some(b'e' | b'E') = self.s.get(self.pos) {
+            self.pos += 1;
+            if let Some(b'+' | b'-') = self.s.get(self.pos) {
+                self.pos += 1;
+            }
+            if !digits(self) {
+                return None;
+            }
+        }
+        Some(())
+    }
+
+    /// A string literal starting at `pos` (the opening quote); returns whether it has escapes. Escapes
+    /// are checked as strictly as the parser checks them; a `\u` escape of a surrogate is left to it.
+    fn string(&mut self) -> R<bool> {
+        self.pos += 1;
+        let mut escaped = false;
+        loop {
+            self.pos = next_special(self.s, self.pos)?;
+            match self.s[self.pos] {
+                b'"' => {
+                    self.pos += 1;
+                    return Some(escaped);
+                }
+                b'\\' => {
+                    escaped = true;
+                    match *self.s.get(self.pos + 1)? {
+                        b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => self.pos += 2,
+                        b'u' => {
+                            let hex = self.s.get(self.pos + 2..self.pos + 6)?;
+                            if !hex.iter().all(u8::is_ascii_hexdigit) {
+                                return None;
+                            }
+                            // surrogates (D800–DFFF) have pairing rules: the parser checks them
+                            if matches!(hex[0], b'd' | b'D')
+                                && matches!(hex[1], b'8'..=b'9' | b'a'..=b'f' | b'A'..=b'F')
+                            {
+                                return None;
+                            }
+                            self.pos += 6;
+                        }
+                        _ => return None,
+                    }
+                }
+                _ => return None, // a control character
+            }
+        }
+    }
+}
+
+/// Objects with fewer keys are checked for duplicates as each key arrives; bigger ones when they close.
+const SMALL_OBJECT: usize = 24;
+
+/// The index of the first `"`, `\` or control character (< 0x20) at or after `i`; eight bytes at a time.
+#[inline]
+fn next_special(s: &[u8], mut i: usize) -> Option<usize> {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    while i + 8 <= s.len() {
+        let w = u64::from_le_bytes(s[i..i + 8].try_into().expect("8 bytes"));
+        let q = w ^ (LO * b'"' as u64);
+        let b = w ^ (LO * b'\\' as u64);
+        // the classic "has zero byte" / "has byte less than n" tests: exact for the lowest flagged byte
+        let m =
+            (q.wrapping_sub(LO) & !q | b.wrapping_sub(LO) & !b | w.wrapping_sub(LO * 0x20) & !w)
+                & HI;
+        if m != 0 {
+            return Some(i + (m.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    while i < s.len() {
+        if matches!(s[i], b'"' | b'\\' | 0..0x20) {
+            return Some(i);
+        }
+        i += 1;
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sk(t: &str) -> Skim {
+        skim(t, &mut Scratch::default())
+    }
+
+    #[test]
+    fn clean_files() {
+        for t in [
+            "{}",
+            "[]",
+            " {\"a\": [1, -2.5e+3, true, false, null, \"x\\n\\u00e9\"], \"b\": {}} ",
+            // the connector named in passing: a query, a description
+            "{\"name\":\"p\",\"properties\":{\"query\":\"select 1 -- from AzurePostgreSql\"}}",
+            "{\"AzurePostgreSqlNote\":{\"x\":\"B\\u0075\"}}",
+            "\"just a string\"",
+            "0",
+        ] {
+            assert_eq!(sk(t), Skim::Clean, "{t}");
+        }
+    }
+
+    #[test]
+    fn anything_the_pipeline_reports_needs_a_parse() {
+        let many: String = (0..40).map(|i| format!("\"k{i}\":1,")).collect();
+        for t in [
+            // linked services, however spelled
+            "{\"properties\":{\"type\":\"AzurePostgreSql\"}}",
+            // datasets, copy sources and sinks, linked services inside ARM templates: rules read them
+            "{\"name\":\"p\",\"properties\":{\"type\":\"AzurePostgreSqlTable\"}}",
+            "{\"name\":\"p\",\"properties\":{\"activities\":[{\"sink\":{\"type\":\"AzurePostgreSQLSink\"}}]}}",
+            "{\"resources\":[{\"properties\":{\"type\":\"AzurePostgreSql\"}}]}",
+            "{\"a\":\"\\u0041zurePostgreSqlSource\"}",
+            "{\"properties\":{\"a\":1,\"type\":\"AzurePostgre\\u0053ql\"}}",
+            // duplicates, small and big objects, and escaped keys
+            "{\"a\":1,\"b\":{\"c\":1,\"c\":2}}",
+            &format!("{{{many}\"k7\":2}}"),
+            "{\"\\u0061\":1,\"a\":2}",
+            // invalid JSON of every kind
+            "",
+            "{",
+            "{\"a\":1,}",
+            "[1,]",
+            "{\"a\" 1}",
+            "{'a':1}",
+            "{\"a\":01}",
+            "{\"a\":1.}",
+            "{\"a\":-}",
+            "{\"a\":tru}",
+            "{} x",
+            "\"\t\"",
+            "\"\\x\"",
+            "\"\\ud800\"",
+            "[1 2]",
+            "{\"a\":1]",
+            "[1}",
+        ] {
+            assert_eq!(sk(t), Skim::NeedsParse, "{t}");
+        }
+        assert_eq!(sk(&"[".repeat(MAX_DEPTH + 1)), Skim::NeedsParse);
+    }
+
+    #[test]
+    fn agrees_with_the_parser_on_validity() {
+        // every prefix of a valid document: the skim never calls invalid JSON clean
+        let doc = "{\"name\": \"x\", \"properties\": {\"activities\": [{\"a\": [1, 2.5e-3, \"s\\\"q\"]}, null, true]}}";
+        for i in 0..doc.len() {
+            let t = &doc[..i];
+            if crate::json::parse(t).is_err() {
+                assert_eq!(sk(t), Skim::NeedsParse, "{t}");
+            }
+        }
+        assert_eq!(sk(doc), Skim::Clean);
+    }
+
+    #[test]
+    fn special_bytes_found_at_every_offset() {
+        for n in 0..20 {
+            for c in [b'"', b'\\', b'\n', 0x1f] {
+                let mut s = vec![b'a'; n];
+                s.push(c);
+                s.extend_from_slice(b"zzzzzzzzz\xc3\xa9");
+                assert_eq!(next_special(&s, 0), Some(n));
+            }
+        }
+        assert_eq!(next_special("é€ abc ~\x7f".as_bytes(), 0), None);
+    }
+}

@@ -1,0 +1,82 @@
+//! The skim (the lint fast path) may only skip work: whenever it calls a text clean, the full parser must
+//! accept it, find no duplicate key and no AzurePostgreSql linked service. Checked on every fixture file
+//! and on thousands of damaged variants of them.
+
+use adfpg_migrate::document::Document;
+use adfpg_migrate::json::{Kind, Node};
+use adfpg_migrate::skim::{Scratch, Skim, skim};
+use std::path::{Path, PathBuf};
+
+fn files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            files(&p, out);
+        } else if p.extension().is_some_and(|x| x == "json") {
+            out.push(p);
+        }
+    }
+}
+
+fn has_duplicates(n: &Node) -> bool {
+    match &n.kind {
+        Kind::Object(m) => {
+            let mut keys: Vec<&str> = m.iter().map(|m| m.key.as_str()).collect();
+            keys.sort_unstable();
+            keys.windows(2).any(|w| w[0] == w[1]) || m.iter().any(|m| has_duplicates(&m.value))
+        }
+        Kind::Array(items) => items.iter().any(has_duplicates),
+        _ => false,
+    }
+}
+
+/// Panics when the skim says clean but the full pipeline would have something to say.
+fn check(bytes: &[u8], what: &str, scratch: &mut Scratch) -> Skim {
+    let Ok((text, body)) = Document::decode_borrowed(bytes) else {
+        return Skim::NeedsParse;
+    };
+    let verdict = skim(&text[body..], scratch);
+    if verdict == Skim::Clean {
+        let doc = Document::decode(bytes.to_vec()).unwrap();
+        let root = doc
+            .parse()
+            .unwrap_or_else(|e| panic!("{what}: skim said clean, parser says {e:?}"));
+        assert!(!has_duplicates(&root), "{what}: duplicate keys missed");
+        assert!(
+            adfpg_migrate::adf::linked_services(&root).is_empty(),
+            "{what}: linked service missed"
+        );
+    }
+    verdict
+}
+
+#[test]
+fn skim_never_hides_what_the_parser_reports() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let mut all = Vec::new();
+    files(&root, &mut all);
+    assert!(all.len() > 50, "{}", all.len());
+    let mut scratch = Scratch::default();
+    let (mut clean, mut variants) = (0, 0);
+    for p in &all {
+        let bytes = std::fs::read(p).unwrap();
+        let name = p.display().to_string();
+        if check(&bytes, &name, &mut scratch) == Skim::Clean {
+            clean += 1;
+        }
+        // damaged copies: truncations, and single bytes replaced by JSON's structural characters
+        let step = (bytes.len() / 12).max(1);
+        for i in (0..bytes.len()).step_by(step) {
+            variants += 1;
+            check(&bytes[..i], &format!("{name} cut at {i}"), &mut scratch);
+            for c in [b'"', b'\\', b'}', 0x01] {
+                let mut b = bytes.clone();
+                b[i] = c;
+                check(&b, &format!("{name} byte {i} = {c:#x}"), &mut scratch);
+            }
+        }
+    }
+    // the fixtures hold pipelines, datasets and ARM templates the skim clears, not only linked services
+    assert!(clean > 10, "{clean} clean files");
+    assert!(variants > 1000, "{variants}");
+}
