@@ -333,6 +333,8 @@ mod tests {
             fix: None,
             resource: Some("pg".into()),
             pointer: pointer.into(),
+            start: (0, 0),
+            end: (0, 0),
         }
     }
 

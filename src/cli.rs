@@ -415,7 +415,9 @@ pub fn run(cli: Cli) -> Result<i32, String> {
             paths,
             output_format,
         }) => {
-            let settings = Settings::new(policy);
+            let mut settings = Settings::new(policy);
+            settings.keep_source = false;
+            settings.collect_references = true;
             let (outcomes, errors, settings, _) = scan(paths, settings, false);
             let plan = crate::plan::build(&outcomes, &settings.index, paths);
             emit(&match output_format {
@@ -452,6 +454,21 @@ pub fn run(cli: Cli) -> Result<i32, String> {
     let catalog = policy.catalog.clone();
     let fail_on = policy.fail_on;
     let mut settings = Settings::new(policy);
+    let tty = std::io::stdout().is_terminal();
+    let human = if tty {
+        OutputFormat::Full
+    } else {
+        OutputFormat::Concise
+    };
+    let format = match &cli.output {
+        Some(file) => cli
+            .output_format
+            .unwrap_or_else(|| OutputFormat::from_file_name(file)),
+        None => cli.output_format.unwrap_or(human),
+    };
+    // only the graphical format shows source lines: other runs keep no file text
+    settings.keep_source =
+        format == OutputFormat::Full || (cli.output.is_some() && human == OutputFormat::Full);
     settings.unsafe_fixes = cli.unsafe_fixes;
     settings.write = cli.fix;
     settings.fix = if cli.fix || cli.diff || cli.show_diff {
@@ -517,20 +534,8 @@ pub fn run(cli: Cli) -> Result<i32, String> {
         baseline,
     };
 
-    let tty = std::io::stdout().is_terminal();
     let color = use_color(cli.color, tty);
-    let human = if tty {
-        OutputFormat::Full
-    } else {
-        OutputFormat::Concise
-    };
     let cx = crate::output::Context::new(fail_on);
-    let format = match &cli.output {
-        Some(file) => cli
-            .output_format
-            .unwrap_or_else(|| OutputFormat::from_file_name(file)),
-        None => cli.output_format.unwrap_or(human),
-    };
     let mut text = String::new();
     match &cli.output {
         Some(file) => {

@@ -77,15 +77,25 @@ impl Document {
     }
 
     pub fn layout(&self) -> Layout {
-        let eol = match self.text.find('\n') {
-            Some(i) if i > 0 && self.text.as_bytes()[i - 1] == b'\r' => "\r\n",
-            _ => "\n",
-        };
-        Layout {
-            eol,
-            indent: detect_indent(&self.text),
-        }
+        layout_of(&self.text)
     }
+}
+
+/// The layout facts of a text.
+pub fn layout_of(text: &str) -> Layout {
+    let eol = match text.find('\n') {
+        Some(i) if i > 0 && text.as_bytes()[i - 1] == b'\r' => "\r\n",
+        _ => "\n",
+    };
+    Layout {
+        eol,
+        indent: detect_indent(text),
+    }
+}
+
+/// Move every span of a tree by `by` bytes (a fragment parsed on its own, or a body after a BOM).
+pub fn shift_spans(node: &mut Node, by: usize) {
+    shift(node, by)
 }
 
 fn check_not_utf16_or_32(bytes: &[u8]) -> Result<(), DecodeError> {

@@ -84,7 +84,8 @@ pub fn folder_kind(path: &Path) -> Option<&'static str> {
 pub fn factory_root(path: &Path) -> Option<PathBuf> {
     folder_kind(path)?;
     let root = path.parent()?.parent()?;
-    Some(std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf()))
+    // lexical, no file-system calls: this runs for every file
+    Some(std::path::absolute(root).unwrap_or_else(|_| root.to_path_buf()))
 }
 
 static EMPTY: std::sync::OnceLock<Factory> = std::sync::OnceLock::new();
@@ -211,7 +212,19 @@ fn index_file(path: &Path) -> Option<Entry> {
     if meta.len() > 8 * 1024 * 1024 {
         return None;
     }
-    let doc = Document::decode(std::fs::read(path).ok()?).ok()?;
+    let bytes = std::fs::read(path).ok()?;
+    if folder_kind(path) == Some("dataset")
+        && memchr::memmem::find(&bytes, b"AzurePostgreS").is_none()
+    {
+        // a dataset of another type: only its name matters (duplicates), and ADF names the file after it
+        return Some(Entry::Ds(DatasetEntry {
+            name: path.file_stem()?.to_str()?.to_string(),
+            kind: String::new(),
+            linked_service: None,
+            path: path.to_path_buf(),
+        }));
+    }
+    let doc = Document::decode(bytes).ok()?;
     let root = doc.parse().ok()?;
     let name = root.str_at("name")?.to_string();
     let props = root.get("properties")?;

@@ -36,6 +36,9 @@ pub struct Edit {
     pub text: String,
     /// Parts of `text` that are secret values: masked wherever the edit is shown.
     pub secrets: Vec<Range<usize>>,
+    /// 1-based (line, column) of `range`'s ends, filled by [`locate`] ((0, 0) until then).
+    pub start: (usize, usize),
+    pub end: (usize, usize),
 }
 
 impl Edit {
@@ -44,6 +47,8 @@ impl Edit {
             range,
             text: text.into(),
             secrets: Vec::new(),
+            start: (0, 0),
+            end: (0, 0),
         }
     }
 
@@ -81,6 +86,54 @@ pub struct Finding {
     pub resource: Option<String>,
     /// JSON pointer of the value at fault: stable across reformatting (baselines, suppressions).
     pub pointer: String,
+    /// 1-based (line, column) of `span`'s ends, filled by [`locate`] ((0, 0) until then), so that the
+    /// report needs no copy of the file's text.
+    pub start: (usize, usize),
+    pub end: (usize, usize),
+}
+
+/// Line starts of a text, for 1-based line/column lookups without rescanning the text each time.
+pub struct LineIndex<'a> {
+    text: &'a str,
+    starts: Vec<usize>,
+}
+
+impl<'a> LineIndex<'a> {
+    pub fn new(text: &'a str) -> LineIndex<'a> {
+        let starts = std::iter::once(0)
+            .chain(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1))
+            .collect();
+        LineIndex { text, starts }
+    }
+
+    /// 1-based line and column (in characters; a BOM is not a column) of a byte offset.
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        let offset = crate::document::floor_char_boundary(self.text, offset.min(self.text.len()));
+        let line = self.starts.partition_point(|&s| s <= offset);
+        let start = self.starts[line - 1];
+        let col = self.text[start..offset]
+            .trim_start_matches('\u{feff}')
+            .chars()
+            .count()
+            + 1;
+        (line, col)
+    }
+}
+
+/// Fill in the line/column of findings and their edits, from the text their spans refer to.
+pub fn locate(findings: &mut [Finding], text: &str) {
+    if findings.is_empty() {
+        return;
+    }
+    let index = LineIndex::new(text);
+    for f in findings {
+        f.start = index.line_col(f.span.start);
+        f.end = index.line_col(f.span.end);
+        for e in f.fix.iter_mut().flat_map(|x| x.edits.iter_mut()) {
+            e.start = index.line_col(e.range.start);
+            e.end = index.line_col(e.range.end);
+        }
+    }
 }
 
 /// Apply non-overlapping edits to `src`. Edits are sorted by start; an edit that overlaps an earlier one is
@@ -121,6 +174,8 @@ mod tests {
     #[test]
     fn masks_secret_parts() {
         let e = Edit {
+            start: (0, 0),
+            end: (0, 0),
             range: 0..0,
             text: "\"value\": \"hunter2\"".into(),
             secrets: std::iter::once(10..17).collect(),

@@ -30,6 +30,14 @@ pub enum FixMode {
 pub struct Settings {
     /// Rules, selection, severities, per-path ignores, sslMode policy and migration defaults.
     pub policy: Policy,
+    /// Keep each reported file's (masked) text for source snippets: only the `full` format shows them,
+    /// and dropping them keeps memory flat on big factories.
+    pub keep_source: bool,
+    /// Collect the references of pipelines and data flows (the plan needs them; the rules do not).
+    pub collect_references: bool,
+    /// Let the skim clear files (and check copy objects on their own); off only to test that it changes
+    /// no result.
+    pub use_skim: bool,
     /// Phase 1: every linked service and dataset of the factory by name.
     pub index: Index,
     pub max_file_size: u64,
@@ -47,6 +55,9 @@ impl Settings {
                 .unwrap_or(64)
                 .saturating_mul(1024 * 1024),
             policy,
+            keep_source: true,
+            collect_references: false,
+            use_skim: true,
             index: Index::default(),
             fix: FixMode::Off,
             write: false,
@@ -207,7 +218,9 @@ pub fn write_pending(outcomes: &mut [FileOutcome], settings: &Settings) {
                 o.linked_services = std::mem::take(&mut p.linked_services);
                 if let Some(c) = o.change.as_mut() {
                     c.written = true;
-                    o.source = Some(c.after.clone());
+                    if settings.keep_source {
+                        o.source = Some(c.after.clone());
+                    }
                 }
             }
             Err(e) => {
@@ -235,9 +248,44 @@ pub fn process(path: &Path, settings: &Settings) -> FileOutcome {
         path: path.to_path_buf(),
         ..FileOutcome::default()
     };
-    let bytes = match triage(path, settings, &mut out.relevant) {
-        Ok(Some(b)) => b,
-        Ok(None) => return out,
+    let bytes = match triage(path, &cx, &mut out.relevant) {
+        Ok(Triage::Parse(b)) => b,
+        Ok(Triage::Done) => return out,
+        Ok(Triage::Fragments(findings)) => {
+            if settings.keep_source && !findings.is_empty() {
+                out.source = std::fs::read_to_string(path)
+                    .ok()
+                    .map(|t| crate::mask::mask(&t));
+            }
+            out.findings = findings;
+            // fixes of copy sinks are whole-file edits like any other: let the full pipeline make them
+            if settings.fix != FixMode::Off
+                && out
+                    .findings
+                    .iter()
+                    .any(|f| f.fix.as_ref().is_some_and(|x| settings.applicable(x)))
+            {
+                out.findings.clear();
+                out.source = None;
+                match std::fs::read(path) {
+                    Ok(b) => b,
+                    Err(e) => {
+                        out.failed = true;
+                        push_pipeline(
+                            &mut out.findings,
+                            &cx,
+                            "io-error",
+                            0..0,
+                            format!("cannot read file: {e}"),
+                            "",
+                        );
+                        return out;
+                    }
+                }
+            } else {
+                return out;
+            }
+        }
         Err(ReadError::TooLarge(size)) => {
             out.relevant = true;
             let msg = format!(
@@ -290,7 +338,12 @@ pub fn process(path: &Path, settings: &Settings) -> FileOutcome {
                 msg,
                 "",
             );
-            out.source = source.map(|(p, _, _)| crate::mask::mask_by_pattern(&p));
+            if let Some((prefix, _, _)) = &source {
+                crate::finding::locate(&mut out.findings, prefix);
+            }
+            out.source = source
+                .filter(|_| settings.keep_source)
+                .map(|(p, _, _)| crate::mask::mask_by_pattern(&p));
             return out;
         }
     };
@@ -309,7 +362,10 @@ pub fn process(path: &Path, settings: &Settings) -> FileOutcome {
                 e.message.clone(),
                 &e.message,
             );
-            out.source = Some(crate::mask::mask(&doc.text));
+            crate::finding::locate(&mut out.findings, &doc.text);
+            if settings.keep_source {
+                out.source = Some(crate::mask::mask(&doc.text));
+            }
             return out;
         }
     };
@@ -325,7 +381,9 @@ pub fn process(path: &Path, settings: &Settings) -> FileOutcome {
             .and_then(|d| d.file_name())
             .is_some_and(|d| d.eq_ignore_ascii_case("linkedTemplates"));
     }
-    if matches!(factory::folder_kind(path), Some("pipeline" | "dataflow")) {
+    if settings.collect_references
+        && matches!(factory::folder_kind(path), Some("pipeline" | "dataflow"))
+    {
         out.references = factory::references(&root);
     }
     out.findings = lint_text(&doc.text, &doc, &root, &cx);
@@ -343,7 +401,9 @@ pub fn process(path: &Path, settings: &Settings) -> FileOutcome {
                 }
                 let before = crate::mask::mask_parsed(&doc.text, &root);
                 let after = crate::mask::mask(&new_text);
-                out.source = Some(before.clone());
+                if settings.keep_source {
+                    out.source = Some(before.clone());
+                }
                 // with --fix, `write_pending` then writes every changed file in one batch
                 let pending = settings.write.then(|| {
                     let linked_services = crate::json::parse(&new_text[doc.body_start..])
@@ -374,7 +434,7 @@ pub fn process(path: &Path, settings: &Settings) -> FileOutcome {
             Err(msg) => push_pipeline(&mut out.findings, &cx, "fix-not-applied", 0..0, msg, ""),
         }
     }
-    if !out.findings.is_empty() {
+    if settings.keep_source && !out.findings.is_empty() {
         out.source = Some(crate::mask::mask_parsed(&doc.text, &root));
     }
     out
@@ -432,6 +492,7 @@ fn lint_text(text: &str, doc: &Document, root: &Node, cx: &FileCx) -> Vec<Findin
         findings.extend(all.into_iter().filter_map(|f| cx.keep(f)));
     }
     findings.sort_by_key(|f| (f.span.start, f.code.clone()));
+    crate::finding::locate(&mut findings, text);
     findings
 }
 
@@ -563,6 +624,8 @@ fn pipeline_finding(
         fix: None,
         resource: None,
         pointer: String::new(),
+        start: (0, 0),
+        end: (0, 0),
     })
 }
 
@@ -591,15 +654,21 @@ thread_local! {
     static SCRATCH: std::cell::RefCell<(Vec<u8>, skim::Scratch)> = Default::default();
 }
 
-/// Read a file and decide whether it needs the full pipeline. `Ok(None)`: it does not, because nothing
-/// in it can concern the connector (`relevant` stays false), or because the skim proves that the full
-/// pipeline would report nothing (`relevant` becomes true: the file counts as parsed). `Ok(Some(bytes))`:
-/// run it. The read buffer is reused, so files that need nothing allocate nothing.
-fn triage(
-    path: &Path,
-    settings: &Settings,
-    relevant: &mut bool,
-) -> Result<Option<Vec<u8>>, ReadError> {
+/// What the cheap look at a file decided.
+enum Triage {
+    /// Nothing in it can concern the connector (`relevant` stays false), or the skim proved the full
+    /// pipeline would report nothing (`relevant` becomes true: the file counts as parsed).
+    Done,
+    /// Only copy sources and sinks concern the connector: their findings, from their objects alone.
+    Fragments(Vec<Finding>),
+    /// Run the full pipeline on these bytes.
+    Parse(Vec<u8>),
+}
+
+/// Read a file and decide how much of the pipeline it needs. The read buffer is reused, so files that
+/// need nothing allocate nothing.
+fn triage(path: &Path, cx: &FileCx, relevant: &mut bool) -> Result<Triage, ReadError> {
+    let settings = cx.s;
     SCRATCH.with_borrow_mut(|(buf, scratch)| {
         let r = read_bounded_into(path, settings.max_file_size, buf).map(|()| {
             let utf16_bom = buf.starts_with(&[0xFF, 0xFE]) || buf.starts_with(&[0xFE, 0xFF]);
@@ -615,20 +684,29 @@ fn triage(
                 && path.file_name().is_some_and(|n| {
                     n.eq_ignore_ascii_case(crate::rules::factory::PARAMETERIZATION_FILE)
                 });
-            let named = mentions_pg_resource(path, buf, &settings.index);
+            // only the plan reads references, so only it needs pipelines that name PostgreSQL resources
+            let named =
+                settings.collect_references && mentions_pg_resource(path, buf, &settings.index);
             let mentions = FINDER.find(buf).is_some();
             if !(utf16_bom || blank || parameterization || named || mentions) {
-                return None;
+                return Triage::Done;
             }
             *relevant = true;
-            let skimmable = mentions && !named && !parameterization;
+            if !mentions || named || parameterization || !settings.use_skim {
+                return Triage::Parse(buf.clone());
+            }
             match Document::decode_borrowed(buf) {
-                Ok((text, body))
-                    if skimmable && skim::skim(&text[body..], scratch) == skim::Skim::Clean =>
-                {
-                    None
-                }
-                _ => Some(buf.clone()),
+                Ok((text, body)) => match skim::skim(&text[body..], scratch) {
+                    skim::Skim::Clean => Triage::Done,
+                    skim::Skim::Fragments => {
+                        match fragment_findings(path, cx, text, body, scratch.fragments()) {
+                            Some(f) => Triage::Fragments(f),
+                            None => Triage::Parse(buf.clone()),
+                        }
+                    }
+                    skim::Skim::NeedsParse => Triage::Parse(buf.clone()),
+                },
+                Err(_) => Triage::Parse(buf.clone()),
             }
         });
         // one huge file must not pin its buffer for the rest of the run
@@ -637,6 +715,39 @@ fn triage(
         }
         r
     })
+}
+
+/// The findings of a file's copy sources and sinks, each parsed on its own; None if one does not parse
+/// on its own (then the caller parses the whole file).
+fn fragment_findings(
+    path: &Path,
+    cx: &FileCx,
+    text: &str,
+    body: usize,
+    fragments: &[skim::Fragment],
+) -> Option<Vec<Finding>> {
+    let layout = crate::document::layout_of(text);
+    let fcx = FactoryCx {
+        catalog: &cx.s.policy.catalog,
+        index: &cx.s.index,
+        path,
+        text,
+        layout: &layout,
+    };
+    let mut findings = Vec::new();
+    for f in fragments {
+        let (start, end) = (body + f.range.start, body + f.range.end);
+        let mut node = crate::json::parse(text.get(start..end)?).ok()?;
+        crate::document::shift_spans(&mut node, start);
+        findings.extend(
+            crate::rules::factory::check_copy_object(&fcx, &node, &f.path)
+                .into_iter()
+                .filter_map(|f| cx.keep(f)),
+        );
+    }
+    findings.sort_by_key(|f| (f.span.start, f.code.clone()));
+    crate::finding::locate(&mut findings, text);
+    Some(findings)
 }
 
 /// Read the whole file into `buf` (cleared first), refusing files over `max` bytes.

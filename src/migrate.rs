@@ -388,6 +388,8 @@ fn members_edit(text: &str, layout: &Layout, cs: &Member, members: &[NewMember])
         }
     }
     Edit {
+        start: (0, 0),
+        end: (0, 0),
         range: cs.span(),
         text: out,
         secrets,

@@ -108,6 +108,9 @@ impl Run<'_> {
 
 /// The location of a finding: 1-based line/column of its start and end.
 pub fn location(o: &FileOutcome, f: &Finding) -> ((usize, usize), (usize, usize)) {
+    if f.start.0 > 0 {
+        return (f.start, f.end);
+    }
     match &o.source {
         Some(text) => (
             crate::document::line_col(text, f.span.start),

@@ -26,13 +26,32 @@ fn may_hide_prefix(raw: &[u8]) -> bool {
     matches!(raw.first(), Some(b'A' | b'\\')) && head.contains(&b'\\')
 }
 
+/// The copy source and sink types: objects of these types are checked on their own (see `Fragments`).
+const COPY_TYPES: [&[u8]; 3] = [
+    b"AzurePostgreSqlSource",
+    b"AzurePostgreSqlSink",
+    b"AzurePostgreSQLSink",
+];
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Skim {
-    /// Valid JSON (as `json::parse` accepts it), no object with a duplicate key, and the root is not an
-    /// AzurePostgreSql resource: the full pipeline would report nothing.
+    /// Valid JSON (as `json::parse` accepts it), no object with a duplicate key, and nothing of the
+    /// connector: the full pipeline would report nothing.
     Clean,
+    /// As `Clean`, except for copy sources and sinks of the connector, which rules read: their objects
+    /// are listed in [`Scratch::fragments`] (byte ranges and JSON paths) and only they need parsing.
+    Fragments,
     /// Anything else: run the full pipeline.
     NeedsParse,
+}
+
+/// A copy source or sink object inside an otherwise clean file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fragment {
+    /// Byte range of the object in the skimmed text.
+    pub range: std::ops::Range<usize>,
+    /// Its path from the root.
+    pub path: Vec<crate::json::PathStep>,
 }
 
 /// Reusable buffers, so that skimming many files allocates once per thread.
@@ -41,6 +60,22 @@ pub struct Scratch {
     /// Raw key spans of the open objects (keys without escapes compare equal iff their bytes do).
     keys: Vec<(u32, u32)>,
     frames: Vec<Frame>,
+    fragments: Vec<Fragment>,
+}
+
+impl Scratch {
+    /// The copy sources and sinks of the last skim that said [`Skim::Fragments`].
+    pub fn fragments(&self) -> &[Fragment] {
+        &self.fragments
+    }
+}
+
+/// How a frame sits in its parent: under a key (its raw span) or at an array index.
+#[derive(Debug, Clone, Copy)]
+enum Via {
+    Root,
+    Key(u32, u32),
+    Index(u32),
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -50,6 +85,10 @@ struct Frame {
     first_key: usize,
     /// This object is the root's `properties` value.
     root_props: bool,
+    /// Where it starts, and (arrays) how many elements came before the current one.
+    start: u32,
+    count: u32,
+    via: Via,
 }
 
 /// Skim `text` (the JSON body, after any BOM). See the module docs.
@@ -59,13 +98,16 @@ pub fn skim(text: &str, scratch: &mut Scratch) -> Skim {
     }
     scratch.keys.clear();
     scratch.frames.clear();
+    scratch.fragments.clear();
     let mut s = Skimmer {
         s: text.as_bytes(),
         pos: 0,
         sc: scratch,
+        last_key_is_type: false,
     };
     match s.run() {
-        Some(()) => Skim::Clean,
+        Some(()) if scratch.fragments.is_empty() => Skim::Clean,
+        Some(()) => Skim::Fragments,
         None => Skim::NeedsParse,
     }
 }
@@ -74,6 +116,8 @@ struct Skimmer<'a> {
     s: &'a [u8],
     pos: usize,
     sc: &'a mut Scratch,
+    /// The value being read is the member `type` of an object.
+    last_key_is_type: bool,
 }
 
 /// `None` means "not provably clean": the caller parses fully.
@@ -100,10 +144,14 @@ impl Skimmer<'_> {
                     if self.sc.frames.len() >= MAX_DEPTH {
                         return None;
                     }
+                    let via = self.via();
                     self.sc.frames.push(Frame {
                         object: true,
                         first_key: self.sc.keys.len(),
                         root_props: pending_root_props,
+                        start: self.pos as u32,
+                        count: 0,
+                        via,
                     });
                     self.pos += 1;
                     self.ws();
@@ -119,10 +167,14 @@ impl Skimmer<'_> {
                     if self.sc.frames.len() >= MAX_DEPTH {
                         return None;
                     }
+                    let via = self.via();
                     self.sc.frames.push(Frame {
                         object: false,
                         first_key: self.sc.keys.len(),
                         root_props: false,
+                        start: self.pos as u32,
+                        count: 0,
+                        via,
                     });
                     self.pos += 1;
                     self.ws();
@@ -143,9 +195,21 @@ impl Skimmer<'_> {
                     if pending_type && (escaped || value == LS_TYPE.as_bytes()) {
                         return None;
                     }
-                    // a connector type as a value (a linked service, a dataset, a copy source or sink:
-                    // rules look at those), or one that an escape near the start may spell
-                    if value.starts_with(CONNECTOR_PREFIX) || (escaped && may_hide_prefix(value)) {
+                    // a copy source or sink: its object alone is checked; any other connector type as a
+                    // value (a linked service, a dataset), or one an escape near the start may spell,
+                    // needs the whole file
+                    let depth = self.sc.frames.len();
+                    let in_object = self.sc.frames.last().is_some_and(|f| f.object);
+                    if !escaped
+                        && in_object
+                        && self.last_key_is_type
+                        && depth >= 3
+                        && COPY_TYPES.contains(&value)
+                    {
+                        self.record_fragment();
+                    } else if value.starts_with(CONNECTOR_PREFIX)
+                        || (escaped && may_hide_prefix(value))
+                    {
                         return None;
                     }
                 }
@@ -168,6 +232,11 @@ impl Skimmer<'_> {
                     b',' => {
                         self.pos += 1;
                         self.ws();
+                        if !frame.object
+                            && let Some(f) = self.sc.frames.last_mut()
+                        {
+                            f.count += 1;
+                        }
                         if frame.object {
                             (pending_root_props, pending_type) = self.key()?;
                         } else if self.s.get(self.pos) == Some(&b']') {
@@ -210,6 +279,7 @@ impl Skimmer<'_> {
             return None; // a duplicate key: reported by the full pipeline
         }
         self.sc.keys.push((start as u32 + 1, self.pos as u32 - 1));
+        self.last_key_is_type = key == b"type";
         self.ws();
         if self.s.get(self.pos) != Some(&b':') {
             return None;
@@ -238,9 +308,60 @@ impl Skimmer<'_> {
                 return None;
             }
         }
+        if let Some(f) = self.sc.fragments.last_mut()
+            && f.range.start == frame.start as usize
+            && f.range.end == 0
+        {
+            f.range.end = self.pos;
+        }
         self.sc.keys.truncate(frame.first_key);
         self.sc.frames.pop();
         Some(())
+    }
+
+    /// How a value starting now sits in the innermost open frame.
+    fn via(&self) -> Via {
+        match self.sc.frames.last() {
+            None => Via::Root,
+            Some(f) if f.object => self
+                .sc
+                .keys
+                .last()
+                .map_or(Via::Root, |&(a, b)| Via::Key(a, b)),
+            Some(f) => Via::Index(f.count),
+        }
+    }
+
+    /// The innermost object is a copy source or sink: note its start and path (its end comes when it
+    /// closes).
+    fn record_fragment(&mut self) {
+        use crate::json::PathStep;
+        let Some(frame) = self.sc.frames.last() else {
+            return;
+        };
+        if self
+            .sc
+            .fragments
+            .last()
+            .is_some_and(|f| f.range.start == frame.start as usize)
+        {
+            return;
+        }
+        let path = self.sc.frames[1..]
+            .iter()
+            .map(|f| match f.via {
+                Via::Key(a, b) => PathStep::Key(
+                    String::from_utf8_lossy(&self.s[a as usize..b as usize]).into_owned(),
+                ),
+                Via::Index(i) => PathStep::Index(i as usize),
+                Via::Root => PathStep::Index(0),
+            })
+            .collect();
+        let start = frame.start as usize;
+        self.sc.fragments.push(Fragment {
+            range: start..0,
+            path,
+        });
     }
 
     fn word(&mut self, w: &[u8]) -> R<()> {
@@ -383,6 +504,35 @@ mod tests {
     }
 
     #[test]
+    fn copy_sources_and_sinks_are_fragments() {
+        use crate::json::PathStep::{Index, Key};
+        let t = "{\"name\":\"p\",\"properties\":{\"activities\":[{\"name\":\"a\"},{\"typeProperties\":{\"sink\":{\"writeMethod\":\"Upsert\",\"type\":\"AzurePostgreSQLSink\",\"x\":{}}}}]}}";
+        let mut sc = Scratch::default();
+        assert_eq!(skim(t, &mut sc), Skim::Fragments);
+        let f = &sc.fragments()[0];
+        assert_eq!(
+            &t[f.range.clone()],
+            "{\"writeMethod\":\"Upsert\",\"type\":\"AzurePostgreSQLSink\",\"x\":{}}"
+        );
+        let k = |s: &str| Key(s.to_string());
+        assert_eq!(
+            f.path,
+            vec![
+                k("properties"),
+                k("activities"),
+                Index(1),
+                k("typeProperties"),
+                k("sink")
+            ]
+        );
+        // a type in an array, or at the root, is not a copy object
+        assert_eq!(
+            sk("{\"a\":{\"b\":{\"type\":[\"AzurePostgreSqlSink\"]}}}"),
+            Skim::NeedsParse
+        );
+    }
+
+    #[test]
     fn anything_the_pipeline_reports_needs_a_parse() {
         let many: String = (0..40).map(|i| format!("\"k{i}\":1,")).collect();
         for t in [
@@ -390,7 +540,6 @@ mod tests {
             "{\"properties\":{\"type\":\"AzurePostgreSql\"}}",
             // datasets, copy sources and sinks, linked services inside ARM templates: rules read them
             "{\"name\":\"p\",\"properties\":{\"type\":\"AzurePostgreSqlTable\"}}",
-            "{\"name\":\"p\",\"properties\":{\"activities\":[{\"sink\":{\"type\":\"AzurePostgreSQLSink\"}}]}}",
             "{\"resources\":[{\"properties\":{\"type\":\"AzurePostgreSql\"}}]}",
             "{\"a\":\"\\u0041zurePostgreSqlSource\"}",
             "{\"properties\":{\"a\":1,\"type\":\"AzurePostgre\\u0053ql\"}}",

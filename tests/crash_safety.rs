@@ -95,8 +95,12 @@ fn sigkill_at_any_moment_never_leaves_a_partial_file() {
     for run in 0..RUNS {
         let dir = fresh_copy(template.path());
         let mut child = spawn_fix(dir.path());
-        let window = full_run.as_micros() as u64 + 1;
-        std::thread::sleep(Duration::from_micros(rng.next() % window));
+        // --fix reads and checks everything first, then stages, flushes and renames in one batch at the
+        // end: spread the kills over the later part of the run, where the writes are
+        let full = full_run.as_micros() as u64 + 1;
+        std::thread::sleep(Duration::from_micros(
+            full * 2 / 5 + rng.next() % (full * 7 / 10),
+        ));
         let _ = child.kill(); // SIGKILL
         child.wait().unwrap();
 

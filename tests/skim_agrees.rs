@@ -80,3 +80,39 @@ fn skim_never_hides_what_the_parser_reports() {
     assert!(clean > 10, "{clean} clean files");
     assert!(variants > 1000, "{variants}");
 }
+
+/// The whole per-file pipeline gives the same findings (codes, spans, messages, fixes) with the skim and
+/// its copy-object fragments as without them, on every fixture file.
+#[test]
+fn the_fast_path_changes_no_finding() {
+    use adfpg_migrate::lint::{Settings, process};
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let mut all = Vec::new();
+    files(&root, &mut all);
+    let fast = Settings::builtin();
+    let mut slow = Settings::builtin();
+    slow.use_skim = false;
+    let mut with_findings = 0;
+    for p in &all {
+        let (a, b) = (process(p, &fast), process(p, &slow));
+        let key = |o: &adfpg_migrate::lint::FileOutcome| {
+            o.findings
+                .iter()
+                .map(|f| {
+                    (
+                        f.code.clone(),
+                        f.span.clone(),
+                        f.start,
+                        f.end,
+                        f.message.clone(),
+                        f.pointer.clone(),
+                        f.fix.clone(),
+                    )
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(key(&a), key(&b), "{}", p.display());
+        with_findings += usize::from(!a.findings.is_empty());
+    }
+    assert!(with_findings > 20, "{with_findings}");
+}

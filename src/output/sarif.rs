@@ -312,7 +312,10 @@ fn rules(run: &Run) -> Vec<Rule> {
 
 fn fix(cx: &Context, o: &FileOutcome, f: &Finding) -> Option<Fix> {
     let x = f.fix.as_ref()?;
-    let text = o.source.as_deref()?;
+    // edits are located when the finding is; an unlocated one (no text) gets no fix
+    if x.edits.iter().any(|e| e.start.0 == 0) {
+        return None;
+    }
     let how = match x.safety {
         Safety::Safe => "safe fix: applied by `adfpg-migrate --fix`",
         Safety::Unsafe => "unsafe fix: applied by `adfpg-migrate --fix --unsafe-fixes`; review it",
@@ -326,8 +329,7 @@ fn fix(cx: &Context, o: &FileOutcome, f: &Finding) -> Option<Fix> {
         .edits
         .iter()
         .map(|e| {
-            let start = crate::document::line_col(text, e.range.start);
-            let end = crate::document::line_col(text, e.range.end);
+            let (start, end) = (e.start, e.end);
             Replacement {
                 deleted_region: Region {
                     start_line: start.0,

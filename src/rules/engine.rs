@@ -127,6 +127,8 @@ fn to_finding(rule: &Rule, ls: &LinkedService, hit: Hit) -> Finding {
         fix: hit.fix,
         resource: Some(ls.name.to_string()),
         pointer: crate::json::pointer(&pointer),
+        start: (0, 0),
+        end: (0, 0),
     }
 }
 

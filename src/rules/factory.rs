@@ -318,6 +318,16 @@ fn timespan_ok(s: &str) -> bool {
     .is_match(s.trim())
 }
 
+/// The checks of one copy source or sink object parsed on its own (a fragment of a file the skim found
+/// otherwise clean): `node`'s spans are file offsets, `path` its JSON path.
+pub fn check_copy_object(cx: &FactoryCx, node: &Node, path: &[PathStep]) -> Vec<Finding> {
+    let mut out = Vec::new();
+    if let Some(t) = node.member("type") {
+        source_or_sink(cx, node, t, path, &mut out);
+    }
+    out
+}
+
 fn source_or_sink(
     cx: &FactoryCx,
     n: &Node,

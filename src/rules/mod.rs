@@ -221,6 +221,8 @@ impl Catalog {
             fix: None,
             resource: None,
             pointer: String::new(),
+            start: (0, 0),
+            end: (0, 0),
         })
     }
 }
