@@ -311,7 +311,7 @@ fn scan(
     index_files.extend(Index::related_files(paths));
     index_files.sort();
     index_files.dedup();
-    settings.index = Index::build(&index_files);
+    settings.index = Index::build_with(&index_files, settings.collect_references);
     drop(index_files);
     // phase 2: files with nothing to report are only counted, so memory stays flat however big the factory
     let (scanned, parsed) = (AtomicUsize::new(0), AtomicUsize::new(0));
@@ -417,6 +417,7 @@ pub fn run(cli: Cli) -> Result<i32, String> {
         }) => {
             let mut settings = Settings::new(policy);
             settings.keep_source = false;
+            settings.keep_diff = false;
             settings.collect_references = true;
             let (outcomes, errors, settings, _) = scan(paths, settings, false);
             let plan = crate::plan::build(&outcomes, &settings.index, paths);
@@ -469,6 +470,7 @@ pub fn run(cli: Cli) -> Result<i32, String> {
     // only the graphical format shows source lines: other runs keep no file text
     settings.keep_source =
         format == OutputFormat::Full || (cli.output.is_some() && human == OutputFormat::Full);
+    settings.keep_diff = cli.diff || cli.show_diff;
     settings.unsafe_fixes = cli.unsafe_fixes;
     settings.write = cli.fix;
     settings.fix = if cli.fix || cli.diff || cli.show_diff {

@@ -115,11 +115,18 @@ impl Index {
             || name == "templateforworkspace.json"
     }
 
+    /// Index every linked service and dataset among `files` (all of them read: what the plan needs).
     pub fn build(files: &[PathBuf]) -> Index {
+        Index::build_with(files, true)
+    }
+
+    /// With `read_datasets` false, datasets are known by their file names only (ADF names each file after
+    /// its resource), which is all the rules need: a lint reads no dataset twice.
+    pub fn build_with(files: &[PathBuf], read_datasets: bool) -> Index {
         let entries: Vec<(PathBuf, Entry)> = files
             .par_iter()
             .filter(|p| matches!(folder_kind(p), Some("linkedService" | "dataset")))
-            .filter_map(|p| Some((factory_root(p)?, index_file(p)?)))
+            .filter_map(|p| Some((factory_root(p)?, index_file(p, read_datasets)?)))
             .collect();
         let mut index = Index::default();
         for (root, e) in entries {
@@ -207,7 +214,15 @@ enum Entry {
     Ds(DatasetEntry),
 }
 
-fn index_file(path: &Path) -> Option<Entry> {
+fn index_file(path: &Path, read_datasets: bool) -> Option<Entry> {
+    if !read_datasets && folder_kind(path) == Some("dataset") {
+        return Some(Entry::Ds(DatasetEntry {
+            name: path.file_stem()?.to_str()?.to_string(),
+            kind: String::new(),
+            linked_service: None,
+            path: path.to_path_buf(),
+        }));
+    }
     let meta = std::fs::metadata(path).ok()?;
     if meta.len() > 8 * 1024 * 1024 {
         return None;

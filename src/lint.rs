@@ -35,6 +35,8 @@ pub struct Settings {
     pub keep_source: bool,
     /// Collect the references of pipelines and data flows (the plan needs them; the rules do not).
     pub collect_references: bool,
+    /// Keep the masked before/after texts of fixed files, for unified diffs.
+    pub keep_diff: bool,
     /// Let the skim clear files (and check copy objects on their own); off only to test that it changes
     /// no result.
     pub use_skim: bool,
@@ -57,6 +59,7 @@ impl Settings {
             policy,
             keep_source: true,
             collect_references: false,
+            keep_diff: true,
             use_skim: true,
             index: Index::default(),
             fix: FixMode::Off,
@@ -252,38 +255,62 @@ pub fn process(path: &Path, settings: &Settings) -> FileOutcome {
         Ok(Triage::Parse(b)) => b,
         Ok(Triage::Done) => return out,
         Ok(Triage::Fragments(findings)) => {
-            if settings.keep_source && !findings.is_empty() {
-                out.source = std::fs::read_to_string(path)
-                    .ok()
-                    .map(|t| crate::mask::mask(&t));
-            }
-            out.findings = findings;
-            // fixes of copy sinks are whole-file edits like any other: let the full pipeline make them
-            if settings.fix != FixMode::Off
-                && out
-                    .findings
+            let fixable = settings.fix != FixMode::Off
+                && findings
                     .iter()
-                    .any(|f| f.fix.as_ref().is_some_and(|x| settings.applicable(x)))
-            {
-                out.findings.clear();
-                out.source = None;
-                match std::fs::read(path) {
-                    Ok(b) => b,
-                    Err(e) => {
-                        out.failed = true;
-                        push_pipeline(
-                            &mut out.findings,
-                            &cx,
-                            "io-error",
-                            0..0,
-                            format!("cannot read file: {e}"),
-                            "",
-                        );
-                        return out;
-                    }
+                    .any(|f| f.fix.as_ref().is_some_and(|x| settings.applicable(x)));
+            if !fixable {
+                if settings.keep_source && !findings.is_empty() {
+                    out.source = std::fs::read_to_string(path)
+                        .ok()
+                        .map(|t| crate::mask::mask(&t));
                 }
-            } else {
+                out.findings = findings;
                 return out;
+            }
+            let text = match std::fs::read_to_string(path) {
+                Ok(t) => t,
+                Err(e) => {
+                    out.failed = true;
+                    push_pipeline(
+                        &mut out.findings,
+                        &cx,
+                        "io-error",
+                        0..0,
+                        format!("cannot read file: {e}"),
+                        "",
+                    );
+                    return out;
+                }
+            };
+            match fix_fragments(path, &cx, &text, &findings) {
+                Some((new_text, applied, left)) => {
+                    if settings.keep_source {
+                        out.source = Some(crate::mask::mask(&text));
+                    }
+                    let (before, after) = if settings.keep_diff || settings.keep_source {
+                        (crate::mask::mask(&text), crate::mask::mask(&new_text))
+                    } else {
+                        Default::default()
+                    };
+                    out.findings = findings;
+                    let pending = settings.write.then(|| PendingWrite {
+                        original: text,
+                        new_text,
+                        findings: left,
+                        linked_services: Vec::new(),
+                    });
+                    out.change = Some(Change {
+                        before,
+                        after,
+                        applied,
+                        written: false,
+                        pending,
+                    });
+                    return out;
+                }
+                // the fixes did not settle on the copy objects alone: the full pipeline decides
+                None => text.into_bytes(),
             }
         }
         Err(ReadError::TooLarge(size)) => {
@@ -399,8 +426,13 @@ pub fn process(path: &Path, settings: &Settings) -> FileOutcome {
                 if out.arm_template {
                     out.arm_renames = crate::arm::renames(&root, &new_text, &cx.opts.arm_values);
                 }
-                let before = crate::mask::mask_parsed(&doc.text, &root);
-                let after = crate::mask::mask(&new_text);
+                // masked texts for diffs and snippets, only when something shows them
+                let before = (settings.keep_diff || settings.keep_source)
+                    .then(|| crate::mask::mask_parsed(&doc.text, &root))
+                    .unwrap_or_default();
+                let after = (settings.keep_diff || settings.keep_source)
+                    .then(|| crate::mask::mask(&new_text))
+                    .unwrap_or_default();
                 if settings.keep_source {
                     out.source = Some(before.clone());
                 }
@@ -715,6 +747,55 @@ fn triage(path: &Path, cx: &FileCx, relevant: &mut bool) -> Result<Triage, ReadE
         }
         r
     })
+}
+
+/// Apply the applicable fixes of copy-object findings and check the result the way the fix loop does
+/// (it must still be clean but for copy objects, and leave no applicable fix), without parsing the file.
+/// Returns the new text, the fixes applied and the findings left; None when that does not hold.
+fn fix_fragments(
+    path: &Path,
+    cx: &FileCx,
+    text: &str,
+    findings: &[Finding],
+) -> Option<(String, Vec<(String, Safety)>, Vec<Finding>)> {
+    let settings = cx.s;
+    let mut taken: Vec<std::ops::Range<usize>> = Vec::new();
+    let mut edits = Vec::new();
+    let mut applied = Vec::new();
+    for f in findings {
+        let Some(x) = f.fix.as_ref().filter(|x| settings.applicable(x)) else {
+            continue;
+        };
+        if x.edits.iter().any(|e| {
+            taken
+                .iter()
+                .any(|t| e.range.start < t.end && t.start < e.range.end.max(e.range.start + 1))
+        }) {
+            return None;
+        }
+        taken.extend(x.edits.iter().map(|e| e.range.clone()));
+        edits.extend(x.edits.iter());
+        applied.push((f.code.clone(), x.safety));
+    }
+    let new_text = apply_edits(text, &edits).0;
+    let (_, body) = Document::decode_borrowed(new_text.as_bytes()).ok()?;
+    let left =
+        SCRATCH.with_borrow_mut(
+            |(_, scratch)| match skim::skim(&new_text[body..], scratch) {
+                skim::Skim::Clean => Some(Vec::new()),
+                skim::Skim::Fragments => {
+                    fragment_findings(path, cx, &new_text, body, scratch.fragments())
+                }
+                skim::Skim::NeedsParse => None,
+            },
+        )?;
+    if left
+        .iter()
+        .any(|f| f.fix.as_ref().is_some_and(|x| settings.applicable(x)))
+    {
+        return None;
+    }
+    Some((new_text, applied, left))
 }
 
 /// The findings of a file's copy sources and sinks, each parsed on its own; None if one does not parse

@@ -93,6 +93,12 @@ fn the_fast_path_changes_no_finding() {
     let mut slow = Settings::builtin();
     slow.use_skim = false;
     let mut with_findings = 0;
+    let mut fast_fix = Settings::builtin();
+    fast_fix.fix = adfpg_migrate::lint::FixMode::Apply { unsafe_fixes: true };
+    fast_fix.unsafe_fixes = true;
+    let mut slow_fix = fast_fix.clone();
+    slow_fix.use_skim = false;
+    let mut fixed = 0;
     for p in &all {
         let (a, b) = (process(p, &fast), process(p, &slow));
         let key = |o: &adfpg_migrate::lint::FileOutcome| {
@@ -113,6 +119,13 @@ fn the_fast_path_changes_no_finding() {
         };
         assert_eq!(key(&a), key(&b), "{}", p.display());
         with_findings += usize::from(!a.findings.is_empty());
+        // and the same fixed text (what --diff shows and --fix writes)
+        let (a, b) = (process(p, &fast_fix), process(p, &slow_fix));
+        let after =
+            |o: &adfpg_migrate::lint::FileOutcome| o.change.as_ref().map(|c| c.after.clone());
+        assert_eq!(after(&a), after(&b), "{} fixed", p.display());
+        fixed += usize::from(a.change.is_some());
     }
+    assert!(fixed > 10, "{fixed}");
     assert!(with_findings > 20, "{with_findings}");
 }
