@@ -2,15 +2,14 @@
 //! could not do its job). The exit code never depends on the output format.
 
 use crate::config::{self, CliOverrides, Level, Policy};
-use crate::discover::discover;
 use crate::factory::Index;
 use crate::finding::Severity;
 use crate::lint::{self, FixMode, Settings};
 use crate::report::{self, Mode, Run};
 use clap::{Parser, Subcommand, ValueEnum};
-use rayon::prelude::*;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 #[derive(Parser, Debug)]
@@ -294,42 +293,43 @@ fn scan(
     Settings,
     Counts,
 ) {
-    let mut found = discover(paths, &|p| settings.policy.excluded(p));
+    let excluded = |p: &Path| settings.policy.excluded(p);
+    // phase 1: the index, which also covers the sibling folders of files passed one by one (pre-commit)
+    let wanted = Mutex::new(Vec::new());
+    let mut walk_errors = crate::discover::visit(paths, &excluded, &|p| {
+        if Index::wants(p) {
+            wanted.lock().expect("not poisoned").push(p.to_path_buf());
+        }
+    });
     if skip_missing_files {
         // pre-commit passes deleted files; a mistyped folder is still an error
-        found
-            .errors
-            .retain(|(p, _)| !crate::precommit::skippable_missing(p));
+        walk_errors.retain(|(p, _)| !crate::precommit::skippable_missing(p));
     }
-    // phase 1: the index, which also covers the sibling folders of files passed one by one (pre-commit)
-    let mut index_files: Vec<PathBuf> = found
-        .files
-        .iter()
-        .filter(|p| Index::wants(p))
-        .cloned()
-        .collect();
+    let mut index_files = wanted.into_inner().expect("not poisoned");
     index_files.extend(Index::related_files(paths));
     index_files.sort();
     index_files.dedup();
-    settings.index = Index::build_with(&index_files, settings.collect_references);
+    let index = Index::build_with(&index_files, settings.collect_references);
     drop(index_files);
-    // phase 2: files with nothing to report are only counted, so memory stays flat however big the factory
+    settings.index = index;
+    // phase 2, walking again rather than holding every path: files with nothing to report are only
+    // counted, so memory stays flat however big the factory (parsed files stay for JUnit's test cases)
     let (scanned, parsed) = (AtomicUsize::new(0), AtomicUsize::new(0));
-    let mut outcomes: Vec<lint::FileOutcome> = found
-        .files
-        .par_iter()
-        .filter_map(|p| {
-            let o = lint::process(p, &settings);
-            scanned.fetch_add(1, Ordering::Relaxed);
-            parsed.fetch_add(usize::from(o.relevant), Ordering::Relaxed);
-            // parsed files stay (a JUnit test case each), files the prefilter passed over are only counted
-            (o.relevant || !o.is_quiet()).then_some(o)
-        })
-        .collect();
+    let kept = Mutex::new(Vec::new());
+    let keep_parsed = settings.keep_parsed;
+    crate::discover::visit(paths, &|p| settings.policy.excluded(p), &|p| {
+        let o = lint::process(p, &settings);
+        scanned.fetch_add(1, Ordering::Relaxed);
+        parsed.fetch_add(usize::from(o.relevant), Ordering::Relaxed);
+        if (keep_parsed && o.relevant) || !o.is_quiet() {
+            kept.lock().expect("not poisoned").push(o);
+        }
+    });
+    let mut outcomes: Vec<lint::FileOutcome> = kept.into_inner().expect("not poisoned");
+    outcomes.sort_unstable_by(|a, b| a.path.as_os_str().cmp(b.path.as_os_str()));
     lint::write_pending(&mut outcomes, &settings);
     update_parameter_files(&mut outcomes, &settings);
-    let errors = found
-        .errors
+    let errors = walk_errors
         .iter()
         .map(|(p, e)| (report::display_path(p), e.clone()))
         .collect();
@@ -470,6 +470,7 @@ pub fn run(cli: Cli) -> Result<i32, String> {
     // only the graphical format shows source lines: other runs keep no file text
     settings.keep_source =
         format == OutputFormat::Full || (cli.output.is_some() && human == OutputFormat::Full);
+    settings.keep_parsed = format == OutputFormat::Junit;
     settings.keep_diff = cli.diff || cli.show_diff;
     settings.unsafe_fixes = cli.unsafe_fixes;
     settings.write = cli.fix;

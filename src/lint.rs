@@ -37,6 +37,8 @@ pub struct Settings {
     pub collect_references: bool,
     /// Keep the masked before/after texts of fixed files, for unified diffs.
     pub keep_diff: bool,
+    /// Keep the outcome of every parsed file, even with nothing to report (JUnit lists each as a test).
+    pub keep_parsed: bool,
     /// Let the skim clear files (and check copy objects on their own); off only to test that it changes
     /// no result.
     pub use_skim: bool,
@@ -60,6 +62,7 @@ impl Settings {
             keep_source: true,
             collect_references: false,
             keep_diff: true,
+            keep_parsed: true,
             use_skim: true,
             index: Index::default(),
             fix: FixMode::Off,
@@ -427,12 +430,14 @@ pub fn process(path: &Path, settings: &Settings) -> FileOutcome {
                     out.arm_renames = crate::arm::renames(&root, &new_text, &cx.opts.arm_values);
                 }
                 // masked texts for diffs and snippets, only when something shows them
-                let before = (settings.keep_diff || settings.keep_source)
-                    .then(|| crate::mask::mask_parsed(&doc.text, &root))
-                    .unwrap_or_default();
-                let after = (settings.keep_diff || settings.keep_source)
-                    .then(|| crate::mask::mask(&new_text))
-                    .unwrap_or_default();
+                let (before, after) = if settings.keep_diff || settings.keep_source {
+                    (
+                        crate::mask::mask_parsed(&doc.text, &root),
+                        crate::mask::mask(&new_text),
+                    )
+                } else {
+                    Default::default()
+                };
                 if settings.keep_source {
                     out.source = Some(before.clone());
                 }
@@ -752,12 +757,7 @@ fn triage(path: &Path, cx: &FileCx, relevant: &mut bool) -> Result<Triage, ReadE
 /// Apply the applicable fixes of copy-object findings and check the result the way the fix loop does
 /// (it must still be clean but for copy objects, and leave no applicable fix), without parsing the file.
 /// Returns the new text, the fixes applied and the findings left; None when that does not hold.
-fn fix_fragments(
-    path: &Path,
-    cx: &FileCx,
-    text: &str,
-    findings: &[Finding],
-) -> Option<(String, Vec<(String, Safety)>, Vec<Finding>)> {
+fn fix_fragments(path: &Path, cx: &FileCx, text: &str, findings: &[Finding]) -> Option<Fixed> {
     let settings = cx.s;
     let mut taken: Vec<std::ops::Range<usize>> = Vec::new();
     let mut edits = Vec::new();
