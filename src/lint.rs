@@ -257,45 +257,37 @@ pub fn process(path: &Path, settings: &Settings) -> FileOutcome {
     let bytes = match triage(path, &cx, &mut out.relevant) {
         Ok(Triage::Parse(b)) => b,
         Ok(Triage::Done) => return out,
-        Ok(Triage::Fragments(findings)) => {
+        Ok(Triage::Fragments { findings, text }) => {
             let fixable = settings.fix != FixMode::Off
                 && findings
                     .iter()
                     .any(|f| f.fix.as_ref().is_some_and(|x| settings.applicable(x)));
-            if !fixable {
-                if settings.keep_source && !findings.is_empty() {
-                    out.source = std::fs::read_to_string(path)
-                        .ok()
+            let text = match text {
+                Some(text) if fixable => text,
+                text => {
+                    out.source = text
+                        .filter(|_| settings.keep_source)
                         .map(|t| crate::mask::mask(&t));
-                }
-                out.findings = findings;
-                return out;
-            }
-            let text = match std::fs::read_to_string(path) {
-                Ok(t) => t,
-                Err(e) => {
-                    out.failed = true;
-                    push_pipeline(
-                        &mut out.findings,
-                        &cx,
-                        "io-error",
-                        0..0,
-                        format!("cannot read file: {e}"),
-                        "",
-                    );
+                    out.findings = findings;
                     return out;
                 }
             };
             match fix_fragments(path, &cx, &text, &findings) {
                 Some((new_text, applied, left)) => {
-                    if settings.keep_source {
-                        out.source = Some(crate::mask::mask(&text));
-                    }
-                    let (before, after) = if settings.keep_diff || settings.keep_source {
-                        (crate::mask::mask(&text), crate::mask::mask(&new_text))
+                    let shown = settings.keep_diff || settings.keep_source;
+                    let before = if shown {
+                        crate::mask::mask(&text)
                     } else {
-                        Default::default()
+                        String::new()
                     };
+                    let after = if shown {
+                        crate::mask::mask(&new_text)
+                    } else {
+                        String::new()
+                    };
+                    if settings.keep_source {
+                        out.source = Some(before.clone());
+                    }
                     out.findings = findings;
                     let pending = settings.write.then(|| PendingWrite {
                         original: text,
@@ -696,8 +688,12 @@ enum Triage {
     /// Nothing in it can concern the connector (`relevant` stays false), or the skim proved the full
     /// pipeline would report nothing (`relevant` becomes true: the file counts as parsed).
     Done,
-    /// Only copy sources and sinks concern the connector: their findings, from their objects alone.
-    Fragments(Vec<Finding>),
+    /// Only copy sources and sinks concern the connector: their findings, from their objects alone, and
+    /// the file's text when a fix or a source snippet will need it.
+    Fragments {
+        findings: Vec<Finding>,
+        text: Option<String>,
+    },
     /// Run the full pipeline on these bytes.
     Parse(Vec<u8>),
 }
@@ -737,7 +733,15 @@ fn triage(path: &Path, cx: &FileCx, relevant: &mut bool) -> Result<Triage, ReadE
                     skim::Skim::Clean => Triage::Done,
                     skim::Skim::Fragments => {
                         match fragment_findings(path, cx, text, body, scratch.fragments()) {
-                            Some(f) => Triage::Fragments(f),
+                            Some(findings) => {
+                                // the file's text, only when a fix or a source snippet will need it
+                                let needs_text = !findings.is_empty()
+                                    && (settings.keep_source || settings.fix != FixMode::Off);
+                                Triage::Fragments {
+                                    text: needs_text.then(|| text.to_string()),
+                                    findings,
+                                }
+                            }
                             None => Triage::Parse(buf.clone()),
                         }
                     }
