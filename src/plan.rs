@@ -436,8 +436,9 @@ fn via(u: &Usage) -> String {
         .map_or(String::new(), |d| format!(" (via dataset {d})"))
 }
 
+/// Text from the factory in a PR comment: the markdown report's escaping (no mentions, links or HTML).
 fn md(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
+    crate::output::markdown::escape(s)
 }
 
 pub fn render_markdown(plan: &Plan) -> String {
