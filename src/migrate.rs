@@ -67,7 +67,10 @@ impl Blocked {
                 "the connection string is an expression, so its parts are only known at run time".into()
             }
             Blocked::MaskedConnectionString => "the connection string is a masked placeholder".into(),
-            Blocked::WrongType(t) => format!("`connectionString` is a {t}, not a string"),
+            Blocked::WrongType(t) => {
+                let article = if t.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
+                format!("`connectionString` is {article} {t}, not a string")
+            }
             Blocked::NoServer => "the connection string names no host/server".into(),
             Blocked::UnknownSslMode(v) => format!("`SSL Mode={v}` is not a mode this tool knows"),
             Blocked::UnknownEncryptionMethod(v) => format!("`EncryptionMethod={v}` is not 0, 1 or 6"),
@@ -103,6 +106,9 @@ pub fn connection_string<'a>(
         .ok_or(Blocked::NoConnectionString)?;
     let literal = match &m.value.kind {
         Kind::String { .. } => &m.value,
+        Kind::Object(_) if m.value.str_at("type") == Some("Expression") => {
+            return Err(Blocked::ExpressionConnectionString);
+        }
         Kind::Object(_) if crate::adf::is_key_vault_ref(&m.value) => {
             return Err(Blocked::KeyVaultConnectionString);
         }
