@@ -639,23 +639,9 @@ fn pipeline_finding(
     detail: String,
     label: &str,
 ) -> Option<Finding> {
-    let rule = cx.s.policy.catalog.by_check(check)?;
-    let mut args = BTreeMap::new();
-    args.insert("detail", detail);
-    cx.keep(Finding {
-        code: rule.code.clone(),
-        severity: rule.severity,
-        message: crate::rules::render_template(&rule.message, &args),
-        help: crate::rules::render_template(&rule.help, &args),
-        span,
-        label: label.to_string(),
-        related: Vec::new(),
-        fix: None,
-        resource: None,
-        pointer: String::new(),
-        start: (0, 0),
-        end: (0, 0),
-    })
+    let mut f = cx.s.policy.catalog.finding(check, span, &[("detail", detail)])?;
+    f.label = label.to_string();
+    cx.keep(f)
 }
 
 fn push_pipeline(
