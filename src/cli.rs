@@ -390,7 +390,11 @@ fn update_parameter_files(outcomes: &mut Vec<lint::FileOutcome>, settings: &Sett
         out.change = Some(lint::Change {
             before: crate::mask::mask(&before),
             after: crate::mask::mask(&after),
-            applied: vec![("ADFPG001".into(), crate::finding::Safety::Unsafe)],
+            applied: vec![(
+                "ADFPG001".into(),
+                crate::finding::Safety::Unsafe,
+                "parameters of the migrated template added beside the old ones".into(),
+            )],
             written,
             pending: None,
         });

@@ -173,8 +173,8 @@ impl FileOutcome {
 pub struct Change {
     pub before: String,
     pub after: String,
-    /// (code, safety) of each fix applied.
-    pub applied: Vec<(String, Safety)>,
+    /// (code, safety, title) of each fix applied: an unsafe fix's title says what a person must follow up.
+    pub applied: Vec<(String, Safety, String)>,
     pub written: bool,
     /// With `--fix`, until [`write_pending`] has run: what to write.
     pub pending: Option<PendingWrite>,
@@ -526,7 +526,7 @@ fn lint_text(text: &str, doc: &Document, root: &Node, cx: &FileCx) -> Vec<Findin
 }
 
 /// The result of fixing a file: new text, the fixes applied (code, safety), the findings left.
-type Fixed = (String, Vec<(String, Safety)>, Vec<Finding>);
+type Fixed = (String, Vec<(String, Safety, String)>, Vec<Finding>);
 
 /// Apply applicable fixes, re-parse and re-lint, until nothing more applies. Returns the new text, the
 /// fixes applied and the findings of the new text; an error when a fix would break the file.
@@ -570,7 +570,7 @@ fn fix_loop(doc: &Document, cx: &FileCx) -> Result<Fixed, String> {
             }
             taken.extend(x.edits.iter().map(|e| e.range.clone()));
             edits.extend(x.edits.iter());
-            applied.push((f.code.clone(), x.safety));
+            applied.push((f.code.clone(), x.safety, x.title.clone()));
         }
         text = apply_edits(&cur.text, &edits).0;
     }
@@ -639,7 +639,10 @@ fn pipeline_finding(
     detail: String,
     label: &str,
 ) -> Option<Finding> {
-    let mut f = cx.s.policy.catalog.finding(check, span, &[("detail", detail)])?;
+    let mut f =
+        cx.s.policy
+            .catalog
+            .finding(check, span, &[("detail", detail)])?;
     f.label = label.to_string();
     cx.keep(f)
 }
@@ -765,7 +768,7 @@ fn fix_fragments(path: &Path, cx: &FileCx, text: &str, findings: &[Finding]) -> 
         }
         taken.extend(x.edits.iter().map(|e| e.range.clone()));
         edits.extend(x.edits.iter());
-        applied.push((f.code.clone(), x.safety));
+        applied.push((f.code.clone(), x.safety, x.title.clone()));
     }
     let new_text = apply_edits(text, &edits).0;
     let (_, body) = Document::decode_borrowed(new_text.as_bytes()).ok()?;

@@ -351,12 +351,23 @@ pub fn render_fixed(run: &Run) -> String {
         let fixes: Vec<String> = c
             .applied
             .iter()
-            .map(|(code, safety)| match safety {
+            .map(|(code, safety, _)| match safety {
                 Safety::Safe => code.clone(),
                 Safety::Unsafe => format!("{code} (unsafe)"),
             })
             .collect();
         let _ = writeln!(out, "fixed {}: {}", shown_path(&o.path), fixes.join(", "));
+        // an unsafe fix leaves work for a person (re-enter a password, update release overrides): say it
+        let mut follow_ups: Vec<&str> = c
+            .applied
+            .iter()
+            .filter(|(_, s, _)| *s == Safety::Unsafe)
+            .map(|(_, _, t)| t.as_str())
+            .collect();
+        follow_ups.dedup();
+        for t in follow_ups {
+            let _ = writeln!(out, "  warning: {}", crate::mask::printable(t));
+        }
     }
     out
 }

@@ -61,6 +61,11 @@ fn fix_migrates_every_form_and_is_idempotent() {
         out.contains("fixed linkedService/PgStudio.json: ADFPG001 (unsafe)"),
         "{out}"
     );
+    // the unsafe migration says, when it is applied, what a person must do next
+    assert!(
+        out.contains("fixed linkedService/PgStudio.json: ADFPG001 (unsafe), ADFPG004 (unsafe)\n  warning: rewrite to version 2.0 (unsafe: the password is held only in `encryptedCredential`, which ADF Studio re-encrypts on upgrade: re-enter the password in Studio"),
+        "{out}"
+    );
     let after = snapshot_tree(dir.path());
     for (path, bytes) in &after {
         if path.starts_with("linkedService/Pg") {

@@ -151,7 +151,7 @@ fn applied(o: &FileOutcome) -> String {
             let list: Vec<String> = c
                 .applied
                 .iter()
-                .map(|(code, s)| match s {
+                .map(|(code, s, _)| match s {
                     Safety::Safe => escape(code),
                     Safety::Unsafe => format!("{} (unsafe)", escape(code)),
                 })
@@ -251,7 +251,7 @@ pub fn render(run: &Run, cx: &Context) -> String {
                 .collect();
             let fixed_v1 = *v == Version::V1
                 && o.change.as_ref().is_some_and(|c| {
-                    c.written && c.applied.iter().any(|(code, _)| code == "ADFPG001")
+                    c.written && c.applied.iter().any(|(code, _, _)| code == "ADFPG001")
                 });
             rows.push(format!(
                 "| {} | {path} | {} | {} | {} | {} |",

@@ -496,7 +496,7 @@ fn ssl_mode_of<'a>(ls: &LinkedService<'a>) -> Option<(&'a Member, i64)> {
 fn raise_to_verify_full(m: &Member) -> Fix {
     Fix {
         safety: Safety::Unsafe,
-        title: "set sslMode to 5 (VerifyFull)".into(),
+        title: "set sslMode to 5 (VerifyFull); test the connection: it fails if the server's certificate is not trusted for its host name".into(),
         edits: vec![Edit::replace(m.value.span.clone(), "5")],
     }
 }
@@ -896,7 +896,7 @@ fn trust_server_certificate(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
         .arg("mode", mode_name(n))
         .fix(
             Safety::Unsafe,
-            "set trustServerCertificate to false",
+            "set trustServerCertificate to false; test the connection: the certificate is now validated",
             vec![Edit::replace(t.value.span.clone(), "false")],
         ),
     ]
@@ -962,7 +962,7 @@ fn ssl_below_policy(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
         .arg("minimum_name", want)
         .fix(
             Safety::Unsafe,
-            format!("set sslMode to {min} ({want})"),
+            format!("set sslMode to {min} ({want}); test the connection with the stricter mode"),
             vec![Edit::replace(m.value.span.clone(), min.to_string())],
         ),
     ]
