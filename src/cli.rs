@@ -296,15 +296,12 @@ fn scan(
     let excluded = |p: &Path| settings.policy.excluded(p);
     // phase 1: the index, which also covers the sibling folders of files passed one by one (pre-commit)
     let wanted = Mutex::new(Vec::new());
-    let mut walk_errors = crate::discover::visit(paths, &excluded, &|p| {
+    // folders of pipelines, data flows, triggers … hold neither linked services, datasets nor templates
+    crate::discover::visit_pruned(paths, &excluded, Index::holds_nothing_indexed, &|p| {
         if Index::wants(p) {
             wanted.lock().expect("not poisoned").push(p.to_path_buf());
         }
     });
-    if skip_missing_files {
-        // pre-commit passes deleted files; a mistyped folder is still an error
-        walk_errors.retain(|(p, _)| !crate::precommit::skippable_missing(p));
-    }
     let mut index_files = wanted.into_inner().expect("not poisoned");
     index_files.extend(Index::related_files(paths));
     index_files.sort();
@@ -317,7 +314,7 @@ fn scan(
     let (scanned, parsed) = (AtomicUsize::new(0), AtomicUsize::new(0));
     let kept = Mutex::new(Vec::new());
     let keep_parsed = settings.keep_parsed;
-    crate::discover::visit(paths, &|p| settings.policy.excluded(p), &|p| {
+    let mut walk_errors = crate::discover::visit(paths, &|p| settings.policy.excluded(p), &|p| {
         let o = lint::process(p, &settings);
         scanned.fetch_add(1, Ordering::Relaxed);
         parsed.fetch_add(usize::from(o.relevant), Ordering::Relaxed);
@@ -325,6 +322,10 @@ fn scan(
             kept.lock().expect("not poisoned").push(o);
         }
     });
+    if skip_missing_files {
+        // pre-commit passes deleted files; a mistyped folder is still an error
+        walk_errors.retain(|(p, _)| !crate::precommit::skippable_missing(p));
+    }
     let mut outcomes: Vec<lint::FileOutcome> = kept.into_inner().expect("not poisoned");
     outcomes.sort_unstable_by(|a, b| a.path.as_os_str().cmp(b.path.as_os_str()));
     lint::write_pending(&mut outcomes, &settings);

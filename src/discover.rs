@@ -31,6 +31,16 @@ pub fn visit(
     excluded: &(dyn Fn(&Path) -> bool + Sync),
     visit: &(dyn Fn(&Path) + Sync),
 ) -> Vec<(PathBuf, String)> {
+    visit_pruned(paths, excluded, |_| false, visit)
+}
+
+/// [`visit`], not descending into folders whose name `skip_dir` accepts.
+pub fn visit_pruned(
+    paths: &[PathBuf],
+    excluded: &(dyn Fn(&Path) -> bool + Sync),
+    skip_dir: fn(&std::ffi::OsStr) -> bool,
+    visit: &(dyn Fn(&Path) + Sync),
+) -> Vec<(PathBuf, String)> {
     use rayon::prelude::*;
     let errors = std::sync::Mutex::new(Vec::new());
     let mut files = Vec::new();
@@ -40,7 +50,7 @@ pub fn visit(
                 .lock()
                 .expect("not poisoned")
                 .push((p.clone(), e.to_string())),
-            Ok(m) if m.is_dir() => walk(p, excluded, visit, &errors),
+            Ok(m) if m.is_dir() => walk(p, excluded, skip_dir, visit, &errors),
             Ok(_) => {
                 if !excluded(p) {
                     files.push(p.clone());
@@ -61,12 +71,16 @@ pub fn visit(
 fn walk(
     dir: &Path,
     excluded: &(dyn Fn(&Path) -> bool + Sync),
+    skip_dir: fn(&std::ffi::OsStr) -> bool,
     visit: &(dyn Fn(&Path) + Sync),
     errors: &std::sync::Mutex<Vec<(PathBuf, String)>>,
 ) {
     use rayon::prelude::*;
     ignore::WalkBuilder::new(dir)
         .follow_links(false)
+        .filter_entry(move |e| {
+            !(e.depth() > 0 && e.file_type().is_some_and(|t| t.is_dir()) && skip_dir(e.file_name()))
+        })
         .build()
         .par_bridge()
         .for_each(|entry| match entry {

@@ -103,6 +103,23 @@ impl Index {
         self.finder.as_ref().is_some_and(|f| f.is_match(bytes))
     }
 
+    /// A folder phase 1 need not enter: the ADF/Synapse folders of resources that are not indexed.
+    pub fn holds_nothing_indexed(name: &std::ffi::OsStr) -> bool {
+        let name = name.to_string_lossy();
+        [
+            "pipeline",
+            "dataflow",
+            "trigger",
+            "integrationRuntime",
+            "credential",
+            "managedVirtualNetwork",
+            "notebook",
+            "sqlscript",
+        ]
+        .iter()
+        .any(|k| k.eq_ignore_ascii_case(&name))
+    }
+
     /// Does phase 1 read this file? Linked services, datasets and published templates.
     pub fn wants(path: &Path) -> bool {
         let name = path
