@@ -3,9 +3,9 @@
 
 use crate::adf::{self, Version};
 use crate::config::Policy;
-use crate::document::{self, DecodeError, Document, line_col_bytes};
+use crate::document::{DecodeError, Document, line_col_bytes};
 use crate::factory::{self, Index};
-use crate::finding::{Finding, Fix, Safety, Severity, apply_edits};
+use crate::finding::{Finding, Fix, Safety, apply_edits};
 use crate::json::{Kind, Node, PathStep};
 use crate::rules::factory::FactoryCx;
 use crate::rules::{CheckOptions, check_linked_services};
@@ -127,11 +127,6 @@ impl FileCx<'_> {
         f.severity = self.s.policy.severity_of(&f.code, f.severity);
         Some(f)
     }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LinkedServiceSummary {
-    pub version: Version,
 }
 
 #[derive(Debug, Default)]
@@ -851,13 +846,4 @@ fn read_bounded_into(path: &Path, max: u64, buf: &mut Vec<u8>) -> Result<(), Rea
         return Err(ReadError::TooLarge(buf.len() as u64));
     }
     Ok(())
-}
-
-/// Severity of the worst finding, for the exit code.
-pub fn worst(findings: &[Finding]) -> Option<Severity> {
-    findings.iter().map(|f| f.severity).max()
-}
-
-pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    document::line_col(text, offset)
 }
