@@ -280,13 +280,10 @@ fn ls_of(param: &str) -> &str {
 /// `[parameters('P')]` and is 2.0 now.
 pub fn renames(
     before: &Node,
-    after_text: &str,
+    after: &Node,
     values: &BTreeMap<String, String>,
 ) -> Vec<(String, Vec<NewParameter>)> {
-    let Ok(after) = crate::json::parse(after_text) else {
-        return Vec::new();
-    };
-    let now_v2: Vec<String> = crate::adf::linked_services(&after)
+    let now_v2: Vec<String> = crate::adf::linked_services(after)
         .iter()
         .filter(|l| l.version() == crate::adf::Version::V2)
         .map(|l| l.name.to_string())

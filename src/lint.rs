@@ -411,16 +411,16 @@ pub fn process(path: &Path, settings: &Settings) -> FileOutcome {
             .iter()
             .any(|f| f.fix.as_ref().is_some_and(|x| settings.applicable(x)))
     {
-        match fix_loop(&doc, &cx) {
-            Ok((new_text, applied, findings)) if new_text != doc.text => {
+        match fix_loop(&doc, out.findings.clone(), &cx) {
+            Ok(Some(fixed)) if fixed.doc.text != doc.text => {
                 if out.arm_template {
-                    out.arm_renames = crate::arm::renames(&root, &new_text, &cx.opts.arm_values);
+                    out.arm_renames = crate::arm::renames(&root, &fixed.root, &cx.opts.arm_values);
                 }
                 // masked texts for diffs and snippets, only when something shows them
                 let (before, after) = if settings.keep_diff || settings.keep_source {
                     (
                         crate::mask::mask_parsed(&doc.text, &root),
-                        crate::mask::mask(&new_text),
+                        crate::mask::mask_parsed(&fixed.doc.text, &fixed.root),
                     )
                 } else {
                     Default::default()
@@ -429,26 +429,19 @@ pub fn process(path: &Path, settings: &Settings) -> FileOutcome {
                     out.source = Some(before.clone());
                 }
                 // with --fix, `write_pending` then writes every changed file in one batch
-                let pending = settings.write.then(|| {
-                    let linked_services = crate::json::parse(&new_text[doc.body_start..])
-                        .map(|r| {
-                            adf::linked_services(&r)
-                                .iter()
-                                .map(|l| (l.name.to_string(), l.version()))
-                                .collect()
-                        })
-                        .unwrap_or_default();
-                    PendingWrite {
-                        original: doc.text.clone(),
-                        new_text,
-                        findings,
-                        linked_services,
-                    }
+                let pending = settings.write.then(|| PendingWrite {
+                    linked_services: adf::linked_services(&fixed.root)
+                        .iter()
+                        .map(|l| (l.name.to_string(), l.version()))
+                        .collect(),
+                    original: doc.text.clone(),
+                    new_text: fixed.doc.text,
+                    findings: fixed.findings,
                 });
                 out.change = Some(Change {
                     before,
                     after,
-                    applied,
+                    applied: fixed.applied,
                     written: false,
                     pending,
                 });
@@ -520,24 +513,27 @@ fn lint_text(text: &str, doc: &Document, root: &Node, cx: &FileCx) -> Vec<Findin
     findings
 }
 
-/// The result of fixing a file: new text, the fixes applied (code, safety), the findings left.
-type Fixed = (String, Vec<(String, Safety, String)>, Vec<Finding>);
+/// A fix applied: (code, safety, title).
+type Applied = (String, Safety, String);
 
-/// Apply applicable fixes, re-parse and re-lint, until nothing more applies. Returns the new text, the
-/// fixes applied and the findings of the new text; an error when a fix would break the file.
-fn fix_loop(doc: &Document, cx: &FileCx) -> Result<Fixed, String> {
+/// What the fix loop made of a file: the final text, parsed, the fixes applied and the findings left.
+struct Fixed {
+    doc: Document,
+    root: Node,
+    applied: Vec<Applied>,
+    findings: Vec<Finding>,
+}
+
+/// Apply applicable fixes, re-parse and re-lint, until nothing more applies. `findings` are those of
+/// `doc` already, so the first round parses nothing again. `Ok(None)`: no fix applied; an error when
+/// a fix would break the file or the fixes do not settle.
+fn fix_loop(doc: &Document, findings: Vec<Finding>, cx: &FileCx) -> Result<Option<Fixed>, String> {
     let settings = cx.s;
-    let mut text = doc.text.clone();
+    let mut current: Option<(Document, Node)> = None;
+    let mut findings = findings;
     let mut applied = Vec::new();
     for _ in 0..10 {
-        let cur = Document::decode(text.clone().into_bytes()).map_err(|e| e.message())?;
-        let root = cur.parse().map_err(|e| {
-            format!(
-                "a fix produced invalid JSON ({}); nothing was written",
-                e.message
-            )
-        })?;
-        let findings = lint_text(&cur.text, &cur, &root, cx);
+        let cur = current.as_ref().map_or(doc, |(d, _)| d);
         let mut fixes: Vec<(&Finding, &Fix)> = findings
             .iter()
             .filter_map(|f| {
@@ -548,7 +544,12 @@ fn fix_loop(doc: &Document, cx: &FileCx) -> Result<Fixed, String> {
             })
             .collect();
         if fixes.is_empty() {
-            return Ok((text, applied, findings));
+            return Ok(current.map(|(doc, root)| Fixed {
+                doc,
+                root,
+                applied,
+                findings,
+            }));
         }
         // whole fixes only: skip one whose edits overlap an earlier fix's
         fixes.sort_by_key(|(_, x)| x.edits.iter().map(|e| e.range.start).min());
@@ -567,7 +568,16 @@ fn fix_loop(doc: &Document, cx: &FileCx) -> Result<Fixed, String> {
             edits.extend(x.edits.iter());
             applied.push((f.code.clone(), x.safety, x.title.clone()));
         }
-        text = apply_edits(&cur.text, &edits).0;
+        let next = Document::decode(apply_edits(&cur.text, &edits).0.into_bytes())
+            .map_err(|e| e.message())?;
+        let next_root = next.parse().map_err(|e| {
+            format!(
+                "a fix produced invalid JSON ({}); nothing was written",
+                e.message
+            )
+        })?;
+        findings = lint_text(&next.text, &next, &next_root, cx);
+        current = Some((next, next_root));
     }
     Err("fixes did not settle after 10 rounds; nothing was written".into())
 }
@@ -586,8 +596,8 @@ pub fn fix_bytes(bytes: Vec<u8>, settings: &Settings) -> Result<Option<String>, 
     {
         return Ok(None);
     }
-    let (text, _, _) = fix_loop(&doc, &cx)?;
-    Ok((text != doc.text).then_some(text))
+    let fixed = fix_loop(&doc, findings, &cx)?;
+    Ok(fixed.map(|f| f.doc.text).filter(|t| *t != doc.text))
 }
 
 fn duplicate_keys(
@@ -745,7 +755,12 @@ fn triage(path: &Path, cx: &FileCx, relevant: &mut bool) -> Result<Triage, ReadE
 /// Apply the applicable fixes of copy-object findings and check the result the way the fix loop does
 /// (it must still be clean but for copy objects, and leave no applicable fix), without parsing the file.
 /// Returns the new text, the fixes applied and the findings left; None when that does not hold.
-fn fix_fragments(path: &Path, cx: &FileCx, text: &str, findings: &[Finding]) -> Option<Fixed> {
+fn fix_fragments(
+    path: &Path,
+    cx: &FileCx,
+    text: &str,
+    findings: &[Finding],
+) -> Option<(String, Vec<Applied>, Vec<Finding>)> {
     let settings = cx.s;
     let mut taken: Vec<std::ops::Range<usize>> = Vec::new();
     let mut edits = Vec::new();
