@@ -403,7 +403,7 @@ pub fn process(path: &Path, settings: &Settings) -> FileOutcome {
     {
         out.references = factory::references(&root);
     }
-    out.findings = lint_text(&doc.text, &doc, &root, &cx);
+    out.findings = lint_text(&doc, &root, &cx);
 
     if let FixMode::Apply { .. } = settings.fix
         && out
@@ -465,7 +465,8 @@ fn mentions_pg_resource(path: &Path, bytes: &[u8], index: &Index) -> bool {
 }
 
 /// Lint already-parsed text: duplicate keys, the linked-service rules, suppressions.
-fn lint_text(text: &str, doc: &Document, root: &Node, cx: &FileCx) -> Vec<Finding> {
+fn lint_text(doc: &Document, root: &Node, cx: &FileCx) -> Vec<Finding> {
+    let (text, layout) = (doc.text.as_str(), doc.layout());
     let mut findings = Vec::new();
     if cx.enabled_check("duplicate-key") {
         duplicate_keys(root, &mut Vec::new(), &mut |first, second, key, pointer| {
@@ -486,7 +487,7 @@ fn lint_text(text: &str, doc: &Document, root: &Node, cx: &FileCx) -> Vec<Findin
         index: &cx.s.index,
         path: cx.path,
         text,
-        layout: &doc.layout(),
+        layout: &layout,
     };
     findings.extend(
         crate::rules::factory::check(&fcx, root, &services)
@@ -498,7 +499,7 @@ fn lint_text(text: &str, doc: &Document, root: &Node, cx: &FileCx) -> Vec<Findin
             &cx.s.policy.catalog,
             text,
             root,
-            &doc.layout(),
+            &layout,
             &services,
             &cx.opts,
         );
@@ -576,7 +577,7 @@ fn fix_loop(doc: &Document, findings: Vec<Finding>, cx: &FileCx) -> Result<Optio
                 e.message
             )
         })?;
-        findings = lint_text(&next.text, &next, &next_root, cx);
+        findings = lint_text(&next, &next_root, cx);
         current = Some((next, next_root));
     }
     Err("fixes did not settle after 10 rounds; nothing was written".into())
@@ -589,7 +590,7 @@ pub fn fix_bytes(bytes: Vec<u8>, settings: &Settings) -> Result<Option<String>, 
     let doc = Document::decode(bytes).map_err(|e| e.message())?;
     let root = doc.parse().map_err(|e| e.message)?;
     let cx = FileCx::new(settings, Path::new("fix_bytes.json"));
-    let findings = lint_text(&doc.text, &doc, &root, &cx);
+    let findings = lint_text(&doc, &root, &cx);
     if !findings
         .iter()
         .any(|f| f.fix.as_ref().is_some_and(|x| settings.applicable(x)))
