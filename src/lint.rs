@@ -525,6 +525,42 @@ struct Fixed {
     findings: Vec<Finding>,
 }
 
+/// The applicable fixes of `findings`, each taken whole, in the order their edits start: a fix whose
+/// edits overlap one taken before is left out (for a later round). Returns the edits to apply, the
+/// fixes taken, and how many were left out.
+fn take_fixes<'a>(
+    findings: &'a [Finding],
+    settings: &Settings,
+) -> (Vec<&'a crate::finding::Edit>, Vec<Applied>, usize) {
+    let mut fixes: Vec<(&Finding, &Fix)> = findings
+        .iter()
+        .filter_map(|f| {
+            f.fix
+                .as_ref()
+                .filter(|x| settings.applicable(x))
+                .map(|x| (f, x))
+        })
+        .collect();
+    fixes.sort_by_key(|(_, x)| x.edits.iter().map(|e| e.range.start).min());
+    let mut taken: Vec<std::ops::Range<usize>> = Vec::new();
+    let (mut edits, mut applied, mut left_out) = (Vec::new(), Vec::new(), 0);
+    for (f, x) in fixes {
+        let overlaps = x.edits.iter().any(|e| {
+            taken
+                .iter()
+                .any(|t| e.range.start < t.end && t.start < e.range.end.max(e.range.start + 1))
+        });
+        if overlaps {
+            left_out += 1;
+            continue;
+        }
+        taken.extend(x.edits.iter().map(|e| e.range.clone()));
+        edits.extend(x.edits.iter());
+        applied.push((f.code.clone(), x.safety, x.title.clone()));
+    }
+    (edits, applied, left_out)
+}
+
 /// Apply applicable fixes, re-parse and re-lint, until nothing more applies. `findings` are those of
 /// `doc` already, so the first round parses nothing again. `Ok(None)`: no fix applied; an error when
 /// a fix would break the file or the fixes do not settle.
@@ -535,16 +571,8 @@ fn fix_loop(doc: &Document, findings: Vec<Finding>, cx: &FileCx) -> Result<Optio
     let mut applied = Vec::new();
     for _ in 0..10 {
         let cur = current.as_ref().map_or(doc, |(d, _)| d);
-        let mut fixes: Vec<(&Finding, &Fix)> = findings
-            .iter()
-            .filter_map(|f| {
-                f.fix
-                    .as_ref()
-                    .filter(|x| settings.applicable(x))
-                    .map(|x| (f, x))
-            })
-            .collect();
-        if fixes.is_empty() {
+        let (edits, taken, _) = take_fixes(&findings, settings);
+        if taken.is_empty() {
             return Ok(current.map(|(doc, root)| Fixed {
                 doc,
                 root,
@@ -552,23 +580,7 @@ fn fix_loop(doc: &Document, findings: Vec<Finding>, cx: &FileCx) -> Result<Optio
                 findings,
             }));
         }
-        // whole fixes only: skip one whose edits overlap an earlier fix's
-        fixes.sort_by_key(|(_, x)| x.edits.iter().map(|e| e.range.start).min());
-        let mut taken: Vec<std::ops::Range<usize>> = Vec::new();
-        let mut edits = Vec::new();
-        for (f, x) in fixes {
-            let overlaps = x.edits.iter().any(|e| {
-                taken
-                    .iter()
-                    .any(|t| e.range.start < t.end && t.start < e.range.end.max(e.range.start + 1))
-            });
-            if overlaps {
-                continue;
-            }
-            taken.extend(x.edits.iter().map(|e| e.range.clone()));
-            edits.extend(x.edits.iter());
-            applied.push((f.code.clone(), x.safety, x.title.clone()));
-        }
+        applied.extend(taken);
         let next = Document::decode(apply_edits(&cur.text, &edits).0.into_bytes())
             .map_err(|e| e.message())?;
         let next_root = next.parse().map_err(|e| {
@@ -763,23 +775,9 @@ fn fix_fragments(
     findings: &[Finding],
 ) -> Option<(String, Vec<Applied>, Vec<Finding>)> {
     let settings = cx.s;
-    let mut taken: Vec<std::ops::Range<usize>> = Vec::new();
-    let mut edits = Vec::new();
-    let mut applied = Vec::new();
-    for f in findings {
-        let Some(x) = f.fix.as_ref().filter(|x| settings.applicable(x)) else {
-            continue;
-        };
-        if x.edits.iter().any(|e| {
-            taken
-                .iter()
-                .any(|t| e.range.start < t.end && t.start < e.range.end.max(e.range.start + 1))
-        }) {
-            return None;
-        }
-        taken.extend(x.edits.iter().map(|e| e.range.clone()));
-        edits.extend(x.edits.iter());
-        applied.push((f.code.clone(), x.safety, x.title.clone()));
+    let (edits, applied, left_out) = take_fixes(findings, settings);
+    if left_out > 0 {
+        return None;
     }
     let new_text = apply_edits(text, &edits).0;
     let (_, body) = Document::decode_borrowed(new_text.as_bytes()).ok()?;
