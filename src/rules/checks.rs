@@ -664,8 +664,8 @@ pub fn is_literal_secret(v: &str) -> bool {
 fn plaintext_secret(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
     let ls = &cx.ls;
     let mut hits = Vec::new();
-    if let Ok((_, literal, s)) = migrate::connection_string(ls) {
-        let cs = connstr::parse(&s);
+    if let Some(c) = cx.connection_string() {
+        let (literal, cs) = (c.literal, &c.parsed);
         for p in cs
             .pairs
             .iter()
@@ -734,9 +734,9 @@ fn password_only_encrypted(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
     if ls.tp("password").is_some() {
         return Vec::new();
     }
-    let in_string = migrate::connection_string(ls)
-        .map(|(_, _, s)| connstr::parse(&s).get(Key::Password).is_some())
-        .unwrap_or(false);
+    let in_string = cx
+        .connection_string()
+        .is_some_and(|c| c.parsed.get(Key::Password).is_some());
     let cs_in_key_vault = ls
         .tp("connectionString")
         .is_some_and(|m| is_key_vault_ref(&m.value));
@@ -784,10 +784,10 @@ fn user_at_server(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
             )]
         }
         _ => {
-            let Ok((_, literal, s)) = migrate::connection_string(ls) else {
+            let Some(c) = cx.connection_string() else {
                 return Vec::new();
             };
-            let cs = connstr::parse(&s);
+            let (literal, cs) = (c.literal, &c.parsed);
             let (Some(u), Some(server)) = (cs.get(Key::Username), cs.value(Key::Server)) else {
                 return Vec::new();
             };
@@ -808,10 +808,10 @@ fn user_at_server(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
 }
 
 fn dropped_keys(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
-    let Ok((_, literal, s)) = migrate::connection_string(&cx.ls) else {
+    let Some(c) = cx.connection_string() else {
         return Vec::new();
     };
-    let cs = connstr::parse(&s);
+    let (literal, s, cs) = (c.literal, &c.text, &c.parsed);
     let mut hits: Vec<Hit> = cs
         .pairs
         .iter()
@@ -840,10 +840,10 @@ fn dropped_keys(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
 }
 
 fn conflicting_ssl(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
-    let Ok((_, literal, s)) = migrate::connection_string(&cx.ls) else {
+    let Some(c) = cx.connection_string() else {
         return Vec::new();
     };
-    let cs = connstr::parse(&s);
+    let (literal, cs) = (c.literal, &c.parsed);
     let Some(ssl) = cs.get(Key::SslMode) else {
         return Vec::new();
     };
@@ -925,10 +925,10 @@ fn invalid_port(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
             Hit::new(m.value.span.clone(), "expected 1–65535", tp_path("port")).arg("value", shown),
         ];
     }
-    let Ok((_, literal, s)) = migrate::connection_string(ls) else {
+    let Some(c) = cx.connection_string() else {
         return Vec::new();
     };
-    let cs = connstr::parse(&s);
+    let (literal, cs) = (c.literal, &c.parsed);
     match cs.get(Key::Port) {
         Some(p) if !p.is_expression() && !port_ok(&p.value) => vec![
             Hit::new(

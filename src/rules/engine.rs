@@ -17,6 +17,32 @@ pub struct Context<'a> {
     pub layout: &'a Layout,
     pub ls: LinkedService<'a>,
     pub opts: &'a CheckOptions,
+    conn: std::cell::OnceCell<Option<ConnectionString<'a>>>,
+}
+
+/// A 1.0 linked service's connection string: the JSON string holding it, its decoded text, and its pairs.
+pub struct ConnectionString<'a> {
+    pub literal: &'a Node,
+    pub text: String,
+    pub parsed: crate::connstr::ConnStr,
+}
+
+impl<'a> Context<'a> {
+    /// The connection string, parsed once for all the checks of a linked service (None when there is
+    /// no string to read: absent, a Key Vault secret, an expression …).
+    pub fn connection_string(&self) -> Option<&ConnectionString<'a>> {
+        self.conn
+            .get_or_init(|| {
+                let (_, literal, text) = crate::migrate::connection_string(&self.ls).ok()?;
+                let parsed = crate::connstr::parse(&text);
+                Some(ConnectionString {
+                    literal,
+                    text,
+                    parsed,
+                })
+            })
+            .as_ref()
+    }
 }
 
 /// Options that checks read, resolved for the file at hand.
@@ -56,6 +82,7 @@ pub fn check_linked_services(
             layout,
             ls: ls.clone(),
             opts,
+            conn: std::cell::OnceCell::new(),
         };
         // the resource as a serde_json value, built once and only if a rule needs JSONPath
         let mut value: Option<serde_json::Value> = None;
