@@ -33,6 +33,8 @@ pub enum Key {
     SslMode,
     EncryptionMethod,
     ValidateServerCertificate,
+    /// The 1.0 driver checks this name against the server certificate (with validation on).
+    HostNameInCertificate,
     TrustServerCertificate,
     Timeout,
     CommandTimeout,
@@ -53,14 +55,16 @@ impl Key {
             .flat_map(char::to_lowercase)
             .collect();
         match norm.as_str() {
-            "host" | "server" => Key::Server,
-            "port" => Key::Port,
+            // the 1.0 driver's own names (HostName, PortNumber, LogonID) and their aliases, and Npgsql's
+            "host" | "hostname" | "server" => Key::Server,
+            "port" | "portnumber" => Key::Port,
             "database" | "db" => Key::Database,
-            "uid" | "userid" | "user" | "username" => Key::Username,
-            "password" | "pwd" => Key::Password,
+            "uid" | "userid" | "user" | "username" | "logonid" => Key::Username,
+            "password" | "pwd" | "psw" => Key::Password,
             "sslmode" => Key::SslMode,
             "encryptionmethod" | "em" => Key::EncryptionMethod,
             "validateservercertificate" | "vsc" => Key::ValidateServerCertificate,
+            "hostnameincertificate" => Key::HostNameInCertificate,
             "trustservercertificate" => Key::TrustServerCertificate,
             "timeout" | "connectiontimeout" => Key::Timeout,
             "commandtimeout" => Key::CommandTimeout,
@@ -78,7 +82,26 @@ impl Key {
 /// escapes a literal `@`), or an ARM template expression (`[parameters('x')]`) in published templates.
 pub fn is_expression(value: &str) -> bool {
     let arm = value.starts_with('[') && value.ends_with(']') && !value.starts_with("[[");
-    arm || (value.starts_with('@') && !value.starts_with("@@")) || value.contains("@{")
+    arm || (value.starts_with('@') && !value.starts_with("@@")) || has_interpolation(value)
+}
+
+/// Does `value` hold an `@{…}` interpolation? `@@` is ADF's escape for a literal `@`, so `@@{` is the
+/// literal text `@{`, not the start of an expression.
+fn has_interpolation(value: &str) -> bool {
+    let b = value.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'@' {
+            match b.get(i + 1) {
+                Some(b'@') => i += 2,
+                Some(b'{') => return true,
+                _ => i += 1,
+            }
+        } else {
+            i += 1;
+        }
+    }
+    false
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -177,6 +200,11 @@ pub fn parse(s: &str) -> ConnStr {
 /// Scan an unquoted value up to `;`, treating `@{ … }` (with nested braces and `'…'` strings) as atomic.
 fn scan_unquoted(b: &[u8], mut i: usize) -> usize {
     while i < b.len() && b[i] != b';' {
+        // `@@` is an escaped literal `@`: what follows it is text, even `{`
+        if b[i] == b'@' && b.get(i + 1) == Some(&b'@') {
+            i += 2;
+            continue;
+        }
         if b[i] == b'@' && b.get(i + 1) == Some(&b'{') {
             let mut depth = 0usize;
             let mut in_str = false;
@@ -266,6 +294,32 @@ mod tests {
         assert_eq!(c.pairs[0].value, "v");
         assert_eq!(c.junk.len(), 2);
         assert!(parse("").pairs.is_empty());
+    }
+
+    #[test]
+    fn driver_key_spellings() {
+        let c = parse("HostName=h;PortNumber=6432;DB=d;LogonID=u;PSW=p;HostNameInCertificate=h");
+        assert_eq!(c.value(Key::Server), Some("h"));
+        assert_eq!(c.value(Key::Port), Some("6432"));
+        assert_eq!(c.value(Key::Database), Some("d"));
+        assert_eq!(c.value(Key::Username), Some("u"));
+        assert_eq!(c.value(Key::Password), Some("p"));
+        assert_eq!(c.value(Key::HostNameInCertificate), Some("h"));
+    }
+
+    #[test]
+    fn escaped_at_is_text_not_an_expression() {
+        let c = parse("host=h;password=a@@{b;EncryptionMethod=1;ValidateServerCertificate=1");
+        assert_eq!(c.value(Key::Password), Some("a@@{b"));
+        assert!(!c.get(Key::Password).unwrap().is_expression());
+        assert_eq!(c.value(Key::EncryptionMethod), Some("1"));
+        assert_eq!(c.value(Key::ValidateServerCertificate), Some("1"));
+        assert!(is_expression("x@{y}"));
+        assert!(
+            is_expression("@@@{y}"),
+            "an escaped @ then an interpolation"
+        );
+        assert!(!is_expression("@@x"));
     }
 
     #[test]

@@ -53,6 +53,10 @@ pub enum Blocked {
     LinkedTemplate,
     /// `properties` or `typeProperties` names a key twice: ADF keeps one, which one is undocumented.
     DuplicateKey(String),
+    /// The connection string gives one setting twice (`Host=a;Server=b`): drivers differ on which wins.
+    DuplicateConnectionKey(String, String),
+    /// No `Database` key: a 2.0 definition requires `database`, and the tool will not guess one.
+    NoDatabase,
 }
 
 impl Blocked {
@@ -80,6 +84,13 @@ impl Blocked {
             Blocked::DuplicateKey(k) => format!(
                 "`{k}` appears twice (ADFPG101) and which one ADF uses is undocumented: remove one by hand first"
             ),
+            Blocked::DuplicateConnectionKey(a, b) => format!(
+                "the connection string sets the same thing twice (`{a}` and `{b}`) and drivers differ on which \
+                 one wins: keep one by hand first"
+            ),
+            Blocked::NoDatabase => "the connection string names no database, which 2.0 requires: add \
+                 `Database=<name>` to it (or write `database` by hand)"
+                .into(),
         }
     }
 }
@@ -149,13 +160,28 @@ pub fn ssl_mode(cs: &ConnStr, opts: &MigrationOptions) -> Result<Result<u8, Stri
     let validate = cs
         .value(Key::ValidateServerCertificate)
         .is_some_and(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "1" | "true" | "yes"));
+    // with validation on, a HostNameInCertificate makes the 1.0 driver check the host name too
+    let host_checked = cs
+        .value(Key::HostNameInCertificate)
+        .is_some_and(|v| !v.trim().is_empty());
     Ok(Ok(match em {
         "0" => opts.ssl_no_encryption,
         "6" => opts.ssl_request,
+        "1" if validate && host_checked => 5,
         "1" if validate => opts.ssl_validated,
         "1" => opts.ssl_encrypted,
         other => return Err(Blocked::UnknownEncryptionMethod(other.to_string())),
     }))
+}
+
+/// A setting the string gives twice, under the same or another spelling: (first key, second key).
+pub fn duplicate_setting(cs: &ConnStr) -> Option<(String, String)> {
+    cs.pairs.iter().enumerate().find_map(|(i, p)| {
+        let first = cs.pairs[..i]
+            .iter()
+            .find(|o| o.canon == p.canon && p.canon != Key::Other)?;
+        Some((first.key.clone(), p.key.clone()))
+    })
 }
 
 /// `user@server` → `user` when `server` is the host's first label (the Single Server habit).
@@ -210,6 +236,9 @@ pub fn migrate(
         .filter(|s| !s.trim().is_empty())
         .ok_or(Blocked::NoServer)?;
     let ssl = ssl_mode(&cs, opts)?;
+    if let Some((a, b)) = duplicate_setting(&cs) {
+        return Err(Blocked::DuplicateConnectionKey(a, b));
+    }
     let tp = ls.type_props().expect("checked by connection_string");
     let existing = |k: &str| tp.member(k).is_some();
 
@@ -224,8 +253,10 @@ pub fn migrate(
         "port",
         Value::Str(cs.value(Key::Port).unwrap_or("5432").to_string()),
     );
-    if let Some(db) = cs.value(Key::Database) {
-        push("database", Value::Str(db.to_string()));
+    match cs.value(Key::Database).filter(|d| !d.trim().is_empty()) {
+        Some(db) => push("database", Value::Str(db.to_string())),
+        None if !existing("database") => return Err(Blocked::NoDatabase),
+        None => {}
     }
     push(
         "sslMode",
@@ -277,7 +308,9 @@ pub fn migrate(
                 .filter(|p| {
                     matches!(
                         p.canon,
-                        Key::EncryptionMethod | Key::ValidateServerCertificate
+                        Key::EncryptionMethod
+                            | Key::ValidateServerCertificate
+                            | Key::HostNameInCertificate
                     )
                 })
                 .map(|p| p.key.clone()),

@@ -275,10 +275,8 @@ fn ordered(members: Vec<(&str, Value)>, order: &[usize]) -> Value {
 
 fn v1_linked_service() -> impl Strategy<Value = V1> {
     let host = "[a-z][a-z0-9]{0,7}".prop_map(|h| format!("{h}.postgres.database.azure.com"));
-    let db = prop::option::of(prop_oneof![
-        "[a-z_]{1,8}",
-        Just("@{linkedService().db}".to_string())
-    ]);
+    // always a database: without one the migration is held back (2.0 requires it; see migration_truth.rs)
+    let db = prop_oneof!["[a-z_]{1,8}", Just("@{linkedService().db}".to_string())].prop_map(Some);
     let user = prop::option::of(("[a-z]{1,6}", any::<bool>()));
     let password = prop::option::of(quoted_value());
     let ssl = prop_oneof![

@@ -852,7 +852,7 @@ fn conflicting_ssl(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
         .filter(|p| {
             matches!(
                 p.canon,
-                Key::EncryptionMethod | Key::ValidateServerCertificate
+                Key::EncryptionMethod | Key::ValidateServerCertificate | Key::HostNameInCertificate
             )
         })
         .map(|p| {
