@@ -5,7 +5,7 @@ use crate::adf::{self, Version};
 use crate::config::Policy;
 use crate::document::{DecodeError, Document, line_col_bytes};
 use crate::factory::{self, Index};
-use crate::finding::{Finding, Fix, Safety, apply_edits};
+use crate::finding::{Finding, Fix, Safety, Severity, apply_edits};
 use crate::json::{Kind, Node, PathStep};
 use crate::rules::factory::FactoryCx;
 use crate::rules::{CheckOptions, check_linked_services};
@@ -566,6 +566,7 @@ fn take_fixes<'a>(
 /// a fix would break the file or the fixes do not settle.
 fn fix_loop(doc: &Document, findings: Vec<Finding>, cx: &FileCx) -> Result<Option<Fixed>, String> {
     let settings = cx.s;
+    let input = GateInput::of(doc, &findings);
     let mut current: Option<(Document, Node)> = None;
     let mut findings = findings;
     let mut applied = Vec::new();
@@ -573,7 +574,11 @@ fn fix_loop(doc: &Document, findings: Vec<Finding>, cx: &FileCx) -> Result<Optio
         let cur = current.as_ref().map_or(doc, |(d, _)| d);
         let (edits, taken, _) = take_fixes(&findings, settings);
         if taken.is_empty() {
-            return Ok(current.map(|(doc, root)| Fixed {
+            let Some((doc, root)) = current else {
+                return Ok(None);
+            };
+            gate(&input, &doc, &root, &findings)?;
+            return Ok(Some(Fixed {
                 doc,
                 root,
                 applied,
@@ -593,6 +598,80 @@ fn fix_loop(doc: &Document, findings: Vec<Finding>, cx: &FileCx) -> Result<Optio
         current = Some((next, next_root));
     }
     Err("fixes did not settle after 10 rounds; nothing was written".into())
+}
+
+/// What the gate compares a fixed text with: the input's duplicate keys and error-level findings.
+struct GateInput {
+    /// Does a strict reader accept the input? (The tool's own parser also reads what strict readers
+    /// refuse, such as lone surrogate escapes; nesting past serde_json's limit is not strict-checked.)
+    strict: bool,
+    duplicate_keys: usize,
+    errors: BTreeMap<String, usize>,
+}
+
+impl GateInput {
+    fn of(doc: &Document, findings: &[Finding]) -> GateInput {
+        GateInput {
+            strict: strict_json(doc).is_ok(),
+            duplicate_keys: doc.parse().map_or(0, |root| count_duplicate_keys(&root)),
+            errors: error_counts(findings),
+        }
+    }
+}
+
+fn strict_json(doc: &Document) -> Result<(), serde_json::Error> {
+    serde_json::from_str::<serde_json::Value>(&doc.text[doc.body_start..]).map(drop)
+}
+
+fn count_duplicate_keys(root: &Node) -> usize {
+    let mut n = 0;
+    duplicate_keys(root, &mut Vec::new(), &mut |_, _, _, _| n += 1);
+    n
+}
+
+fn error_counts(findings: &[Finding]) -> BTreeMap<String, usize> {
+    let mut out = BTreeMap::new();
+    for f in findings.iter().filter(|f| f.severity == Severity::Error) {
+        *out.entry(f.code.clone()).or_insert(0) += 1;
+    }
+    out
+}
+
+/// The fix gate: fixed text is written only if it is strict JSON, holds no duplicate key the input did
+/// not have, and has no error-level finding the input did not have. Otherwise the reason.
+fn gate(
+    input: &GateInput,
+    doc: &Document,
+    root: &Node,
+    findings: &[Finding],
+) -> Result<(), String> {
+    // only an input a strict reader accepts is held to it (deep nesting passes the tool, not serde_json)
+    if input.strict
+        && let Err(e) = strict_json(doc)
+    {
+        return Err(format!(
+            "the fixed text would not be strict JSON ({e}); nothing was written"
+        ));
+    }
+    if count_duplicate_keys(root) > input.duplicate_keys {
+        return Err(
+            "the fixed text would hold a key twice in one object, which ADF and ARM reject; nothing was written"
+                .into(),
+        );
+    }
+    let after = error_counts(findings);
+    for (code, n) in &after {
+        if *n > input.errors.get(code).copied().unwrap_or(0) {
+            let example = findings
+                .iter()
+                .find(|f| &f.code == code)
+                .map_or(String::new(), |f| format!(": {}", f.message));
+            return Err(format!(
+                "the fixed text would have a new error ({code}{example}); nothing was written"
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The fix pipeline without the file system, for property tests and fuzzing: decode, parse, lint and
@@ -860,4 +939,50 @@ fn read_bounded_into(path: &Path, max: u64, buf: &mut Vec<u8>) -> Result<(), Rea
         return Err(ReadError::TooLarge(buf.len() as u64));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gate_of(before: &str, after: &str, after_findings: &[Finding]) -> Result<(), String> {
+        let doc = Document::decode(before.as_bytes().to_vec()).unwrap();
+        let input = GateInput::of(&doc, &[]);
+        let next = Document::decode(after.as_bytes().to_vec()).unwrap();
+        let root = next.parse().unwrap();
+        gate(&input, &next, &root, after_findings)
+    }
+
+    #[test]
+    fn gate_refuses_a_new_duplicate_key_but_not_an_old_one() {
+        let err = gate_of(r#"{"a": 1}"#, r#"{"a": 1, "a": 2}"#, &[]).unwrap_err();
+        assert!(err.contains("key twice"), "{err}");
+        assert_eq!(
+            gate_of(r#"{"a": 1, "a": 2}"#, r#"{"a": 1, "a": 3}"#, &[]),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn gate_refuses_text_that_is_not_strict_json() {
+        // a lone surrogate escape: the tool's parser reads it (as U+FFFD), strict JSON readers refuse it
+        let err = gate_of(r#"{"a": 1}"#, r#"{"a": "\ud800"}"#, &[]).unwrap_err();
+        assert!(err.contains("strict JSON"), "{err}");
+    }
+
+    #[test]
+    fn gate_refuses_a_new_error_finding() {
+        let catalog = &Settings::builtin().policy.catalog;
+        let f = catalog
+            .finding(
+                "v2-required-properties",
+                0..1,
+                &[("ls", "pg".into()), ("field", "database".into())],
+            )
+            .unwrap();
+        assert_eq!(f.severity, Severity::Error);
+        let err = gate_of(r#"{"a": 1}"#, r#"{"a": 2}"#, &[f]).unwrap_err();
+        assert!(err.contains("ADFPG002"), "{err}");
+        assert_eq!(gate_of(r#"{"a": 1}"#, r#"{"a": 2}"#, &[]), Ok(()));
+    }
 }

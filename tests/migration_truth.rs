@@ -77,14 +77,14 @@ fn the_drivers_own_key_names_are_migrated() {
 #[test]
 fn host_name_in_certificate_with_validation_is_verify_full() {
     let dir = factory_with(
-        "host=h.postgres.database.azure.com;database=d;uid=u;EncryptionMethod=1;ValidateServerCertificate=1;HostNameInCertificate=h.postgres.database.azure.com",
+        "host=h.postgres.database.azure.com;database=d;uid=u;password=pw;EncryptionMethod=1;ValidateServerCertificate=1;HostNameInCertificate=h.postgres.database.azure.com",
     );
     fix_safe(dir.path());
     let v = read_json(dir.path(), "linkedService/pg.json");
     assert_eq!(type_props(&v)["sslMode"], 5);
     // without the host name the driver checked only the chain: VerifyCA
     let dir = factory_with(
-        "host=h.postgres.database.azure.com;database=d;uid=u;EncryptionMethod=1;ValidateServerCertificate=1",
+        "host=h.postgres.database.azure.com;database=d;uid=u;password=pw;EncryptionMethod=1;ValidateServerCertificate=1",
     );
     fix_safe(dir.path());
     assert_eq!(
@@ -138,4 +138,33 @@ fn a_key_given_twice_is_held_back_not_guessed() {
         );
         assert!(out.contains("sets the same thing twice"), "{out}");
     }
+}
+
+/// The fix gate: a 1.0 string with neither user name nor credential would become a 2.0 definition its
+/// own lint calls an error (ADFPG002/ADFPG003). Nothing is written, ADFPG105 says why, and the counts
+/// count only what was written.
+#[test]
+fn the_gate_keeps_a_fix_that_adds_an_error_and_counts_nothing() {
+    let dir = factory_with("host=h.postgres.database.azure.com;database=d");
+    let before = fs::read(dir.path().join("linkedService/pg.json")).unwrap();
+    let out = fix(dir.path());
+    assert_eq!(
+        fs::read(dir.path().join("linkedService/pg.json")).unwrap(),
+        before,
+        "{out}"
+    );
+    assert!(out.contains("ADFPG105"), "{out}");
+    assert!(out.contains("would have a new error"), "{out}");
+    assert!(out.contains("Fixed 0 files (0 fixes applied)"), "{out}");
+    let (_, json, _) = run_in(
+        dir.path(),
+        &["--fix", "--unsafe-fixes", "--output-format", "json", "."],
+    );
+    let v: Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["summary"]["files_changed"], 0, "{json}");
+    assert_eq!(v["summary"]["fixes_applied"], 0, "{json}");
+    assert_eq!(
+        fs::read(dir.path().join("linkedService/pg.json")).unwrap(),
+        before
+    );
 }
