@@ -102,6 +102,7 @@ impl FileCx<'_> {
                 migration: s.policy.migration.clone(),
                 ssl_minimum: s.policy.ssl_minimum_for(path),
                 arm_values: Default::default(),
+                arm_ls_strings: Default::default(),
                 linked_template: false,
             },
         }
@@ -393,6 +394,13 @@ pub fn process(path: &Path, settings: &Settings) -> FileOutcome {
     out.arm_template = adf::is_arm_template(&root);
     if out.arm_template && out.linked_services.iter().any(|(_, v)| *v == Version::V1) {
         cx.opts.arm_values = crate::arm::sibling_parameter_values(path);
+        let v1: Vec<&str> = out
+            .linked_services
+            .iter()
+            .filter(|(_, v)| *v == Version::V1)
+            .map(|(n, _)| n.as_str())
+            .collect();
+        cx.opts.arm_ls_strings = crate::arm::linked_service_strings(path, &v1);
         cx.opts.linked_template = path
             .parent()
             .and_then(|d| d.file_name())
@@ -414,7 +422,12 @@ pub fn process(path: &Path, settings: &Settings) -> FileOutcome {
         match fix_loop(&doc, out.findings.clone(), &cx) {
             Ok(Some(fixed)) if fixed.doc.text != doc.text => {
                 if out.arm_template {
-                    out.arm_renames = crate::arm::renames(&root, &fixed.root, &cx.opts.arm_values);
+                    out.arm_renames = crate::arm::renames(
+                        &root,
+                        &fixed.root,
+                        &cx.opts.migration,
+                        (&cx.opts.arm_values, &cx.opts.arm_ls_strings),
+                    );
                 }
                 // masked texts for diffs and snippets, only when something shows them
                 let (before, after) = if settings.keep_diff || settings.keep_source {

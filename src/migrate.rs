@@ -57,6 +57,9 @@ pub enum Blocked {
     DuplicateConnectionKey(String, String),
     /// No `Database` key: a 2.0 definition requires `database`, and the tool will not guess one.
     NoDatabase,
+    /// An ARM template's `[parameters(P)]` connection string whose value is nowhere in the repository:
+    /// (parameter, linked service).
+    ArmValuesUnknown(String, String),
 }
 
 impl Blocked {
@@ -87,6 +90,11 @@ impl Blocked {
             Blocked::DuplicateConnectionKey(a, b) => format!(
                 "the connection string sets the same thing twice (`{a}` and `{b}`) and drivers differ on which \
                  one wins: keep one by hand first"
+            ),
+            Blocked::ArmValuesUnknown(param, ls) => format!(
+                "port and sslMode stay literal in a 2.0 template, but `{param}` has no value in the parameters \
+                 file and there is no linked-service file `linkedService/{ls}.json` to read them from: migrate \
+                 the linked service in the factory and re-publish, or give `{param}` its value"
             ),
             Blocked::NoDatabase => "the connection string names no database, which 2.0 requires: add \
                  `Database=<name>` to it (or write `database` by hand)"
@@ -280,42 +288,10 @@ pub fn migrate(
     if let Some(pw) = password_in_string {
         push("password", Value::SecureString(pw.value.clone()));
     }
-    for (key, name) in [
-        (Key::Timeout, "timeout"),
-        (Key::CommandTimeout, "commandTimeout"),
-        (Key::TrustServerCertificate, "trustServerCertificate"),
-        (Key::ReadBufferSize, "readBufferSize"),
-        (Key::Timezone, "timezone"),
-        (Key::Encoding, "encoding"),
-        (Key::SearchPath, "schema"),
-        (Key::Pooling, "pooling"),
-    ] {
-        if let Some(v) = cs.value(key) {
-            push(name, typed(key, v));
-        }
+    for (name, value) in options(&cs) {
+        push(name, value);
     }
-
-    let mut dropped: Vec<String> = cs
-        .pairs
-        .iter()
-        .filter(|p| p.canon == Key::Other)
-        .map(|p| p.key.clone())
-        .collect();
-    if cs.get(Key::SslMode).is_some() {
-        dropped.extend(
-            cs.pairs
-                .iter()
-                .filter(|p| {
-                    matches!(
-                        p.canon,
-                        Key::EncryptionMethod
-                            | Key::ValidateServerCertificate
-                            | Key::HostNameInCertificate
-                    )
-                })
-                .map(|p| p.key.clone()),
-        );
-    }
+    let dropped = dropped_keys(&cs);
 
     let mut unsafe_reasons = Vec::new();
     if password_in_string.is_none() && !existing("password") && existing("encryptedCredential") {
@@ -344,6 +320,54 @@ pub fn migrate(
         unsafe_reasons,
         dropped,
     })
+}
+
+/// The 2.0 properties of the string's other options (timeouts, trustServerCertificate …).
+fn options(cs: &ConnStr) -> Vec<(&'static str, Value)> {
+    [
+        (Key::Timeout, "timeout"),
+        (Key::CommandTimeout, "commandTimeout"),
+        (Key::TrustServerCertificate, "trustServerCertificate"),
+        (Key::ReadBufferSize, "readBufferSize"),
+        (Key::Timezone, "timezone"),
+        (Key::Encoding, "encoding"),
+        (Key::SearchPath, "schema"),
+        (Key::Pooling, "pooling"),
+    ]
+    .into_iter()
+    .filter_map(|(key, name)| Some((name, typed(key, cs.value(key)?))))
+    .collect()
+}
+
+/// The options as (property, JSON text), for templates.
+pub fn option_members(cs: &ConnStr) -> Vec<(&'static str, String)> {
+    options(cs)
+        .into_iter()
+        .map(|(name, v)| {
+            let text = match v {
+                Value::Str(s) | Value::SecureString(s) => json_str(&s),
+                Value::Int(n) => n,
+                Value::Bool(b) => b.to_string(),
+            };
+            (name, text)
+        })
+        .collect()
+}
+
+/// Keys with no 2.0 property (and the 1.0 SSL keys when `SSL Mode` overrides them).
+pub fn dropped_keys(cs: &ConnStr) -> Vec<String> {
+    let overridden = |k: Key| {
+        cs.get(Key::SslMode).is_some()
+            && matches!(
+                k,
+                Key::EncryptionMethod | Key::ValidateServerCertificate | Key::HostNameInCertificate
+            )
+    };
+    cs.pairs
+        .iter()
+        .filter(|p| p.canon == Key::Other || overridden(p.canon))
+        .map(|p| p.key.clone())
+        .collect()
 }
 
 fn typed(key: Key, v: &str) -> Value {

@@ -168,3 +168,241 @@ fn the_gate_keeps_a_fix_that_adds_an_error_and_counts_nothing() {
         before
     );
 }
+
+// ---------- published ARM templates ----------
+
+/// An ADF publish of linked service `pg` (1.0) whose connection string is a template parameter, and the
+/// parameters file ADF exports beside it (secure strings as `""` unless `value` is given).
+fn publish(root: &Path, folder: &str, extra_type_properties: &str, value: &str) {
+    let template = format!(
+        r#"{{
+	"$schema": "https://schema.management.azure.com/schemas/2015-01-01/deploymentTemplate.json#",
+	"contentVersion": "1.0.0.0",
+	"parameters": {{
+		"factoryName": {{
+			"type": "string"
+		}},
+		"pg_connectionString": {{
+			"type": "secureString",
+			"metadata": "Secure string for 'connectionString' of 'pg'"
+		}}
+	}},
+	"variables": {{
+		"factoryId": "[concat('Microsoft.DataFactory/factories/', parameters('factoryName'))]"
+	}},
+	"resources": [
+		{{
+			"name": "[concat(parameters('factoryName'), '/pg')]",
+			"type": "Microsoft.DataFactory/factories/linkedServices",
+			"apiVersion": "2018-06-01",
+			"properties": {{
+				"annotations": [],
+				"type": "AzurePostgreSql",
+				"typeProperties": {{
+					"connectionString": "[parameters('pg_connectionString')]"{extra_type_properties}
+				}}
+			}},
+			"dependsOn": []
+		}}
+	]
+}}"#
+    );
+    let parameters = format!(
+        "{{\n\t\"$schema\": \"https://schema.management.azure.com/schemas/2015-01-01/deploymentParameters.json#\",\n\t\"contentVersion\": \"1.0.0.0\",\n\t\"parameters\": {{\n\t\t\"factoryName\": {{\n\t\t\t\"value\": \"f\"\n\t\t}},\n\t\t\"pg_connectionString\": {{\n\t\t\t\"value\": {}\n\t\t}}\n\t}}\n}}",
+        serde_json::to_string(value).unwrap()
+    );
+    write(
+        root,
+        &format!("{folder}/ARMTemplateForFactory.json"),
+        &template,
+    );
+    write(
+        root,
+        &format!("{folder}/ARMTemplateParametersForFactory.json"),
+        &parameters,
+    );
+}
+
+const KEY_VAULT_PASSWORD: &str = r#",
+					"password": {
+						"type": "AzureKeyVaultSecret",
+						"store": {
+							"referenceName": "kv",
+							"type": "LinkedServiceReference"
+						},
+						"secretName": "pg-password"
+					}"#;
+
+/// The JSON of a file, refusing a key given twice in one object (as ARM does).
+fn strict(root: &Path, rel: &str) -> Value {
+    let text = fs::read_to_string(root.join(rel)).unwrap();
+    let v: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{rel}: {e}\n{text}"));
+    // serde_json keeps the last of two equal keys silently: the tool's ADFPG101 sees every one
+    let (_, out, _) = run_in(root, &["--output-format", "concise", "--exit-zero", rel]);
+    assert!(
+        !out.contains("ADFPG101"),
+        "{rel} holds a key twice:\n{out}\n{text}"
+    );
+    v
+}
+
+fn arm_linked_service(v: &Value) -> &Value {
+    &v["resources"][0]["properties"]
+}
+
+#[test]
+fn a_key_vault_password_stays_and_gets_no_second_password() {
+    let dir = tempfile::tempdir().unwrap();
+    publish(
+        dir.path(),
+        "f",
+        KEY_VAULT_PASSWORD,
+        "host=pg.postgres.database.azure.com;port=5432;database=sales;uid=etl;EncryptionMethod=1",
+    );
+    let out = fix(dir.path());
+    let v = strict(dir.path(), "f/ARMTemplateForFactory.json");
+    let props = arm_linked_service(&v);
+    assert_eq!(props["version"], "2.0", "{out}");
+    assert_eq!(
+        props["typeProperties"]["password"]["type"],
+        "AzureKeyVaultSecret"
+    );
+    assert!(
+        v["parameters"].get("pg_password").is_none(),
+        "no unused password parameter"
+    );
+    let params = strict(dir.path(), "f/ARMTemplateParametersForFactory.json");
+    assert!(params["parameters"].get("pg_password").is_none());
+}
+
+#[test]
+fn arm_port_and_ssl_mode_come_from_the_linked_service_file() {
+    let dir = tempfile::tempdir().unwrap();
+    publish(dir.path(), "f", "", "");
+    let ls = serde_json::json!({
+        "name": "pg",
+        "properties": {
+            "type": "AzurePostgreSql",
+            "typeProperties": {
+                "connectionString": "host=pg.postgres.database.azure.com;port=6432;database=sales;uid=etl@pg;EncryptionMethod=1;Timeout=30;Keepalive=10",
+                "encryptedCredential": "ZW5j"
+            }
+        }
+    });
+    write(
+        dir.path(),
+        "linkedService/pg.json",
+        &serde_json::to_string_pretty(&ls).unwrap(),
+    );
+    // the template's own findings: the dropped option is reported there too
+    let (_, lint, _) = run_in(dir.path(), &["--output-format", "concise", "f"]);
+    assert!(
+        lint.contains("ADFPG012") && lint.contains("Keepalive"),
+        "{lint}"
+    );
+    // the migration's own sslMode, without the unsafe raise to VerifyFull that ADFPG004/005 offer
+    let out = run_in(
+        dir.path(),
+        &[
+            "--fix",
+            "--unsafe-fixes",
+            "--ignore",
+            "ADFPG004,ADFPG005",
+            "--output-format",
+            "concise",
+            "f",
+        ],
+    )
+    .1;
+    let v = strict(dir.path(), "f/ARMTemplateForFactory.json");
+    let tp = &arm_linked_service(&v)["typeProperties"];
+    assert_eq!(tp["port"], "6432", "{out}");
+    assert_eq!(
+        tp["sslMode"], 3,
+        "EncryptionMethod=1 without validation is Require"
+    );
+    assert_eq!(tp["timeout"], 30, "options are carried over");
+    let default = |p: &str| v["parameters"][p]["defaultValue"].clone();
+    assert_eq!(
+        default("pg_properties_typeProperties_server"),
+        "pg.postgres.database.azure.com"
+    );
+    assert_eq!(default("pg_properties_typeProperties_database"), "sales");
+    assert_eq!(default("pg_properties_typeProperties_username"), "etl");
+}
+
+#[test]
+fn arm_and_linked_service_migrate_to_the_same_port_and_ssl_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    publish(dir.path(), "f", "", "");
+    let ls = serde_json::json!({
+        "name": "pg",
+        "properties": {
+            "type": "AzurePostgreSql",
+            "typeProperties": {
+                "connectionString": "HostName=pg.postgres.database.azure.com;PortNumber=6432;Database=sales;LogonID=etl;EncryptionMethod=1;ValidateServerCertificate=1",
+                "encryptedCredential": "ZW5j"
+            }
+        }
+    });
+    write(
+        dir.path(),
+        "linkedService/pg.json",
+        &serde_json::to_string_pretty(&ls).unwrap(),
+    );
+    let out = fix(dir.path());
+    let arm = strict(dir.path(), "f/ARMTemplateForFactory.json");
+    let json = strict(dir.path(), "linkedService/pg.json");
+    let (a, j) = (
+        &arm_linked_service(&arm)["typeProperties"],
+        type_props(&json),
+    );
+    assert_eq!(a["port"], "6432", "{out}");
+    assert_eq!(
+        (&a["port"], &a["sslMode"]),
+        (&j["port"], &j["sslMode"]),
+        "{out}"
+    );
+}
+
+#[test]
+fn arm_without_any_value_is_held_back_and_says_what_is_missing() {
+    let dir = tempfile::tempdir().unwrap();
+    publish(dir.path(), "f", "", "");
+    let before = fs::read(dir.path().join("f/ARMTemplateForFactory.json")).unwrap();
+    let out = fix(dir.path());
+    assert_eq!(
+        fs::read(dir.path().join("f/ARMTemplateForFactory.json")).unwrap(),
+        before,
+        "{out}"
+    );
+    assert!(out.contains("port and sslMode"), "{out}");
+    assert!(out.contains("linkedService/pg.json"), "{out}");
+}
+
+#[test]
+fn migration_config_applies_to_templates() {
+    let dir = tempfile::tempdir().unwrap();
+    publish(
+        dir.path(),
+        "f",
+        "",
+        "host=pg.postgres.database.azure.com;database=sales;uid=etl@pg;password=x",
+    );
+    write(
+        dir.path(),
+        "adfpg.toml",
+        "ignore = [\"ADFPG004\", \"ADFPG005\"]\n[migration]\nstrip-user-at-server = false\nssl-mode-no-encryption = \"Require\"\n",
+    );
+    let out = fix(dir.path());
+    let v = strict(dir.path(), "f/ARMTemplateForFactory.json");
+    assert_eq!(
+        v["parameters"]["pg_properties_typeProperties_username"]["defaultValue"], "etl@pg",
+        "{out}"
+    );
+    assert_eq!(
+        arm_linked_service(&v)["typeProperties"]["sslMode"],
+        3,
+        "{out}"
+    );
+}

@@ -275,7 +275,7 @@ fn v1_linked_service(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
             cx.root,
             ls,
             &cx.opts.migration,
-            &cx.opts.arm_values,
+            (&cx.opts.arm_values, &cx.opts.arm_ls_strings),
         ),
         r => r,
     };
@@ -809,7 +809,7 @@ fn user_at_server(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
 
 fn dropped_keys(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
     let Some(c) = cx.connection_string() else {
-        return Vec::new();
+        return arm_dropped_keys(cx);
     };
     let (literal, s, cs) = (c.literal, &c.text, &c.parsed);
     let mut hits: Vec<Hit> = cs
@@ -837,6 +837,40 @@ fn dropped_keys(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
         );
     }
     hits
+}
+
+/// In a template, the keys of the string behind `[parameters(P)]` (read from the parameters file or the
+/// linked-service file) that its migration drops, blamed on the parameter reference.
+fn arm_dropped_keys(cx: &Context) -> Vec<Hit> {
+    let Some(m) = cx
+        .ls
+        .tp("connectionString")
+        .filter(|_| !cx.ls.base.is_empty())
+    else {
+        return Vec::new();
+    };
+    let Some(param) = m.value.as_str().and_then(crate::arm::parameter_reference) else {
+        return Vec::new();
+    };
+    let Some(cs) = crate::arm::source_string(
+        param,
+        cx.ls.name,
+        &cx.opts.arm_values,
+        &cx.opts.arm_ls_strings,
+    ) else {
+        return Vec::new();
+    };
+    migrate::dropped_keys(&cs)
+        .into_iter()
+        .map(|key| {
+            Hit::new(
+                m.value.span.clone(),
+                "its value has a key with no 2.0 equivalent",
+                tp_path("connectionString"),
+            )
+            .arg("key", key)
+        })
+        .collect()
 }
 
 fn conflicting_ssl(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
