@@ -338,8 +338,10 @@ fn v2_required(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
         .member("typeProperties")
         .map(|m| m.key_span.clone())
         .unwrap_or(tp.span.clone());
-    let mut required = vec!["server", "database", "sslMode", "authenticationType"];
-    if auth_type(ls).is_some_and(|a| is_basic(a) || a == "ServicePrincipal") {
+    // sslMode is optional (default 2, Prefer) and an absent authenticationType means Basic: the
+    // connector page and the REST model say so, and Studio writes 2.0 files without it
+    let mut required = vec!["server", "database"];
+    if auth_type(ls).is_none_or(|a| is_basic(a) || a == "ServicePrincipal") {
         required.push("username");
     }
     required

@@ -14,7 +14,7 @@ use std::sync::OnceLock;
 pub const CHECKS: &[&str] = &[
     "file-name-mismatch",
     "duplicate-resource-name",
-    "dataset-legacy-table-name",
+    "dataset-table-name",
     "dataset-unknown-linked-service",
     "dataset-linked-service-type",
     "copy-sink-spelling",
@@ -227,7 +227,7 @@ fn dataset(cx: &FactoryCx, ds: &Node, base: &[PathStep], out: &mut Vec<Finding>)
         return;
     };
     let mut f = match cx.finding(
-        "dataset-legacy-table-name",
+        "dataset-table-name",
         tn.key_span.clone(),
         &at(&["properties", "typeProperties", "tableName"]),
         &[("dataset", name.clone())],
