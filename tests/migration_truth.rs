@@ -406,3 +406,53 @@ fn migration_config_applies_to_templates() {
         "{out}"
     );
 }
+
+/// ADF's publish generates `linkedTemplates/`: findings are reported there, but no fix edits them (the
+/// next publish would overwrite it, and a lone edit splits them from the master template).
+#[test]
+fn no_fix_edits_a_generated_linked_template() {
+    let dir = tempfile::tempdir().unwrap();
+    let template = r#"{
+	"$schema": "http://schema.management.azure.com/schemas/2015-01-01/deploymentTemplate.json#",
+	"contentVersion": "1.0.0.0",
+	"parameters": { "factoryName": { "type": "string" } },
+	"resources": [
+		{
+			"name": "[concat(parameters('factoryName'), '/Copy')]",
+			"type": "Microsoft.DataFactory/factories/pipelines",
+			"apiVersion": "2018-06-01",
+			"properties": {
+				"activities": [
+					{
+						"name": "Copy",
+						"type": "Copy",
+						"typeProperties": {
+							"source": { "type": "ParquetSource" },
+							"sink": { "type": "AzurePostgreSQLSink" }
+						}
+					}
+				]
+			}
+		}
+	]
+}"#;
+    write(dir.path(), "f/linkedTemplates/ArmTemplate_0.json", template);
+    write(dir.path(), "f/ARMTemplateForFactory.json", template);
+    let before = fs::read(dir.path().join("f/linkedTemplates/ArmTemplate_0.json")).unwrap();
+    let (_, lint, _) = run_in(dir.path(), &["--output-format", "concise", "."]);
+    assert!(
+        lint.contains("linkedTemplates/ArmTemplate_0.json") && lint.contains("ADFPG040"),
+        "{lint}"
+    );
+    let out = fix(dir.path());
+    assert_eq!(
+        fs::read(dir.path().join("f/linkedTemplates/ArmTemplate_0.json")).unwrap(),
+        before,
+        "{out}"
+    );
+    let top = fs::read_to_string(dir.path().join("f/ARMTemplateForFactory.json")).unwrap();
+    assert!(
+        top.contains("AzurePostgreSqlSink"),
+        "the top-level template is fixed: {out}"
+    );
+}
