@@ -821,9 +821,7 @@ fn triage(path: &Path, cx: &FileCx, relevant: &mut bool) -> Result<Triage, ReadE
             // the custom ARM parameterisation file names no connector type but matters when there is one
             let parameterization = (!settings.index.pg_names.is_empty()
                 || settings.index.pg_in_templates)
-                && path.file_name().is_some_and(|n| {
-                    n.eq_ignore_ascii_case(crate::rules::factory::PARAMETERIZATION_FILE)
-                });
+                && crate::rules::factory::parameterization_section(path).is_some();
             // only the plan reads references, so only it needs pipelines that name PostgreSQL resources
             let named =
                 settings.collect_references && mentions_pg_resource(path, buf, &settings.index);

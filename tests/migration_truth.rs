@@ -456,3 +456,74 @@ fn no_fix_edits_a_generated_linked_template() {
         "the top-level template is fixed: {out}"
     );
 }
+
+// ---------- custom parameterisation ----------
+
+/// A type block replaces `*` for that type (ADF's documented rule): the block the fix adds carries every
+/// `*` entry, so a 1.0 connection string stays parameterised. Synapse's file is read the same way.
+#[test]
+fn the_parameterisation_fix_carries_every_star_entry() {
+    for (file, section) in [
+        (
+            "arm-template-parameters-definition.json",
+            "Microsoft.DataFactory/factories/linkedServices",
+        ),
+        (
+            "template-parameters-definition.json",
+            "Microsoft.Synapse/workspaces/linkedServices",
+        ),
+    ] {
+        let dir = factory_with("host=h.postgres.database.azure.com;database=d;uid=u;password=p");
+        let star = serde_json::json!({
+            "properties": {
+                "typeProperties": { "connectionString": "|:-connectionString:secureString", "port": "-::int" },
+                "connectVia": { "referenceName": "=" }
+            }
+        });
+        let def = serde_json::json!({ section: { "*": star } });
+        write(
+            dir.path(),
+            file,
+            &serde_json::to_string_pretty(&def).unwrap(),
+        );
+        let out = fix(dir.path());
+        let v = strict(dir.path(), file);
+        let block = &v[section]["AzurePostgreSql"];
+        assert_eq!(
+            block["properties"]["connectVia"], star["properties"]["connectVia"],
+            "{file}: {out}"
+        );
+        let tp = &block["properties"]["typeProperties"];
+        assert_eq!(
+            tp["connectionString"], "|:-connectionString:secureString",
+            "{file}"
+        );
+        assert_eq!(tp["port"], "-::int", "{file}");
+        for p in ["server", "database", "username"] {
+            assert_eq!(tp[p], "=", "{file}: {p}");
+        }
+        assert_eq!(v[section]["*"], star, "{file}: `*` itself is untouched");
+    }
+}
+
+#[test]
+fn a_type_block_hiding_a_star_entry_is_reported() {
+    let dir = factory_with("host=h.postgres.database.azure.com;database=d;uid=u;password=p");
+    let def = serde_json::json!({ "Microsoft.DataFactory/factories/linkedServices": {
+        "AzurePostgreSql": { "properties": { "typeProperties": { "server": "=", "database": "=", "username": "=" } } },
+        "*": { "properties": { "typeProperties": { "connectionString": "|:-connectionString:secureString" } } }
+    }});
+    write(
+        dir.path(),
+        "arm-template-parameters-definition.json",
+        &serde_json::to_string_pretty(&def).unwrap(),
+    );
+    let (_, out, _) = run_in(dir.path(), &["--output-format", "concise", "."]);
+    assert!(
+        out.contains("ADFPG053")
+            && out.contains(
+                "`connectionString` (listed under `*`, which the AzurePostgreSql block hides)"
+            ),
+        "{out}"
+    );
+}
