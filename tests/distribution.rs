@@ -149,3 +149,67 @@ fn readme_and_ci_run_the_same_test_command() {
         "{ci}"
     );
 }
+
+#[test]
+fn completions_for_every_shell_come_from_the_clap_definitions() {
+    for (shell, marker) in [
+        ("bash", "complete -F _adfpg__migrate"),
+        ("zsh", "#compdef adfpg-migrate"),
+        ("fish", "complete -c adfpg-migrate"),
+        ("powershell", "Register-ArgumentCompleter"),
+        ("elvish", "edit:completion:arg-completer[adfpg-migrate]"),
+    ] {
+        let (code, out, err) = run_in(&root(), &["completions", shell]);
+        assert_eq!(code, 0, "{shell}: {err}");
+        assert!(out.contains(marker), "{shell}: {out}");
+        // flags and subcommands of the real CLI, not a canned script
+        for word in ["--unsafe-fixes", "test-connection", "--output-format"] {
+            assert!(out.contains(word), "{shell} lacks {word}");
+        }
+    }
+    let (code, _, err) = run_in(&root(), &["completions", "tcsh"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("invalid value 'tcsh'"), "{err}");
+}
+
+#[cfg(unix)]
+#[test]
+fn bash_completion_script_is_valid_bash() {
+    let (_, script, _) = run_in(&root(), &["completions", "bash"]);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("adfpg-migrate.bash");
+    fs::write(&file, script).unwrap();
+    let check = std::process::Command::new("bash")
+        .arg("-n")
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+}
+
+#[test]
+fn man_page_documents_the_options_and_subcommands() {
+    let (code, page, err) = run_in(&root(), &["man"]);
+    assert_eq!(code, 0, "{err}");
+    let version = env!("CARGO_PKG_VERSION");
+    assert!(
+        page.contains(&format!(".TH adfpg-migrate 1  \"adfpg-migrate {version}\"")),
+        "{page}"
+    );
+    for section in [".SH NAME", ".SH SYNOPSIS", ".SH OPTIONS", ".SH SUBCOMMANDS"] {
+        assert!(page.contains(section), "missing {section}");
+    }
+    // roff escapes '-' as '\-'
+    for word in [r"\-\-unsafe\-fixes", r"test\-connection", "completions"] {
+        assert!(page.contains(word), "man page lacks {word}");
+    }
+    // the man page and completions need no configuration: a broken adfpg.toml does not stop them
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("adfpg.toml"), "this is not toml [").unwrap();
+    let (code, _, err) = run_in(dir.path(), &["man"]);
+    assert_eq!(code, 0, "{err}");
+}
