@@ -242,9 +242,23 @@ fn pre_commit_hooks_are_well_formed() {
     let (_, doc) = load(".pre-commit-hooks.yaml");
     let hooks = doc.as_vec().unwrap();
     let ids: Vec<&str> = hooks.iter().map(|h| h["id"].as_str().unwrap()).collect();
-    assert_eq!(ids, ["adfpg-migrate", "adfpg-migrate-fix"]);
+    assert_eq!(
+        ids,
+        [
+            "adfpg-migrate",
+            "adfpg-migrate-fix",
+            "adfpg-migrate-python",
+            "adfpg-migrate-fix-python"
+        ]
+    );
     for h in hooks {
-        assert_eq!(h["language"].as_str(), Some("rust"));
+        let id = h["id"].as_str().unwrap();
+        let language = if id.ends_with("-python") {
+            "python"
+        } else {
+            "rust"
+        };
+        assert_eq!(h["language"].as_str(), Some(language), "{id}");
         assert_eq!(
             h["types"].as_vec().unwrap(),
             &vec![Yaml::String("json".into())]
@@ -259,8 +273,39 @@ fn pre_commit_hooks_are_well_formed() {
         cmd.extend(["linkedService/a.json".to_string(), "b.json".into()]);
         let cli = parse(&cmd);
         assert!(cli.skip_missing_files);
-        assert_eq!(cli.fix, h["id"].as_str() == Some("adfpg-migrate-fix"));
+        assert_eq!(cli.fix, id.starts_with("adfpg-migrate-fix"));
     }
+    // the python hooks run exactly what the rust ones run
+    for id in ["adfpg-migrate", "adfpg-migrate-fix"] {
+        assert_eq!(hook_entry(id), hook_entry(&format!("{id}-python")));
+    }
+}
+
+/// ci-examples/pre-commit-config.yaml installs the released wheel: a `repo: local` python hook whose
+/// only package is adfpg-migrate pinned to this version, running what the repository's hook runs.
+#[test]
+fn pre_commit_config_installs_the_pinned_wheel() {
+    let (_, doc) = load("ci-examples/pre-commit-config.yaml");
+    let repos = doc["repos"].as_vec().unwrap();
+    assert_eq!(repos.len(), 1);
+    assert_eq!(repos[0]["repo"].as_str(), Some("local"));
+    let hook = &repos[0]["hooks"][0];
+    assert_eq!(hook["language"].as_str(), Some("python"));
+    assert_eq!(
+        hook["additional_dependencies"].as_vec().unwrap(),
+        &vec![Yaml::String(format!(
+            "adfpg-migrate=={}",
+            env!("CARGO_PKG_VERSION")
+        ))]
+    );
+    assert_eq!(
+        words(hook["entry"].as_str().unwrap()),
+        hook_entry("adfpg-migrate")
+    );
+    assert_eq!(
+        hook["types"].as_vec().unwrap(),
+        &vec![Yaml::String("json".into())]
+    );
 }
 
 fn hook_entry(id: &str) -> Vec<String> {
