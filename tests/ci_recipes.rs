@@ -227,6 +227,7 @@ fn readme_shows_the_recipes_verbatim() {
     for f in [
         "ci-examples/github-workflow.yml",
         "ci-examples/azure-pipelines.yml",
+        "ci-examples/pre-commit-config.yaml",
     ] {
         let text = fs::read_to_string(root().join(f)).unwrap();
         assert!(

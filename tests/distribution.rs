@@ -213,3 +213,65 @@ fn man_page_documents_the_options_and_subcommands() {
     let (code, _, err) = run_in(dir.path(), &["man"]);
     assert_eq!(code, 0, "{err}");
 }
+
+/// The release workflow cannot run here (actionlint checks its syntax); this pins what it promises:
+/// on a version tag, a wheel for each of the five platforms, archives with the man page and
+/// completions, checksums, and PyPI given only wheels and the sdist.
+#[test]
+fn release_workflow_builds_every_platform_with_checksums() {
+    use yaml_rust2::YamlLoader;
+    let text = fs::read_to_string(root().join(".github/workflows/release.yml")).unwrap();
+    let doc = &YamlLoader::load_from_str(&text).unwrap()[0];
+    let tags = doc["on"]["push"]["tags"].as_vec().unwrap();
+    assert_eq!(tags[0].as_str(), Some("v*"));
+    let build = &doc["jobs"]["build"];
+    let targets: Vec<&str> = build["strategy"]["matrix"]["include"]
+        .as_vec()
+        .unwrap()
+        .iter()
+        .map(|m| m["target"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        targets,
+        [
+            "x86_64-unknown-linux-gnu",
+            "aarch64-unknown-linux-gnu",
+            "x86_64-apple-darwin",
+            "aarch64-apple-darwin",
+            "x86_64-pc-windows-msvc"
+        ]
+    );
+    let wheel_step = build["steps"]
+        .as_vec()
+        .unwrap()
+        .iter()
+        .find(|s| s["uses"].as_str() == Some("PyO3/maturin-action@v1"))
+        .expect("maturin builds the wheels");
+    assert!(
+        wheel_step["with"]["args"]
+            .as_str()
+            .unwrap()
+            .contains("--locked")
+    );
+    let release = doc["jobs"]["release"]["steps"].as_vec().unwrap();
+    let script = release
+        .iter()
+        .find(|s| s["name"].as_str() == Some("Archives and checksums"))
+        .unwrap()["run"]
+        .as_str()
+        .unwrap();
+    for needle in [
+        "man > docs-gen/adfpg-migrate.1",
+        "completions \"$shell\"",
+        "sha256sum",
+        "SHA256SUMS",
+        "is not Cargo.toml's version",
+    ] {
+        assert!(script.contains(needle), "release script lacks {needle}");
+    }
+    let pypi = release
+        .iter()
+        .find(|s| s["name"].as_str() == Some("PyPI"))
+        .unwrap();
+    assert_eq!(pypi["with"]["packages-dir"].as_str(), Some("pypi/"));
+}
