@@ -176,6 +176,79 @@ fn azure_pipeline_lints_and_publishes_junit() {
     assert_eq!(publish["condition"].as_str(), Some("succeededOrFailed()"));
 }
 
+/// Both recipes install the released wheel at a pinned version (this one), never build from source.
+#[test]
+fn recipes_install_the_pinned_release_instead_of_building_it() {
+    for (f, vars) in [
+        ("ci-examples/github-workflow.yml", "env"),
+        ("ci-examples/azure-pipelines.yml", "variables"),
+    ] {
+        let (text, doc) = load(f);
+        assert_eq!(
+            doc[vars]["ADFPG_MIGRATE_VERSION"].as_str(),
+            Some(env!("CARGO_PKG_VERSION")),
+            "{f} pins the version"
+        );
+        assert!(!text.contains("cargo "), "{f} must not build the tool");
+        let installs: Vec<&str> = steps(&doc)
+            .iter()
+            .filter_map(|s| s["run"].as_str().or(s["script"].as_str()))
+            .filter(|s| s.contains("pip install"))
+            .collect();
+        assert_eq!(installs.len(), 1, "{f}");
+        assert!(
+            installs[0].contains("\"adfpg-migrate==$ADFPG_MIGRATE_VERSION\"")
+                || installs[0].contains("\"adfpg-migrate==$(ADFPG_MIGRATE_VERSION)\""),
+            "{f}: {}",
+            installs[0]
+        );
+    }
+}
+
+/// Annotations must not depend on code scanning: without Advanced Security (private repositories) or
+/// with a fork's read-only token the SARIF upload fails, and the lint step still runs after it.
+#[test]
+fn github_lint_step_runs_even_when_the_sarif_upload_fails() {
+    let (_, doc) = load("ci-examples/github-workflow.yml");
+    let steps = steps(&doc);
+    let upload = steps
+        .iter()
+        .position(|s| {
+            s["uses"]
+                .as_str()
+                .is_some_and(|u| u.starts_with("github/codeql-action/upload-sarif@"))
+        })
+        .unwrap();
+    let lint = steps
+        .iter()
+        .position(|s| {
+            s["run"]
+                .as_str()
+                .is_some_and(|r| r.contains("--output-format github"))
+        })
+        .unwrap();
+    assert_eq!(steps[upload]["continue-on-error"].as_bool(), Some(true));
+    if lint > upload {
+        assert_eq!(steps[lint]["if"].as_str(), Some("always()"));
+    }
+}
+
+#[test]
+fn azure_recipe_says_pull_requests_need_a_branch_policy() {
+    let (text, _) = load("ci-examples/azure-pipelines.yml");
+    let comments: String = text
+        .lines()
+        .filter(|l| l.trim_start().starts_with('#'))
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        comments.contains("Azure Repos Git, `pr:` triggers are ignored")
+            && comments.contains("branch policy")
+            && comments.contains("Build validation"),
+        "{comments}"
+    );
+}
+
 /// Run the recipes' commands on the example factory, with the pipeline variables filled in.
 #[test]
 fn recipe_commands_do_what_the_next_steps_expect() {
