@@ -342,18 +342,17 @@ pub fn connector(
         .dangerous()
         .with_custom_certificate_verifier(Arc::new(verifier))
         .with_no_client_auth();
-    let server_name = ServerName::try_from(host.to_string())
-        .map_err(|e| format!("cannot use \"{host}\" as a TLS server name: {e}"))?;
     Ok(PgTls {
         connector: tokio_rustls::TlsConnector::from(Arc::new(config)),
-        server_name,
+        host: host.to_string(),
         probe,
     })
 }
 
 pub struct PgTls {
     connector: tokio_rustls::TlsConnector,
-    server_name: ServerName<'static>,
+    /// Checked as a TLS server name only when TLS is used: a plain attempt never needs it.
+    host: String,
     probe: SharedProbe,
 }
 
@@ -369,7 +368,9 @@ where
     fn connect(self, stream: S) -> Self::Future {
         Box::pin(async move {
             self.probe.lock().expect("probe lock").handshake_started = true;
-            let stream = self.connector.connect(self.server_name, stream).await?;
+            let server_name = ServerName::try_from(self.host.clone())
+                .map_err(|e| format!("cannot use \"{}\" as a TLS server name: {e}", self.host))?;
+            let stream = self.connector.connect(server_name, stream).await?;
             let info = handshake_info(stream.get_ref().1);
             self.probe.lock().expect("probe lock").info = Some(info);
             Ok(TlsStream(stream))
