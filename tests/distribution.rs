@@ -49,6 +49,14 @@ fn rust_version_is_declared_and_readme_says_what_a_machine_needs() {
 /// installing anything: `scripts/test` on a machine without PostgreSQL, as a user with sudo.
 #[cfg(unix)]
 fn fresh_machine(with_apt: bool) -> (tempfile::TempDir, std::process::Output, String) {
+    machine(with_apt, false)
+}
+
+#[cfg(unix)]
+fn machine(
+    with_apt: bool,
+    with_postgresql: bool,
+) -> (tempfile::TempDir, std::process::Output, String) {
     use std::os::unix::fs::{PermissionsExt, symlink};
     let dir = tempfile::tempdir().unwrap();
     let bin = dir.path().join("bin");
@@ -71,6 +79,11 @@ fn fresh_machine(with_apt: bool) -> (tempfile::TempDir, std::process::Output, St
         stub("apt-get", &format!("{logs}\nexit 0"));
         // logs instead of running anything as root; `sudo test -e policy-rc.d` succeeds, so nothing is written
         stub("sudo", &format!("{logs}\nexit 0"));
+    }
+    if with_postgresql {
+        for tool in ["initdb", "pg_ctl", "psql", "openssl"] {
+            stub(tool, &format!("{logs}\nexit 0"));
+        }
     }
     let out = std::process::Command::new(bin.join("bash"))
         .arg(root().join("scripts/test"))
@@ -274,4 +287,17 @@ fn release_workflow_builds_every_platform_with_checksums() {
         .find(|s| s["name"].as_str() == Some("PyPI"))
         .unwrap();
     assert_eq!(pypi["with"]["packages-dir"].as_str(), Some("pypi/"));
+}
+
+#[cfg(unix)]
+#[test]
+fn test_script_installs_nothing_when_postgresql_is_there() {
+    let (_dir, out, logged) = machine(true, true);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert_eq!(
+        logged.trim(),
+        "cargo test --locked --no-fail-fast --test cli",
+        "{stderr}"
+    );
 }
