@@ -143,7 +143,8 @@ pub enum Command {
     /// Connect to the PostgreSQL server a linked service describes (sslMode as libpq applies it) and
     /// report TLS, certificate, server version and round trip; exit codes per failure class (README).
     TestConnection(crate::connect::Args),
-    /// Print a shell completion script: `adfpg-migrate completions bash > /etc/bash_completion.d/adfpg-migrate`.
+    /// Print a shell completion script, e.g.
+    /// `adfpg-migrate completions bash > ~/.local/share/bash-completion/completions/adfpg-migrate`.
     Completions {
         /// The shell to complete for.
         #[arg(value_enum)]
