@@ -143,8 +143,9 @@ pub enum Command {
     /// Connect to the PostgreSQL server a linked service describes (sslMode as libpq applies it) and
     /// report TLS, certificate, server version and round trip; exit codes per failure class (README).
     TestConnection(crate::connect::Args),
-    /// Print a shell completion script, e.g.
-    /// `adfpg-migrate completions bash > ~/.local/share/bash-completion/completions/adfpg-migrate`.
+    /// Print a shell completion script for bash, zsh, fish, powershell or elvish.
+    ///
+    /// For example `adfpg-migrate completions bash > ~/.local/share/bash-completion/completions/adfpg-migrate`.
     Completions {
         /// The shell to complete for.
         #[arg(value_enum)]
