@@ -264,14 +264,15 @@ pub fn migrate(
     let name = ls.name;
     let old = source_string(param, name, sources.0, sources.1)
         .ok_or_else(|| Blocked::ArmValuesUnknown(param.to_string(), name.to_string()))?;
+    if let Some((a, b)) = crate::migrate::duplicate_setting(&old) {
+        return Err(Blocked::DuplicateConnectionKey(a, b));
+    }
+    let old = crate::migrate::expand_host_url(&old)?;
     if old.value(Key::Server).is_none_or(|s| s.trim().is_empty()) {
         return Err(Blocked::NoServer);
     }
     if old.value(Key::Database).is_none_or(|s| s.trim().is_empty()) {
         return Err(Blocked::NoDatabase);
-    }
-    if let Some((a, b)) = crate::migrate::duplicate_setting(&old) {
-        return Err(Blocked::DuplicateConnectionKey(a, b));
     }
     let ssl = match crate::migrate::ssl_mode(&old, opts)? {
         Ok(n) => n.to_string(),
@@ -438,7 +439,8 @@ pub fn renames(
         .filter(|l| l.version() == crate::adf::Version::V1 && now_v2.iter().any(|n| n == l.name))
         .filter_map(|l| {
             let p = parameter_reference(l.tp("connectionString")?.value.as_str()?)?;
-            let old = source_string(p, l.name, sources.0, sources.1);
+            let old = source_string(p, l.name, sources.0, sources.1)
+                .map(|c| crate::migrate::expand_host_url(&c).unwrap_or(c));
             // the parameters the migrated resource uses (a kept Key Vault password has none)
             let now = after_resource_text(after, l.name);
             let new = new_parameters(l.name, old.as_ref(), opts)

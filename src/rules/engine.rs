@@ -57,6 +57,9 @@ pub struct CheckOptions {
     pub arm_ls_strings: BTreeMap<String, String>,
     /// A linked template (`linkedTemplates/`): its parameters come from the master template.
     pub linked_template: bool,
+    /// Integration runtimes of this file's factory that are self-hosted (`integrationRuntime/<name>.json`
+    /// with type `SelfHosted`), among those its linked services connect via.
+    pub self_hosted_runtimes: Vec<String>,
 }
 
 /// A place a rule's `given` selected, relative to the linked-service resource.
