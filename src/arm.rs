@@ -98,23 +98,37 @@ pub fn linked_service_strings(template: &Path, names: &[&str]) -> BTreeMap<Strin
         return out;
     };
     for name in names {
-        let mut found = None;
-        for d in dir.ancestors().take(3) {
-            let candidate = d.join("linkedService").join(format!("{name}.json"));
-            if candidate.is_file() {
-                found = Some(candidate);
-                break;
-            }
-            // the repository's top: a linked service outside it is another project's
-            if d.join(".git").exists() {
-                break;
-            }
-        }
-        if let Some(s) = found.and_then(|p| connection_string_of_file(&p, name)) {
+        if let Some(s) =
+            linked_service_file_in(&dir, name).and_then(|p| connection_string_of_file(&p, name))
+        {
             out.insert((*name).to_string(), s);
         }
     }
     out
+}
+
+/// The linked-service file of the factory a template belongs to: `linkedService/<name>.json` in the
+/// template's folder or the nearest folder above it (two levels at most, not past the repository's top).
+pub fn linked_service_file(template: &Path, name: &str) -> Option<PathBuf> {
+    let dir = template
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    linked_service_file_in(&std::fs::canonicalize(dir).ok()?, name)
+}
+
+fn linked_service_file_in(dir: &Path, name: &str) -> Option<PathBuf> {
+    for d in dir.ancestors().take(3) {
+        let candidate = d.join("linkedService").join(format!("{name}.json"));
+        if candidate.is_file() {
+            return Some(candidate);
+        }
+        // the repository's top: a linked service outside it is another project's
+        if d.join(".git").exists() {
+            break;
+        }
+    }
+    None
 }
 
 fn connection_string_of_file(path: &Path, name: &str) -> Option<String> {

@@ -241,3 +241,53 @@ fn each_template_reads_its_own_roots_linked_service() {
         );
     }
 }
+
+/// `plan` lists for each linked service only the templates of its own factory root.
+#[test]
+fn plan_ties_templates_to_their_own_root() {
+    let dir = tempfile::tempdir().unwrap();
+    let template = fs::read_to_string(
+        common::root().join("fixtures/adf-publish/factory-prod/ARMTemplateForFactory.json"),
+    )
+    .unwrap();
+    v1(
+        dir.path(),
+        "linkedService/PgSales.json",
+        &format!("host=root.{HOST};database=a;uid=u;password=p"),
+    );
+    v1(
+        dir.path(),
+        "second/linkedService/PgSales.json",
+        &format!("host=second.{HOST};database=b;uid=u;password=p"),
+    );
+    write(dir.path(), "publish/ARMTemplateForFactory.json", &template);
+    write(
+        dir.path(),
+        "second/publish/ARMTemplateForFactory.json",
+        &template,
+    );
+    let (_, out, err) = run_in(dir.path(), &["plan", "--output-format", "json", "."]);
+    let v: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}{err}"));
+    let plans: Vec<&Value> = v["linked_services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| l["name"] == "PgSales")
+        .collect();
+    assert_eq!(plans.len(), 2, "{out}");
+    for p in plans {
+        let file = p["path"].as_str().unwrap_or_default().to_string();
+        let templates: Vec<&str> = p["arm_templates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["path"].as_str().unwrap())
+            .collect();
+        let expected = if file.starts_with("second/") {
+            "second/publish/ARMTemplateForFactory.json"
+        } else {
+            "publish/ARMTemplateForFactory.json"
+        };
+        assert_eq!(templates, vec![expected], "{file}: {out}");
+    }
+}
