@@ -90,6 +90,10 @@ struct FileCx<'a> {
     path: &'a Path,
     ignored: HashSet<String>,
     opts: CheckOptions,
+    /// The fix gate's view: every rule on, at its own severity, whatever the run selects, ignores or
+    /// re-severs (suppressions and migration options still hold). What ADF accepts does not depend on
+    /// the rules a run reports.
+    every_rule: bool,
 }
 
 impl FileCx<'_> {
@@ -106,11 +110,23 @@ impl FileCx<'_> {
                 linked_template: is_linked_template(path),
                 self_hosted_runtimes: Vec::new(),
             },
+            every_rule: false,
+        }
+    }
+
+    /// The same file seen by the fix gate (see `every_rule`).
+    fn judge(&self) -> FileCx<'_> {
+        FileCx {
+            s: self.s,
+            path: self.path,
+            ignored: HashSet::new(),
+            opts: self.opts.clone(),
+            every_rule: true,
         }
     }
 
     fn enabled(&self, code: &str) -> bool {
-        !self.s.policy.disabled.contains(code) && !self.ignored.contains(code)
+        self.every_rule || (!self.s.policy.disabled.contains(code) && !self.ignored.contains(code))
     }
 
     fn enabled_check(&self, check: &str) -> bool {
@@ -126,7 +142,9 @@ impl FileCx<'_> {
         if !self.enabled(&f.code) {
             return None;
         }
-        f.severity = self.s.policy.severity_of(&f.code, f.severity);
+        if !self.every_rule {
+            f.severity = self.s.policy.severity_of(&f.code, f.severity);
+        }
         // ADF's publish writes linked templates: a fix there is lost at the next publish and splits them
         // from the master template, so they are reported, never fixed
         if self.opts.linked_template {
@@ -422,7 +440,7 @@ pub fn process(path: &Path, settings: &Settings) -> FileOutcome {
             .iter()
             .any(|f| f.fix.as_ref().is_some_and(|x| settings.applicable(x)))
     {
-        match fix_loop(&doc, out.findings.clone(), &cx) {
+        match fix_loop(&doc, &root, out.findings.clone(), &cx) {
             Ok(Some(fixed)) if fixed.doc.text != doc.text => {
                 if out.arm_template {
                     out.arm_renames = crate::arm::renames(
@@ -611,11 +629,17 @@ fn take_fixes<'a>(
 }
 
 /// Apply applicable fixes, re-parse and re-lint, until nothing more applies. `findings` are those of
-/// `doc` already, so the first round parses nothing again. `Ok(None)`: no fix applied; an error when
-/// a fix would break the file or the fixes do not settle.
-fn fix_loop(doc: &Document, findings: Vec<Finding>, cx: &FileCx) -> Result<Option<Fixed>, String> {
+/// `doc` (parsed as `root`) already, so the first round parses nothing again. `Ok(None)`: no fix
+/// applied; an error when a fix would break the file or the fixes do not settle.
+fn fix_loop(
+    doc: &Document,
+    root: &Node,
+    findings: Vec<Finding>,
+    cx: &FileCx,
+) -> Result<Option<Fixed>, String> {
     let settings = cx.s;
-    let input = GateInput::of(doc, &findings);
+    let judge = cx.judge();
+    let input = GateInput::of(doc, root, &lint_text(doc, root, &judge));
     let mut current: Option<(Document, Node)> = None;
     let mut findings = findings;
     let mut applied = Vec::new();
@@ -626,7 +650,7 @@ fn fix_loop(doc: &Document, findings: Vec<Finding>, cx: &FileCx) -> Result<Optio
             let Some((doc, root)) = current else {
                 return Ok(None);
             };
-            gate(&input, &doc, &root, &findings)?;
+            gate(&input, &doc, &root, &lint_text(&doc, &root, &judge))?;
             return Ok(Some(Fixed {
                 doc,
                 root,
@@ -649,7 +673,8 @@ fn fix_loop(doc: &Document, findings: Vec<Finding>, cx: &FileCx) -> Result<Optio
     Err("fixes did not settle after 10 rounds; nothing was written".into())
 }
 
-/// What the gate compares a fixed text with: the input's duplicate keys and error-level findings.
+/// What the gate compares a fixed text with: the input's duplicate keys and error-level findings (every
+/// rule's, at its own severity: see `FileCx::every_rule`).
 struct GateInput {
     /// Does a strict reader accept the input? (The tool's own parser also reads what strict readers
     /// refuse, such as lone surrogate escapes; nesting past serde_json's limit is not strict-checked.)
@@ -659,10 +684,10 @@ struct GateInput {
 }
 
 impl GateInput {
-    fn of(doc: &Document, findings: &[Finding]) -> GateInput {
+    fn of(doc: &Document, root: &Node, findings: &[Finding]) -> GateInput {
         GateInput {
             strict: strict_json(doc).is_ok(),
-            duplicate_keys: doc.parse().map_or(0, |root| count_duplicate_keys(&root)),
+            duplicate_keys: count_duplicate_keys(root),
             errors: error_counts(findings),
         }
     }
@@ -687,7 +712,9 @@ fn error_counts(findings: &[Finding]) -> BTreeMap<String, usize> {
 }
 
 /// The fix gate: fixed text is written only if it is strict JSON, holds no duplicate key the input did
-/// not have, and has no error-level finding the input did not have. Otherwise the reason.
+/// not have, and has no error-level finding the input did not have (`findings` are the judge's: every
+/// rule at its own severity, so `--select`, `--ignore` and `--severity` cannot let a broken file
+/// through). Otherwise the reason.
 fn gate(
     input: &GateInput,
     doc: &Document,
@@ -737,7 +764,7 @@ pub fn fix_bytes(bytes: Vec<u8>, settings: &Settings) -> Result<Option<String>, 
     {
         return Ok(None);
     }
-    let fixed = fix_loop(&doc, findings, &cx)?;
+    let fixed = fix_loop(&doc, &root, findings, &cx)?;
     Ok(fixed.map(|f| f.doc.text).filter(|t| *t != doc.text))
 }
 
@@ -994,7 +1021,7 @@ mod tests {
 
     fn gate_of(before: &str, after: &str, after_findings: &[Finding]) -> Result<(), String> {
         let doc = Document::decode(before.as_bytes().to_vec()).unwrap();
-        let input = GateInput::of(&doc, &[]);
+        let input = GateInput::of(&doc, &doc.parse().unwrap(), &[]);
         let next = Document::decode(after.as_bytes().to_vec()).unwrap();
         let root = next.parse().unwrap();
         gate(&input, &next, &root, after_findings)
