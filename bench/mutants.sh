@@ -5,6 +5,7 @@
 #   bench/mutants.sh                          # every module below, all tests
 #   bench/mutants.sh --in-diff                # only mutants on lines changed since main (a change's check)
 #   bench/mutants.sh -f src/connstr.rs        # one module (more -f to add); other cargo-mutants options pass through
+#   bench/mutants.sh -f src/connstr.rs -- --lib --test=migration_table   # your own cargo test targets after --
 #
 # Results land in mutants.out/ (caught.txt, missed.txt, timeout.txt, unviable.txt). Mutants deliberately left
 # alive are listed with their reason in bench/mutants-equivalent.txt and excluded here.
@@ -13,9 +14,15 @@ cd "$(dirname "$0")/.."
 command -v cargo-mutants >/dev/null || cargo install --locked cargo-mutants
 modules=(src/migrate.rs src/connstr.rs src/mask.rs src/write.rs src/lint.rs src/arm.rs)
 args=()
+tests=()
 diff_file=
-for a in "$@"; do
-    if [ "$a" = --in-diff ]; then
+while [ $# -gt 0 ]; do
+    a=$1
+    shift
+    if [ "$a" = -- ]; then
+        tests=("$@")
+        break
+    elif [ "$a" = --in-diff ]; then
         diff_file=$(mktemp)
         git diff main -- "${modules[@]}" > "$diff_file"
         args+=(--in-diff "$diff_file")
@@ -36,7 +43,10 @@ fi
 # The test binaries that check what is written and shown. Left out: pg_connect (real PostgreSQL clusters),
 # distribution, ci_recipes and docs (packaging and text), and crash_safety (90 s of kills per mutant: add
 # `--test crash_safety` by hand when mutating src/write.rs).
-tests=(--lib --test cli --test migration_table --test migration_truth --test hosts_and_roots --test secrets
-    --test hostile_input --test properties --test rule_examples --test factory --test output_formats
-    --test real_factories --test rest_model --test skim_agrees --test config --test baseline)
-exec cargo mutants --no-shuffle "${args[@]}" "${excludes[@]}" -- --locked "${tests[@]}"
+[ ${#tests[@]} -gt 0 ] || tests=(--lib --test=cli --test=migration_table --test=migration_truth --test=hosts_and_roots
+    --test=secrets --test=hostile_input --test=properties --test=rule_examples --test=factory --test=output_formats
+    --test=real_factories --test=rest_model --test=skim_agrees --test=config --test=baseline)
+# cargo-mutants passes arguments after its `--` to the test binaries, so cargo's own go in --cargo-test-arg
+cargo_tests=()
+for t in "${tests[@]}"; do cargo_tests+=(--cargo-test-arg="$t"); done
+exec cargo mutants --no-shuffle --cargo-arg=--locked "${cargo_tests[@]}" "${args[@]}" "${excludes[@]}"

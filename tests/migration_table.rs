@@ -49,20 +49,26 @@ fn writes(members: &[(&'static str, Value)]) -> Expect {
     Expect::Writes(members.to_vec())
 }
 
-fn ssl(n: u8) -> Expect {
+fn ssl_n(n: u8) -> Expect {
     writes(&[("sslMode", json!(n))])
 }
 
-/// A 1.0 linked service as ADF Studio writes it (tab indentation, no final newline).
+/// A 1.0 linked service as ADF Studio writes it (tab indentation, no final newline). A `conn` that starts
+/// with `{` is the connection string's JSON as it is (a SecureString or Key Vault object).
 fn linked_service(name: &str, conn: &str, extra_members: &str) -> String {
-    format!(
-        "{{\n\t\"name\": \"{name}\",\n\t\"properties\": {{\n\t\t\"type\": \"AzurePostgreSql\",\n\t\t\"typeProperties\": {{\n\t\t\t\"connectionString\": {}{extra_members}\n\t\t}}\n\t}}\n}}",
+    let conn = if conn.starts_with('{') {
+        conn.to_string()
+    } else {
         serde_json::to_string(conn).unwrap()
+    };
+    format!(
+        "{{\n\t\"name\": \"{name}\",\n\t\"properties\": {{\n\t\t\"type\": \"AzurePostgreSql\",\n\t\t\"typeProperties\": {{\n\t\t\t\"connectionString\": {conn}{extra_members}\n\t\t}}\n\t}}\n}}"
     )
 }
 
 /// Writes every case into one factory, runs `--fix --unsafe-fixes` on it once, and checks each file.
-fn run_table(cases: &[Case], extra_args: &[&str]) {
+/// Returns what the lint run (before the fix) said.
+fn run_table(cases: &[Case], extra_args: &[&str]) -> String {
     let dir = tempfile::tempdir().unwrap();
     let ls_dir = dir.path().join("linkedService");
     fs::create_dir_all(&ls_dir).unwrap();
@@ -105,6 +111,7 @@ fn run_table(cases: &[Case], extra_args: &[&str]) {
         cases.len(),
         failures.join("\n\n")
     );
+    lint
 }
 
 fn run(dir: &Path, args: &[&str]) -> String {
@@ -220,7 +227,7 @@ fn ssl_mode_mapping() {
         ("SslWinsRequire", ";EncryptionMethod=1;ValidateServerCertificate=1;SSL Mode=Require", 3),
     ]
     .into_iter()
-    .map(|(name, opts, n)| case(name, leak(format!("{base}{opts}")), ssl(n)))
+    .map(|(name, opts, n)| case(name, leak(format!("{base}{opts}")), ssl_n(n)))
     .chain([
         case(
             "EmUnknown",
@@ -230,6 +237,173 @@ fn ssl_mode_mapping() {
         case(
             "SslUnknown",
             "host=pg.postgres.database.azure.com;database=d;uid=u;SSL Mode=Sometimes",
+            Expect::HeldBack("SSL Mode"),
+        ),
+    ])
+    .collect();
+    run_table(&cases, &[]);
+}
+
+/// What the 1.0 settings mean as a 2.0 sslMode, written from the connector's rules: `SSL Mode` wins when
+/// present; otherwise EncryptionMethod 0 (the default) and 6 (RequestSSL) → 2 Prefer, and 1 (SSL) → 3
+/// Require, 4 VerifyCA with ValidateServerCertificate=1, 5 VerifyFull when HostNameInCertificate is given
+/// too (the driver then checks the host name).
+fn expected_ssl_mode(em: Option<&str>, vsc: Option<&str>, hnic: bool, ssl: Option<&str>) -> u8 {
+    if let Some(name) = ssl {
+        return [
+            "disable",
+            "allow",
+            "prefer",
+            "require",
+            "verifyca",
+            "verifyfull",
+        ]
+        .iter()
+        .position(|n| n.eq_ignore_ascii_case(name))
+        .unwrap() as u8;
+    }
+    match (em, vsc == Some("1"), hnic) {
+        (None | Some("0") | Some("6"), _, _) => 2,
+        (Some("1"), false, _) => 3,
+        (Some("1"), true, false) => 4,
+        (Some("1"), true, true) => 5,
+        _ => unreachable!(),
+    }
+}
+
+/// Every EncryptionMethod × ValidateServerCertificate × HostNameInCertificate × `SSL Mode` combination:
+/// the sslMode written, and ADFPG013 reported exactly when `SSL Mode` overrides a 1.0 SSL key.
+#[test]
+fn ssl_mode_every_combination() {
+    let mut cases = Vec::new();
+    let mut overrides = Vec::new();
+    for em in [None, Some("0"), Some("1"), Some("6")] {
+        for vsc in [None, Some("0"), Some("1")] {
+            for hnic in [false, true] {
+                for ssl in [
+                    None,
+                    Some("Disable"),
+                    Some("Allow"),
+                    Some("Prefer"),
+                    Some("Require"),
+                    Some("VerifyCA"),
+                    Some("VerifyFull"),
+                ] {
+                    let name = leak(format!(
+                        "C{}{}{}{}",
+                        em.unwrap_or("x"),
+                        vsc.unwrap_or("x"),
+                        u8::from(hnic),
+                        ssl.unwrap_or("x")
+                    ));
+                    let mut conn =
+                        "host=pg.postgres.database.azure.com;database=d;uid=u".to_string();
+                    if let Some(v) = em {
+                        conn += &format!(";EncryptionMethod={v}");
+                    }
+                    if let Some(v) = vsc {
+                        conn += &format!(";ValidateServerCertificate={v}");
+                    }
+                    if hnic {
+                        conn += ";HostNameInCertificate=pg.postgres.database.azure.com";
+                    }
+                    if let Some(v) = ssl {
+                        conn += &format!(";SSL Mode={v}");
+                    }
+                    let n = expected_ssl_mode(em, vsc, hnic, ssl);
+                    cases.push(case(name, leak(conn), ssl_n(n)));
+                    if ssl.is_some() && (em.is_some() || vsc.is_some() || hnic) {
+                        overrides.push(name);
+                    }
+                }
+            }
+        }
+    }
+    assert_eq!(cases.len(), 4 * 3 * 2 * 7);
+    let lint = run_table(&cases, &[]);
+    for c in &cases {
+        let file = format!("{}.json:", c.name);
+        let reported = lint
+            .lines()
+            .any(|l| l.starts_with(&format!("linkedService/{file}")) && l.contains("ADFPG013"));
+        assert_eq!(
+            reported,
+            overrides.contains(&c.name),
+            "ADFPG013 on {} ({:?})\n{lint}",
+            c.name,
+            c.conn
+        );
+    }
+}
+
+/// The value forms the 1.0 driver's boolean option takes, and spellings of the SSL options' values.
+#[test]
+fn ssl_option_value_forms() {
+    let base = "host=pg.postgres.database.azure.com;database=d;uid=u";
+    let cases: Vec<Case> = [
+        (
+            "VscTrue",
+            ";EncryptionMethod=1;ValidateServerCertificate=true",
+            4,
+        ),
+        (
+            "VscYes",
+            ";EncryptionMethod=1;ValidateServerCertificate=yes",
+            4,
+        ),
+        (
+            "VscFalse",
+            ";EncryptionMethod=1;ValidateServerCertificate=false",
+            3,
+        ),
+        (
+            "VscNo",
+            ";EncryptionMethod=1;ValidateServerCertificate=no",
+            3,
+        ),
+        (
+            "VscSpaced",
+            ";EncryptionMethod= 1 ;ValidateServerCertificate= 1 ",
+            4,
+        ),
+        (
+            "EmQuoted",
+            ";EncryptionMethod='1';ValidateServerCertificate=\"1\"",
+            4,
+        ),
+        ("Em6Alias", ";EM=6;VSC=1", 2),
+        // an empty HostNameInCertificate names no host to check
+        (
+            "HnicEmpty",
+            ";EncryptionMethod=1;ValidateServerCertificate=1;HostNameInCertificate=",
+            4,
+        ),
+        (
+            "HnicNoVsc",
+            ";EncryptionMethod=1;HostNameInCertificate=pg.postgres.database.azure.com",
+            3,
+        ),
+        ("SslSpaced", ";SSL Mode= Require ", 3),
+        ("SslUpper", ";SSLMODE=VERIFYFULL", 5),
+        ("SslQuoted", ";SSL Mode='VerifyCA'", 4),
+    ]
+    .into_iter()
+    .map(|(name, opts, n)| case(name, leak(format!("{base}{opts}")), ssl_n(n)))
+    .chain([
+        // an expression is kept verbatim: its value is only known at run time
+        case(
+            "SslExpression",
+            leak(format!("{base};SSL Mode=@{{linkedService().Ssl}}")),
+            writes(&[("sslMode", json!("@{linkedService().Ssl}"))]),
+        ),
+        case(
+            "EmSeven",
+            leak(format!("{base};EncryptionMethod=7")),
+            Expect::HeldBack("EncryptionMethod"),
+        ),
+        case(
+            "SslNumber",
+            leak(format!("{base};SSL Mode=3")),
             Expect::HeldBack("SSL Mode"),
         ),
     ])
@@ -362,6 +536,27 @@ fn key_spellings() {
             Expect::HeldBack("port"),
         ),
         case("NoHost", "database=d;uid=u", Expect::HeldBack("host")),
+        case(
+            "ServerPortNumber",
+            "Server=h10.example.com;PortNumber=1;Db=db10;user id=u10",
+            full("h10.example.com", "1", "db10", "u10"),
+        ),
+        case(
+            "LogonIdUpper",
+            "HOSTNAME=h11.example.com;PORT=65535;DATABASE=db11;LOGONID=u11",
+            full("h11.example.com", "65535", "db11", "u11"),
+        ),
+        // a key given twice under two spellings is ambiguous: drivers differ on which wins
+        case(
+            "UserTwice",
+            "host=h.example.com;database=d;uid=a;Username=b",
+            Expect::HeldBack("twice"),
+        ),
+        case(
+            "DatabaseTwice",
+            "host=h.example.com;database=d;DB=e;uid=u",
+            Expect::HeldBack("twice"),
+        ),
     ];
     run_table(&cases, &[]);
 }
@@ -436,6 +631,64 @@ fn credential_forms() {
             extra: "",
             expect: Expect::HeldBack("password"),
         },
+        // an empty password is no credential either
+        Case {
+            name: "EmptyPassword",
+            conn: leak(format!("{base};Password=")),
+            extra: "",
+            expect: Expect::HeldBack("password"),
+        },
+        // a password typed into the string next to Studio's encryptedCredential: both kept, nothing lost
+        Case {
+            name: "PasswordAndEncrypted",
+            conn: leak(format!("{base};Password=s3cret")),
+            extra: ",\n\t\t\t\"encryptedCredential\": \"ZW5jcnlwdGVk\"",
+            expect: writes(&[
+                (
+                    "password",
+                    json!({ "type": "SecureString", "value": "s3cret" }),
+                ),
+                ("encryptedCredential", json!("ZW5jcnlwdGVk")),
+            ]),
+        },
+        // the whole string as a SecureString: split like a plain one, the password kept secret
+        Case {
+            name: "SecureStringConn",
+            conn: r#"{ "type": "SecureString", "value": "host=h.example.com;port=6432;database=d;uid=u;pwd=s3cret" }"#,
+            extra: "",
+            expect: writes(&[
+                ("server", json!("h.example.com")),
+                ("port", json!("6432")),
+                (
+                    "password",
+                    json!({ "type": "SecureString", "value": "s3cret" }),
+                ),
+                ("authenticationType", json!("Basic")),
+            ]),
+        },
+        // the whole string in Key Vault: a file rewrite cannot read it
+        Case {
+            name: "KeyVaultConn",
+            conn: r#"{ "type": "AzureKeyVaultSecret", "store": { "referenceName": "Vault", "type": "LinkedServiceReference" }, "secretName": "pg-conn" }"#,
+            extra: "",
+            expect: Expect::HeldBack("Key Vault"),
+        },
+        // libpq's URL form (percent-decoded), user and password in it
+        Case {
+            name: "UrlCredentials",
+            conn: "host=postgresql://etl:p%40ss%3Bw@pg.example.com:6432/sales",
+            extra: "",
+            expect: writes(&[
+                ("server", json!("pg.example.com")),
+                ("port", json!("6432")),
+                ("database", json!("sales")),
+                ("username", json!("etl")),
+                (
+                    "password",
+                    json!({ "type": "SecureString", "value": "p@ss;w" }),
+                ),
+            ]),
+        },
     ];
     run_table(&cases, &[]);
 }
@@ -467,6 +720,72 @@ fn option_values() {
             leak(format!("Pooling{i}")),
             leak(format!("{base}Pooling={word}")),
             writes(&[("pooling", json!(b))]),
+        ));
+    }
+    // each documented key spelling (Npgsql's keys, with or without spaces, any case) and value form:
+    // whole seconds or bytes as JSON numbers (quoted or spaced in the string), text as written, and an
+    // ADF expression kept verbatim as a string
+    for (i, (opt, property, value)) in [
+        ("Timeout=0", "timeout", json!(0)),
+        ("TIMEOUT= 45 ", "timeout", json!(45)),
+        ("Timeout='30'", "timeout", json!(30)),
+        ("CommandTimeout=300", "commandTimeout", json!(300)),
+        ("command timeout=7", "commandTimeout", json!(7)),
+        ("Command Timeout=\"0\"", "commandTimeout", json!(0)),
+        ("ReadBufferSize=8192", "readBufferSize", json!(8192)),
+        (
+            "read buffer size=4294967295",
+            "readBufferSize",
+            json!(4294967295u32),
+        ),
+        (
+            "TrustServerCertificate=true",
+            "trustServerCertificate",
+            json!(true),
+        ),
+        (
+            "trust server certificate=False",
+            "trustServerCertificate",
+            json!(false),
+        ),
+        (
+            "Trust Server Certificate=' yes '",
+            "trustServerCertificate",
+            json!(true),
+        ),
+        ("POOLING=No", "pooling", json!(false)),
+        ("SearchPath=sales,public", "schema", json!("sales,public")),
+        ("search path='a;b'", "schema", json!("a;b")),
+        ("TimeZone=UTC", "timezone", json!("UTC")),
+        (
+            "timezone='America/New_York'",
+            "timezone",
+            json!("America/New_York"),
+        ),
+        ("ENCODING=LATIN1", "encoding", json!("LATIN1")),
+        (
+            "Timeout=@{linkedService().T}",
+            "timeout",
+            json!("@{linkedService().T}"),
+        ),
+        (
+            "Pooling=@{linkedService().P}",
+            "pooling",
+            json!("@{linkedService().P}"),
+        ),
+        (
+            "Encoding=@{linkedService().E}",
+            "encoding",
+            json!("@{linkedService().E}"),
+        ),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        cases.push(case(
+            leak(format!("Form{i}")),
+            leak(format!("{base}{opt}")),
+            writes(&[(property, value)]),
         ));
     }
     cases.extend([
@@ -573,6 +892,36 @@ fn invalid_option_cases(held_back: impl Fn(&'static str) -> Expect) -> Vec<Case>
             "trustServerCertificate",
         ),
         ("BadReadBuffer", "Read Buffer Size=big", "readBufferSize"),
+        ("FractionTimeout", "Timeout=1.5", "timeout"),
+        ("NegativeTimeout", "Timeout=-1", "timeout"),
+        ("EmptyTimeout", "Timeout=", "timeout"),
+        (
+            "WordCommandTimeout",
+            "CommandTimeout=true",
+            "commandTimeout",
+        ),
+        (
+            "NegativeReadBuffer",
+            "ReadBufferSize=-8192",
+            "readBufferSize",
+        ),
+        (
+            "HugeReadBuffer",
+            "ReadBufferSize=4294967296",
+            "readBufferSize",
+        ),
+        (
+            "TwoTrust",
+            "TrustServerCertificate=2",
+            "trustServerCertificate",
+        ),
+        (
+            "EmptyTrust",
+            "Trust Server Certificate=",
+            "trustServerCertificate",
+        ),
+        ("BadPooling", "Pooling=maybe", "pooling"),
+        ("OnPooling", "Pooling=on", "pooling"),
     ]
     .into_iter()
     .map(|(name, opt, property)| case(name, leak(format!("{base}{opt}")), held_back(property)))
@@ -581,4 +930,39 @@ fn invalid_option_cases(held_back: impl Fn(&'static str) -> Expect) -> Vec<Case>
 
 fn leak(s: String) -> &'static str {
     Box::leak(s.into_boxed_str())
+}
+
+/// A key with no 2.0 property is dropped, so the migration is an unsafe fix that names it: written with
+/// `--unsafe-fixes` (without the key), left alone by `--fix` alone.
+#[test]
+fn keys_without_a_2_0_property_are_dropped_only_as_an_unsafe_fix() {
+    let conn = "host=h.example.com;database=d;uid=u;Application Name=etl;Keepalive=30";
+    let cases = vec![case(
+        "Dropped",
+        conn,
+        Expect::Omits(&[
+            "Application Name",
+            "applicationName",
+            "Keepalive",
+            "keepalive",
+        ]),
+    )];
+    let lint = run_table(&cases, &[]);
+    for key in ["`Application Name`", "`Keepalive`"] {
+        let named = lint.lines().any(|l| {
+            l.starts_with("linkedService/Dropped.json:")
+                && l.contains("ADFPG012")
+                && l.contains(key)
+        });
+        assert!(named, "{key}: {lint}");
+    }
+
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir_all(dir.path().join("linkedService")).unwrap();
+    let path = dir.path().join("linkedService/Dropped.json");
+    let original = linked_service("Dropped", conn, KEY_VAULT_PASSWORD);
+    fs::write(&path, &original).unwrap();
+    fs::write(dir.path().join("linkedService/Vault.json"), VAULT).unwrap();
+    run(dir.path(), &[".", "--no-config", "--fix"]);
+    assert_eq!(fs::read_to_string(&path).unwrap(), original);
 }
