@@ -209,6 +209,10 @@ struct V1 {
     database: Option<String>,
     user: Option<String>,
     password: Option<String>,
+    /// The port the string gives (the 2.0 default 5432 when it gives none), as Studio writes it: a string.
+    port: String,
+    /// The 2.0 sslMode the 1.0 settings mean (the connector's mapping, before any hardening fix).
+    ssl_mode: u8,
 }
 
 #[derive(Debug, Clone)]
@@ -281,17 +285,38 @@ fn v1_linked_service() -> impl Strategy<Value = V1> {
     // needs both, so the fix gate holds back a migration without them (see migration_truth.rs)
     let user = ("[a-z]{1,6}", any::<bool>()).prop_map(Some);
     let password = prop::option::of(quoted_value());
+    // the 1.0 SSL settings and the sslMode they mean: SSL Mode by name; else EncryptionMethod 0 (the
+    // default) or 6 → Prefer, 1 → Require, with certificate validation VerifyCA, and with the host name
+    // checked too VerifyFull
     let ssl = prop_oneof![
+        Just((None, 2)),
+        Just((Some("sslmode=Require"), 3)),
+        Just((Some("SSL Mode=VerifyFull"), 5)),
+        Just((Some("SSL Mode=Disable"), 0)),
+        Just((Some("SslMode=allow"), 1)),
+        Just((Some("SSL Mode=Prefer"), 2)),
+        Just((Some("sslmode=verify-ca"), 4)),
+        Just((Some("encryptionmethod=0"), 2)),
+        Just((Some("EncryptionMethod=1"), 3)),
+        Just((Some("EncryptionMethod=6"), 2)),
+        Just((Some("EncryptionMethod=1;ValidateServerCertificate=1"), 4)),
+        Just((Some("EncryptionMethod=1;ValidateServerCertificate=0"), 3)),
+        Just((Some("EM=6;VSC=1"), 2)),
+        Just((
+            Some(
+                "EncryptionMethod=1;ValidateServerCertificate=1;HostNameInCertificate=*.postgres.database.azure.com"
+            ),
+            5
+        )),
+    ];
+    let port = prop_oneof![
         Just(None),
-        Just(Some("sslmode=Require")),
-        Just(Some("SSL Mode=VerifyFull")),
-        Just(Some("encryptionmethod=0")),
-        Just(Some("EncryptionMethod=1")),
-        Just(Some("EncryptionMethod=6")),
-        Just(Some("EncryptionMethod=1;ValidateServerCertificate=1")),
+        Just(Some("5432")),
+        Just(Some("6432")),
+        Just(Some("@{linkedService().port}")),
     ];
     let extras = (
-        any::<bool>(),                            // port
+        port,
         any::<bool>(),                            // SecureString wrapper
         any::<bool>(),                            // encryptedCredential
         any::<bool>(),                            // "version": "1.0"
@@ -303,10 +328,11 @@ fn v1_linked_service() -> impl Strategy<Value = V1> {
     (host, db, user, password, ssl, extras, layout()).prop_map(
         |(host, database, user, password, ssl, extras, layout)| {
             let (port, secure, enc, version, decor, o1, o2, o3) = extras;
+            let (ssl, ssl_mode) = ssl;
             let label = host.split('.').next().unwrap().to_string();
             let mut pairs = vec![format!("host={host}")];
-            if port {
-                pairs.push("port=5432".into());
+            if let Some(p) = port {
+                pairs.push(format!("port={p}"));
             }
             if let Some(d) = &database {
                 pairs.push(format!("database={d}"));
@@ -374,6 +400,8 @@ fn v1_linked_service() -> impl Strategy<Value = V1> {
                 database,
                 user: expected_user,
                 password: password.map(|(p, _)| p),
+                port: port.unwrap_or("5432").to_string(),
+                ssl_mode,
             }
         },
     )
@@ -383,6 +411,15 @@ fn settings(unsafe_fixes: bool) -> Settings {
     let mut s = Settings::builtin();
     s.fix = FixMode::Apply { unsafe_fixes };
     s.unsafe_fixes = unsafe_fixes;
+    s
+}
+
+/// The same without the rules whose (unsafe) fixes raise sslMode to 5, so the migrated sslMode shows.
+fn settings_without_hardening(unsafe_fixes: bool) -> Settings {
+    let mut s = settings(unsafe_fixes);
+    s.policy
+        .disabled
+        .extend(["ADFPG004".into(), "ADFPG005".into()]);
     s
 }
 
@@ -414,14 +451,23 @@ proptest! {
     #![proptest_config(config(400))]
 
     #[test]
-    fn fix_reparses_is_idempotent_and_keeps_every_other_byte(ls in v1_linked_service(), unsafe_fixes in any::<bool>()) {
-        let s = settings(unsafe_fixes);
+    fn fix_reparses_is_idempotent_and_keeps_every_other_byte(
+        ls in v1_linked_service(),
+        unsafe_fixes in any::<bool>(),
+        harden in any::<bool>(),
+    ) {
+        let s = if harden { settings(unsafe_fixes) } else { settings_without_hardening(unsafe_fixes) };
         let out = fix_bytes(ls.text.clone().into_bytes(), &s).map_err(TestCaseError::fail)?;
+        // the migration is unsafe exactly when the password is only in encryptedCredential (Studio
+        // re-encrypts it on upgrade): held back without --unsafe-fixes, written with it
+        let needs_unsafe = ls.password.is_none();
         let Some(out) = out else {
-            // only a migration that needs --unsafe-fixes may be held back
-            prop_assert!(!unsafe_fixes, "nothing fixed:\n{}", ls.text);
+            prop_assert!(!unsafe_fixes && needs_unsafe, "nothing fixed:\n{}", ls.text);
+            let with_unsafe = fix_bytes(ls.text.clone().into_bytes(), &settings(true));
+            prop_assert!(matches!(with_unsafe, Ok(Some(_))), "{:?}\n{}", with_unsafe, ls.text);
             return Ok(());
         };
+        prop_assert!(unsafe_fixes || !needs_unsafe, "an unsafe migration written by --fix:\n{}", out);
         // re-parses, for us and for serde_json
         let doc = Document::decode(out.clone().into_bytes()).unwrap();
         doc.parse().map_err(|e| TestCaseError::fail(format!("{e:?}\n{out}")))?;
@@ -450,7 +496,31 @@ proptest! {
         prop_assert_eq!(tp["server"].as_str(), Some(ls.host.as_str()));
         prop_assert_eq!(tp["database"].as_str(), ls.database.as_deref());
         prop_assert_eq!(tp["username"].as_str(), ls.user.as_deref());
-        prop_assert_eq!(tp["password"]["value"].as_str(), ls.password.as_deref());
+        prop_assert_eq!(tp["port"].as_str(), Some(ls.port.as_str()));
+        prop_assert_eq!(&tp["authenticationType"], "Basic");
+        // the hardening fixes (unsafe) raise every weaker mode to 5 (VerifyFull)
+        let ssl_mode = if harden && unsafe_fixes { 5 } else { ls.ssl_mode };
+        prop_assert_eq!(tp["sslMode"].as_u64(), Some(u64::from(ssl_mode)), "{}", out);
+        match &ls.password {
+            Some(pw) => prop_assert_eq!(
+                &tp["password"],
+                &json!({"type": "SecureString", "value": pw})
+            ),
+            None => prop_assert!(tp.get("password").is_none()),
+        }
+        // every property written is one of these, and nothing else is
+        let mut expected = vec!["server", "port", "database", "sslMode", "username", "authenticationType"];
+        if ls.password.is_some() {
+            expected.push("password");
+        }
+        if ls.text.contains("encryptedCredential") {
+            prop_assert_eq!(&tp["encryptedCredential"], "ZW5jcnlwdGVk");
+            expected.push("encryptedCredential");
+        }
+        let mut written: Vec<&str> = tp.as_object().unwrap().keys().map(String::as_str).collect();
+        written.sort_unstable();
+        expected.sort_unstable();
+        prop_assert_eq!(written, expected, "{}", out);
     }
 
     #[test]
