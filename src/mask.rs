@@ -22,6 +22,18 @@ const SECRET_KEYS: &[&str] = &[
     "accessToken",
 ];
 
+/// Connection-string keys whose values are secrets (compared case-insensitively, spaces ignored): the
+/// password's spellings and the keys of other services' strings that hold keys and tokens.
+const SECRET_PAIR_KEYS: &[&str] = &[
+    "password",
+    "pwd",
+    "psw",
+    "accountkey",
+    "sharedaccesskey",
+    "clientsecret",
+    "sig",
+];
+
 fn is_secret_key(k: &str) -> bool {
     SECRET_KEYS.iter().any(|s| s.eq_ignore_ascii_case(k))
 }
@@ -95,10 +107,7 @@ fn secret_pair(p: &connstr::Pair) -> bool {
             .filter(|c| !c.is_whitespace())
             .collect::<String>()
             .to_ascii_lowercase();
-        matches!(
-            k.as_str(),
-            "accountkey" | "sharedaccesskey" | "clientsecret" | "sig"
-        )
+        SECRET_PAIR_KEYS.contains(&k.as_str())
     }
 }
 
@@ -185,13 +194,19 @@ pub fn mask(text: &str) -> String {
     }
 }
 
-/// For text that is not valid JSON: secret-looking members and `password=` pairs.
+/// For text that is not valid JSON: the members and connection-string pairs the precise masking treats as
+/// secret (the same lists), and every `value` member (a SecureString's, when it cannot be told apart).
 pub fn mask_by_pattern(text: &str) -> String {
     static RE: OnceLock<[regex::Regex; 3]> = OnceLock::new();
     let res = RE.get_or_init(|| {
+        let members = SECRET_KEYS.join("|");
+        let pairs = SECRET_PAIR_KEYS.join("|");
         [
-            regex::Regex::new(r#"(?i)"(?:password|pwd|servicePrincipalKey|servicePrincipalEmbeddedCert|servicePrincipalEmbeddedCertPassword|encryptedCredential|accountKey|sasToken|clientSecret|secret|value)"\s*:\s*"((?:[^"\\]|\\.)*)""#).unwrap(),
-            regex::Regex::new(r#"(?i)(?:password|pwd|accountkey|sharedaccesskey)\s*=\s*([^;"]*)"#).unwrap(),
+            regex::Regex::new(&format!(
+                r#"(?i)"(?:{members}|value)"\s*:\s*"((?:[^"\\]|\\.)*)""#
+            ))
+            .unwrap(),
+            regex::Regex::new(&format!(r#"(?i)(?:{pairs})\s*=\s*([^;"]*)"#)).unwrap(),
             // a password inside a URL: scheme://user:PASSWORD@host
             regex::Regex::new(r#"://[^:/@\s;"]*:([^@/\s;"]*)@"#).unwrap(),
         ]
