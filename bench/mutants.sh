@@ -45,8 +45,9 @@ fi
 # `--test crash_safety` by hand when mutating src/write.rs).
 [ ${#tests[@]} -gt 0 ] || tests=(--lib --test=cli --test=migration_table --test=migration_truth --test=hosts_and_roots
     --test=secrets --test=hostile_input --test=properties --test=rule_examples --test=factory --test=output_formats
-    --test=real_factories --test=rest_model --test=skim_agrees --test=config --test=baseline)
+    --test=secrets_planted --test=real_factories --test=rest_model --test=skim_agrees --test=config --test=baseline)
 # cargo-mutants passes arguments after its `--` to the test binaries, so cargo's own go in --cargo-test-arg
 cargo_tests=()
 for t in "${tests[@]}"; do cargo_tests+=(--cargo-test-arg="$t"); done
-exec cargo mutants --no-shuffle --cargo-arg=--locked "${cargo_tests[@]}" "${args[@]}" "${excludes[@]}"
+# --copy-target: start each build from the warm target/ rather than compiling every dependency again
+exec cargo mutants --no-shuffle --copy-target=true --cargo-arg=--locked "${cargo_tests[@]}" "${args[@]}" "${excludes[@]}"
