@@ -397,6 +397,14 @@ pub fn plan_move<'a>(
                     })
                 }
                 None if encrypted.is_some() => Ok(Source::Encrypted),
+                // an ARM template's 1.0 connection string is a secure parameter, exported empty
+                None if connection_string
+                    .and_then(|m| m.value.as_str())
+                    .and_then(crate::arm::parameter_reference)
+                    .is_some() =>
+                {
+                    Ok(Source::NotInRepository("an ARM template parameter"))
+                }
                 None => return None,
             }
         }
@@ -470,7 +478,14 @@ fn removal(obj: &Node, m: &Member) -> Edit {
 
 /// The edits of a move: the credential member becomes the reference (or the reference takes the place
 /// of `encryptedCredential`, or follows the 1.0 connection string), and `encryptedCredential` goes.
-pub fn edits(text: &str, layout: &Layout, ls: &LinkedService, mv: &Move, vault: &str) -> Vec<Edit> {
+pub fn edits(
+    text: &str,
+    layout: &Layout,
+    root: &Node,
+    ls: &LinkedService,
+    mv: &Move,
+    vault: &str,
+) -> Vec<Edit> {
     let tp = ls.type_props().expect("a move has typeProperties");
     let reference = |anchor: &Member| {
         let l = member_layout(text, anchor);
@@ -507,7 +522,66 @@ pub fn edits(text: &str, layout: &Layout, ls: &LinkedService, mv: &Move, vault: 
         }
         (None, None, None) => {}
     }
+    // ADF's templates name the factory in `variables('factoryId')`; without it, no dependency is guessed
+    if root
+        .get("variables")
+        .and_then(|v| v.get("factoryId"))
+        .is_some()
+    {
+        out.extend(depends_on_vault(text, layout, ls, vault));
+    }
     out
+}
+
+/// In an ARM template, the resource depends on the vault's linked service, as ADF's publish writes it
+/// (`[concat(variables('factoryId'), '/linkedServices/<vault>')]`), so that it is deployed first.
+fn depends_on_vault(text: &str, layout: &Layout, ls: &LinkedService, vault: &str) -> Option<Edit> {
+    if ls.base.is_empty() {
+        return None;
+    }
+    let dep = json(&format!(
+        "[concat(variables('factoryId'), '/linkedServices/{vault}')]"
+    ));
+    let resource = ls.resource;
+    match resource.member("dependsOn") {
+        Some(m) => {
+            let items = m.value.elements()?;
+            if items.iter().any(|e| {
+                e.as_str()
+                    .is_some_and(|s| s.contains(&format!("/linkedServices/{vault}'")))
+            }) {
+                return None;
+            }
+            match items.last() {
+                Some(last) => {
+                    let l = crate::adf::element_lead(text, last);
+                    Some(Edit::replace(
+                        last.span.end..last.span.end,
+                        format!(",{l}{dep}"),
+                    ))
+                }
+                None => Some(Edit::replace(m.value.span.clone(), format!("[ {dep} ]"))),
+            }
+        }
+        None => {
+            let props = resource.member("properties")?;
+            let l = member_layout(text, props);
+            let (open, close, join) = if l.multiline {
+                (
+                    format!("[{}{}{}", layout.eol, l.lead, layout.indent),
+                    format!("{}{}]", layout.eol, l.lead),
+                    format!(",{}{}", layout.eol, l.lead),
+                )
+            } else {
+                ("[ ".into(), " ]".into(), ", ".into())
+            };
+            let at = props.value.span.end;
+            Some(Edit::replace(
+                at..at,
+                format!("{join}\"dependsOn\"{}{open}{dep}{close}", l.sep),
+            ))
+        }
+    }
 }
 
 /// The factory name `{factory}` stands for: the resource in the factory's `factory/` folder (an ADF
@@ -945,7 +1019,7 @@ pub fn v1_with_move(cx: &crate::rules::Context) -> Option<V1Fix> {
         cx.text, cx.layout, cx.root, &cx.ls, target, &factory, cx.opts,
     )?
     .ok()?;
-    let moved = edits(cx.text, cx.layout, &cx.ls, &mv, &target.vault);
+    let moved = edits(cx.text, cx.layout, cx.root, &cx.ls, &mv, &target.vault);
     let (text, _) = crate::finding::apply_edits(cx.text, &moved.iter().collect::<Vec<_>>());
     let doc = crate::document::Document::decode(text.into_bytes()).ok()?;
     let root = doc.parse().ok()?;

@@ -375,7 +375,7 @@ fn credential_to_key_vault(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
             )];
         }
     };
-    let edits = key_vault::edits(cx.text, cx.layout, ls, &mv, &vault);
+    let edits = key_vault::edits(cx.text, cx.layout, cx.root, ls, &mv, &vault);
     let reason = mv.source.unsafe_reason(&mv.secret, &vault);
     let mut title = format!(
         "move the {} to Key Vault secret `{}` of `{vault}`",
