@@ -128,12 +128,7 @@ pub struct Cli {
 
     /// Write the plaintext passwords that move to Key Vault to FILE (a new, owner-only JSON file outside
     /// the repository) for upload; delete it afterwards.
-    #[arg(
-        long,
-        global = true,
-        value_name = "FILE",
-        requires = "credentials_to_key_vault"
-    )]
+    #[arg(long, global = true, value_name = "FILE")]
     pub export_secrets: Option<PathBuf>,
 
     /// Number of threads (default: one per core).
@@ -403,7 +398,10 @@ fn key_vault_survey(
     export: Option<&Path>,
 ) -> Result<(), String> {
     let Some(target) = settings.policy.migration.key_vault.clone() else {
-        return Ok(());
+        return match export {
+            Some(_) => Err("--export-secrets needs a vault: --credentials-to-key-vault VAULT or [migration.key-vault] linked-service".into()),
+            None => Ok(()),
+        };
     };
     let opts = crate::rules::CheckOptions {
         migration: settings.policy.migration.clone(),
