@@ -173,6 +173,24 @@ pub struct Move<'a> {
     connection_string: Option<&'a Member>,
 }
 
+/// Why a credential does not move. `fatal`: the name template cannot serve this factory (an invalid
+/// name), which stops the run before anything is written; otherwise only this linked service stays as
+/// it is, and ADFPG024 says why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Held {
+    pub reason: String,
+    pub fatal: bool,
+}
+
+impl From<String> for Held {
+    fn from(reason: String) -> Held {
+        Held {
+            reason,
+            fatal: false,
+        }
+    }
+}
+
 /// The values the secret-name placeholders read.
 struct Values {
     server: Option<String>,
@@ -243,9 +261,13 @@ fn slot_text(name: &str, value: Option<&str>) -> Result<String, String> {
 }
 
 /// The secret name for a linked service, or why none can be made.
-fn secret_name(template: &str, factory: &str, ls: &str, v: &Values) -> Result<String, String> {
+fn secret_name(template: &str, factory: &str, ls: &str, v: &Values) -> Result<String, Held> {
+    let fatal = |reason: String| Held {
+        reason,
+        fatal: true,
+    };
     let mut out = String::new();
-    for p in pieces(template)? {
+    for p in pieces(template).map_err(fatal)? {
         match p {
             Piece::Text(t) => out.push_str(t),
             Piece::Slot(s) => out.push_str(&match s {
@@ -268,7 +290,9 @@ fn secret_name(template: &str, factory: &str, ls: &str, v: &Values) -> Result<St
                 .all(|b| b.is_ascii_alphanumeric() || b == b'-')
     };
     if !valid {
-        return Err(format!("secret name `{out}` is not valid: {NAME_RULE}"));
+        return Err(fatal(format!(
+            "secret name `{out}` is not valid: {NAME_RULE}"
+        )));
     }
     Ok(out)
 }
@@ -369,7 +393,7 @@ pub fn plan_move<'a>(
     factory: &str,
     v1_string: Option<&ConnStr>,
     opts: &crate::migrate::MigrationOptions,
-) -> Option<Result<Move<'a>, String>> {
+) -> Option<Result<Move<'a>, Held>> {
     let member = credential_member(ls)?;
     let existing = ls.tp(member);
     let encrypted = ls.tp("encryptedCredential");
@@ -410,7 +434,7 @@ pub fn plan_move<'a>(
         }
     };
     let v = values(ls, v1_string, opts);
-    let result = source.and_then(|source| {
+    let result = source.map_err(Held::from).and_then(|source| {
         let secret = secret_name(&target.secret_name, factory, ls.name, &v)?;
         Ok(Move {
             member,
@@ -644,6 +668,8 @@ pub fn survey(
     for (root, factory) in &index.factories {
         let name = factory_name(root);
         let mut moved_here: Vec<String> = Vec::new();
+        // secrets of this vault the factory already references: secret name → (linked service, login)
+        let mut existing: BTreeMap<String, (String, (String, String))> = BTreeMap::new();
         let entries = factory
             .linked_services
             .values()
@@ -659,6 +685,12 @@ pub fn survey(
                 .iter()
                 .filter(|l| l.name == entry.name)
             {
+                if let Some(secret) = referenced_secret(ls, &target.vault) {
+                    let cs = v1_connection_string(ls, opts);
+                    let v = values(ls, cs.as_ref(), &opts.migration);
+                    let login = (v.server.unwrap_or_default(), v.username.unwrap_or_default());
+                    existing.insert(secret, (ls.name.to_string(), login));
+                }
                 let Some(result) = file_move(&doc.text, &layout, &node, ls, target, &name, opts)
                 else {
                     continue;
@@ -666,8 +698,13 @@ pub fn survey(
                 let shown = crate::report::display_path(&entry.path);
                 let mv = match result {
                     Ok(mv) => mv,
+                    // held back here only: ADFPG024 reports it, the rest of the run goes on
+                    Err(why) if !why.fatal => continue,
                     Err(why) => {
-                        problems.push(format!("{shown}: linked service `{}`: {why}", ls.name));
+                        problems.push(format!(
+                            "{shown}: linked service `{}`: {}",
+                            ls.name, why.reason
+                        ));
                         continue;
                     }
                 };
@@ -715,6 +752,21 @@ pub fn survey(
                 }
             }
         }
+        // a new secret must not overwrite one another linked service already reads for another login
+        for secret in &moved_here {
+            let (Some((s, identity)), Some((other, login))) =
+                (secrets.get(secret), existing.get(secret))
+            else {
+                continue;
+            };
+            if identity != login {
+                problems.push(format!(
+                    "{}: secret `{secret}` is already read by linked service `{other}` for another login, and storing `{}`'s password there would break it: choose another secret-name",
+                    crate::report::display_path(root),
+                    s.linked_services[0].0
+                ));
+            }
+        }
         if !moved_here.is_empty() {
             match factory.linked_service(&target.vault) {
                 Some(l) if l.kind == "AzureKeyVault" => {
@@ -744,6 +796,16 @@ pub fn survey(
     } else {
         Err(problems.join("\n"))
     }
+}
+
+/// The literal secret name a linked service's credential already reads from `vault`, if it does.
+fn referenced_secret(ls: &LinkedService, vault: &str) -> Option<String> {
+    let m = ls.tp(member_of(ls))?;
+    if !is_key_vault_ref(&m.value) {
+        return None;
+    }
+    let store = m.value.get("store")?.str_at("referenceName")?;
+    (store == vault).then(|| m.value.str_at("secretName").map(str::to_string))?
 }
 
 /// `https://example-kv.vault.azure.net/` → `example-kv` (None for an expression or another form).
@@ -786,13 +848,13 @@ pub fn file_move<'a>(
     target: &VaultTarget,
     factory: &str,
     opts: &CheckOptions,
-) -> Option<Result<Move<'a>, String>> {
+) -> Option<Result<Move<'a>, Held>> {
     let v1_string = match ls.version() {
         Version::V1 => {
             if let Err(b) = crate::rules::v1_migration(text, layout, root, ls, opts) {
                 // nothing to say when there is nothing to move anyway
                 return plan_move(ls, target, factory, None, &opts.migration)
-                    .map(|_| Err(format!("held back with the migration: {}", b.reason())));
+                    .map(|_| Err(format!("held back with the migration: {}", b.reason()).into()));
             }
             Some(v1_connection_string(ls, opts))
         }

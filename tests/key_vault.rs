@@ -463,7 +463,8 @@ fn a_linked_service_parameter_stays_an_expression_in_the_name() {
     );
     arm["description"] = json!("x");
     fs::write(d.join("Arm.json"), ls("Arm", arm)).unwrap();
-    let (code, _, err) = run_in(
+    let arm_before = fs::read(d.join("Arm.json")).unwrap();
+    let (code, out, err) = run_in(
         dir.path(),
         &[
             "--fix",
@@ -472,26 +473,8 @@ fn a_linked_service_parameter_stays_an_expression_in_the_name() {
             "Vault",
             "--secret-name",
             "pg-{database}",
-            ".",
-        ],
-    );
-    assert_eq!(code, 2);
-    assert!(
-        err.contains(
-            "linked service `Arm`: `{database}` is an ARM expression here, known only at deployment"
-        ),
-        "{err}"
-    );
-    fs::remove_file(d.join("Arm.json")).unwrap();
-    let (code, _, err) = run_in(
-        dir.path(),
-        &[
-            "--fix",
-            "--unsafe-fixes",
-            "--credentials-to-key-vault",
-            "Vault",
-            "--secret-name",
-            "pg-{database}",
+            "--output-format",
+            "concise",
             ".",
         ],
     );
@@ -499,6 +482,12 @@ fn a_linked_service_parameter_stays_an_expression_in_the_name() {
     assert_eq!(
         type_props(dir.path(), "Param")["password"],
         reference("pg-@{linkedService().DbName}")
+    );
+    // held back for that linked service only, with the reason
+    assert_eq!(fs::read(d.join("Arm.json")).unwrap(), arm_before);
+    assert!(
+        out.contains("ADFPG024 [warning] linked service `Arm` keeps its `password` outside Key Vault, and the move to `Vault` is held back: `{database}` is an ARM expression here, known only at deployment"),
+        "{out}"
     );
 }
 
@@ -703,5 +692,44 @@ fn arm_templates_get_the_reference_inline_without_a_password_parameter() {
     assert!(
         out.contains("the template declares no AzureKeyVault linked service `Vault` (ADFPG052)"),
         "{out}"
+    );
+}
+
+#[test]
+fn a_new_secret_never_takes_the_name_of_one_another_login_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().join("linkedService");
+    fs::create_dir_all(&d).unwrap();
+    fs::write(d.join("Vault.json"), VAULT).unwrap();
+    let mut existing = v2("Basic", json!({"password": reference("pg-sales")}));
+    existing["typeProperties"]["username"] = json!("reader");
+    fs::write(d.join("Existing.json"), ls("Existing", existing)).unwrap();
+    fs::write(
+        d.join("New.json"),
+        ls("New", v2("Basic", json!({"password": "kvPlainV2x3"}))),
+    )
+    .unwrap();
+    let args = [
+        "--credentials-to-key-vault",
+        "Vault",
+        "--secret-name",
+        "pg-{database}",
+    ];
+    refused(
+        dir.path(),
+        &args,
+        "secret `pg-sales` is already read by linked service `Existing` for another login",
+    );
+    // the same login may share it: the template says so
+    let mut same = v2("Basic", json!({"password": "kvPlainV2x3"}));
+    same["typeProperties"]["username"] = json!("reader");
+    fs::write(d.join("New.json"), ls("New", same)).unwrap();
+    let mut all = vec!["--fix", "--output-format", "concise", "."];
+    all.extend(args);
+    let (code, _, err) = run_in(dir.path(), &all);
+    assert!(code < 2, "{err}");
+    assert_eq!(
+        type_props(dir.path(), "New")["password"],
+        reference("pg-sales")
     );
 }

@@ -371,7 +371,7 @@ fn credential_to_key_vault(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
         Err(why) => {
             return vec![hit(crate::key_vault::member_of(ls)).arg(
                 "detail",
-                format!(", and the move to `{vault}` is held back: {why}"),
+                format!(", and the move to `{vault}` is held back: {}", why.reason),
             )];
         }
     };
