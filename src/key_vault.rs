@@ -1061,11 +1061,11 @@ pub fn with_secrets_json(plan: String, secrets: &[Secret]) -> String {
 }
 
 /// A 1.0 linked service whose credential moves: the move and the 1.0 → 2.0 migration as one fix (one
-/// edit from the first changed byte to the last), so that the migration keeps the Key Vault reference
-/// (and an ARM template gets no `<ls>_password` parameter). None when nothing moves; Err when the move
-/// or the migration is held back (the caller then migrates as usual and ADFPG024 says why).
+/// edit per run of changed lines), so that the migration keeps the Key Vault reference
+/// (and an ARM template gets no `<ls>_password` parameter). None when nothing moves, or when the move or
+/// the migration is held back (the caller then migrates as usual and ADFPG024 says why).
 pub struct V1Fix {
-    pub edit: Edit,
+    pub edits: Vec<Edit>,
     pub safety: crate::finding::Safety,
     pub secret: String,
     pub unsafe_reasons: Vec<String>,
@@ -1105,7 +1105,7 @@ pub fn v1_with_move(cx: &crate::rules::Context) -> Option<V1Fix> {
         crate::finding::Safety::Unsafe
     };
     Some(V1Fix {
-        edit: whole_change(cx.text, &fin),
+        edits: line_edits(cx.text, &fin),
         safety,
         secret: mv.secret,
         unsafe_reasons,
@@ -1121,34 +1121,49 @@ fn file_factory(cx: &crate::rules::Context) -> String {
         .unwrap_or_default()
 }
 
-/// One edit turning `before` into `after`: from the first byte that differs to the last.
-fn whole_change(before: &str, after: &str) -> Edit {
-    let (b, a) = (before.as_bytes(), after.as_bytes());
-    let mut start = b.iter().zip(a).take_while(|(x, y)| x == y).count();
-    while !before.is_char_boundary(start) || !after.is_char_boundary(start) {
-        start -= 1;
+/// The edits turning `before` into `after`: one per run of changed lines, so that the fixes of several
+/// linked services in one ARM template touch disjoint ranges and apply in the same round.
+fn line_edits(before: &str, after: &str) -> Vec<Edit> {
+    let starts = |t: &str| {
+        let mut v = vec![0];
+        v.extend(t.split_inclusive('\n').scan(0, |at, l| {
+            *at += l.len();
+            Some(*at)
+        }));
+        v
+    };
+    let (old, new) = (starts(before), starts(after));
+    let secrets = crate::document::Document::decode(after.as_bytes().to_vec())
+        .ok()
+        .and_then(|d| Some(crate::mask::secret_spans(after, &d.parse().ok()?)))
+        .unwrap_or_default();
+    let diff = similar::TextDiff::from_lines(before, after);
+    let mut hunks: Vec<(std::ops::Range<usize>, std::ops::Range<usize>)> = Vec::new();
+    for op in diff.ops() {
+        if op.tag() == similar::DiffTag::Equal {
+            continue;
+        }
+        let (o, n) = (op.old_range(), op.new_range());
+        match hunks.last_mut() {
+            Some((lo, ln)) if lo.end == o.start && ln.end == n.start => {
+                lo.end = o.end;
+                ln.end = n.end;
+            }
+            _ => hunks.push((o, n)),
+        }
     }
-    let max_tail = b.len().min(a.len()) - start;
-    let mut tail = b
-        .iter()
-        .rev()
-        .zip(a.iter().rev())
-        .take(max_tail)
-        .take_while(|(x, y)| x == y)
-        .count();
-    while !before.is_char_boundary(b.len() - tail) || !after.is_char_boundary(a.len() - tail) {
-        tail -= 1;
-    }
-    let new = &after[start..a.len() - tail];
-    let mut edit = Edit::replace(start..b.len() - tail, new);
-    // mask any secret value the new text still holds, wherever the edit is shown
-    if let Ok(root) = crate::json::parse(after) {
-        let end = a.len() - tail;
-        edit.secrets = crate::mask::secret_spans(after, &root)
-            .into_iter()
-            .filter(|s| s.start >= start && s.end <= end)
-            .map(|s| s.start - start..s.end - start)
-            .collect();
-    }
-    edit
+    hunks
+        .into_iter()
+        .map(|(o, n)| {
+            let (from, to) = (new[n.start], new[n.end]);
+            let mut edit = Edit::replace(old[o.start]..old[o.end], &after[from..to]);
+            // mask any secret value the new text still holds, wherever the edit is shown
+            edit.secrets = secrets
+                .iter()
+                .filter(|s| s.start >= from && s.end <= to)
+                .map(|s| s.start - from..s.end - from)
+                .collect();
+            edit
+        })
+        .collect()
 }

@@ -733,3 +733,66 @@ fn a_new_secret_never_takes_the_name_of_one_another_login_reads() {
         reference("pg-sales")
     );
 }
+
+/// Twelve linked services in one template: each fix touches its own lines, so all move and migrate in one
+/// run (the fix loop stops after 10 rounds; one fix per round would not get there).
+#[test]
+fn many_linked_services_of_one_template_move_together() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut params = json!({"factoryName": {"type": "string", "defaultValue": "adf"}});
+    let mut values = json!({});
+    let mut resources = vec![
+        json!({"name": "[concat(parameters('factoryName'), '/Vault')]", "type": "Microsoft.DataFactory/factories/linkedServices",
+        "properties": {"type": "AzureKeyVault", "typeProperties": {"baseUrl": "https://corp-kv.vault.azure.net/"}}}),
+    ];
+    for i in 0..12 {
+        params[format!("Pg{i}_connectionString")] = json!({"type": "secureString"});
+        values[format!("Pg{i}_connectionString")] = json!({"value": format!("host=pg{i}.postgres.database.azure.com;database=d{i};uid=u{i};encryptionmethod=1")});
+        resources.push(json!({"name": format!("[concat(parameters('factoryName'), '/Pg{i}')]"), "type": "Microsoft.DataFactory/factories/linkedServices",
+            "properties": {"type": "AzurePostgreSql", "typeProperties": {"connectionString": format!("[parameters('Pg{i}_connectionString')]")}}}));
+    }
+    let template = json!({"$schema": "http://schema.management.azure.com/schemas/2015-01-01/deploymentTemplate.json#", "contentVersion": "1.0.0.0",
+        "parameters": params, "resources": resources});
+    fs::write(
+        dir.path().join("ARMTemplateForFactory.json"),
+        serde_json::to_string_pretty(&template).unwrap(),
+    )
+    .unwrap();
+    fs::write(
+        dir.path().join("ARMTemplateParametersForFactory.json"),
+        serde_json::to_string_pretty(&json!({"parameters": values})).unwrap(),
+    )
+    .unwrap();
+    let (code, out, err) = run_in(
+        dir.path(),
+        &[
+            "--fix",
+            "--unsafe-fixes",
+            "--credentials-to-key-vault",
+            "Vault",
+            "--output-format",
+            "concise",
+            ".",
+        ],
+    );
+    assert!(code < 2, "{err}\n{out}");
+    let t: Value = serde_json::from_str(
+        &fs::read_to_string(dir.path().join("ARMTemplateForFactory.json")).unwrap(),
+    )
+    .unwrap();
+    for i in 0..12 {
+        let pg = &t["resources"][i + 1]["properties"];
+        assert_eq!(pg["version"], "2.0", "Pg{i}: {pg:#}");
+        assert_eq!(
+            pg["typeProperties"]["password"],
+            reference(&format!("Pg{i}-password")),
+            "Pg{i}"
+        );
+        assert!(t["parameters"].get(format!("Pg{i}_password")).is_none());
+        assert!(
+            t["parameters"]
+                .get(format!("Pg{i}_properties_typeProperties_server"))
+                .is_some()
+        );
+    }
+}

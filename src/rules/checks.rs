@@ -274,7 +274,7 @@ fn v1_linked_service(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
         if !f.unsafe_reasons.is_empty() {
             title = format!("{title} (unsafe: {})", f.unsafe_reasons.join("; "));
         }
-        return vec![hit.arg("detail", "").fix(f.safety, title, vec![f.edit])];
+        return vec![hit.arg("detail", "").fix(f.safety, title, f.edits)];
     }
     let result = v1_migration(cx.text, cx.layout, cx.root, ls, cx.opts);
     match result {
