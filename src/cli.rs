@@ -355,9 +355,17 @@ fn scan(
     index_files.sort();
     index_files.dedup();
     let index = Index::build_with(&index_files, settings.collect_references);
-    drop(index_files);
     settings.index = index;
-    key_vault_survey(&mut settings, paths, export_secrets)?;
+    let templates: Vec<PathBuf> = index_files
+        .into_iter()
+        .filter(|p| {
+            p.file_name().is_some_and(|n| {
+                let n = n.to_string_lossy().to_ascii_lowercase();
+                n == "armtemplateforfactory.json" || n == "templateforworkspace.json"
+            })
+        })
+        .collect();
+    key_vault_survey(&mut settings, &templates, paths, export_secrets)?;
     // phase 2, walking again rather than holding every path: files with nothing to report are only
     // counted, so memory stays flat however big the factory (parsed files stay for JUnit's test cases)
     let (scanned, parsed) = (AtomicUsize::new(0), AtomicUsize::new(0));
@@ -394,6 +402,7 @@ fn scan(
 /// keep the secrets for the plan and the summary, and export the values when asked.
 fn key_vault_survey(
     settings: &mut Settings,
+    templates: &[PathBuf],
     paths: &[PathBuf],
     export: Option<&Path>,
 ) -> Result<(), String> {
@@ -407,10 +416,14 @@ fn key_vault_survey(
         migration: settings.policy.migration.clone(),
         ..Default::default()
     };
-    settings.secrets =
-        crate::key_vault::survey(&settings.index, &target, &opts, settings.max_file_size).map_err(
-            |e| format!("cannot move credentials to Key Vault; nothing was written:\n{e}"),
-        )?;
+    settings.secrets = crate::key_vault::survey(
+        &settings.index,
+        templates,
+        &target,
+        &opts,
+        settings.max_file_size,
+    )
+    .map_err(|e| format!("cannot move credentials to Key Vault; nothing was written:\n{e}"))?;
     if let Some(file) = export {
         let n = crate::key_vault::export(file, &settings.secrets, paths)?;
         eprintln!(

@@ -636,10 +636,17 @@ pub fn template_factory_name(root: &Node) -> Option<String> {
 
 /// Does an ARM template declare the vault as an AzureKeyVault linked service?
 pub fn template_has_vault(root: &Node, vault: &str) -> bool {
-    crate::adf::arm_resources(root, "/linkedservices").any(|(_, r)| {
-        r.str_at("name").map(crate::adf::arm_resource_name) == Some(vault)
-            && r.get("properties").and_then(|p| p.str_at("type")) == Some("AzureKeyVault")
-    })
+    template_vault(root, vault).is_some()
+}
+
+/// The `properties` of the vault's AzureKeyVault linked service in an ARM template.
+fn template_vault<'a>(root: &'a Node, vault: &str) -> Option<&'a Node> {
+    crate::adf::arm_resources(root, "/linkedservices")
+        .filter(|(_, r)| r.str_at("name").map(crate::adf::arm_resource_name) == Some(vault))
+        .find_map(|(_, r)| {
+            r.get("properties")
+                .filter(|p| p.str_at("type") == Some("AzureKeyVault"))
+        })
 }
 
 /// One secret to create, with the linked services that read it (never its value in any output).
@@ -655,10 +662,24 @@ pub struct Secret {
     pub vault_resource: Option<String>,
 }
 
+impl Secret {
+    /// The names of the linked services that read it, each once (a template repeats a file's).
+    pub fn users(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        for (ls, _) in &self.linked_services {
+            if !out.contains(&ls.as_str()) {
+                out.push(ls);
+            }
+        }
+        out
+    }
+}
+
 /// Every move of the scanned factories, checked before anything is written: the vault exists and is
 /// AzureKeyVault, names are valid, and one name holds one credential. Err: every problem, one a line.
 pub fn survey(
     index: &crate::factory::Index,
+    templates: &[PathBuf],
     target: &VaultTarget,
     opts: &CheckOptions,
     max_size: u64,
@@ -709,47 +730,14 @@ pub fn survey(
                     }
                 };
                 moved_here.push(mv.secret.clone());
-                let unsafe_move = mv.source.unsafe_reason("", "").is_some();
-                match secrets.get_mut(&mv.secret) {
-                    Some((s, identity)) => {
-                        let values_differ = match (s.source.value(), mv.source.value()) {
-                            (Some(a), Some(b)) => a != b,
-                            _ => false,
-                        };
-                        if *identity != mv.identity || values_differ {
-                            let first = &s.linked_services[0].0;
-                            problems.push(format!(
-                                "{shown}: linked services `{first}` and `{}` would share secret `{}` but hold different credentials: put `{{ls}}` (or `{{server}}`/`{{username}}`) in the secret-name template",
-                                ls.name, mv.secret
-                            ));
-                        }
-                        s.linked_services
-                            .push((ls.name.to_string(), entry.path.clone()));
-                        s.unsafe_move |= unsafe_move;
-                        if s.source.value().is_none() && mv.source.value().is_some() {
-                            s.source = mv.source.clone();
-                        }
-                    }
-                    None => {
-                        secrets.insert(
-                            mv.secret.clone(),
-                            (
-                                Secret {
-                                    name: mv.secret.clone(),
-                                    vault: target.vault.clone(),
-                                    linked_services: vec![(
-                                        ls.name.to_string(),
-                                        entry.path.clone(),
-                                    )],
-                                    source: mv.source.clone(),
-                                    unsafe_move,
-                                    vault_resource: None,
-                                },
-                                mv.identity.clone(),
-                            ),
-                        );
-                    }
-                }
+                record(
+                    &mut secrets,
+                    &mut problems,
+                    &mv,
+                    ls.name,
+                    &entry.path,
+                    &target.vault,
+                );
             }
         }
         // a new secret must not overwrite one another linked service already reads for another login
@@ -791,6 +779,51 @@ pub fn survey(
             }
         }
     }
+    // published templates (not linked templates, which no fix edits) that declare the vault
+    for t in templates.iter().filter(|t| !in_linked_templates(t)) {
+        let Some(doc) = read(t, max_size) else {
+            continue;
+        };
+        let Ok(node) = doc.parse() else { continue };
+        let Some(vault_props) = template_vault(&node, &target.vault) else {
+            continue; // ADFPG024 reports the move held back
+        };
+        let resource = vault_resource_of(vault_props);
+        let services = crate::adf::linked_services(&node);
+        let v1: Vec<&str> = services
+            .iter()
+            .filter(|l| l.version() == Version::V1)
+            .map(|l| l.name)
+            .collect();
+        let opts = CheckOptions {
+            arm_values: crate::arm::sibling_parameter_values(t),
+            arm_ls_strings: crate::arm::linked_service_strings(t, &v1),
+            ..opts.clone()
+        };
+        let factory = template_factory_name(&node).unwrap_or_default();
+        let layout = doc.layout();
+        for ls in &services {
+            let Some(result) = file_move(&doc.text, &layout, &node, ls, target, &factory, &opts)
+            else {
+                continue;
+            };
+            match result {
+                Ok(mv) => {
+                    record(&mut secrets, &mut problems, &mv, ls.name, t, &target.vault);
+                    if let Some((s, _)) = secrets.get_mut(&mv.secret) {
+                        s.vault_resource = s.vault_resource.take().or_else(|| resource.clone());
+                    }
+                }
+                Err(why) if why.fatal => problems.push(format!(
+                    "{}: linked service `{}`: {}",
+                    crate::report::display_path(t),
+                    ls.name,
+                    why.reason
+                )),
+                Err(_) => {}
+            }
+        }
+    }
     if problems.is_empty() {
         Ok(secrets.into_values().map(|(s, _)| s).collect())
     } else {
@@ -808,14 +841,62 @@ fn referenced_secret(ls: &LinkedService, vault: &str) -> Option<String> {
     (store == vault).then(|| m.value.str_at("secretName").map(str::to_string))?
 }
 
+/// Add a move to the secrets: a new secret, or one more user of a secret with the same login.
+fn record(
+    secrets: &mut BTreeMap<String, (Secret, (String, String))>,
+    problems: &mut Vec<String>,
+    mv: &Move,
+    ls: &str,
+    path: &Path,
+    vault: &str,
+) {
+    let unsafe_move = mv.source.unsafe_reason("", "").is_some();
+    let Some((s, identity)) = secrets.get_mut(&mv.secret) else {
+        let secret = Secret {
+            name: mv.secret.clone(),
+            vault: vault.to_string(),
+            linked_services: vec![(ls.to_string(), path.to_path_buf())],
+            source: mv.source.clone(),
+            unsafe_move,
+            vault_resource: None,
+        };
+        secrets.insert(mv.secret.clone(), (secret, mv.identity.clone()));
+        return;
+    };
+    let values_differ = match (s.source.value(), mv.source.value()) {
+        (Some(a), Some(b)) => a != b,
+        _ => false,
+    };
+    if *identity != mv.identity || values_differ {
+        problems.push(format!(
+            "{}: linked services `{}` and `{ls}` would share secret `{}` but hold different credentials: put `{{ls}}` (or `{{server}}`/`{{username}}`) in the secret-name template",
+            crate::report::display_path(path),
+            s.linked_services[0].0,
+            mv.secret
+        ));
+    }
+    s.linked_services.push((ls.to_string(), path.to_path_buf()));
+    s.unsafe_move |= unsafe_move;
+    if s.source.value().is_none() && mv.source.value().is_some() {
+        s.source = mv.source.clone();
+    }
+}
+
+fn in_linked_templates(path: &Path) -> bool {
+    path.components()
+        .any(|c| c.as_os_str().eq_ignore_ascii_case("linkedTemplates"))
+}
+
 /// `https://example-kv.vault.azure.net/` → `example-kv` (None for an expression or another form).
 fn vault_resource(path: &Path, max_size: u64) -> Option<String> {
     let doc = read(path, max_size)?;
     let root = doc.parse().ok()?;
-    let url = root
-        .get("properties")?
-        .get("typeProperties")?
-        .str_at("baseUrl")?;
+    vault_resource_of(root.get("properties")?)
+}
+
+/// The Key Vault's name from an AzureKeyVault linked service's `properties`.
+fn vault_resource_of(props: &Node) -> Option<String> {
+    let url = props.get("typeProperties")?.str_at("baseUrl")?;
     let host = url
         .trim()
         .strip_prefix("https://")?
@@ -894,9 +975,9 @@ pub fn render_secrets(secrets: &[Secret], export: Option<&Path>) -> String {
     let mut out = String::from("Key Vault secrets to create before deploying:\n");
     for s in secrets {
         let users: Vec<String> = s
-            .linked_services
-            .iter()
-            .map(|(ls, _)| format!("`{}`", printable(ls)))
+            .users()
+            .into_iter()
+            .map(|ls| format!("`{}`", printable(ls)))
             .collect();
         out.push_str(&format!(
             "  {} in vault linked service `{}`: used by {}; the value is {}{}\n",
@@ -1047,7 +1128,7 @@ pub fn with_secrets_json(plan: String, secrets: &[Secret]) -> String {
                 "name": s.name,
                 "vault_linked_service": s.vault,
                 "vault": s.vault_resource,
-                "linked_services": s.linked_services.iter().map(|(ls, _)| ls).collect::<Vec<_>>(),
+                "linked_services": s.users(),
                 "value": s.source.describe(),
                 "unsafe": s.unsafe_move,
             })

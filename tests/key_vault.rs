@@ -622,21 +622,38 @@ fn arm_templates_get_the_reference_inline_without_a_password_parameter() {
         serde_json::to_string_pretty(&params).unwrap(),
     )
     .unwrap();
+    // a repository of published templates only: the plan and the summary list the template's secret
+    let kv = [
+        "--credentials-to-key-vault",
+        "Vault",
+        "--secret-name",
+        "{factory}-{ls}",
+    ];
+    let (code, plan, err) = run_in(dir.path(), &["plan", ".", kv[0], kv[1], kv[2], kv[3]]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        plan.contains("adf-sales-Pg in vault linked service `Vault`: used by `Pg`; the value is an ARM template parameter (unsafe move: the secret must exist before deploy)"),
+        "{plan}"
+    );
     let (code, out, err) = run_in(
         dir.path(),
         &[
             "--fix",
             "--unsafe-fixes",
-            "--credentials-to-key-vault",
-            "Vault",
-            "--secret-name",
-            "{factory}-{ls}",
+            kv[0],
+            kv[1],
+            kv[2],
+            kv[3],
             "--output-format",
             "concise",
             ".",
         ],
     );
     assert!(code < 2, "{err}\n{out}");
+    assert!(
+        out.contains("az keyvault secret set --vault-name corp-kv --name adf-sales-Pg --file <file holding the value>"),
+        "{out}"
+    );
     let t: Value = serde_json::from_str(
         &fs::read_to_string(dir.path().join("ARMTemplateForFactory.json")).unwrap(),
     )
