@@ -298,16 +298,7 @@ fn secret_name(template: &str, factory: &str, ls: &str, v: &Values) -> Result<St
 }
 
 fn strip_interpolations(s: &str) -> String {
-    let mut out = String::new();
-    let mut rest = s;
-    while let Some(i) = rest.find("@{") {
-        out.push_str(&rest[..i]);
-        match rest[i..].find('}') {
-            Some(end) => rest = &rest[i + end + 1..],
-            None => return out + &rest[i..],
-        }
-    }
-    out + rest
+    strip_interpolations_to(s, "")
 }
 
 /// The credential member the linked service's authentication uses (`password` when none applies).
@@ -1006,12 +997,39 @@ pub fn render_secrets(secrets: &[Secret], export: Option<&Path>) -> String {
             Some(v) => v.clone(),
             None => format!("<the vault of `{}`>", printable(&s.vault)),
         };
+        // an expression in the name: ADF resolves it per run, so one secret per value it takes
+        let name = if s.name.contains("@{") {
+            out.push_str(&format!(
+                "  # `{}` holds an expression: create one secret per value it takes\n",
+                printable(&s.name)
+            ));
+            shell_quote(&printable(&strip_interpolations_to(&s.name, "<value>")))
+        } else {
+            shell_quote(&printable(&s.name))
+        };
         out.push_str(&format!(
-            "  az keyvault secret set --vault-name {vault} --name {} --file {file}\n",
-            shell_quote(&printable(&s.name)),
+            "  az keyvault secret set --vault-name {vault} --name {name} --file {file}\n"
         ));
     }
     out
+}
+
+/// `pg-@{linkedService().DbName}` → `pg-<value>`.
+fn strip_interpolations_to(s: &str, with: &str) -> String {
+    let mut out = String::new();
+    let mut rest = s;
+    while let Some(i) = rest.find("@{") {
+        out.push_str(&rest[..i]);
+        match rest[i..].find('}') {
+            Some(end) => {
+                out.push_str(with);
+                rest = &rest[i + end + 1..];
+            }
+            // not an interpolation: kept, so that the name check sees `@{`
+            None => return out + &rest[i..],
+        }
+    }
+    out + rest
 }
 
 fn shell_quote(s: &str) -> String {

@@ -483,6 +483,10 @@ fn a_linked_service_parameter_stays_an_expression_in_the_name() {
         type_props(dir.path(), "Param")["password"],
         reference("pg-@{linkedService().DbName}")
     );
+    assert!(
+        out.contains("  # `pg-@{linkedService().DbName}` holds an expression: create one secret per value it takes\n  az keyvault secret set --vault-name corp-kv --name 'pg-<value>' --file"),
+        "{out}"
+    );
     // held back for that linked service only, with the reason
     assert_eq!(fs::read(d.join("Arm.json")).unwrap(), arm_before);
     assert!(
