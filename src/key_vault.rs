@@ -1266,3 +1266,84 @@ fn line_edits(before: &str, after: &str) -> Vec<Edit> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_vault_secret_names() {
+        assert!(valid_secret_name(&"a".repeat(127)));
+        assert!(!valid_secret_name(&"a".repeat(128)));
+        assert!(!valid_secret_name(""));
+        assert!(valid_secret_name("Pg-Sales-9"));
+        for bad in ["pg_sales", "pg.sales", "pg sales", "pgé"] {
+            assert!(!valid_secret_name(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn templates_are_checked_before_use() {
+        assert!(check_template("pg-{factory}-{ls}-{server}-{database}-{username}").is_ok());
+        assert!(
+            check_template("{lsname}")
+                .unwrap_err()
+                .contains("unknown placeholder `{lsname}`")
+        );
+        assert!(
+            check_template("pg-}")
+                .unwrap_err()
+                .contains("`}` without `{`")
+        );
+        assert!(check_template("").unwrap_err().contains("empty"));
+        assert!(
+            check_template("pg.{ls}")
+                .unwrap_err()
+                .contains("holds `pg.`")
+        );
+    }
+
+    #[test]
+    fn placeholders_keep_adf_expressions_and_refuse_arm_ones() {
+        assert_eq!(
+            slot_text("database", Some("@{linkedService().Db}")).unwrap(),
+            "@{linkedService().Db}"
+        );
+        assert_eq!(
+            slot_text("database", Some("@linkedService().Db")).unwrap(),
+            "@{linkedService().Db}"
+        );
+        assert_eq!(slot_text("username", Some("a@@b")).unwrap(), "a@b");
+        assert!(slot_text("server", Some("[parameters('s')]")).is_err());
+        assert!(
+            slot_text("username", None)
+                .unwrap_err()
+                .contains("has no value")
+        );
+    }
+
+    #[test]
+    fn the_reference_is_the_documented_shape_inline_and_multiline() {
+        let want = serde_json::json!({"type": "AzureKeyVaultSecret", "store": {"referenceName": "Vault", "type": "LinkedServiceReference"}, "secretName": "pg"});
+        let layout = Layout {
+            eol: "\r\n",
+            indent: "\t".into(),
+        };
+        for multiline in [true, false] {
+            let text = reference_text(&layout, "\t\t", ": ", multiline, "Vault", "pg");
+            let got: serde_json::Value = serde_json::from_str(&text).unwrap();
+            assert_eq!(got, want);
+            assert_eq!(text.contains("\r\n\t\t\t\"type\""), multiline, "{text}");
+        }
+    }
+
+    #[test]
+    fn line_edits_touch_only_changed_lines() {
+        let before = "a\nb\nc\nd\ne\n";
+        let after = "a\nB\nc\nd\nE\nf\n";
+        let edits = line_edits(before, after);
+        assert_eq!(edits.len(), 2, "{edits:?}");
+        let refs: Vec<&Edit> = edits.iter().collect();
+        assert_eq!(crate::finding::apply_edits(before, &refs).0, after);
+    }
+}
