@@ -98,23 +98,37 @@ pub fn linked_service_strings(template: &Path, names: &[&str]) -> BTreeMap<Strin
         return out;
     };
     for name in names {
-        let mut found = None;
-        for d in dir.ancestors().take(3) {
-            let candidate = d.join("linkedService").join(format!("{name}.json"));
-            if candidate.is_file() {
-                found = Some(candidate);
-                break;
-            }
-            // the repository's top: a linked service outside it is another project's
-            if d.join(".git").exists() {
-                break;
-            }
-        }
-        if let Some(s) = found.and_then(|p| connection_string_of_file(&p, name)) {
+        if let Some(s) =
+            linked_service_file_in(&dir, name).and_then(|p| connection_string_of_file(&p, name))
+        {
             out.insert((*name).to_string(), s);
         }
     }
     out
+}
+
+/// The linked-service file of the factory a template belongs to: `linkedService/<name>.json` in the
+/// template's folder or the nearest folder above it (two levels at most, not past the repository's top).
+pub fn linked_service_file(template: &Path, name: &str) -> Option<PathBuf> {
+    let dir = template
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    linked_service_file_in(&std::fs::canonicalize(dir).ok()?, name)
+}
+
+fn linked_service_file_in(dir: &Path, name: &str) -> Option<PathBuf> {
+    for d in dir.ancestors().take(3) {
+        let candidate = d.join("linkedService").join(format!("{name}.json"));
+        if candidate.is_file() {
+            return Some(candidate);
+        }
+        // the repository's top: a linked service outside it is another project's
+        if d.join(".git").exists() {
+            break;
+        }
+    }
+    None
 }
 
 fn connection_string_of_file(path: &Path, name: &str) -> Option<String> {
@@ -264,14 +278,15 @@ pub fn migrate(
     let name = ls.name;
     let old = source_string(param, name, sources.0, sources.1)
         .ok_or_else(|| Blocked::ArmValuesUnknown(param.to_string(), name.to_string()))?;
+    if let Some((a, b)) = crate::migrate::duplicate_setting(&old) {
+        return Err(Blocked::DuplicateConnectionKey(a, b));
+    }
+    let old = crate::migrate::expand_host_url(&old)?;
     if old.value(Key::Server).is_none_or(|s| s.trim().is_empty()) {
         return Err(Blocked::NoServer);
     }
     if old.value(Key::Database).is_none_or(|s| s.trim().is_empty()) {
         return Err(Blocked::NoDatabase);
-    }
-    if let Some((a, b)) = crate::migrate::duplicate_setting(&old) {
-        return Err(Blocked::DuplicateConnectionKey(a, b));
     }
     let ssl = match crate::migrate::ssl_mode(&old, opts)? {
         Ok(n) => n.to_string(),
@@ -438,7 +453,8 @@ pub fn renames(
         .filter(|l| l.version() == crate::adf::Version::V1 && now_v2.iter().any(|n| n == l.name))
         .filter_map(|l| {
             let p = parameter_reference(l.tp("connectionString")?.value.as_str()?)?;
-            let old = source_string(p, l.name, sources.0, sources.1);
+            let old = source_string(p, l.name, sources.0, sources.1)
+                .map(|c| crate::migrate::expand_host_url(&c).unwrap_or(c));
             // the parameters the migrated resource uses (a kept Key Vault password has none)
             let now = after_resource_text(after, l.name);
             let new = new_parameters(l.name, old.as_ref(), opts)

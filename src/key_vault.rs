@@ -944,17 +944,19 @@ pub fn file_move<'a>(
 
 /// The 1.0 connection string a migration splits: the literal, or an ARM template's source string.
 fn v1_connection_string(ls: &LinkedService, opts: &CheckOptions) -> Option<ConnStr> {
-    if let Ok((_, _, s)) = crate::migrate::connection_string(ls)
-        && crate::arm::parameter_reference(&s).is_none()
-    {
-        return Some(connstr::parse(&s));
-    }
-    let param = ls
-        .tp("connectionString")?
-        .value
-        .as_str()
-        .and_then(crate::arm::parameter_reference)?;
-    crate::arm::source_string(param, ls.name, &opts.arm_values, &opts.arm_ls_strings)
+    let parsed = match crate::migrate::connection_string(ls) {
+        Ok((_, _, s)) if crate::arm::parameter_reference(&s).is_none() => connstr::parse(&s),
+        _ => {
+            let param = ls
+                .tp("connectionString")?
+                .value
+                .as_str()
+                .and_then(crate::arm::parameter_reference)?;
+            crate::arm::source_string(param, ls.name, &opts.arm_values, &opts.arm_ls_strings)?
+        }
+    };
+    // a URL host (`postgresql://user:pw@host/db`) holds the values the migration splits out of it
+    Some(crate::migrate::expand_host_url(&parsed).unwrap_or(parsed))
 }
 
 /// The operator's part, for `plan` and the `--fix` summary: each secret, and the `az` line that stores

@@ -60,6 +60,8 @@ pub enum Blocked {
     DuplicateConnectionKey(String, String),
     /// No `Database` key: a 2.0 definition requires `database`, and the tool will not guess one.
     NoDatabase,
+    /// The host is written as a URL that cannot be migrated as it is (the reason).
+    HostUrl(String),
     /// An ARM template's `[parameters(P)]` connection string whose value is nowhere in the repository:
     /// (parameter, linked service).
     ArmValuesUnknown(String, String),
@@ -93,6 +95,9 @@ impl Blocked {
             Blocked::DuplicateConnectionKey(a, b) => format!(
                 "the connection string sets the same thing twice (`{a}` and `{b}`) and drivers differ on which \
                  one wins: keep one by hand first"
+            ),
+            Blocked::HostUrl(why) => format!(
+                "the host is written as a URL: {why}; write host, port, database and user name as separate keys"
             ),
             Blocked::ArmValuesUnknown(param, ls) => format!(
                 "port and sslMode stay literal in a 2.0 template, but `{param}` has no value in the parameters \
@@ -185,6 +190,53 @@ pub fn ssl_mode(cs: &ConnStr, opts: &MigrationOptions) -> Result<Result<u8, Stri
     }))
 }
 
+/// The string with a URL-form host (`postgresql://user:pw@host:6432/db`) split into the keys it stands
+/// for, when every part agrees with the string's own keys; the string as it is when the host is plain.
+pub fn expand_host_url(cs: &ConnStr) -> Result<ConnStr, Blocked> {
+    let Some(server) = cs.get(Key::Server) else {
+        return Ok(cs.clone());
+    };
+    let url = match connstr::host_url(&server.value) {
+        None => return Ok(cs.clone()),
+        Some(Err(why)) => return Err(Blocked::HostUrl(why)),
+        Some(Ok(url)) => url,
+    };
+    let mut out = cs.clone();
+    for p in out.pairs.iter_mut().filter(|p| p.canon == Key::Server) {
+        p.value = url.host.clone();
+    }
+    for (key, part, what) in [
+        (Key::Port, &url.port, "port"),
+        (Key::Database, &url.database, "database"),
+        (Key::Username, &url.user, "user name"),
+        (Key::Password, &url.password, "password"),
+    ] {
+        let Some(v) = part else { continue };
+        match cs.value(key) {
+            Some(existing) if existing.trim() != v => {
+                // never a secret in a message
+                let shown = if key == Key::Password {
+                    String::new()
+                } else {
+                    format!(" `{v}`")
+                };
+                return Err(Blocked::HostUrl(format!(
+                    "its {what}{shown} disagrees with the string's own {what}"
+                )));
+            }
+            Some(_) => {}
+            None => out.pairs.push(connstr::Pair {
+                key: format!("{} (from the host URL)", server.key),
+                canon: key,
+                value: v.clone(),
+                key_span: server.key_span.clone(),
+                value_span: server.value_span.clone(),
+            }),
+        }
+    }
+    Ok(out)
+}
+
 /// A setting the string gives twice, under the same or another spelling: (first key, second key).
 pub fn duplicate_setting(cs: &ConnStr) -> Option<(String, String)> {
     cs.pairs.iter().enumerate().find_map(|(i, p)| {
@@ -241,15 +293,16 @@ pub fn migrate(
             }
         }
     }
-    let cs = connstr::parse(&cs_text);
+    let parsed = connstr::parse(&cs_text);
+    if let Some((a, b)) = duplicate_setting(&parsed) {
+        return Err(Blocked::DuplicateConnectionKey(a, b));
+    }
+    let cs = expand_host_url(&parsed)?;
     let server = cs
         .value(Key::Server)
         .filter(|s| !s.trim().is_empty())
         .ok_or(Blocked::NoServer)?;
     let ssl = ssl_mode(&cs, opts)?;
-    if let Some((a, b)) = duplicate_setting(&cs) {
-        return Err(Blocked::DuplicateConnectionKey(a, b));
-    }
     let tp = ls.type_props().expect("checked by connection_string");
     let existing = |k: &str| tp.member(k).is_some();
 

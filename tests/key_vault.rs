@@ -18,6 +18,7 @@ const VALUES: &[&str] = &[
     "kvPlainV2x3",
     "kvSecureV2x4",
     "kvSpKey5",
+    "kvUrlPw6",
 ];
 
 fn ls(name: &str, props: Value) -> String {
@@ -51,6 +52,15 @@ fn factory(dir: &Path) {
             ls(
                 "V1Plain",
                 v1(json!({"connectionString": format!("{cs};password=kvPlainCs1")})),
+            ),
+        ),
+        (
+            "V1Url",
+            ls(
+                "V1Url",
+                v1(
+                    json!({"connectionString": "Host=postgresql://etl:kvUrlPw6@pg.postgres.database.azure.com/sales;EncryptionMethod=1;ValidateServerCertificate=1"}),
+                ),
             ),
         ),
         (
@@ -159,6 +169,7 @@ fn every_credential_form_moves_to_the_vault() {
     no_value_in(&err);
     for name in [
         "V1Plain",
+        "V1Url",
         "V1Secure",
         "V1Encrypted",
         "V2Plain",
@@ -189,6 +200,7 @@ fn every_credential_form_moves_to_the_vault() {
     // the summary says what to create, with the vault's own name and never a value on the command line
     for name in [
         "V1Plain",
+        "V1Url",
         "V1Secure",
         "V1Encrypted",
         "V2Plain",
@@ -244,6 +256,10 @@ fn only_plaintext_moves_without_unsafe_fixes() {
         type_props(dir.path(), "V2Plain")["password"],
         reference("V2Plain-password")
     );
+    assert_eq!(
+        type_props(dir.path(), "V1Url")["password"],
+        reference("V1Url-password")
+    );
     let after = snapshot_tree(dir.path());
     // SecureString and encryptedCredential moves are unsafe: the secret must exist before deploy
     for name in ["V1Secure", "V1Encrypted", "V2Secure", "V2Encrypted", "V2Sp"] {
@@ -295,7 +311,7 @@ fn the_plan_lists_each_secret_and_says_which_moves_are_unsafe() {
     no_value_in(&json_out);
     let v: Value = serde_json::from_str(&json_out).unwrap();
     let secrets = v["key_vault_secrets"].as_array().unwrap();
-    assert_eq!(secrets.len(), 7, "{secrets:#?}");
+    assert_eq!(secrets.len(), 8, "{secrets:#?}");
     let sp = secrets
         .iter()
         .find(|s| s["name"] == "V2Sp-password")
@@ -554,6 +570,7 @@ fn export_writes_plaintext_values_owner_only_once_and_outside_the_repository() {
         exported,
         json!({
             "V1Plain-password": "kvPlainCs1",
+            "V1Url-password": "kvUrlPw6",
             "V1Secure-password": "kvSecureCs2",
             "V2Plain-password": "kvPlainV2x3",
             "V2Secure-password": "kvSecureV2x4",

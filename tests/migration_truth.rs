@@ -527,3 +527,36 @@ fn a_type_block_hiding_a_star_entry_is_reported() {
         "{out}"
     );
 }
+
+/// ADFPG054: an expression naming an undeclared parameter cannot deploy. Reported in a template the tool
+/// only reads, and never produced by a migration (every parameter it writes is declared).
+#[test]
+fn undeclared_template_parameters_are_reported_and_never_written() {
+    let dir = tempfile::tempdir().unwrap();
+    publish(
+        dir.path(),
+        "f",
+        "",
+        "host=pg.postgres.database.azure.com;database=sales;uid=etl;password=pw",
+    );
+    let (_, lint, _) = run_in(dir.path(), &["--output-format", "concise", "."]);
+    assert!(!lint.contains("ADFPG054"), "{lint}");
+    let out = fix(dir.path());
+    assert!(out.contains("fixed f/ARMTemplateForFactory.json"), "{out}");
+    let (_, relint, _) = run_in(dir.path(), &["--output-format", "concise", "."]);
+    assert!(!relint.contains("ADFPG054"), "{relint}");
+    // a hand edit that drops a declaration
+    let p = dir.path().join("f/ARMTemplateForFactory.json");
+    let text = fs::read_to_string(&p).unwrap().replace(
+        "\"pg_properties_typeProperties_database\": {",
+        "\"pg_properties_typeProperties_db\": {",
+    );
+    fs::write(&p, text).unwrap();
+    let (_, edited, _) = run_in(dir.path(), &["--output-format", "concise", "."]);
+    assert!(
+        edited.contains(
+            "ADFPG054 [error] ARM expression uses parameter `pg_properties_typeProperties_database`"
+        ),
+        "{edited}"
+    );
+}

@@ -787,6 +787,16 @@ fn plaintext_secret(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
                 .arg("where", "the connection string"),
             );
         }
+        for (p, range) in cs.pairs.iter().filter_map(|p| Some((p, url_password(p)?))) {
+            hits.push(
+                Hit::new(
+                    inner_span(cx.text, literal, range),
+                    "password in plain text in the host URL",
+                    tp_path("connectionString"),
+                )
+                .arg("where", format!("the host URL of `{}`", p.key)),
+            );
+        }
     }
     for field in SECRET_FIELDS {
         let Some(m) = ls.tp(field) else { continue };
@@ -806,6 +816,21 @@ fn plaintext_secret(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
         }
     }
     hits
+}
+
+/// The span (in the decoded connection string) of a literal password inside a URL-form host.
+pub fn url_password(p: &connstr::Pair) -> Option<std::ops::Range<usize>> {
+    if p.canon != Key::Server {
+        return None;
+    }
+    let url = connstr::host_url(&p.value)?.ok()?;
+    let r = url.password_range?;
+    if !is_literal_secret(url.password.as_deref()?) {
+        return None;
+    }
+    // the span maps onto the string as written only when the value was not quoted
+    let quoted = p.value_span.len() != p.value.len();
+    (!quoted).then(|| p.value_span.start + r.start..p.value_span.start + r.end)
 }
 
 fn connection_string_in_key_vault(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
@@ -1318,20 +1343,40 @@ fn server_not_fqdn(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
         return Vec::new();
     }
     let s = server.trim();
+    // a self-hosted runtime resolves names in its own network (`localhost`, a private host name)
+    let self_hosted = cx
+        .ls
+        .props
+        .get("connectVia")
+        .and_then(|c| c.str_at("referenceName"))
+        .is_some_and(|ir| cx.opts.self_hosted_runtimes.iter().any(|n| n == ir));
     let problem = if s.contains("://") {
         "has a URL scheme"
     } else if s.contains(':') && !s.starts_with('[') {
         "has a port (use `port`)"
     } else if s.contains('/') || s.contains(char::is_whitespace) {
         "is not a host name"
-    } else if !s.contains('.') && s.parse::<std::net::IpAddr>().is_err() {
+    } else if !self_hosted && !s.contains('.') && s.parse::<std::net::IpAddr>().is_err() {
         "is not a fully qualified host name"
     } else {
         return Vec::new();
     };
+    // a password in a URL-form server is a secret: never in a message
+    let shown = match connstr::host_url(server) {
+        Some(Ok(connstr::HostUrl {
+            password_range: Some(r),
+            ..
+        })) => format!(
+            "{}{}{}",
+            &server[..r.start],
+            "*".repeat(r.len()),
+            &server[r.end..]
+        ),
+        _ => server.to_string(),
+    };
     vec![
         Hit::new(m.value.span.clone(), problem, tp_path("server"))
-            .arg("value", server)
+            .arg("value", shown)
             .arg("problem", problem),
     ]
 }

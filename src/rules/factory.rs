@@ -24,6 +24,7 @@ pub const CHECKS: &[&str] = &[
     "invalid-timespan",
     "unknown-key-vault-linked-service",
     "arm-parameterization",
+    "arm-undeclared-parameter",
 ];
 
 /// ADF's custom parameterisation file (at the root of the collaboration branch).
@@ -85,6 +86,9 @@ pub fn check(cx: &FactoryCx, root: &Node, services: &[LinkedService]) -> Vec<Fin
     if let Some(section) = parameterization_section(cx.path) {
         parameterization(cx, root, section, &mut out);
         return out;
+    }
+    if adf::is_arm_template(root) {
+        undeclared_parameters(cx, root, &mut out);
     }
     hygiene(cx, root, &mut out);
     for (base, ds) in datasets(root) {
@@ -515,6 +519,81 @@ fn key_vault_refs(cx: &FactoryCx, ls: &LinkedService, out: &mut Vec<Finding>) {
     }
 }
 
+// ---------- ARM template expressions ----------
+
+/// `[parameters('X')]` (anywhere in an ARM expression) with no `X` under the template's `parameters`:
+/// the deployment fails. Reported once per name, at its first use.
+fn undeclared_parameters(cx: &FactoryCx, root: &Node, out: &mut Vec<Finding>) {
+    let declared = root
+        .get("parameters")
+        .and_then(Node::members)
+        .unwrap_or_default();
+    let mut seen: Vec<String> = Vec::new();
+    let mut path = Vec::new();
+    walk_strings(root, &mut path, &mut |node, value, path| {
+        for name in referenced_parameters(value) {
+            if declared.iter().any(|m| m.key == name) || seen.iter().any(|s| s == name) {
+                continue;
+            }
+            seen.push(name.to_string());
+            out.extend(cx.finding(
+                "arm-undeclared-parameter",
+                node.span.clone(),
+                path,
+                &[("parameter", name.to_string())],
+            ));
+        }
+    });
+}
+
+/// The parameter names an ARM expression string (`[…]`, not the `[[` escape) refers to.
+fn referenced_parameters(value: &str) -> Vec<&str> {
+    let t = value.trim();
+    if !(t.starts_with('[') && t.ends_with(']')) || t.starts_with("[[") {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    let mut rest = t;
+    while let Some(i) = rest.find("parameters('") {
+        // `variables('parameters(')`-like text inside a string literal is not a call: require a call start
+        let before = rest[..i].chars().next_back();
+        rest = &rest[i + "parameters('".len()..];
+        if before.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_') {
+            continue;
+        }
+        if let Some(end) = rest.find('\'') {
+            out.push(&rest[..end]);
+            rest = &rest[end..];
+        }
+    }
+    out
+}
+
+fn walk_strings<'a>(
+    n: &'a Node,
+    path: &mut Vec<PathStep>,
+    f: &mut impl FnMut(&'a Node, &'a str, &[PathStep]),
+) {
+    match &n.kind {
+        Kind::String { value, .. } => f(n, value, path),
+        Kind::Object(members) => {
+            for m in members {
+                path.push(PathStep::Key(m.key.clone()));
+                walk_strings(&m.value, path, f);
+                path.pop();
+            }
+        }
+        Kind::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                path.push(PathStep::Index(i));
+                walk_strings(item, path, f);
+                path.pop();
+            }
+        }
+        _ => {}
+    }
+}
+
 // ---------- custom ARM parameterisation ----------
 
 /// With a custom parameterisation file, only what it lists becomes a template parameter: 2.0
@@ -674,6 +753,20 @@ mod tests {
             Some((Some("a".into()), "b.c".into()))
         );
         assert_eq!(split_table_name("@{dataset().t}"), None);
+    }
+
+    #[test]
+    fn parameters_named_by_arm_expressions() {
+        assert_eq!(
+            referenced_parameters("[concat(parameters('factoryName'), '/pg')]"),
+            vec!["factoryName"]
+        );
+        assert_eq!(
+            referenced_parameters("[parameters('a')]x[parameters('b')]"),
+            vec!["a", "b"]
+        );
+        assert!(referenced_parameters("[[parameters('literal')]").is_empty());
+        assert!(referenced_parameters("parameters('not an expression')").is_empty());
     }
 
     #[test]
