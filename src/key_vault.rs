@@ -818,7 +818,9 @@ pub fn survey(
     if problems.is_empty() {
         Ok(secrets.into_values().map(|(s, _)| s).collect())
     } else {
-        Err(problems.join("\n"))
+        // names and paths come from the factory: no control character reaches the terminal
+        let lines: Vec<String> = problems.iter().map(|p| printable(p).into_owned()).collect();
+        Err(lines.join("\n"))
     }
 }
 

@@ -834,3 +834,25 @@ fn many_linked_services_of_one_template_move_together() {
         );
     }
 }
+
+#[test]
+fn factory_text_in_a_refusal_is_sanitised() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().join("linkedService");
+    fs::create_dir_all(&d).unwrap();
+    fs::write(d.join("Vault.json"), VAULT).unwrap();
+    // a name Key Vault refuses, holding an escape sequence that would recolour the terminal
+    let name = "Pg\u{1b}[31mRed";
+    fs::write(
+        d.join("Pg.json"),
+        ls(name, v2("Basic", json!({"password": "kvPlainV2x3"}))),
+    )
+    .unwrap();
+    let (code, _, err) = run_in(
+        dir.path(),
+        &["--fix", "--credentials-to-key-vault", "Vault", "."],
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(!err.contains('\u{1b}'), "{err:?}");
+    assert!(err.contains("Pg\\u{1b}[31mRed"), "{err}");
+}
