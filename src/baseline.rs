@@ -210,7 +210,7 @@ pub fn entries(outcomes: &[FileOutcome], base: &Path) -> Vec<Entry> {
 }
 
 pub fn load(file: &Path) -> Result<Vec<Entry>, String> {
-    let text = std::fs::read_to_string(file).map_err(|e| {
+    let text = crate::read::read_text(file, crate::read::Links::Follow).map_err(|e| {
         format!(
             "cannot read baseline {}: {e} (create it with --write-baseline {})",
             file.display(),

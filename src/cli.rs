@@ -368,14 +368,34 @@ fn update_parameter_files(outcomes: &mut Vec<lint::FileOutcome>, settings: &Sett
             relevant: true,
             ..Default::default()
         };
-        let Ok(before) = std::fs::read_to_string(&path) else {
-            continue;
+        // found by name beside the template: never through a link
+        let before = match crate::read::read_text(&path, crate::read::Links::Refuse) {
+            Ok(t) => t,
+            Err(e) => {
+                out.failed = true;
+                out.findings.extend(settings.policy.catalog.finding(
+                    "fix-not-applied",
+                    0..0,
+                    &[(
+                        "detail",
+                        format!("parameters not added: cannot read it: {e}"),
+                    )],
+                ));
+                outcomes.retain(|o| o.path != path);
+                outcomes.push(out);
+                continue;
+            }
         };
         let Some(after) = crate::arm::update_parameters_file(&before, &renames) else {
             continue;
         };
         let written = settings.write && {
-            match crate::write::replace_atomically(&path, before.as_bytes(), after.as_bytes()) {
+            match crate::write::replace_atomically(
+                &path,
+                before.as_bytes(),
+                after.as_bytes(),
+                crate::read::Links::Refuse,
+            ) {
                 Ok(()) => true,
                 Err(e) => {
                     out.failed = true;
@@ -407,7 +427,10 @@ fn update_parameter_files(outcomes: &mut Vec<lint::FileOutcome>, settings: &Sett
 }
 
 pub fn run(cli: Cli) -> Result<i32, String> {
+    // the cap applies to every file read, the config itself included
+    crate::read::set_limit_mib(cli.max_file_size.unwrap_or(64));
     let policy = policy(&cli)?;
+    crate::read::set_limit_mib(policy.max_file_size.unwrap_or(64));
     match &cli.command {
         Some(Command::Rules { output_format }) => {
             emit(&crate::docs::rules_list(

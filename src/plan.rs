@@ -320,14 +320,13 @@ fn stale_references(roots: &[PathBuf], renames: &[Rename]) -> Vec<StaleReference
             if maintained.contains(&name.as_str()) {
                 continue;
             }
-            if !entry.file_type().is_some_and(|t| t.is_file())
-                || std::fs::metadata(p).map_or(true, |m| m.len() > 4 << 20)
-            {
+            if !entry.file_type().is_some_and(|t| t.is_file()) {
                 continue;
             }
-            let Ok(bytes) = std::fs::read(p) else {
+            let mut bytes = Vec::new();
+            if crate::read::read_into(p, 4 << 20, crate::read::Links::Refuse, &mut bytes).is_err() {
                 continue;
-            };
+            }
             if bytes.contains(&0) {
                 continue;
             }

@@ -306,7 +306,7 @@ fn file_mode_and_owner_are_preserved() {
 /// pipeline_reports_a_file_changed_between_read_and_write`, which uses a test-only hook.)
 #[test]
 fn a_file_changed_after_it_was_read_is_not_overwritten() {
-    use adfpg_migrate::write::replace_atomically;
+    use adfpg_migrate::write::{Links, replace_atomically};
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("ls.json");
     let read = fs::read(example().join("linkedService/PgPlainPassword.json")).unwrap();
@@ -326,7 +326,7 @@ fn a_file_changed_after_it_was_read_is_not_overwritten() {
         .unwrap()
         .replace("Report-Pa55", "Changed-By-Them");
     fs::write(&p, &theirs).unwrap();
-    let e = replace_atomically(&p, &read, fixed.as_bytes()).unwrap_err();
+    let e = replace_atomically(&p, &read, fixed.as_bytes(), Links::Follow).unwrap_err();
     assert!(
         e.to_string()
             .contains("the file changed on disk since it was read; not overwritten"),
@@ -336,7 +336,7 @@ fn a_file_changed_after_it_was_read_is_not_overwritten() {
     assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1, "temp removed");
     // unchanged: written
     fs::write(&p, &read).unwrap();
-    replace_atomically(&p, &read, fixed.as_bytes()).unwrap();
+    replace_atomically(&p, &read, fixed.as_bytes(), Links::Follow).unwrap();
     assert_eq!(fs::read_to_string(&p).unwrap(), fixed);
 }
 

@@ -163,7 +163,8 @@ fn prepare(args: &Args) -> Result<Prepared, String> {
     if let Some(h) = &args.host_override {
         inputs.host_override = Some(settings::parse_host_override(h)?);
     }
-    let bytes = std::fs::read(&args.file).map_err(|e| format!("{}: {e}", args.file.display()))?;
+    let bytes = crate::read::read(&args.file, crate::read::Links::Follow)
+        .map_err(|e| format!("{}: {e}", args.file.display()))?;
     let s =
         settings::resolve(bytes, &inputs).map_err(|e| format!("{}: {e}", args.file.display()))?;
     let (roots, roots_label) = match &args.ca_file {
