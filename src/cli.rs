@@ -551,7 +551,15 @@ pub fn run(cli: Cli) -> Result<i32, String> {
             })
             .count()
     } else {
-        outcomes.iter().filter(|o| o.change.is_some()).count()
+        // with --fix, only files really written count (a read-only, full or failing disk writes none)
+        outcomes
+            .iter()
+            .filter(|o| {
+                o.change
+                    .as_ref()
+                    .is_some_and(|c| c.written || !settings.write)
+            })
+            .count()
     };
     let run = Run {
         outcomes,
@@ -572,7 +580,7 @@ pub fn run(cli: Cli) -> Result<i32, String> {
         Some(file) => {
             // files get colour only when asked for explicitly
             let report = render(&run, &cli, &cx, format, cli.color == ColorChoice::Always);
-            std::fs::write(file, report)
+            crate::write::write_whole(file, report.as_bytes())
                 .map_err(|e| format!("cannot write {}: {e}", file.display()))?;
             text.push_str(&render(&run, &cli, &cx, human, color));
         }

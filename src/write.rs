@@ -24,6 +24,63 @@ pub fn replace_atomically(
         .expect("one result per file")
 }
 
+/// Write a whole file the tool generates (a baseline, a report) atomically: a temp file beside it,
+/// flushed, renamed over it, the folder flushed. A full disk or any other failure leaves the old file as
+/// it was (a plain write would leave it truncated). An existing file keeps its mode and owner, and is
+/// refused for the reasons [`replace_many`] refuses one; a symlink at the path (named on the command
+/// line) is written through.
+pub fn write_whole(path: &Path, new: &[u8]) -> io::Result<()> {
+    let target = match fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => fs::canonicalize(path)?,
+        _ => path.to_path_buf(),
+    };
+    let dir = parent_dir(&target);
+    let existing = fs::metadata(&target).ok();
+    if let Some(m) = &existing {
+        refuse_unsafe_target(&target, m)?;
+    }
+    let (tmp, mut file) = create_temp(&dir, &target)?;
+    let r = (|| {
+        file.write_all(new)?;
+        match &existing {
+            Some(m) => keep_mode_and_owner(&file, m)?,
+            None => {
+                #[cfg(unix)]
+                file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644))?;
+            }
+        }
+        file.sync_all()?;
+        drop(file);
+        fs::rename(&tmp, &target)
+    })();
+    if r.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    r?;
+    let _ = flush_all(&[dir.as_path()], false);
+    Ok(())
+}
+
+fn parent_dir(target: &Path) -> PathBuf {
+    target
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+        .to_path_buf()
+}
+
+/// The original's mode, and its owner (matters when root fixes someone else's checkout; only root may
+/// change it, and for anyone else the temp file's owner is already theirs).
+fn keep_mode_and_owner(file: &File, meta: &fs::Metadata) -> io::Result<()> {
+    file.set_permissions(meta.permissions())?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let _ = std::os::unix::fs::fchown(file, Some(meta.uid()), Some(meta.gid()));
+    }
+    Ok(())
+}
+
 /// One file to replace: its path, the bytes it had when read, the bytes to write.
 pub type Replacement<'a> = (&'a Path, &'a [u8], &'a [u8]);
 
@@ -100,11 +157,7 @@ fn stage(path: &Path, new: &[u8], links: Links) -> io::Result<Staged> {
     } else {
         path.to_path_buf()
     };
-    let dir = target
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."))
-        .to_path_buf();
+    let dir = parent_dir(&target);
     let meta = fs::metadata(&target)?;
     refuse_unsafe_target(&target, &meta)?;
     // by its mode bits, as for the file: root could write there, but the owner said no
@@ -117,15 +170,7 @@ fn stage(path: &Path, new: &[u8], links: Links) -> io::Result<Staged> {
     let (tmp, mut file) = create_temp(&dir, &target)?;
     let r = (|| {
         file.write_all(new)?;
-        file.set_permissions(meta.permissions())?;
-        // keep the owner too (matters when root fixes someone else's checkout); only root may change
-        // it, and for anyone else the temp file's owner is already theirs
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::MetadataExt;
-            let _ = std::os::unix::fs::fchown(&file, Some(meta.uid()), Some(meta.gid()));
-        }
-        Ok(())
+        keep_mode_and_owner(&file, &meta)
     })();
     match r {
         Ok(()) => Ok(Staged { target, dir, tmp }),
