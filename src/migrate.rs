@@ -268,8 +268,14 @@ pub fn migrate(
         .pairs
         .iter()
         .filter(|p| p.canon == Key::Other)
-        .map(|p| p.key.clone())
+        .map(|p| crate::mask::shown_key_name(&p.key))
         .collect();
+    // stray text is dropped too; it may be the rest of a password that holds a `;`
+    dropped.extend(
+        cs.junk
+            .iter()
+            .map(|j| format!("(text of {} characters)", j.len())),
+    );
     if cs.get(Key::SslMode).is_some() {
         dropped.extend(
             cs.pairs
