@@ -5,6 +5,7 @@ use crate::config::{self, CliOverrides, Level, Policy};
 use crate::factory::Index;
 use crate::finding::Severity;
 use crate::lint::{self, FixMode, Settings};
+use crate::mask::Encoding;
 use crate::report::{self, Mode, Run};
 use clap::{Parser, Subcommand, ValueEnum};
 use std::io::{IsTerminal, Write};
@@ -233,9 +234,31 @@ pub fn main() -> i32 {
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e}");
+            eprint_line(&format!("error: {e}"));
             2
         }
+    }
+}
+
+/// A line on stderr, through the output guard (messages may hold file, config or server text).
+pub fn eprint_line(line: &str) {
+    eprint!(
+        "{}",
+        crate::mask::guard_output(&format!("{line}\n"), Encoding::Text(&[]))
+    );
+}
+
+/// How a format's output is encoded for the output guard, and which line starts are its own log
+/// commands (every other `##vso[` or line-starting `::` is broken).
+fn encoding(format: OutputFormat) -> Encoding {
+    match format {
+        OutputFormat::Json | OutputFormat::Sarif => Encoding::Json,
+        OutputFormat::Junit => Encoding::Xml,
+        OutputFormat::Github => Encoding::Text(&["::error ", "::warning ", "::notice "]),
+        OutputFormat::Azure => {
+            Encoding::Text(&["##vso[task.logissue ", "##vso[task.uploadsummary]"])
+        }
+        _ => Encoding::Text(&[]),
     }
 }
 
@@ -249,8 +272,17 @@ fn use_color(choice: ColorChoice, stream_is_tty: bool) -> bool {
     }
 }
 
-/// Write to stdout; a closed pipe (`| head`) is not an error.
-fn emit(text: &str) -> Result<(), String> {
+/// Write to stdout through the output guard; a closed pipe (`| head`) is not an error.
+fn emit(text: &str, enc: Encoding) -> Result<(), String> {
+    emit_coloured(text, enc, false)
+}
+
+fn emit_coloured(text: &str, enc: Encoding, colour: bool) -> Result<(), String> {
+    let text = if colour {
+        crate::mask::guard_coloured(text, enc)
+    } else {
+        crate::mask::guard_output(text, enc)
+    };
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.to_string()),
@@ -332,7 +364,8 @@ fn scan(
     update_parameter_files(&mut outcomes, &settings);
     let errors = walk_errors
         .iter()
-        .map(|(p, e)| (report::display_path(p), e.clone()))
+        // escaped here, once, for every format: a path named on the command line may hold anything
+        .map(|(p, e)| (report::shown_path(p), e.clone()))
         .collect();
     let counts = Counts {
         files_scanned: scanned.into_inner(),
@@ -433,10 +466,15 @@ pub fn run(cli: Cli) -> Result<i32, String> {
     crate::read::set_limit_mib(policy.max_file_size.unwrap_or(64));
     match &cli.command {
         Some(Command::Rules { output_format }) => {
-            emit(&crate::docs::rules_list(
-                &policy.catalog,
-                *output_format == ListFormat::Json,
-            ))?;
+            let json = *output_format == ListFormat::Json;
+            emit(
+                &crate::docs::rules_list(&policy.catalog, json),
+                if json {
+                    Encoding::Json
+                } else {
+                    Encoding::Text(&[])
+                },
+            )?;
             return Ok(0);
         }
         Some(Command::Plan {
@@ -449,13 +487,15 @@ pub fn run(cli: Cli) -> Result<i32, String> {
             settings.collect_references = true;
             let (outcomes, errors, settings, _) = scan(paths, settings, false);
             let plan = crate::plan::build(&outcomes, &settings.index, paths);
-            emit(&match output_format {
-                PlanFormat::Text => crate::plan::render_text(&plan),
-                PlanFormat::Json => crate::plan::render_json(&plan),
-                PlanFormat::Markdown => crate::plan::render_markdown(&plan),
-            })?;
+            match output_format {
+                PlanFormat::Text => emit(&crate::plan::render_text(&plan), Encoding::Text(&[])),
+                PlanFormat::Json => emit(&crate::plan::render_json(&plan), Encoding::Json),
+                PlanFormat::Markdown => {
+                    emit(&crate::plan::render_markdown(&plan), Encoding::Text(&[]))
+                }
+            }?;
             for (p, e) in &errors {
-                eprintln!("error: {p}: {e}");
+                eprint_line(&format!("error: {}: {}", crate::mask::printable(p), e));
             }
             return Ok(if errors.is_empty() && !outcomes.iter().any(|o| o.failed) {
                 0
@@ -468,7 +508,7 @@ pub fn run(cli: Cli) -> Result<i32, String> {
                 .catalog
                 .get(code)
                 .ok_or_else(|| format!("no rule `{code}`; `adfpg-migrate rules` lists them"))?;
-            emit(&crate::docs::rule_doc(rule))?;
+            emit(&crate::docs::rule_doc(rule), Encoding::Text(&[]))?;
             return Ok(0);
         }
         Some(Command::TestConnection(args)) => return Ok(crate::connect::run(args)),
@@ -580,6 +620,11 @@ pub fn run(cli: Cli) -> Result<i32, String> {
         Some(file) => {
             // files get colour only when asked for explicitly
             let report = render(&run, &cli, &cx, format, cli.color == ColorChoice::Always);
+            let report = if cli.color == ColorChoice::Always {
+                crate::mask::guard_coloured(&report, encoding(format))
+            } else {
+                crate::mask::guard_output(&report, encoding(format))
+            };
             crate::write::write_whole(file, report.as_bytes())
                 .map_err(|e| format!("cannot write {}: {e}", file.display()))?;
             text.push_str(&render(&run, &cli, &cx, human, color));
@@ -589,16 +634,17 @@ pub fn run(cli: Cli) -> Result<i32, String> {
     match format {
         OutputFormat::Github => {
             if let Err(e) = crate::output::github::write_step_summary(&run, &cx) {
-                eprintln!("warning: {e}");
+                eprint_line(&format!("warning: {e}"));
             }
         }
         OutputFormat::Azure => match crate::output::azure::upload_summary(&run, &cx) {
             Ok(line) => text.extend(line),
-            Err(e) => eprintln!("warning: {e}"),
+            Err(e) => eprint_line(&format!("warning: {e}")),
         },
         _ => {}
     }
-    emit(&text)?;
+    let shown = if cli.output.is_some() { human } else { format };
+    emit_coloured(&text, encoding(shown), color)?;
     Ok(exit_code(&run, &cli, fail_on))
 }
 

@@ -328,24 +328,171 @@ pub fn redact(text: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(apply(text, &spans))
 }
 
-/// A value from the file (a name, a path, a port …) made safe to print inside a one-line message: control
-/// characters (ESC, BEL, CR, LF, the C1 range …) and bidirectional overrides become `\u{..}` escapes, so a
-/// hostile file cannot move the cursor, recolour or retitle the user's terminal, or forge output lines.
+/// Characters that must never reach a terminal or a log raw: C0/C1 controls, DEL, and bidirectional
+/// overrides and marks (which reorder what a reader sees).
+fn is_unsafe_char(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
+}
+
+/// Case-insensitive positions of `needle` (ASCII) in `s`.
+fn find_all_ascii_ci<'a>(s: &'a str, needle: &'a str) -> impl Iterator<Item = usize> + 'a {
+    let (hay, n) = (s.as_bytes(), needle.as_bytes());
+    (0..hay.len().saturating_sub(n.len() - 1))
+        .filter(move |&i| hay[i..i + n.len()].eq_ignore_ascii_case(n))
+}
+
+/// A value from the file or a server (a name, a path, a message …) made safe to print inside a line, in
+/// every text output and on stderr: control characters (ESC, BEL, CR, LF, the C1 range …) and
+/// bidirectional overrides become `\u{..}` escapes, so a hostile file cannot move the cursor, recolour
+/// or retitle the user's terminal, or forge output lines; and CI log commands are broken (Azure
+/// Pipelines obeys `##vso[` anywhere in a line, GitHub Actions `::` at a line's start, both `##[`):
+/// `##vso\u{5b}`, `\u{3a}:`.
 pub fn printable(s: &str) -> std::borrow::Cow<'_, str> {
-    let bad =
-        |c: char| c.is_control() || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
-    if !s.chars().any(bad) {
+    let command = find_all_ascii_ci(s, "##vso[").next().is_some()
+        || s.starts_with("::")
+        || s.starts_with("##[");
+    if !command && !s.chars().any(is_unsafe_char) {
         return std::borrow::Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        if bad(c) {
+    for (i, c) in s.char_indices() {
+        let breaks_command = (c == '[' && i >= 5 && s[..i].to_ascii_lowercase().ends_with("##vso"))
+            || (i == 0 && c == ':' && s.starts_with("::"))
+            || (i == 1 && c == '[' && s.starts_with("##["));
+        if is_unsafe_char(c) || breaks_command {
             out.push_str(&format!("\\u{{{:x}}}", c as u32));
         } else {
             out.push(c);
         }
     }
     std::borrow::Cow::Owned(out)
+}
+
+/// How a whole output is encoded, so that [`guard_output`] keeps it valid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    Json,
+    Xml,
+    /// Lines of text; lines starting with one of these prefixes are the tool's own log commands.
+    Text(&'static [&'static str]),
+}
+
+/// The last line of defence for a whole output (stdout, stderr, a report file): whatever a renderer
+/// forgot, no `##vso[` but the tool's own at a line's start, no line starting `::`/`##[` but the tool's
+/// own, and no raw control or bidi character (in text, colour codes `ESC[…m` are the tool's).
+/// Values are escaped where they are inserted ([`printable`]); this only catches what slips through.
+pub fn guard_output(text: &str, enc: Encoding) -> String {
+    guard(text, enc, false)
+}
+
+/// [`guard_output`] for text the tool coloured itself: colour sequences `ESC[…m` pass.
+pub fn guard_coloured(text: &str, enc: Encoding) -> String {
+    guard(text, enc, true)
+}
+
+fn guard(text: &str, enc: Encoding, colour: bool) -> String {
+    let text = &without_known_secrets(text);
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        let own = match enc {
+            Encoding::Text(prefixes) => prefixes
+                .iter()
+                .find(|p| line.starts_with(**p))
+                .map_or(0, |p| p.len()),
+            _ => 0,
+        };
+        out.push_str(&line[..own]);
+        let rest = &line[own..];
+        let at_start = own == 0;
+        let b = rest.as_bytes();
+        let mut i = 0;
+        while i < rest.len() {
+            let c = rest[i..].chars().next().expect("in bounds");
+            let vso = b.len() >= i + 6 && b[i..i + 6].eq_ignore_ascii_case(b"##vso[");
+            let line_command =
+                at_start && i == 0 && (rest.starts_with("::") || rest.starts_with("##["));
+            if vso || line_command {
+                let (keep, esc) = if vso {
+                    (5, '[')
+                } else if rest.starts_with("::") {
+                    (0, ':')
+                } else {
+                    (1, '[')
+                };
+                out.push_str(&rest[i..i + keep]);
+                out.push_str(&escape_char(esc, enc));
+                i += keep + 1;
+                continue;
+            }
+            let sgr = colour && c == '\u{1b}' && sgr_len(&rest[i..]).is_some();
+            if sgr {
+                let n = sgr_len(&rest[i..]).expect("checked");
+                out.push_str(&rest[i..i + n]);
+                i += n;
+                continue;
+            }
+            // a CRLF line end (a diff of a CRLF file) moves nothing; a lone CR rewrites the line
+            let line_end = c == '\r' && rest[i + 1..].starts_with('\n');
+            if is_unsafe_char(c) && !matches!(c, '\n' | '\t') && !line_end {
+                if matches!(enc, Encoding::Xml) && (c as u32) < 0x20 && c != '\r' {
+                    // not allowed in XML 1.0 even as a reference
+                    out.push('?');
+                } else {
+                    out.push_str(&escape_char(c, enc));
+                }
+            } else {
+                out.push(c);
+            }
+            i += c.len_utf8();
+        }
+    }
+    out
+}
+
+/// Secrets the run holds in memory (a password given to `test-connection`, a secure parameter's value):
+/// [`guard_output`] masks them wherever they appear, whatever echoed them (a server's error text, an
+/// expression in a message).
+static KNOWN_SECRETS: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+/// Remember a secret so that no output shows it. Very short values are not (they would mask ordinary
+/// words); they are still masked where they are found by structure or content.
+pub fn register_secret(secret: &str) {
+    if secret.chars().count() >= 4
+        && !shown_as_reference(secret)
+        && let Ok(mut known) = KNOWN_SECRETS.lock()
+    {
+        known.push(secret.to_string());
+    }
+}
+
+fn without_known_secrets(text: &str) -> std::borrow::Cow<'_, str> {
+    let Ok(known) = KNOWN_SECRETS.lock() else {
+        return std::borrow::Cow::Borrowed(text);
+    };
+    let mut out = std::borrow::Cow::Borrowed(text);
+    for s in known.iter().filter(|s| text.contains(s.as_str())) {
+        out = std::borrow::Cow::Owned(out.replace(s.as_str(), &"*".repeat(s.chars().count())));
+    }
+    out
+}
+
+fn escape_char(c: char, enc: Encoding) -> String {
+    match enc {
+        Encoding::Json => format!("\\u{:04x}", c as u32),
+        Encoding::Xml => format!("&#x{:x};", c as u32),
+        Encoding::Text(_) => format!("\\u{{{:x}}}", c as u32),
+    }
+}
+
+/// The length of a colour sequence `ESC [ digits/; m` at the start of `s`.
+fn sgr_len(s: &str) -> Option<usize> {
+    let rest = s.strip_prefix("\u{1b}[")?;
+    let n = rest
+        .bytes()
+        .take_while(|b| b.is_ascii_digit() || *b == b';')
+        .count();
+    (rest.as_bytes().get(n) == Some(&b'm')).then_some(n + 3)
 }
 
 /// Control characters in a text shown as a source snippet (invalid JSON may hold raw ESC bytes) become `?`,

@@ -886,3 +886,133 @@ fn a_huge_max_file_size_does_not_overflow() {
         assert!(!out.contains("ADFPG100"), "{mib}: {out}");
     }
 }
+
+/// Every line of an output that a CI log or a terminal would obey: the tool's own log commands are
+/// allowed only in their format, at a line's start; nothing else may start with `::` or `##[`, hold
+/// `##vso[` anywhere, or hold a raw control character (colour is off: NO_COLOR) or a bidi override.
+fn assert_log_safe(what: &str, text: &str, own: &[&str]) {
+    for line in text.split('\n') {
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        let mine = own.iter().find(|p| line.starts_with(**p));
+        let rest = &line[mine.map_or(0, |p| p.len())..];
+        assert!(
+            !rest.to_ascii_lowercase().contains("##vso["),
+            "{what}: `##vso[` obeyed in {line:?}"
+        );
+        if mine.is_none() {
+            assert!(
+                !line.starts_with("::") && !line.starts_with("##["),
+                "{what}: log command at line start: {line:?}"
+            );
+        }
+        let bad = line.chars().find(|c| {
+            (c.is_control() && *c != '\t')
+                || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+        });
+        assert!(bad.is_none(), "{what}: raw {bad:?} in {line:?}");
+    }
+}
+
+/// Issue 12: factory, file-name, config and rule-file text cannot inject log commands or drive the
+/// terminal, in every output format, every subcommand and on stderr: LF/CR/ESC/BEL, bidi overrides,
+/// `##vso[` anywhere, `::` at a line start, and a backtick inside a Markdown code span.
+#[cfg(unix)]
+#[test]
+fn no_log_injection_in_any_format_or_subcommand() {
+    const FORMATS: &[(&str, &[&str])] = &[
+        ("full", &[]),
+        ("concise", &[]),
+        ("json", &[]),
+        ("sarif", &[]),
+        ("junit", &[]),
+        ("markdown", &[]),
+        ("github", &["::error ", "::warning ", "::notice "]),
+        ("azure", &["##vso[task.logissue "]),
+    ];
+    let hostile = "Pg`tick\\n::error::forged ##vso[task.setvariable variable=x]1 \\u001b]0;title\\u0007 \\r##[error]x \\u202e";
+    let dir = tempfile::tempdir().unwrap();
+    let ls = dir.path().join("linkedService");
+    fs::create_dir(&ls).unwrap();
+    let file = |name: &str| {
+        format!(
+            r#"{{"name": "{name}", "properties": {{"type": "AzurePostgreSql", "description": "{name}", "annotations": ["{name}"], "typeProperties": {{"connectionString": "host={name};port=x;database=d;uid=u;sslmode=Prefer;{name}=1"}}}}}}
+"#
+        )
+    };
+    fs::write(ls.join("plain.json"), file(hostile)).unwrap();
+    // the file name itself: `##vso[`, `::` and ESC/BEL in it
+    fs::write(
+        ls.join("##vso[task.complete result=Failed]\u{1b}[2J\u{7}.json"),
+        file("n"),
+    )
+    .unwrap();
+    fs::write(ls.join("::error::name.json"), file("m")).unwrap();
+    let pipeline = dir.path().join("pipeline");
+    fs::create_dir(&pipeline).unwrap();
+    fs::write(
+        pipeline.join("p.json"),
+        format!(
+            r#"{{"name": "{hostile}", "properties": {{"activities": [{{"name": "{hostile}", "type": "Lookup", "typeProperties": {{"source": {{"type": "AzurePostgreSqlSource"}}, "dataset": {{"referenceName": "ds", "type": "DatasetReference"}}}}}}]}}}}"#
+        ),
+    )
+    .unwrap();
+    let ds = dir.path().join("dataset");
+    fs::create_dir(&ds).unwrap();
+    fs::write(
+        ds.join("ds.json"),
+        format!(
+            r#"{{"name": "ds", "properties": {{"type": "AzurePostgreSqlTable", "linkedServiceName": {{"referenceName": "{hostile}", "type": "LinkedServiceReference"}}}}}}"#
+        ),
+    )
+    .unwrap();
+    let missing = "missing\n::error::walk ##vso[task.complete]\u{1b}[31m.json";
+    for mode in [
+        &[][..],
+        &["--diff", "--unsafe-fixes"],
+        &["--show-diff", "--unsafe-fixes"],
+    ] {
+        for (format, own) in FORMATS {
+            let mut args = mode.to_vec();
+            args.extend(["--output-format", format, ".", missing]);
+            let (code, out, err) = run_bounded(dir.path(), &args);
+            assert_eq!(code, 2, "{args:?}: {out}{err}");
+            assert!(out.len() > 300, "{args:?}: said something: {out}");
+            assert_log_safe(&format!("{args:?} stdout"), &out, own);
+            assert_log_safe(&format!("{args:?} stderr"), &err, &[]);
+        }
+    }
+    for format in ["text", "json", "markdown"] {
+        let (_, out, err) = run_bounded(
+            dir.path(),
+            &["plan", "--output-format", format, ".", missing],
+        );
+        assert!(out.len() > 100, "plan {format}: {out}");
+        assert_log_safe(&format!("plan {format}"), &out, &[]);
+        assert_log_safe(&format!("plan {format} stderr"), &err, &[]);
+        if format == "markdown" {
+            // a backtick in a name lengthens the code span's fence instead of ending it
+            assert!(out.contains("``Pg`tick"), "{out}");
+            assert!(!out.contains(" `Pg`tick"), "{out}");
+        }
+    }
+    // config and house-rule text
+    fs::write(
+        dir.path().join("bad.toml"),
+        "select = [\"ADFPG001\", \"X\\n::error::cfg ##vso[task.complete]\\u001b[2J\\u0007\"]\n",
+    )
+    .unwrap();
+    let (code, out, err) = run_bounded(dir.path(), &["--config", "bad.toml", "."]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.contains("bad.toml"), "{err}");
+    assert_log_safe("config error", &err, &[]);
+    fs::create_dir(dir.path().join("house")).unwrap();
+    fs::write(
+        dir.path().join("house/HOUSE001.toml"),
+        "code = \"HOUSE001\"\nname = \"x\\n::error::rule ##vso[task.complete]\"\nsummary = \"\\u001b[2J ##vso[x]\"\nseverity = \"error\"\napplies_to = \"any\"\ncheck = \"nonexistent\"\nmessage = \"m ##vso[y]\"\n",
+    )
+    .unwrap();
+    let (code, out, err) = run_bounded(dir.path(), &["--rules", "house", "."]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert_log_safe("house rule stdout", &out, &[]);
+    assert_log_safe("house rule stderr", &err, &[]);
+}

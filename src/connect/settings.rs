@@ -275,14 +275,21 @@ impl Params {
                 .map(|(_, v)| v.clone())
         };
         if let Some(v) = find(&self.given) {
+            if crate::mask::secret_name(name) || field == "password" {
+                crate::mask::register_secret(&v);
+            }
             push_unique(&mut self.used, format!("{name} from --param"));
             return Some(v);
         }
         if let Some(v) = find(&self.defaults) {
-            push_unique(
-                &mut self.used,
-                format!("{name} from its defaultValue `{v}`"),
-            );
+            // a secret's default is used, never shown
+            let shown = if crate::mask::secret_name(name) || field == "password" {
+                crate::mask::register_secret(&v);
+                format!("{name} from its defaultValue")
+            } else {
+                format!("{name} from its defaultValue `{}`", crate::mask::redact(&v))
+            };
+            push_unique(&mut self.used, shown);
             return Some(v);
         }
         if !self
