@@ -113,6 +113,10 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub no_config: bool,
 
+    /// Say on stderr which config file applies and which ignore files the walk honours.
+    #[arg(long, global = true)]
+    pub verbose: bool,
+
     /// A folder of extra rule files (house rules), in the same format as rules/*.toml (repeatable).
     #[arg(long = "rules", global = true, value_name = "DIR")]
     pub rule_dirs: Vec<PathBuf>,
@@ -311,6 +315,17 @@ fn policy(cli: &Cli) -> Result<Policy, String> {
             .clone()
             .or_else(|| config::discover(cli.paths.first().map_or(Path::new("."), |p| p.as_path())))
     };
+    if cli.verbose {
+        let used = match &file {
+            Some(f) => format!("config: {}", report::shown_path(f)),
+            None if cli.no_config => "config: none (--no-config)".to_string(),
+            None => "config: none found up to the repository root (the folder holding .git); built-in defaults".to_string(),
+        };
+        eprint_line(&used);
+        eprint_line(
+            "walk: files matched by .gitignore, .ignore and .git/info/exclude, and hidden entries, are skipped",
+        );
+    }
     config::load(file.as_deref(), &overrides).map_err(|e| e.render())
 }
 

@@ -265,7 +265,7 @@ pub fn content_spans(value: &str) -> Vec<Range<usize>> {
     static RE: OnceLock<[regex::Regex; 2]> = OnceLock::new();
     let [url, assign] = RE.get_or_init(|| {
         [
-            regex::Regex::new(r#"[A-Za-z][A-Za-z0-9+.\-]*://[^/?#\s:@"']*:([^@/?#\s"']*)@"#).unwrap(),
+            url_credentials().clone(),
             regex::Regex::new(r#"(?i)[a-z_]*(?:password|passwd|pwd|psw|secret|token|accountkey|accesskey|sharedaccesskey)[a-z_ ]*\s*[:=]\s*([^\s;,"'&]+)"#).unwrap(),
         ]
     });
@@ -317,6 +317,14 @@ fn connection_string_spans(value: &str) -> Vec<Range<usize>> {
         out.push(start..value.len());
     }
     out
+}
+
+/// `scheme://user:PASSWORD@host`: group 1 is the password.
+fn url_credentials() -> &'static regex::Regex {
+    static RE: OnceLock<regex::Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        regex::Regex::new(r#"[A-Za-z][A-Za-z0-9+.\-]*://[^/?#\s:@"']*:([^@/?#\s"']*)@"#).unwrap()
+    })
 }
 
 /// Free text (a message argument, a server's reply) with its secret parts masked by content.
@@ -466,11 +474,21 @@ pub fn register_secret(secret: &str) {
     }
 }
 
+/// Registered secrets, and the password of any URL with credentials (never printed on purpose).
 fn without_known_secrets(text: &str) -> std::borrow::Cow<'_, str> {
     let Ok(known) = KNOWN_SECRETS.lock() else {
         return std::borrow::Cow::Borrowed(text);
     };
-    let mut out = std::borrow::Cow::Borrowed(text);
+    let urls: Vec<Range<usize>> = url_credentials()
+        .captures_iter(text)
+        .filter_map(|c| c.get(1))
+        .map(|m| m.range())
+        .collect();
+    let mut out = if urls.is_empty() {
+        std::borrow::Cow::Borrowed(text)
+    } else {
+        std::borrow::Cow::Owned(apply_keeping_controls(text, &urls))
+    };
     for s in known.iter().filter(|s| text.contains(s.as_str())) {
         out = std::borrow::Cow::Owned(out.replace(s.as_str(), &"*".repeat(s.chars().count())));
     }
@@ -508,6 +526,17 @@ fn neutralise_controls(text: String) -> String {
             out.extend(std::iter::repeat_n('?', c.len_utf8()));
         } else {
             out.push(c);
+        }
+    }
+    out
+}
+
+/// [`apply`] without touching control characters (the output guard escapes them next).
+fn apply_keeping_controls(text: &str, spans: &[Range<usize>]) -> String {
+    let mut out = text.to_string();
+    for r in spans.iter().rev() {
+        if text.is_char_boundary(r.start) && text.is_char_boundary(r.end) {
+            out.replace_range(r.clone(), &"*".repeat(r.end - r.start));
         }
     }
     out

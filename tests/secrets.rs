@@ -490,3 +490,60 @@ fn unknown_connection_string_key_names_are_never_printed() {
         "{out}"
     );
 }
+
+/// Issue 12: `test-connection` resolves a 2.0 SecureString `@{linkedService().password}` from a
+/// parameter (instead of sending the expression), offers `--param-env NAME=VAR` for it rather than a
+/// secret on the command line, and no secret reaches its report, notes or errors: not the password
+/// from the environment, not a URL's credentials in a parameter's defaultValue.
+#[test]
+fn test_connection_resolves_secret_parameters_and_never_prints_them() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(
+        dir.path().join("ls.json"),
+        r#"{"name": "pgp", "properties": {"type": "AzurePostgreSql", "version": "2.0",
+ "parameters": {"password": {"type": "String"}, "db": {"type": "String", "defaultValue": "postgres://u:qxDefUrl40@h/d"}},
+ "typeProperties": {"server": "127.0.0.1", "port": "1", "database": "@{linkedService().db}", "sslMode": 2, "username": "u",
+ "authenticationType": "Basic", "password": {"type": "SecureString", "value": "@{linkedService().password}"}}}}"#,
+    )
+    .unwrap();
+    let (code, out, err) = run_in(dir.path(), &["test-connection", "ls.json"]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(
+        err.contains("`password` (used in password); pass --param-env password=VAR"),
+        "{err}"
+    );
+    for format in ["text", "json"] {
+        let out = cmd()
+            .current_dir(dir.path())
+            .env("ADFPG_T_PW", "qxParamEnvPw41")
+            .args([
+                "test-connection",
+                "ls.json",
+                "--param-env",
+                "password=ADFPG_T_PW",
+            ])
+            .args(["--timeout", "2", "--output-format", format])
+            .output()
+            .unwrap();
+        let (stdout, stderr) = (
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr),
+        );
+        // refused (nothing listens on port 1): the test ran with the resolved settings
+        assert_eq!(out.status.code(), Some(11), "{format}: {stdout}{stderr}");
+        assert!(
+            stdout.contains("password from --param"),
+            "{format}: {stdout}"
+        );
+        for secret in [
+            "qxParamEnvPw41",
+            "qxDefUrl40",
+            "@{linkedService().password}",
+        ] {
+            assert!(
+                !stdout.contains(secret) && !stderr.contains(secret),
+                "{format}: {secret} in {stdout}{stderr}"
+            );
+        }
+    }
+}

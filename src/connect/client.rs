@@ -168,6 +168,15 @@ fn prepare(args: &Args) -> Result<Prepared, String> {
     for p in &args.params {
         inputs.params.push(settings::parse_param(p)?);
     }
+    for p in &args.param_envs {
+        let (name, var) = settings::parse_param(p)
+            .map_err(|_| format!("`--param-env {p}`: expected NAME=VAR"))?;
+        let value = std::env::var(&var).map_err(|_| {
+            format!("--param-env {name}={var}: the environment variable is not set")
+        })?;
+        crate::mask::register_secret(&value);
+        inputs.params.push((name, value));
+    }
     if let Some(h) = &args.host_override {
         inputs.host_override = Some(settings::parse_host_override(h)?);
     }

@@ -354,10 +354,21 @@ impl Params {
                 .map(|(n, f)| format!("`{n}` (used in {f})"))
                 .collect();
             let example = &self.missing[0].0;
+            let hint = if self
+                .missing
+                .iter()
+                .any(|(n, f)| crate::mask::secret_name(n) || *f == "password")
+            {
+                format!(
+                    "pass --param-env {example}=VAR with the value in environment variable VAR (secrets never go on the command line)"
+                )
+            } else {
+                format!("pass --param {example}=VALUE")
+            };
             errors.push(format!(
-                "linked-service parameter{} not supplied and without a defaultValue: {}; pass --param {example}=VALUE",
+                "linked-service parameter{} not supplied and without a defaultValue: {}; {hint}",
                 if self.missing.len() == 1 { "" } else { "s" },
-                list.join(", ")
+                list.join(", "),
             ));
         }
         for (expr, field) in &self.unsupported {
@@ -507,6 +518,16 @@ fn read_v2(ls: &LinkedService, inputs: &Inputs, origin: Origin) -> Result<Settin
     let timeout = tp_text(ls, "timeout")
         .or_else(|| tp_text(ls, "connectionTimeout"))
         .and_then(|v| v.trim().parse::<u64>().ok());
+    // a SecureString password written as @{linkedService().NAME} is the parameter's value
+    let password_from_parameter = ls
+        .tp("password")
+        .and_then(|m| match &m.value.kind {
+            Kind::String { value, .. } => Some(value.clone()),
+            Kind::Object(_) => m.value.str_at("value").map(str::to_string),
+            _ => None,
+        })
+        .filter(|v| connstr::is_expression(v))
+        .and_then(|v| p.subst(&v, "password"));
     p.finish(&mut notes)?;
     let present = |k: &str| ls.tp(k).is_some();
 
@@ -569,6 +590,11 @@ fn read_v2(ls: &LinkedService, inputs: &Inputs, origin: Origin) -> Result<Settin
     let secret = match &auth {
         Auth::Entra(_) => Secret::None,
         Auth::Basic => match ls.tp("password") {
+            Some(_) if password_from_parameter.is_some() => {
+                let v = password_from_parameter.expect("checked");
+                crate::mask::register_secret(&v);
+                Secret::Literal(v)
+            }
             Some(m) => secret_of(&m.value),
             None if ls.tp("encryptedCredential").is_some() => Secret::EncryptedCredential,
             None => Secret::None,
