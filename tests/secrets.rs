@@ -529,7 +529,8 @@ fn test_connection_resolves_secret_parameters_and_never_prints_them() {
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr),
         );
-        // refused (nothing listens on port 1): the test ran with the resolved settings
+        // refused (nothing listens on port 1): the test ran with the resolved settings (this and
+        // the assertions below are what proves it: the expression itself would also be refused)
         assert_eq!(out.status.code(), Some(11), "{format}: {stdout}{stderr}");
         assert!(
             stdout.contains("password from --param"),
@@ -546,4 +547,19 @@ fn test_connection_resolves_secret_parameters_and_never_prints_them() {
             );
         }
     }
+    // an expression the tool cannot evaluate may hold the password itself: it is not echoed
+    let text = fs::read_to_string(dir.path().join("ls.json"))
+        .unwrap()
+        .replace("@{linkedService().password}", "@{concat('qxExprPw', '42')}");
+    fs::write(dir.path().join("expr.json"), text).unwrap();
+    let (code, out, err) = run_in(dir.path(), &["test-connection", "expr.json"]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(
+        err.contains("password is the expression (not shown"),
+        "{err}"
+    );
+    assert!(
+        !out.contains("qxExprPw") && !err.contains("qxExprPw"),
+        "{out}{err}"
+    );
 }

@@ -372,8 +372,14 @@ impl Params {
             ));
         }
         for (expr, field) in &self.unsupported {
+            // an expression for a secret may hold the secret itself (`@concat('pa', 'ss')`): not shown
+            let expr = if *field == "password" || crate::mask::secret_name(field) {
+                "(not shown: it is the password)".to_string()
+            } else {
+                format!("`{}`", crate::mask::redact(expr))
+            };
             errors.push(format!(
-                "{field} is the expression `{expr}`, which only a pipeline run can evaluate; only \
+                "{field} is the expression {expr}, which only a pipeline run can evaluate; only \
                  @{{linkedService().NAME}} parameters can be substituted (--param NAME=VALUE){}",
                 if matches!(*field, "server" | "port") {
                     ", or give the address with --host-override HOST:PORT"
