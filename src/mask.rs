@@ -27,6 +27,7 @@ pub fn secret_name(name: &str) -> bool {
         "token",
         "credential",
         "embeddedcert",
+        "sas",
     ];
     if REFERS.iter().any(|r| n.ends_with(r)) {
         return false;
@@ -262,15 +263,17 @@ fn shown_as_reference(v: &str) -> bool {
 /// every secret value up to the next known key (a `;` inside a password splits it into fragments that
 /// look like keys), with every unknown key and stray text.
 pub fn content_spans(value: &str) -> Vec<Range<usize>> {
-    static RE: OnceLock<[regex::Regex; 2]> = OnceLock::new();
-    let [url, assign] = RE.get_or_init(|| {
+    static RE: OnceLock<[regex::Regex; 3]> = OnceLock::new();
+    let [url, sas, assign] = RE.get_or_init(|| {
         [
             url_credentials().clone(),
+            // a shared access signature in a URL's query
+            regex::Regex::new(r#"(?i)[?&]sig=([^&\s"'#]+)"#).unwrap(),
             regex::Regex::new(r#"(?i)[a-z_]*(?:password|passwd|pwd|psw|secret|token|accountkey|accesskey|sharedaccesskey)[a-z_ ]*\s*[:=]\s*([^\s;,"'&]+)"#).unwrap(),
         ]
     });
     let mut out: Vec<Range<usize>> = Vec::new();
-    for re in [url, assign] {
+    for re in [url, sas, assign] {
         out.extend(
             re.captures_iter(value)
                 .filter_map(|c| c.get(1))
@@ -716,6 +719,11 @@ mod tests {
                 "s3cr3t",
             ),
             (r#"{"password": 12345678}"#, "12345678"),
+            (
+                r#"{"u": "https://a.blob.core.windows.net/c?sv=2022&sig=s3cr3t%3D"}"#,
+                "s3cr3t",
+            ),
+            (r#"{"sasUri": "https://a.blob.core.windows.net/c"}"#, "blob"),
             (r#"{"pwd": ["s3cr3t"]}"#, "s3cr3t"),
             (r#"{"servicePrincipalKey": {"value": "s3cr3t"}}"#, "s3cr3t"),
             (
