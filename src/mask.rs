@@ -640,24 +640,45 @@ fn decode_escapes(name: &str) -> String {
     serde_json::from_str::<String>(&format!("\"{name}\"")).unwrap_or_else(|_| name.to_string())
 }
 
-/// How far a value runs in text that is not valid JSON: a quoted string to its closing quote (or the end
-/// of the line), an array to its `]`, a bare word to `,` `}` `]` or the end of the line; an object is
-/// left to the members inside it.
+/// How far a secret's value runs in text that is not valid JSON: a quoted string to its closing quote
+/// (across lines: better too much masked than a secret's second line shown), an array or an object to
+/// its matching bracket, a bare word to `,` `}` `]` or the end of the line; the end of the text if
+/// unclosed.
 fn lenient_value_len(rest: &str) -> usize {
     let b = rest.as_bytes();
     let until = |stop: &dyn Fn(u8) -> bool, from: usize| {
         (from..b.len()).find(|&i| stop(b[i])).unwrap_or(b.len())
     };
     match b.first() {
-        Some(b'{') | None => 0,
+        None => 0,
         Some(&q @ (b'"' | b'\'')) => {
             let mut i = 1;
-            while i < b.len() && b[i] != q && b[i] != b'\n' {
+            while i < b.len() && b[i] != q {
                 i += if b[i] == b'\\' { 2 } else { 1 };
             }
             i.min(b.len()) + usize::from(i < b.len() && b[i] == q)
         }
-        Some(b'[') => until(&|c| c == b']', 0),
+        Some(&open @ (b'[' | b'{')) => {
+            let close = if open == b'[' { b']' } else { b'}' };
+            let (mut depth, mut quote, mut i) = (0usize, None::<u8>, 0);
+            while i < b.len() {
+                match (quote, b[i]) {
+                    (Some(_), b'\\') => i += 1,
+                    (Some(q), c) if c == q => quote = None,
+                    (None, c @ (b'"' | b'\'')) => quote = Some(c),
+                    (None, c) if c == open => depth += 1,
+                    (None, c) if c == close => {
+                        depth -= 1;
+                        if depth == 0 {
+                            return i + 1;
+                        }
+                    }
+                    _ => {}
+                }
+                i += 1;
+            }
+            b.len()
+        }
         Some(_) => until(&|c| matches!(c, b',' | b'}' | b']' | b'\n' | b'\r'), 0),
     }
 }
@@ -738,6 +759,8 @@ mod tests {
             (r#"{password: s3cr3t}"#, "s3cr3t"),
             (r#"{"pass\u0077ord": "s3cr3t",}"#, "s3cr3t"),
             (r#"{"a": "host=h;pwd=s3cr3t"#, "s3cr3t"),
+            (r#"{"password": {"v": "s3cr3t"},}"#, "s3cr3t"),
+            ("{\"password\": \"line1\ns3cr3t\", x}", "s3cr3t"),
         ] {
             let m = mask(text);
             assert!(!m.contains(secret), "{text} → {m}");
