@@ -32,7 +32,9 @@ pub fn secret_name(name: &str) -> bool {
     if REFERS.iter().any(|r| n.ends_with(r)) {
         return false;
     }
-    WORDS.iter().any(|w| n.contains(w)) || (n.ends_with("key") && n.len() > 3) || n == "sig"
+    WORDS.iter().any(|w| n.contains(w))
+        || (n.ends_with("key") && n.len() > 3)
+        || ["sig", "pass", "pw", "passphrase"].contains(&n.as_str())
 }
 
 /// Connection-string key names safe to print (libpq, Npgsql and the ADF 1.0 driver's keys, normalised
@@ -740,6 +742,11 @@ mod tests {
                 "s3cr3t",
             ),
             (r#"{"password": 12345678}"#, "12345678"),
+            (
+                r#"{"parameters": {"pw": {"type": "String", "defaultValue": "s3cr3t"}}}"#,
+                "s3cr3t",
+            ),
+            (r#"{"a": "host=h;database=d;Pass=s3cr3t"}"#, "s3cr3t"),
             (
                 r#"{"u": "https://a.blob.core.windows.net/c?sv=2022&sig=s3cr3t%3D"}"#,
                 "s3cr3t",
