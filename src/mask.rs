@@ -370,9 +370,10 @@ pub fn printable(s: &str) -> std::borrow::Cow<'_, str> {
     }
     let mut out = String::with_capacity(s.len() + 8);
     for (i, c) in s.char_indices() {
-        let breaks_command = (c == '[' && i >= 5 && s[..i].to_ascii_lowercase().ends_with("##vso"))
-            || (i == 0 && c == ':' && s.starts_with("::"))
-            || (i == 1 && c == '[' && s.starts_with("##["));
+        let breaks_command =
+            (c == '[' && i >= 5 && s.as_bytes()[i - 5..i].eq_ignore_ascii_case(b"##vso"))
+                || (i == 0 && c == ':' && s.starts_with("::"))
+                || (i == 1 && c == '[' && s.starts_with("##["));
         if is_unsafe_char(c) || breaks_command {
             out.push_str(&format!("\\u{{{:x}}}", c as u32));
         } else {
@@ -607,7 +608,13 @@ pub fn mask_by_pattern(text: &str) -> String {
         ]
     });
     let mut spans = Vec::new();
+    // members inside a value already masked are skipped: the scan stays linear however deep they nest
+    let mut covered = 0;
     for c in member.captures_iter(text) {
+        let start = c.get(0).expect("whole match").end();
+        if start < covered {
+            continue;
+        }
         let name = c
             .get(1)
             .or(c.get(2))
@@ -618,8 +625,8 @@ pub fn mask_by_pattern(text: &str) -> String {
             .iter()
             .any(|k| k.eq_ignore_ascii_case(&name));
         if secret_name(&name) || holder {
-            let start = c.get(0).expect("whole match").end();
-            spans.push(start..start + lenient_value_len(&text[start..]));
+            covered = start + lenient_value_len(&text[start..]);
+            spans.push(start..covered);
         }
     }
     for m in string.find_iter(text) {
@@ -727,6 +734,17 @@ mod tests {
     fn masks_invalid_json_by_pattern() {
         let m = mask(r#"{"connectionString": "host=h;password=hunter2;", "password": "p2" "#);
         assert!(!m.contains("hunter2") && !m.contains("p2"), "{m}");
+    }
+
+    #[test]
+    fn printable_breaks_log_commands_in_linear_time() {
+        assert_eq!(printable("a ##VSO[x] ::b"), "a ##VSO\\u{5b}x] ::b");
+        assert_eq!(printable("::error::x"), "\\u{3a}:error::x");
+        // a hostile value of a million brackets is escaped at once, not in quadratic time
+        let t = std::time::Instant::now();
+        let long = format!("##vso{}", "[".repeat(1_000_000));
+        assert!(printable(&long).starts_with("##vso\\u{5b}["));
+        assert!(t.elapsed().as_secs() < 5);
     }
 
     #[test]
