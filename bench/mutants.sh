@@ -49,5 +49,5 @@ fi
 # cargo-mutants passes arguments after its `--` to the test binaries, so cargo's own go in --cargo-test-arg
 cargo_tests=()
 for t in "${tests[@]}"; do cargo_tests+=(--cargo-test-arg="$t"); done
-# --copy-target: start each build from the warm target/ rather than compiling every dependency again
-exec cargo mutants --no-shuffle --copy-target=true --cargo-arg=--locked "${cargo_tests[@]}" "${args[@]}" "${excludes[@]}"
+# each run builds in a fresh copy of the tree (not of target/: ~6 GB, and its dependencies rebuild anyway)
+exec cargo mutants --no-shuffle --cargo-arg=--locked "${cargo_tests[@]}" "${args[@]}" "${excludes[@]}"

@@ -452,6 +452,28 @@ mod tests {
     }
 
     #[test]
+    fn key_names_ignore_case_spaces_underscores_and_dashes() {
+        for name in ["SSL Mode", "sslmode", "Ssl_Mode", "ssl-mode", " SSLMODE "] {
+            assert_eq!(Key::from_name(name), Key::SslMode, "{name}");
+        }
+        for name in ["Trust Server Certificate", "trust_server_certificate"] {
+            assert_eq!(Key::from_name(name), Key::TrustServerCertificate, "{name}");
+        }
+        assert_eq!(Key::from_name("Application Name"), Key::Other);
+    }
+
+    #[test]
+    fn arm_and_adf_expressions() {
+        assert!(is_expression("[parameters('cs')]"));
+        // `[[` is ARM's escape for a literal `[`
+        assert!(!is_expression("[[literal]"));
+        assert!(!is_expression("[no closing"));
+        assert!(!is_expression("no opening]"));
+        assert!(is_expression("@pipeline().x"));
+        assert!(!is_expression("plain"));
+    }
+
+    #[test]
     fn ssl_names() {
         assert_eq!(ssl_mode_number("verify-full"), Some(5));
         assert_eq!(ssl_mode_number("VerifyCA"), Some(4));
