@@ -404,9 +404,11 @@ fn two_fix_runs_at_once_corrupt_nothing() {
     eprintln!("concurrency test: {conflicts} runs reported a conflict");
 }
 
-/// Two runs that want different results (`--fix` and `--fix --unsafe-fixes`) at once, 10 times: every file
-/// ends as one of the two single-run results, never a mix, and a run that lost a race reports the
-/// conflict (ADFPG105, exit 2) instead of overwriting the other's work.
+/// Two runs that want different results (`--fix` and `--fix --unsafe-fixes`) at once, at least 10 times
+/// and until a race was lost: every file ends as one of the two single-run results, never a mix, and a
+/// run that lost a race reports the conflict (ADFPG105, exit 2) instead of overwriting the other's work.
+/// A file left as the safe run's result where the unsafe run wanted another is one the unsafe run lost:
+/// its report must name that file.
 #[cfg(unix)]
 #[test]
 fn two_different_fix_runs_at_once_end_in_one_of_their_results() {
@@ -422,7 +424,11 @@ fn two_different_fix_runs_at_once_end_in_one_of_their_results() {
         .filter(|k| safe_after[*k] != unsafe_after[*k])
         .count();
     assert!(differ >= 12, "{differ}");
-    for round in 0..10 {
+    let (mut round, mut conflicts, mut lost) = (0, 0, 0);
+    // both runs read every file before writing any, so most rounds race; the bound keeps a loaded
+    // machine from failing the test for want of a lost race
+    while round < 10 || (conflicts == 0 && round < 60) {
+        round += 1;
         let dir = fresh_copy(template.path());
         let spawn = |extra: &[&str]| {
             Command::new(env!("CARGO_BIN_EXE_adfpg-migrate"))
@@ -436,13 +442,15 @@ fn two_different_fix_runs_at_once_end_in_one_of_their_results() {
                 .unwrap()
         };
         let (a, b) = (spawn(&[]), spawn(&["--unsafe-fixes"]));
+        let mut outs = Vec::new();
         for child in [a, b] {
             let o = child.wait_with_output().unwrap();
-            let out = String::from_utf8_lossy(&o.stdout);
+            let out = String::from_utf8_lossy(&o.stdout).into_owned();
             assert!(
                 matches!(o.status.code(), Some(1 | 2)),
                 "round {round}: {out}"
             );
+            conflicts += usize::from(o.status.code() == Some(2));
             for line in out
                 .lines()
                 .filter(|l| l.contains("[error]") && l.contains("ADFPG10"))
@@ -455,13 +463,24 @@ fn two_different_fix_runs_at_once_end_in_one_of_their_results() {
                     "round {round}: only conflicts may fail: {line}"
                 );
             }
+            outs.push(out);
         }
+        let unsafe_out = &outs[1];
         let now = snapshot_tree(dir.path());
         for (path, bytes) in &now {
             assert!(
                 safe_after.get(path) == Some(bytes) || unsafe_after.get(path) == Some(bytes),
                 "round {round}: {path} is neither run's result"
             );
+            if bytes == &safe_after[path] && safe_after[path] != unsafe_after[path] {
+                lost += 1;
+                assert!(
+                    unsafe_out
+                        .lines()
+                        .any(|l| l.starts_with(&format!("{path}:")) && l.contains("ADFPG105")),
+                    "round {round}: {path} kept the safe result, but the unsafe run did not report losing it:\n{unsafe_out}"
+                );
+            }
         }
         assert_eq!(
             now.len(),
@@ -469,6 +488,13 @@ fn two_different_fix_runs_at_once_end_in_one_of_their_results() {
             "round {round}: no temp file left"
         );
     }
+    eprintln!(
+        "concurrency test: {conflicts} conflicts reported in {round} rounds, {lost} files lost by the unsafe run"
+    );
+    assert!(
+        conflicts > 0,
+        "no run lost a race in {round} rounds: the test proved nothing"
+    );
 }
 
 /// A 1.0 linked service a safe `--fix` migrates (ADFPG001), padded with a description of `pad` bytes.
