@@ -211,10 +211,24 @@ fn wrong_types_everywhere() {
     assert!(written.len() > 300, "{}", written.len());
     let before = snapshot_tree(dir.path());
     let mut json_out = String::new();
-    for format in ["full", "concise", "json"] {
+    // every output format (as the README promises), each whole: the JSON ones parse
+    for format in [
+        "full", "concise", "json", "sarif", "github", "azure", "junit", "markdown",
+    ] {
         let (code, out, err) = run_in(dir.path(), &["--output-format", format, "."]);
         assert_no_panic(code, &err);
-        assert_eq!(code, 1, "findings, and nothing the tool could not do");
+        assert_eq!(
+            code, 1,
+            "{format}: findings, and nothing the tool could not do"
+        );
+        assert!(
+            out.contains("v2_properties_typeProperties_port-3.json"),
+            "{format}: {out}"
+        );
+        if matches!(format, "json" | "sarif") {
+            serde_json::from_str::<serde_json::Value>(&out)
+                .unwrap_or_else(|e| panic!("{format} is not JSON ({e}): {out}"));
+        }
         if format == "json" {
             json_out = out;
         }
