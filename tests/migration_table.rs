@@ -673,6 +673,31 @@ fn credential_forms() {
             extra: "",
             expect: Expect::HeldBack("Key Vault"),
         },
+        // a connection string known only at run time, or masked, cannot be split
+        Case {
+            name: "ExpressionObjectConn",
+            conn: r#"{ "type": "Expression", "value": "@linkedService().cs" }"#,
+            extra: "",
+            expect: Expect::HeldBack("expression"),
+        },
+        Case {
+            name: "ExpressionStringConn",
+            conn: "@linkedService().cs",
+            extra: "",
+            expect: Expect::HeldBack("expression"),
+        },
+        Case {
+            name: "MaskedConn",
+            conn: "**********",
+            extra: "",
+            expect: Expect::HeldBack("masked"),
+        },
+        Case {
+            name: "ObjectConn",
+            conn: "{}",
+            extra: "",
+            expect: Expect::HeldBack("not a string"),
+        },
         // libpq's URL form (percent-decoded), user and password in it
         Case {
             name: "UrlCredentials",
