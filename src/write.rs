@@ -170,6 +170,9 @@ fn stage(path: &Path, new: &[u8], links: Links) -> io::Result<Staged> {
     let (tmp, mut file) = create_temp(&dir, &target)?;
     let r = (|| {
         file.write_all(new)?;
+        #[cfg(test)]
+        hook::after_temp_write(&target, &tmp);
+        // only now, complete, may the temp file get the original's (perhaps wider) mode
         keep_mode_and_owner(&file, &meta)
     })();
     match r {
@@ -400,6 +403,27 @@ pub(crate) mod hook {
             f(&path)
         }
     }
+
+    /// Hooks by file, run with the temp file's path once its bytes are written, before its mode is set.
+    static AFTER_TEMP_WRITE: Mutex<Vec<(PathBuf, Hook)>> = Mutex::new(Vec::new());
+
+    /// Run `f` on `path`'s temp file right after its bytes are written; `None` removes the hook.
+    pub fn set_after_temp_write(path: &Path, f: Option<Hook>) {
+        let path = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        let mut hooks = AFTER_TEMP_WRITE.lock().unwrap();
+        hooks.retain(|(p, _)| *p != path);
+        if let Some(f) = f {
+            hooks.push((path, f));
+        }
+    }
+
+    pub fn after_temp_write(target: &Path, tmp: &Path) {
+        let target = std::fs::canonicalize(target).unwrap_or_else(|_| target.to_path_buf());
+        let hooks = AFTER_TEMP_WRITE.lock().unwrap();
+        if let Some((_, f)) = hooks.iter().find(|(p, _)| *p == target) {
+            f(tmp)
+        }
+    }
 }
 
 #[cfg(test)]
@@ -540,6 +564,20 @@ mod tests {
         let p = d.path().join("a.json");
         fs::write(&p, "old").unwrap();
         fs::set_permissions(&p, fs::Permissions::from_mode(0o640)).unwrap();
+        // complete and still owner-only: the bytes are all written before the mode is widened
+        let seen = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let saw = seen.clone();
+        hook::set_after_temp_write(
+            &p,
+            Some(Box::new(move |tmp: &Path| {
+                assert_eq!(fs::read(tmp).unwrap(), b"new");
+                assert_eq!(
+                    fs::metadata(tmp).unwrap().permissions().mode() & 0o777,
+                    0o600
+                );
+                saw.store(true, Ordering::SeqCst);
+            })),
+        );
         let dir = d.path().to_path_buf();
         hook::set(
             &p,
@@ -558,6 +596,8 @@ mod tests {
         );
         replace_atomically(&p, b"old", b"new", Links::Follow).unwrap();
         hook::set(&p, None);
+        hook::set_after_temp_write(&p, None);
+        assert!(seen.load(Ordering::SeqCst), "the temp file was never seen");
         assert_eq!(
             fs::metadata(&p).unwrap().permissions().mode() & 0o777,
             0o640
