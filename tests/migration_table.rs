@@ -69,7 +69,15 @@ fn linked_service(name: &str, conn: &str, extra_members: &str) -> String {
 /// Writes every case into one factory, runs `--fix --unsafe-fixes` on it once, and checks each file.
 /// Returns what the lint run (before the fix) said.
 fn run_table(cases: &[Case], extra_args: &[&str]) -> String {
+    run_table_with_config(cases, extra_args, None)
+}
+
+/// [`run_table`] with an `adfpg.toml` holding `config` (its `[migration]` options) instead of none.
+fn run_table_with_config(cases: &[Case], extra_args: &[&str], config: Option<&str>) -> String {
     let dir = tempfile::tempdir().unwrap();
+    if let Some(text) = config {
+        fs::write(dir.path().join("adfpg.toml"), text).unwrap();
+    }
     let ls_dir = dir.path().join("linkedService");
     fs::create_dir_all(&ls_dir).unwrap();
     for c in cases {
@@ -85,7 +93,10 @@ fn run_table(cases: &[Case], extra_args: &[&str]) -> String {
         .map(|p| (p.display().to_string(), fs::read(&p).unwrap()))
         .collect();
     // every rule runs (the fix gate re-lints with them) except those whose fixes harden TLS
-    let mut args = vec![".", "--no-config", "--ignore", "ADFPG004,ADFPG005,ADFPG018"];
+    let mut args = vec![".", "--ignore", "ADFPG004,ADFPG005,ADFPG018"];
+    if config.is_none() {
+        args.push("--no-config");
+    }
     args.extend_from_slice(extra_args);
     let lint = run(dir.path(), &args);
     args.extend_from_slice(&["--fix", "--unsafe-fixes"]);
@@ -990,4 +1001,99 @@ fn keys_without_a_2_0_property_are_dropped_only_as_an_unsafe_fix() {
     fs::write(dir.path().join("linkedService/Vault.json"), VAULT).unwrap();
     run(dir.path(), &[".", "--no-config", "--fix"]);
     assert_eq!(fs::read_to_string(&path).unwrap(), original);
+}
+
+/// The `[migration]` options each change only their own case: the sslMode of each EncryptionMethod,
+/// stripping `@server` from user names, and the authenticationType spelling.
+#[test]
+fn migration_options_change_what_is_written() {
+    let config = r#"
+[migration]
+ssl-mode-no-encryption = "Require"
+ssl-mode-request-ssl = 1
+ssl-mode-encrypted = "VerifyFull"
+ssl-mode-validated = 0
+strip-user-at-server = false
+authentication-type = "BasicAuth"
+"#;
+    let base = "host=pg.postgres.database.azure.com;database=d";
+    let cases: Vec<Case> = [
+        ("OptNoEncryption", ";uid=u", 3),
+        ("OptEm0", ";uid=u;EncryptionMethod=0", 3),
+        ("OptRequest", ";uid=u;EncryptionMethod=6", 1),
+        ("OptEncrypted", ";uid=u;EncryptionMethod=1", 5),
+        ("OptValidated", ";uid=u;EncryptionMethod=1;ValidateServerCertificate=1", 0),
+        // HostNameInCertificate is the driver's own VerifyFull, not an option
+        (
+            "OptHostChecked",
+            ";uid=u;EncryptionMethod=1;ValidateServerCertificate=1;HostNameInCertificate=pg.postgres.database.azure.com",
+            5,
+        ),
+        // SSL Mode by name is never remapped
+        ("OptSslMode", ";uid=u;SSL Mode=Prefer", 2),
+    ]
+    .into_iter()
+    .map(|(name, opts, n)| case(name, leak(format!("{base}{opts}")), ssl_n(n)))
+    .chain([case(
+        "OptUserAtServer",
+        leak(format!("{base};uid=etl@pg")),
+        writes(&[
+            ("username", json!("etl@pg")),
+            ("authenticationType", json!("BasicAuth")),
+        ]),
+    )])
+    .collect();
+    run_table_with_config(&cases, &[], Some(config));
+}
+
+/// Smaller decisions of the rewrite: a `database` member already there stands in for the key, user
+/// names keep an `@` that is not the Single Server habit, an empty string names no host, and a key
+/// `SSL Mode` overrides is dropped, which makes the migration an unsafe fix.
+#[test]
+fn rewrite_details() {
+    let cases = vec![
+        Case {
+            name: "DatabaseMember",
+            conn: "host=h.example.com;uid=u",
+            extra: leak(format!("{KEY_VAULT_PASSWORD},\n\t\t\t\"database\": \"d0\"")),
+            expect: writes(&[
+                ("database", json!("d0")),
+                ("server", json!("h.example.com")),
+            ]),
+        },
+        case(
+            "UserAtServerUpper",
+            "host=pg.postgres.database.azure.com;database=d;uid=etl@PG",
+            writes(&[("username", json!("etl"))]),
+        ),
+        // a value that starts with @ is an ADF expression: kept whole
+        case(
+            "UserOnlyAtServer",
+            "host=pg.postgres.database.azure.com;database=d;uid=@pg",
+            writes(&[("username", json!("@pg"))]),
+        ),
+        // an expression is only known at run time: kept whole
+        case(
+            "UserExpression",
+            "host=pg.postgres.database.azure.com;database=d;uid=@{linkedService().u}@pg",
+            writes(&[("username", json!("@{linkedService().u}@pg"))]),
+        ),
+        case("EmptyConn", "", Expect::HeldBack("host")),
+    ];
+    run_table(&cases, &[]);
+
+    // EncryptionMethod next to SSL Mode is dropped: `--fix` alone leaves the file, and says why
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir_all(dir.path().join("linkedService")).unwrap();
+    let path = dir.path().join("linkedService/Overridden.json");
+    let original = linked_service(
+        "Overridden",
+        "host=h.example.com;database=d;uid=u;SSL Mode=Require;EncryptionMethod=1",
+        KEY_VAULT_PASSWORD,
+    );
+    fs::write(&path, &original).unwrap();
+    fs::write(dir.path().join("linkedService/Vault.json"), VAULT).unwrap();
+    let out = run(dir.path(), &[".", "--no-config", "--fix"]);
+    assert_eq!(fs::read_to_string(&path).unwrap(), original, "{out}");
+    assert!(out.contains("[unsafe fix]"), "{out}");
 }
