@@ -1079,6 +1079,17 @@ fn rewrite_details() {
             writes(&[("username", json!("@{linkedService().u}@pg"))]),
         ),
         case("EmptyConn", "", Expect::HeldBack("host")),
+        // only a whole `[…]` is an ARM expression: a value that ends with `]` is text
+        case(
+            "BracketValue",
+            "host=h.example.com;uid=u;database=db[1]",
+            writes(&[("database", json!("db[1]"))]),
+        ),
+        case(
+            "ArmExpressionConn",
+            "[parameters('cs')]",
+            Expect::HeldBack("expression"),
+        ),
     ];
     run_table(&cases, &[]);
 
