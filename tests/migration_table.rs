@@ -1079,6 +1079,22 @@ fn rewrite_details() {
             writes(&[("username", json!("@{linkedService().u}@pg"))]),
         ),
         case("EmptyConn", "", Expect::HeldBack("host")),
+        // a URL-form host whose parts agree with the string's own keys is split; one that disagrees is
+        // held back (which one the driver used is unknown)
+        case(
+            "UrlAgrees",
+            "host=postgresql://pg.example.com:6432/sales;Port=6432;Database=sales;uid=u",
+            writes(&[
+                ("server", json!("pg.example.com")),
+                ("port", json!("6432")),
+                ("database", json!("sales")),
+            ]),
+        ),
+        case(
+            "UrlDisagrees",
+            "host=postgresql://pg.example.com:6432/sales;Port=5432;uid=u",
+            Expect::HeldBack("disagrees"),
+        ),
         // only a whole `[…]` is an ARM expression: a value that ends with `]` is text
         case(
             "BracketValue",
