@@ -523,3 +523,35 @@ fn members_edit(text: &str, layout: &Layout, cs: &Member, members: &[NewMember])
         secrets,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::document::Document;
+
+    /// The edit's masked text (what the JSON report shows of a fix) hides exactly the password's
+    /// characters, quotes and layout kept, in both layouts.
+    #[test]
+    fn the_written_password_is_masked_exactly_in_the_edit() {
+        for compact in [true, false] {
+            let text = if compact {
+                r#"{"name": "pg", "properties": {"type": "AzurePostgreSql", "typeProperties": {"connectionString": "host=h;database=d;uid=u;password=s3cr\"t"}}}"#.to_string()
+            } else {
+                "{\n  \"name\": \"pg\",\n  \"properties\": {\n    \"type\": \"AzurePostgreSql\",\n    \"typeProperties\": {\n      \"connectionString\": \"host=h;database=d;uid=u;password=s3cr\\\"t\"\n    }\n  }\n}\n".to_string()
+            };
+            let doc = Document::decode(text.into_bytes()).unwrap();
+            let root = doc.parse().unwrap();
+            let ls = &crate::adf::linked_services(&root)[0];
+            let m = migrate(&doc.text, &doc.layout(), ls, &MigrationOptions::default()).unwrap();
+            let edit = &m.edits[1];
+            assert!(edit.text.contains(r#""value": "s3cr\"t""#), "{}", edit.text);
+            // the JSON literal `s3cr\"t` is 7 bytes: each becomes one `*`, the quotes stay
+            assert!(
+                edit.masked_text().contains(r#""value": "*******""#),
+                "{}",
+                edit.masked_text()
+            );
+            assert!(!edit.masked_text().contains("s3cr"));
+        }
+    }
+}
