@@ -707,7 +707,13 @@ fn credential_forms() {
             name: "ObjectConn",
             conn: "{}",
             extra: "",
-            expect: Expect::HeldBack("not a string"),
+            expect: Expect::HeldBack("is an object, not a string"),
+        },
+        Case {
+            name: "SecureStringNoValue",
+            conn: r#"{ "type": "SecureString" }"#,
+            extra: "",
+            expect: Expect::HeldBack("SecureString without a string value"),
         },
         // libpq's URL form (percent-decoded), user and password in it
         Case {
