@@ -30,10 +30,6 @@ pub struct Cli {
     #[arg(long, conflicts_with_all = ["diff", "check"])]
     pub fix: bool,
 
-    /// Also apply (or count, or show) fixes that may change behaviour.
-    #[arg(long)]
-    pub unsafe_fixes: bool,
-
     /// Print the unified diff --fix would apply; write nothing; exit 1 if there is one.
     #[arg(long, conflicts_with = "check")]
     pub diff: bool,
@@ -88,21 +84,8 @@ pub struct Cli {
     #[arg(long, value_name = "MIB")]
     pub max_file_size: Option<u64>,
 
-    /// Only these rules (comma-separated codes); replaces the config's `select`.
-    #[arg(long, value_delimiter = ',', value_name = "CODES")]
-    pub select: Option<Vec<String>>,
-
-    /// Switch these rules off (comma-separated codes); adds to the config's `ignore`.
-    #[arg(long, value_delimiter = ',', value_name = "CODES")]
-    pub ignore: Vec<String>,
-
-    /// Set a rule's severity: CODE=error|warning|info|off (repeatable).
-    #[arg(long, value_parser = parse_severity, value_name = "CODE=LEVEL")]
-    pub severity: Vec<(String, Level)>,
-
-    /// The lowest severity that makes the exit code 1 [default: warning].
-    #[arg(long, value_enum)]
-    pub fail_on: Option<FailOn>,
+    #[command(flatten)]
+    pub rules: RuleArgs,
 
     /// Use this config file instead of looking for adfpg.toml / .adfpg.toml.
     #[arg(long, global = true, conflicts_with = "no_config", value_name = "FILE")]
@@ -119,6 +102,46 @@ pub struct Cli {
     /// Number of threads (default: one per core).
     #[arg(long, short = 'j')]
     pub threads: Option<usize>,
+}
+
+/// Which rules run, how severe they are, and which fixes `--fix` applies: shared by a lint run and
+/// `plan`, so that the plan says what `--fix` with the same options writes.
+#[derive(clap::Args, Debug, Clone, Default)]
+#[command(next_help_heading = "Rules and fixes")]
+pub struct RuleArgs {
+    /// Only these rules (comma-separated codes); replaces the config's `select`.
+    #[arg(long, value_delimiter = ',', value_name = "CODES")]
+    pub select: Option<Vec<String>>,
+
+    /// Switch these rules off (comma-separated codes); adds to the config's `ignore`.
+    #[arg(long, value_delimiter = ',', value_name = "CODES")]
+    pub ignore: Vec<String>,
+
+    /// Set a rule's severity: CODE=error|warning|info|off (repeatable).
+    #[arg(long, value_parser = parse_severity, value_name = "CODE=LEVEL")]
+    pub severity: Vec<(String, Level)>,
+
+    /// The lowest severity that makes the exit code 1 [default: warning].
+    #[arg(long, value_enum)]
+    pub fail_on: Option<FailOn>,
+
+    /// Also apply (or count, or show) fixes that may change behaviour.
+    #[arg(long)]
+    pub unsafe_fixes: bool,
+
+    /// Only these rules' fixes may be applied (comma-separated codes, or ALL); replaces the config's
+    /// `fixable`. A display-only fix (raising sslMode) is applied only when its code is named.
+    #[arg(long, value_delimiter = ',', value_name = "CODES")]
+    pub fixable: Option<Vec<String>>,
+
+    /// Also allow these rules' fixes (comma-separated codes); naming ADFPG004/ADFPG005 here selects
+    /// their sslMode raise (an unsafe fix: add --unsafe-fixes).
+    #[arg(long, value_delimiter = ',', value_name = "CODES")]
+    pub extend_fixable: Vec<String>,
+
+    /// Never apply these rules' fixes (comma-separated codes, or ALL); adds to the config's `unfixable`.
+    #[arg(long, value_delimiter = ',', value_name = "CODES")]
+    pub unfixable: Vec<String>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -139,6 +162,8 @@ pub enum Command {
         paths: Vec<PathBuf>,
         #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
         output_format: PlanFormat,
+        #[command(flatten)]
+        rules: RuleArgs,
     },
     /// Connect to the PostgreSQL server a linked service describes (sslMode as libpq applies it) and
     /// report TLS, certificate, server version and round trip; exit codes per failure class (README).
@@ -258,26 +283,29 @@ fn emit(text: &str) -> Result<(), String> {
     }
 }
 
-/// The policy for this run: config file (found or given) merged with the command line.
-fn policy(cli: &Cli) -> Result<Policy, String> {
+/// The policy for this run: config file (found from the first path, or given) merged with the command line.
+fn policy(cli: &Cli, rules: &RuleArgs, paths: &[PathBuf]) -> Result<Policy, String> {
     let overrides = CliOverrides {
-        select: cli.select.clone(),
-        ignore: cli.ignore.clone(),
-        severity: cli.severity.clone(),
-        fail_on: cli.fail_on.map(|f| match f {
+        select: rules.select.clone(),
+        ignore: rules.ignore.clone(),
+        severity: rules.severity.clone(),
+        fail_on: rules.fail_on.map(|f| match f {
             FailOn::Error => Severity::Error,
             FailOn::Warning => Severity::Warning,
             FailOn::Info => Severity::Info,
         }),
         rules: cli.rule_dirs.clone(),
         max_file_size: cli.max_file_size,
+        fixable: rules.fixable.clone(),
+        extend_fixable: rules.extend_fixable.clone(),
+        unfixable: rules.unfixable.clone(),
     };
     let file = if cli.no_config {
         None
     } else {
         cli.config
             .clone()
-            .or_else(|| config::discover(cli.paths.first().map_or(Path::new("."), |p| p.as_path())))
+            .or_else(|| config::discover(paths.first().map_or(Path::new("."), |p| p.as_path())))
     };
     config::load(file.as_deref(), &overrides).map_err(|e| e.render())
 }
@@ -391,11 +419,12 @@ fn update_parameter_files(outcomes: &mut Vec<lint::FileOutcome>, settings: &Sett
         out.change = Some(lint::Change {
             before: crate::mask::mask(&before),
             after: crate::mask::mask(&after),
-            applied: vec![(
-                "ADFPG001".into(),
-                crate::finding::Safety::Unsafe,
-                "parameters of the migrated template added beside the old ones".into(),
-            )],
+            applied: vec![lint::Applied {
+                code: "ADFPG001".into(),
+                safety: crate::finding::Safety::Unsafe,
+                title: "parameters of the migrated template added beside the old ones".into(),
+                resource: None,
+            }],
             written,
             pending: None,
         });
@@ -407,7 +436,10 @@ fn update_parameter_files(outcomes: &mut Vec<lint::FileOutcome>, settings: &Sett
 }
 
 pub fn run(cli: Cli) -> Result<i32, String> {
-    let policy = policy(&cli)?;
+    let policy = match &cli.command {
+        Some(Command::Plan { paths, rules, .. }) => policy(&cli, rules, paths)?,
+        _ => policy(&cli, &cli.rules, &cli.paths)?,
+    };
     match &cli.command {
         Some(Command::Rules { output_format }) => {
             emit(&crate::docs::rules_list(
@@ -419,13 +451,19 @@ pub fn run(cli: Cli) -> Result<i32, String> {
         Some(Command::Plan {
             paths,
             output_format,
+            rules,
         }) => {
             let mut settings = Settings::new(policy);
             settings.keep_source = false;
             settings.keep_diff = false;
             settings.collect_references = true;
+            // what --fix with the same options would apply, follow-up rounds included
+            settings.fix = FixMode::Apply {
+                unsafe_fixes: rules.unsafe_fixes,
+            };
+            settings.unsafe_fixes = rules.unsafe_fixes;
             let (outcomes, errors, settings, _) = scan(paths, settings, false);
-            let plan = crate::plan::build(&outcomes, &settings.index, paths);
+            let plan = crate::plan::build(&outcomes, &settings.index, paths, rules.unsafe_fixes);
             emit(&match output_format {
                 PlanFormat::Text => crate::plan::render_text(&plan),
                 PlanFormat::Json => crate::plan::render_json(&plan),
@@ -477,14 +515,12 @@ pub fn run(cli: Cli) -> Result<i32, String> {
         format == OutputFormat::Full || (cli.output.is_some() && human == OutputFormat::Full);
     settings.keep_parsed = format == OutputFormat::Junit;
     settings.keep_diff = cli.diff || cli.show_diff;
-    settings.unsafe_fixes = cli.unsafe_fixes;
+    settings.unsafe_fixes = cli.rules.unsafe_fixes;
     settings.write = cli.fix;
-    settings.fix = if cli.fix || cli.diff || cli.show_diff {
-        FixMode::Apply {
-            unsafe_fixes: cli.unsafe_fixes,
-        }
-    } else {
-        FixMode::Off
+    // every run computes what --fix would apply (without writing), so that the counts a lint or a
+    // check prints are those a --fix run with the same options then applies
+    settings.fix = FixMode::Apply {
+        unsafe_fixes: cli.rules.unsafe_fixes,
     };
     let mode = if cli.fix {
         Mode::Fix
@@ -517,26 +553,31 @@ pub fn run(cli: Cli) -> Result<i32, String> {
                 && !settings.policy.ignored_codes(file).contains(code)
         },
     )?;
-    // files --fix would change: computed for --diff/--fix, counted from applicable fixes for --check
-    let files_to_change = if settings.fix == FixMode::Off {
-        outcomes
-            .iter()
-            .filter(|o| {
-                o.findings
-                    .iter()
-                    .any(|f| f.fix.as_ref().is_some_and(|x| settings.applicable(x)))
-            })
-            .count()
-    } else {
-        outcomes.iter().filter(|o| o.change.is_some()).count()
-    };
+    if mode == Mode::Check && baseline.is_some() {
+        // a baseline hides findings, and --check counts only the changes of findings it reports
+        for o in &mut outcomes {
+            let reported = o
+                .findings
+                .iter()
+                .any(|f| f.fix.as_ref().is_some_and(|x| settings.applicable(x)));
+            if !reported {
+                o.change = None;
+            }
+        }
+    }
+    // files --fix changes (written), or would change with the same options
+    let files_to_change = outcomes
+        .iter()
+        .filter_map(|o| o.change.as_ref())
+        .filter(|c| mode != Mode::Fix || c.written)
+        .count();
     let run = Run {
         outcomes,
         files_scanned: counts.files_scanned,
         files_parsed: counts.files_parsed,
         catalog: &catalog,
         walk_errors,
-        unsafe_fixes: cli.unsafe_fixes,
+        unsafe_fixes: cli.rules.unsafe_fixes,
         mode,
         files_to_change,
         baseline,

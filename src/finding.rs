@@ -21,12 +21,34 @@ impl Severity {
     }
 }
 
-/// Fix safety, as in ruff: safe fixes keep behaviour; unsafe ones may change it and need `--unsafe-fixes`.
+/// Fix safety, as in ruff: safe fixes keep behaviour; unsafe ones may change it and need `--unsafe-fixes`;
+/// display-only ones are shown as a suggestion and applied only when the rule's fix is selected by name
+/// (`--extend-fixable CODE`, `extend-safe-fixes`, `extend-unsafe-fixes`; see `config::FixRules`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "kebab-case")]
 pub enum Safety {
     Safe,
     Unsafe,
+    DisplayOnly,
+}
+
+impl Safety {
+    /// Does `--fix` (with or without `--unsafe-fixes`) apply a fix of this safety?
+    pub fn applied_by_fix(self, unsafe_fixes: bool) -> bool {
+        match self {
+            Safety::Safe => true,
+            Safety::Unsafe => unsafe_fixes,
+            Safety::DisplayOnly => false,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Safety::Safe => "safe",
+            Safety::Unsafe => "unsafe",
+            Safety::DisplayOnly => "display-only",
+        }
+    }
 }
 
 /// Replace the bytes in `range` of the original file with `text`.

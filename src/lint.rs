@@ -80,7 +80,7 @@ impl Settings {
 
     /// Would `--fix` (with the current `--unsafe-fixes`) apply this fix?
     pub fn applicable(&self, fix: &Fix) -> bool {
-        fix.safety == Safety::Safe || self.unsafe_fixes
+        fix.safety.applied_by_fix(self.unsafe_fixes)
     }
 }
 
@@ -125,6 +125,9 @@ impl FileCx<'_> {
             return None;
         }
         f.severity = self.s.policy.severity_of(&f.code, f.severity);
+        if let Some(x) = f.fix.as_mut() {
+            x.safety = self.s.policy.fixes.safety(&f.code, x.safety);
+        }
         Some(f)
     }
 }
@@ -168,8 +171,8 @@ impl FileOutcome {
 pub struct Change {
     pub before: String,
     pub after: String,
-    /// (code, safety, title) of each fix applied: an unsafe fix's title says what a person must follow up.
-    pub applied: Vec<(String, Safety, String)>,
+    /// Each fix applied, follow-up rounds included.
+    pub applied: Vec<Applied>,
     pub written: bool,
     /// With `--fix`, until [`write_pending`] has run: what to write.
     pub pending: Option<PendingWrite>,
@@ -514,8 +517,16 @@ fn lint_text(doc: &Document, root: &Node, cx: &FileCx) -> Vec<Finding> {
     findings
 }
 
-/// A fix applied: (code, safety, title).
-type Applied = (String, Safety, String);
+/// A fix applied (or, without `--fix`, that `--fix` would apply).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Applied {
+    pub code: String,
+    pub safety: Safety,
+    /// What it does; an unsafe fix's title says what a person must follow up.
+    pub title: String,
+    /// The linked service (or other resource) it changes, when there is one.
+    pub resource: Option<String>,
+}
 
 /// What the fix loop made of a file: the final text, parsed, the fixes applied and the findings left.
 struct Fixed {
@@ -556,7 +567,12 @@ fn take_fixes<'a>(
         }
         taken.extend(x.edits.iter().map(|e| e.range.clone()));
         edits.extend(x.edits.iter());
-        applied.push((f.code.clone(), x.safety, x.title.clone()));
+        applied.push(Applied {
+            code: f.code.clone(),
+            safety: x.safety,
+            title: x.title.clone(),
+            resource: f.resource.clone(),
+        });
     }
     (edits, applied, left_out)
 }

@@ -47,6 +47,8 @@ pub struct Summary {
     pub fixable: usize,
     /// Findings whose fix needs `--unsafe-fixes` too.
     pub fixable_unsafe: usize,
+    /// Findings whose fix is only a suggestion (display-only): `--fix` does not apply it.
+    pub suggestions: usize,
     pub files_changed: usize,
     pub fixes_applied: usize,
 }
@@ -86,7 +88,12 @@ impl Run<'_> {
                 .iter()
                 .filter(|(_, v)| *v == Version::V1)
                 .count();
-            if let Some(c) = &o.change {
+            // with --fix, only what was written counts
+            if let Some(c) = o
+                .change
+                .as_ref()
+                .filter(|c| self.mode != Mode::Fix || c.written)
+            {
                 s.fixes_applied += c.applied.len();
             }
         }
@@ -99,6 +106,7 @@ impl Run<'_> {
             match f.fix.as_ref().map(|x| x.safety) {
                 Some(Safety::Safe) => s.fixable += 1,
                 Some(Safety::Unsafe) => s.fixable_unsafe += 1,
+                Some(Safety::DisplayOnly) => s.suggestions += 1,
                 None => {}
             }
         }
@@ -191,12 +199,22 @@ fn diagnostic(run: &Run, f: &Finding) -> MietteDiagnostic {
     };
     let mut help = f.help.clone();
     if let Some(fix) = &f.fix {
-        let how = match fix.safety {
-            Safety::Safe => "--fix",
-            Safety::Unsafe if run.unsafe_fixes => "--fix --unsafe-fixes",
-            Safety::Unsafe => "--fix --unsafe-fixes (unsafe fix: review it)",
+        let _ = match fix.safety {
+            Safety::Safe => write!(help, "\nfix: {} — with --fix", fix.title),
+            Safety::Unsafe if run.unsafe_fixes => {
+                write!(help, "\nfix: {} — with --fix --unsafe-fixes", fix.title)
+            }
+            Safety::Unsafe => write!(
+                help,
+                "\nfix: {} — with --fix --unsafe-fixes (unsafe fix: review it)",
+                fix.title
+            ),
+            Safety::DisplayOnly => write!(
+                help,
+                "\nsuggestion: {} — not applied by --fix unless selected: --extend-fixable {}",
+                fix.title, f.code
+            ),
         };
-        let _ = write!(help, "\nfix: {} — with {how}", fix.title);
     }
     if let Some(rule) = run.catalog.get(&f.code) {
         let _ = write!(
@@ -232,7 +250,7 @@ pub fn render_concise(run: &Run) -> String {
         let fix = match f.fix.as_ref().map(|x| x.safety) {
             Some(Safety::Safe) => " [*]",
             Some(Safety::Unsafe) => " [unsafe fix]",
-            None => "",
+            Some(Safety::DisplayOnly) | None => "",
         };
         let _ = writeln!(
             out,
@@ -259,7 +277,7 @@ pub fn render_json(run: &Run) -> String {
                 json!({
                     "safety": x.safety,
                     "title": x.title,
-                    "applicable": x.safety == Safety::Safe || run.unsafe_fixes,
+                    "applicable": x.safety.applied_by_fix(run.unsafe_fixes),
                     "edits": x.edits.iter().map(|e| json!({
                         "start": e.range.start, "end": e.range.end, "content": e.masked_text(),
                     })).collect::<Vec<_>>(),
@@ -351,9 +369,9 @@ pub fn render_fixed(run: &Run) -> String {
         let fixes: Vec<String> = c
             .applied
             .iter()
-            .map(|(code, safety, _)| match safety {
-                Safety::Safe => code.clone(),
-                Safety::Unsafe => format!("{code} (unsafe)"),
+            .map(|a| match a.safety {
+                Safety::Safe => a.code.clone(),
+                _ => format!("{} (unsafe)", a.code),
             })
             .collect();
         let _ = writeln!(out, "fixed {}: {}", shown_path(&o.path), fixes.join(", "));
@@ -361,8 +379,8 @@ pub fn render_fixed(run: &Run) -> String {
         let mut follow_ups: Vec<&str> = c
             .applied
             .iter()
-            .filter(|(_, s, _)| *s == Safety::Unsafe)
-            .map(|(_, _, t)| t.as_str())
+            .filter(|a| a.safety != Safety::Safe)
+            .map(|a| a.title.as_str())
             .collect();
         follow_ups.dedup();
         for t in follow_ups {
@@ -403,20 +421,23 @@ pub fn render_summary(run: &Run) -> String {
                 if s.fixes_applied == 1 { "" } else { "es" }
             );
         }
-        Mode::Diff | Mode::Check => {
+        // the counts of the dry run: what a --fix run with the same options then reports as applied
+        Mode::Lint if s.fixes_applied == 0 => {}
+        Mode::Lint | Mode::Diff | Mode::Check => {
             let _ = writeln!(
                 out,
-                "{} file{} would be changed by --fix{}.",
-                s.files_changed,
-                plural(s.files_changed),
+                "--fix{} would apply {} fix{} to {} file{}.",
                 if run.unsafe_fixes {
                     " --unsafe-fixes"
                 } else {
                     ""
-                }
+                },
+                s.fixes_applied,
+                if s.fixes_applied == 1 { "" } else { "es" },
+                s.files_changed,
+                plural(s.files_changed),
             );
         }
-        Mode::Lint => {}
     }
     let total = s.errors + s.warnings + s.infos;
     if total == 0 {
@@ -432,20 +453,19 @@ pub fn render_summary(run: &Run) -> String {
             plural(s.warnings),
             s.infos
         );
-        if s.fixable > 0 || s.fixable_unsafe > 0 {
-            if run.unsafe_fixes {
-                let _ = write!(
-                    out,
-                    " {} fixable with --fix --unsafe-fixes.",
-                    s.fixable + s.fixable_unsafe
-                );
-            } else {
-                let _ = write!(out, " {} fixable with --fix", s.fixable);
-                if s.fixable_unsafe > 0 {
-                    let _ = write!(out, " ({} more with --unsafe-fixes)", s.fixable_unsafe);
-                }
-                out.push('.');
-            }
+        if s.fixable_unsafe > 0 && !run.unsafe_fixes {
+            let _ = write!(
+                out,
+                " {} more with an unsafe fix (--unsafe-fixes).",
+                s.fixable_unsafe
+            );
+        }
+        if s.suggestions > 0 {
+            let _ = write!(
+                out,
+                " {} with a suggested change that --fix does not apply.",
+                s.suggestions
+            );
         }
         out.push('\n');
     }

@@ -127,12 +127,12 @@ fn planned(run: &Run, findings: &[&Finding]) -> String {
     for f in findings {
         let Some(x) = &f.fix else { continue };
         let mut s = escape(&x.title);
-        if x.safety == Safety::Unsafe {
-            s.push_str(if run.unsafe_fixes {
-                " (unsafe)"
-            } else {
-                " (unsafe: needs `--unsafe-fixes`)"
-            });
+        match x.safety {
+            Safety::Safe => {}
+            Safety::Unsafe if run.unsafe_fixes => s.push_str(" (unsafe)"),
+            Safety::Unsafe => s.push_str(" (unsafe: needs `--unsafe-fixes`)"),
+            // a suggestion is not something --fix makes
+            Safety::DisplayOnly => continue,
         }
         if !list.contains(&s) {
             list.push(s);
@@ -151,9 +151,9 @@ fn applied(o: &FileOutcome) -> String {
             let list: Vec<String> = c
                 .applied
                 .iter()
-                .map(|(code, s, _)| match s {
-                    Safety::Safe => escape(code),
-                    Safety::Unsafe => format!("{} (unsafe)", escape(code)),
+                .map(|a| match a.safety {
+                    Safety::Safe => escape(&a.code),
+                    _ => format!("{} (unsafe)", escape(&a.code)),
                 })
                 .collect();
             format!("fixed: {}", list.join(", "))
@@ -250,9 +250,9 @@ pub fn render(run: &Run, cx: &Context) -> String {
                 })
                 .collect();
             let fixed_v1 = *v == Version::V1
-                && o.change.as_ref().is_some_and(|c| {
-                    c.written && c.applied.iter().any(|(code, _, _)| code == "ADFPG001")
-                });
+                && o.change
+                    .as_ref()
+                    .is_some_and(|c| c.written && c.applied.iter().any(|a| a.code == "ADFPG001"));
             rows.push(format!(
                 "| {} | {path} | {} | {} | {} | {} |",
                 code(name),
