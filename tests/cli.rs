@@ -335,7 +335,7 @@ fn real_public_factories_are_handled() {
     // published ARM templates are linted with the same rules: the main template is migratable (unsafe:
     // parameters are renamed), a linked template is explained
     assert!(out.contains("adfmappoc/ARMTemplateForFactory.json:3210:13: ADFPG001 [warning] linked service `AzurePostgreSql1` uses AzurePostgreSql connector version 1.0 [unsafe fix]"), "{out}");
-    assert!(out.contains("adfmappoc/linkedTemplates/ArmTemplate_0.json:57:13: ADFPG001 [warning] linked service `AzurePostgreSql1` uses AzurePostgreSql connector version 1.0 and cannot be migrated automatically: this is a linked template"), "{out}");
+    assert!(out.contains("adfmappoc/linkedTemplates/ArmTemplate_0.json:57:13: ADFPG001 [info] generated linked template: 5 AzurePostgreSql linked services at connector version 1.0 (AzurePostgreSql1, AzurePostgreSql2, AzurePostgreSql3, Pointsinput_linkedservice, pointoutput_linkedService); this is a linked template"), "{out}");
     // Key Vault connection strings are explained, not migrated
     assert!(
         out.contains("LS_SQL_ELYSEE_RENDER.json:7:24: ADFPG009"),
