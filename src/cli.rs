@@ -30,7 +30,8 @@ pub struct Cli {
     #[arg(long, conflicts_with_all = ["diff", "check"])]
     pub fix: bool,
 
-    /// Print the unified diff --fix would apply; write nothing; exit 1 if there is one.
+    /// Print only the unified diff --fix would apply (as ruff: no findings); write nothing; exit 1 if
+    /// there is a diff, 0 if nothing would change, whatever findings remain.
     #[arg(long, conflicts_with = "check")]
     pub diff: bool,
 
@@ -38,9 +39,9 @@ pub struct Cli {
     #[arg(long)]
     pub check: bool,
 
-    /// Also print the unified diff of what --fix changes (or, without --fix, would change).
-    #[arg(long)]
-    pub show_diff: bool,
+    /// With --fix: also print the unified diff of what it wrote (to preview without writing, use --diff).
+    #[arg(long, requires = "fix")]
+    pub show_changes: bool,
 
     /// How to print findings [default: full on a terminal, else concise].
     #[arg(long, value_enum, env = "ADFPG_OUTPUT_FORMAT")]
@@ -107,7 +108,6 @@ pub struct Cli {
 /// Which rules run, how severe they are, and which fixes `--fix` applies: shared by a lint run and
 /// `plan`, so that the plan says what `--fix` with the same options writes.
 #[derive(clap::Args, Debug, Clone, Default)]
-#[command(next_help_heading = "Rules and fixes")]
 pub struct RuleArgs {
     /// Only these rules (comma-separated codes); replaces the config's `select`.
     #[arg(long, value_delimiter = ',', value_name = "CODES")]
@@ -153,11 +153,14 @@ pub enum Command {
     },
     /// Print a rule's full documentation.
     #[command(alias = "explain")]
-    Rule { code: String },
+    Rule {
+        /// The rule's code, e.g. ADFPG001 (case-insensitive; `adfpg-migrate rules` lists them).
+        code: String,
+    },
     /// Print the migration plan: per linked service what --fix will and cannot do, ARM parameter
     /// renames, what uses it, and what to re-test.
     Plan {
-        /// Files or directories (default `.`).
+        /// Files or directories (directories are walked for *.json, honouring .gitignore).
         #[arg(default_value = ".")]
         paths: Vec<PathBuf>,
         #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
@@ -255,13 +258,57 @@ pub enum ColorChoice {
 
 pub fn main() -> i32 {
     let cli = Cli::parse();
+    let format = cli.output_format.filter(|_| cli.command.is_none());
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e}");
+            report_tool_error(&e, format);
             2
         }
     }
+}
+
+/// A tool error goes to stderr; in the CI formats it is also an error annotation (GitHub) or issue
+/// (Azure Pipelines), so that the job page shows why the step failed.
+fn report_tool_error(message: &str, format: Option<OutputFormat>) {
+    eprintln!("error: {message}");
+    let annotation = match format {
+        Some(OutputFormat::Github) => format!(
+            "::error title=adfpg-migrate::{}\n",
+            crate::output::github::escape_data(message)
+        ),
+        Some(OutputFormat::Azure) => format!(
+            "##vso[task.logissue type=error;]{}\n",
+            crate::output::azure::escape_data(message)
+        ),
+        _ => return,
+    };
+    let _ = emit(&annotation);
+}
+
+/// `adfpg-migrate ./repo plan`: a path that does not exist but is a subcommand's name was meant as one.
+fn misplaced_subcommand(paths: &[PathBuf]) -> Option<String> {
+    let sub = paths.iter().find(|p| {
+        !p.exists()
+            && p.to_str().is_some_and(|s| {
+                <Cli as clap::CommandFactory>::command()
+                    .get_subcommands()
+                    .any(|c| c.get_name() == s || c.get_all_aliases().any(|a| a == s))
+            })
+    })?;
+    let rest: Vec<String> = paths
+        .iter()
+        .filter(|p| *p != sub)
+        .map(|p| p.display().to_string())
+        .collect();
+    let suggestion = std::iter::once(sub.display().to_string())
+        .chain(rest)
+        .collect::<Vec<_>>()
+        .join(" ");
+    Some(format!(
+        "`{}` is not a file or folder; did you mean `adfpg-migrate {suggestion}`? (the subcommand comes first)",
+        sub.display()
+    ))
 }
 
 fn use_color(choice: ColorChoice, stream_is_tty: bool) -> bool {
@@ -489,6 +536,9 @@ pub fn run(cli: Cli) -> Result<i32, String> {
         Some(Command::TestConnection(args)) => return Ok(crate::connect::run(args)),
         None => {}
     }
+    if let Some(hint) = misplaced_subcommand(&cli.paths) {
+        return Err(hint);
+    }
     if let Some(n) = cli.threads {
         // ignore the error: the pool may already be built (tests call run() repeatedly)
         let _ = rayon::ThreadPoolBuilder::new()
@@ -514,7 +564,7 @@ pub fn run(cli: Cli) -> Result<i32, String> {
     settings.keep_source =
         format == OutputFormat::Full || (cli.output.is_some() && human == OutputFormat::Full);
     settings.keep_parsed = format == OutputFormat::Junit;
-    settings.keep_diff = cli.diff || cli.show_diff;
+    settings.keep_diff = cli.diff || cli.show_changes;
     settings.unsafe_fixes = cli.rules.unsafe_fixes;
     settings.write = cli.fix;
     // every run computes what --fix would apply (without writing), so that the counts a lint or a
@@ -609,6 +659,14 @@ pub fn run(cli: Cli) -> Result<i32, String> {
         _ => {}
     }
     emit(&text)?;
+    // tool errors on stderr only (the CI formats also annotate them, above)
+    for (p, e) in &run.walk_errors {
+        eprintln!(
+            "error: {}: {}",
+            crate::mask::printable(p),
+            crate::mask::printable(e)
+        );
+    }
     Ok(exit_code(&run, &cli, fail_on))
 }
 
@@ -635,10 +693,10 @@ fn render(
                 } else if format == OutputFormat::Full {
                     text.push_str(&report::render_full(run, color));
                 } else {
-                    text.push_str(&report::render_concise(run));
+                    text.push_str(&report::render_concise(run, color));
                 }
             }
-            if mode == Mode::Diff || cli.show_diff {
+            if mode == Mode::Diff || cli.show_changes {
                 text.push_str(&report::render_diffs(run, color));
             }
             if mode == Mode::Fix {
@@ -675,7 +733,11 @@ fn exit_code(run: &Run, cli: &Cli, fail_on: Severity) -> i32 {
     if cli.exit_zero {
         return 0;
     }
+    let pending = run.files_to_change > 0;
+    // --diff, as in ruff: 1 exactly when it shows a diff, whatever findings remain
+    if run.mode == Mode::Diff {
+        return i32::from(pending);
+    }
     let failing = run.findings().any(|(_, f)| f.severity >= fail_on);
-    let pending = matches!(run.mode, Mode::Diff | Mode::Check) && run.files_to_change > 0;
-    i32::from(failing || pending)
+    i32::from(failing || (run.mode == Mode::Check && pending))
 }

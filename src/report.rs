@@ -217,12 +217,7 @@ fn diagnostic(run: &Run, f: &Finding) -> MietteDiagnostic {
         };
     }
     if let Some(rule) = run.catalog.get(&f.code) {
-        let _ = write!(
-            help,
-            "\ndocs: adfpg-migrate rule {} ({})",
-            rule.code,
-            rule.docs_anchor()
-        );
+        let _ = write!(help, "\ndocs: adfpg-migrate rule {}", rule.code);
     }
     let mut labels = vec![LabeledSpan::new_primary_with_span(
         (!f.label.is_empty()).then(|| f.label.clone()),
@@ -243,20 +238,34 @@ fn diagnostic(run: &Run, f: &Finding) -> MietteDiagnostic {
 
 // ---------- concise ----------
 
-pub fn render_concise(run: &Run) -> String {
+/// One line per finding; on a terminal coloured like ruff's: the path bold, the code bold in its
+/// severity's colour, the fix marker cyan.
+pub fn render_concise(run: &Run, color: bool) -> String {
+    let paint = |code: &str, s: &str| {
+        if color {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    };
     let mut out = String::new();
     for (o, f) in run.findings() {
         let ((l, c), _) = location(o, f);
         let fix = match f.fix.as_ref().map(|x| x.safety) {
-            Some(Safety::Safe) => " [*]",
-            Some(Safety::Unsafe) => " [unsafe fix]",
-            Some(Safety::DisplayOnly) | None => "",
+            Some(Safety::Safe) => format!(" {}", paint("36", "[*]")),
+            Some(Safety::Unsafe) => format!(" {}", paint("36", "[unsafe fix]")),
+            Some(Safety::DisplayOnly) | None => String::new(),
+        };
+        let severity_colour = match f.severity {
+            Severity::Error => "1;31",
+            Severity::Warning => "1;33",
+            Severity::Info => "1;34",
         };
         let _ = writeln!(
             out,
             "{}:{l}:{c}: {} [{}] {}{fix}",
-            crate::output::log_safe_path(&shown_path(&o.path)),
-            f.code,
+            paint("1", &crate::output::log_safe_path(&shown_path(&o.path))),
+            paint(severity_colour, &f.code),
             f.severity.as_str(),
             crate::output::log_safe(&f.message)
         );
@@ -440,7 +449,14 @@ pub fn render_summary(run: &Run) -> String {
         }
     }
     let total = s.errors + s.warnings + s.infos;
-    if total == 0 {
+    let failed = !run.walk_errors.is_empty() || run.outcomes.iter().any(|o| o.failed);
+    if total == 0 && failed {
+        // the tool did not do its job: the errors are on stderr, and this is no all-clear
+        let _ = writeln!(
+            out,
+            "Nothing found in the files checked, but the run failed (see stderr)."
+        );
+    } else if total == 0 {
         let _ = writeln!(out, "No findings.");
     } else {
         let _ = write!(
@@ -468,9 +484,6 @@ pub fn render_summary(run: &Run) -> String {
             );
         }
         out.push('\n');
-    }
-    for (p, e) in &run.walk_errors {
-        let _ = writeln!(out, "error: {p}: {e}");
     }
     out
 }

@@ -419,7 +419,7 @@ fn deep_nesting_is_a_located_error_not_a_stack_overflow() {
     let dir = tempfile::tempdir().unwrap();
     fs::write(dir.path().join("nested.json"), &ok).unwrap();
     for format in ["full", "concise", "json"] {
-        let (code, _, err) = run_in(dir.path(), &["--show-diff", "--output-format", format, "."]);
+        let (code, _, err) = run_in(dir.path(), &["--diff", "--output-format", format, "."]);
         assert_no_panic(code, &err);
     }
     let (_, out, _) = run_in(dir.path(), &["--fix", "."]);
@@ -441,8 +441,12 @@ fn control_characters_never_reach_the_terminal() {
     fs::write(dir.path().join("esc.json"), escaped).unwrap();
     fs::write(dir.path().join("raw.json"), &raw).unwrap();
     fs::write(dir.path().join("ctl\x1b[31m\nname.json"), GOOD_V1).unwrap();
-    for format in ["full", "concise", "json"] {
-        let (code, out, err) = run_in(dir.path(), &["--show-diff", "--output-format", format, "."]);
+    // findings and diffs: --diff prints only the diff
+    for (format, mode) in ["full", "concise", "json"]
+        .into_iter()
+        .flat_map(|f| [(f, "--exit-zero"), (f, "--diff")])
+    {
+        let (code, out, err) = run_in(dir.path(), &[mode, "--output-format", format, "."]);
         assert_no_panic(code, &err);
         for c in out.chars() {
             // JSON carries exact values (its linked_service field holds the raw name): serde_json escapes
@@ -454,7 +458,7 @@ fn control_characters_never_reach_the_terminal() {
                 c as u32
             );
         }
-        if format == "concise" {
+        if format == "concise" && mode != "--diff" {
             assert!(
                 out.contains("linked service `x\\u{1b}]0;owned\\u{7}\\u{9b}31m` has port"),
                 "{out}"
@@ -627,7 +631,11 @@ fn unreadable_files_and_directories_are_reported() {
             text.contains("noread.json:1:1: ADFPG104 [error] cannot read file: Permission denied"),
             "{text}"
         );
-        assert!(text.contains("error: locked: Permission denied"), "{text}");
+        let errors = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            errors.contains("error: locked: Permission denied"),
+            "{errors}"
+        );
         assert!(
             text.contains("good.json:4:17: ADFPG001"),
             "carries on: {text}"

@@ -277,9 +277,8 @@ fn rules(run: &Run) -> Vec<Rule> {
         .map(|r| {
             let mut help = placeholders(&r.help);
             help.push_str(&format!(
-                "\n\nRun `adfpg-migrate rule {}` for the full documentation ({}).",
-                r.code,
-                r.docs_anchor()
+                "\n\nRun `adfpg-migrate rule {}` for the full documentation.",
+                r.code
             ));
             Rule {
                 id: r.code.clone(),
