@@ -406,3 +406,33 @@ fn plan_lists_what_fix_with_the_same_options_applies() {
         ["ADFPG005"]
     );
 }
+
+#[test]
+fn fixable_limits_fix_to_the_named_rules() {
+    let dir = copy_tree(&example());
+    let before = common::snapshot_tree(dir.path());
+    let (_, out, _) = run_in(
+        dir.path(),
+        &[
+            "--fix",
+            "--unsafe-fixes",
+            "--fixable",
+            "ADFPG030",
+            "--no-config",
+            ".",
+        ],
+    );
+    let after = common::snapshot_tree(dir.path());
+    let changed: Vec<&String> = after.keys().filter(|k| before[*k] != after[*k]).collect();
+    assert_eq!(changed, ["dataset/LegacyOrders.json"], "{out}");
+    // the same from the config file
+    let dir = copy_tree(&example());
+    std::fs::write(dir.path().join("adfpg.toml"), "fixable = [\"ADFPG030\"]\n").unwrap();
+    run_in(dir.path(), &["--fix", "--unsafe-fixes", "."]);
+    let after = common::snapshot_tree(dir.path());
+    let changed: Vec<&String> = after
+        .keys()
+        .filter(|k| before.get(*k) != Some(&after[*k]))
+        .collect();
+    assert_eq!(changed, ["adfpg.toml", "dataset/LegacyOrders.json"]);
+}
