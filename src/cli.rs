@@ -475,9 +475,15 @@ fn update_parameter_files(outcomes: &mut Vec<lint::FileOutcome>, settings: &Sett
             written,
             pending: None,
         });
-        // the parameters file may already be in the list (it is scanned too): replace its outcome
-        outcomes.retain(|o| o.path != path);
-        outcomes.push(out);
+        // the parameters file may already be in the list (it is scanned too): keep its findings
+        match outcomes.iter_mut().find(|o| o.path == path) {
+            Some(scanned) => {
+                scanned.change = out.change;
+                scanned.failed |= out.failed;
+                scanned.findings.extend(out.findings);
+            }
+            None => outcomes.push(out),
+        }
     }
     outcomes.sort_by(|a, b| a.path.cmp(&b.path));
 }
