@@ -560,3 +560,61 @@ fn line_span(text: &str, line: usize) -> std::ops::Range<usize> {
     let len = text[start..].find('\n').unwrap_or(text.len() - start);
     start..start + len
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rules(config: &str, cli: CliOverrides) -> FixRules {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("adfpg.toml");
+        std::fs::write(&file, config).unwrap();
+        load(Some(&file), &cli).unwrap().fixes
+    }
+
+    #[test]
+    fn display_only_fixes_need_their_code_by_name() {
+        let all = rules("fixable = [\"ALL\"]\n", CliOverrides::default());
+        assert_eq!(
+            all.safety("ADFPG004", Safety::DisplayOnly),
+            Safety::DisplayOnly
+        );
+        assert_eq!(all.safety("ADFPG001", Safety::Unsafe), Safety::Unsafe);
+        let named = rules(
+            "",
+            CliOverrides {
+                extend_fixable: vec!["adfpg004".into()],
+                ..Default::default()
+            },
+        );
+        assert_eq!(
+            named.safety("ADFPG004", Safety::DisplayOnly),
+            Safety::Unsafe
+        );
+        assert_eq!(
+            named.safety("ADFPG005", Safety::DisplayOnly),
+            Safety::DisplayOnly
+        );
+    }
+
+    #[test]
+    fn unfixable_and_unsafe_win() {
+        let r = rules(
+            "unfixable = [\"ADFPG030\"]\nextend-safe-fixes = [\"ADFPG001\", \"ADFPG004\"]\nextend-unsafe-fixes = [\"ADFPG001\"]\n",
+            CliOverrides::default(),
+        );
+        assert_eq!(r.safety("ADFPG030", Safety::Safe), Safety::DisplayOnly);
+        assert_eq!(r.safety("ADFPG001", Safety::Safe), Safety::Unsafe);
+        assert_eq!(r.safety("ADFPG004", Safety::DisplayOnly), Safety::Safe);
+        // --fixable replaces the config's list
+        let r = rules(
+            "fixable = [\"ADFPG001\"]\n",
+            CliOverrides {
+                fixable: Some(vec!["ADFPG030".into()]),
+                ..Default::default()
+            },
+        );
+        assert_eq!(r.safety("ADFPG001", Safety::Safe), Safety::DisplayOnly);
+        assert_eq!(r.safety("ADFPG030", Safety::Safe), Safety::Safe);
+    }
+}

@@ -211,7 +211,7 @@ fn diagnostic(run: &Run, f: &Finding) -> MietteDiagnostic {
             ),
             Safety::DisplayOnly => write!(
                 help,
-                "\nsuggestion: {} — not applied by --fix unless selected: --extend-fixable {}",
+                "\nsuggestion: {} — not applied by --fix unless selected: --extend-fixable {} --unsafe-fixes",
                 fix.title, f.code
             ),
         };

@@ -319,7 +319,7 @@ fn fix(cx: &Context, o: &FileOutcome, f: &Finding) -> Option<Fix> {
         Safety::Safe => "safe fix: applied by `adfpg-migrate --fix`",
         Safety::Unsafe => "unsafe fix: applied by `adfpg-migrate --fix --unsafe-fixes`; review it",
         Safety::DisplayOnly => {
-            "suggestion only: `adfpg-migrate --fix` applies it only when the rule's fix is selected by name (`--extend-fixable CODE`)"
+            "suggestion only: `adfpg-migrate --fix` applies it only when the rule's fix is selected by name (`--extend-fixable CODE --unsafe-fixes`)"
         }
     };
     let secret = x.edits.iter().any(|e| !e.secrets.is_empty());
