@@ -171,6 +171,33 @@ pub enum Command {
     /// Connect to the PostgreSQL server a linked service describes (sslMode as libpq applies it) and
     /// report TLS, certificate, server version and round trip; exit codes per failure class (README).
     TestConnection(crate::connect::Args),
+    /// Print a shell completion script for bash, zsh, fish, powershell or elvish.
+    ///
+    /// For example `adfpg-migrate completions bash > ~/.local/share/bash-completion/completions/adfpg-migrate`.
+    Completions {
+        /// The shell to complete for.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff): `adfpg-migrate man > adfpg-migrate.1`.
+    Man,
+}
+
+/// The completion script or man page, generated from these clap definitions (into memory first:
+/// clap_complete panics on a closed pipe, `… | head`).
+fn generated_doc(command: &Command) -> Option<Vec<u8>> {
+    use clap::CommandFactory;
+    let mut out = Vec::new();
+    match command {
+        Command::Completions { shell } => {
+            clap_complete::generate(*shell, &mut Cli::command(), "adfpg-migrate", &mut out)
+        }
+        Command::Man => clap_mangen::Man::new(Cli::command())
+            .render(&mut out)
+            .expect("writing to memory cannot fail"),
+        _ => return None,
+    }
+    Some(out)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -489,6 +516,11 @@ fn update_parameter_files(outcomes: &mut Vec<lint::FileOutcome>, settings: &Sett
 }
 
 pub fn run(cli: Cli) -> Result<i32, String> {
+    // before reading any configuration: completions and the man page depend on nothing else
+    if let Some(doc) = cli.command.as_ref().and_then(generated_doc) {
+        emit(&String::from_utf8_lossy(&doc))?;
+        return Ok(0);
+    }
     let policy = match &cli.command {
         Some(Command::Plan { paths, rules, .. }) => policy(&cli, rules, paths)?,
         _ => policy(&cli, &cli.rules, &cli.paths)?,
@@ -540,6 +572,7 @@ pub fn run(cli: Cli) -> Result<i32, String> {
             return Ok(0);
         }
         Some(Command::TestConnection(args)) => return Ok(crate::connect::run(args)),
+        Some(Command::Completions { .. } | Command::Man) => unreachable!("handled above"),
         None => {}
     }
     if let Some(hint) = misplaced_subcommand(&cli.paths) {

@@ -176,6 +176,79 @@ fn azure_pipeline_lints_and_publishes_junit() {
     assert_eq!(publish["condition"].as_str(), Some("succeededOrFailed()"));
 }
 
+/// Both recipes install the released wheel at a pinned version (this one), never build from source.
+#[test]
+fn recipes_install_the_pinned_release_instead_of_building_it() {
+    for (f, vars) in [
+        ("ci-examples/github-workflow.yml", "env"),
+        ("ci-examples/azure-pipelines.yml", "variables"),
+    ] {
+        let (text, doc) = load(f);
+        assert_eq!(
+            doc[vars]["ADFPG_MIGRATE_VERSION"].as_str(),
+            Some(env!("CARGO_PKG_VERSION")),
+            "{f} pins the version"
+        );
+        assert!(!text.contains("cargo "), "{f} must not build the tool");
+        let installs: Vec<&str> = steps(&doc)
+            .iter()
+            .filter_map(|s| s["run"].as_str().or(s["script"].as_str()))
+            .filter(|s| s.contains("pip install"))
+            .collect();
+        assert_eq!(installs.len(), 1, "{f}");
+        assert!(
+            installs[0].contains("\"adfpg-migrate==$ADFPG_MIGRATE_VERSION\"")
+                || installs[0].contains("\"adfpg-migrate==$(ADFPG_MIGRATE_VERSION)\""),
+            "{f}: {}",
+            installs[0]
+        );
+    }
+}
+
+/// Annotations must not depend on code scanning: without Advanced Security (private repositories) or
+/// with a fork's read-only token the SARIF upload fails, and the lint step still runs after it.
+#[test]
+fn github_lint_step_runs_even_when_the_sarif_upload_fails() {
+    let (_, doc) = load("ci-examples/github-workflow.yml");
+    let steps = steps(&doc);
+    let upload = steps
+        .iter()
+        .position(|s| {
+            s["uses"]
+                .as_str()
+                .is_some_and(|u| u.starts_with("github/codeql-action/upload-sarif@"))
+        })
+        .unwrap();
+    let lint = steps
+        .iter()
+        .position(|s| {
+            s["run"]
+                .as_str()
+                .is_some_and(|r| r.contains("--output-format github"))
+        })
+        .unwrap();
+    assert_eq!(steps[upload]["continue-on-error"].as_bool(), Some(true));
+    if lint > upload {
+        assert_eq!(steps[lint]["if"].as_str(), Some("always()"));
+    }
+}
+
+#[test]
+fn azure_recipe_says_pull_requests_need_a_branch_policy() {
+    let (text, _) = load("ci-examples/azure-pipelines.yml");
+    let comments: String = text
+        .lines()
+        .filter(|l| l.trim_start().starts_with('#'))
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        comments.contains("Azure Repos Git, `pr:` triggers are ignored")
+            && comments.contains("branch policy")
+            && comments.contains("Build validation"),
+        "{comments}"
+    );
+}
+
 /// Run the recipes' commands on the example factory, with the pipeline variables filled in.
 #[test]
 fn recipe_commands_do_what_the_next_steps_expect() {
@@ -227,6 +300,7 @@ fn readme_shows_the_recipes_verbatim() {
     for f in [
         "ci-examples/github-workflow.yml",
         "ci-examples/azure-pipelines.yml",
+        "ci-examples/pre-commit-config.yaml",
     ] {
         let text = fs::read_to_string(root().join(f)).unwrap();
         assert!(
@@ -242,9 +316,23 @@ fn pre_commit_hooks_are_well_formed() {
     let (_, doc) = load(".pre-commit-hooks.yaml");
     let hooks = doc.as_vec().unwrap();
     let ids: Vec<&str> = hooks.iter().map(|h| h["id"].as_str().unwrap()).collect();
-    assert_eq!(ids, ["adfpg-migrate", "adfpg-migrate-fix"]);
+    assert_eq!(
+        ids,
+        [
+            "adfpg-migrate",
+            "adfpg-migrate-fix",
+            "adfpg-migrate-python",
+            "adfpg-migrate-fix-python"
+        ]
+    );
     for h in hooks {
-        assert_eq!(h["language"].as_str(), Some("rust"));
+        let id = h["id"].as_str().unwrap();
+        let language = if id.ends_with("-python") {
+            "python"
+        } else {
+            "rust"
+        };
+        assert_eq!(h["language"].as_str(), Some(language), "{id}");
         assert_eq!(
             h["types"].as_vec().unwrap(),
             &vec![Yaml::String("json".into())]
@@ -259,8 +347,39 @@ fn pre_commit_hooks_are_well_formed() {
         cmd.extend(["linkedService/a.json".to_string(), "b.json".into()]);
         let cli = parse(&cmd);
         assert!(cli.skip_missing_files);
-        assert_eq!(cli.fix, h["id"].as_str() == Some("adfpg-migrate-fix"));
+        assert_eq!(cli.fix, id.starts_with("adfpg-migrate-fix"));
     }
+    // the python hooks run exactly what the rust ones run
+    for id in ["adfpg-migrate", "adfpg-migrate-fix"] {
+        assert_eq!(hook_entry(id), hook_entry(&format!("{id}-python")));
+    }
+}
+
+/// ci-examples/pre-commit-config.yaml installs the released wheel: a `repo: local` python hook whose
+/// only package is adfpg-migrate pinned to this version, running what the repository's hook runs.
+#[test]
+fn pre_commit_config_installs_the_pinned_wheel() {
+    let (_, doc) = load("ci-examples/pre-commit-config.yaml");
+    let repos = doc["repos"].as_vec().unwrap();
+    assert_eq!(repos.len(), 1);
+    assert_eq!(repos[0]["repo"].as_str(), Some("local"));
+    let hook = &repos[0]["hooks"][0];
+    assert_eq!(hook["language"].as_str(), Some("python"));
+    assert_eq!(
+        hook["additional_dependencies"].as_vec().unwrap(),
+        &vec![Yaml::String(format!(
+            "adfpg-migrate=={}",
+            env!("CARGO_PKG_VERSION")
+        ))]
+    );
+    assert_eq!(
+        words(hook["entry"].as_str().unwrap()),
+        hook_entry("adfpg-migrate")
+    );
+    assert_eq!(
+        hook["types"].as_vec().unwrap(),
+        &vec![Yaml::String("json".into())]
+    );
 }
 
 fn hook_entry(id: &str) -> Vec<String> {

@@ -90,9 +90,9 @@ fn clusters() -> Clusters {
         if out.status.code() == Some(3) {
             panic!(
                 "the PostgreSQL integration test needs a local PostgreSQL server, psql and openssl, and they are \
-                 missing:\n{stderr}\nInstall them (Debian/Ubuntu: `sudo apt-get install -y postgresql \
-                 postgresql-client openssl`) and run `cargo test --locked` again; see README \"Testing against a \
-                 real PostgreSQL\"."
+                 missing:\n{stderr}\nRun the tests with `scripts/test`, which installs them on Debian/Ubuntu \
+                 (as root or via sudo) and says what to install elsewhere; see README \"Testing against a real \
+                 PostgreSQL\"."
             );
         }
         panic!("tests/pg/setup.sh failed ({}):\n{stderr}", out.status);

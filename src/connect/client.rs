@@ -171,7 +171,7 @@ fn prepare(args: &Args) -> Result<Prepared, String> {
             Roots::from_pem_file(p)?,
             format!("--ca-file {}", p.display()),
         ),
-        None => (Roots::System, "the system store".to_string()),
+        None => (Roots::system(), "the system store".to_string()),
     };
     let (password, source) = password(args, &s)?;
     let secs = args.timeout.or(s.timeout.filter(|t| *t > 0)).unwrap_or(15);
@@ -551,10 +551,9 @@ fn classify(
                 f(
                     Failure::CertificateUntrusted,
                     format!(
-                        "the server certificate is not trusted ({}): {} (depth {}: {}), and {} verifies the chain",
+                        "the server certificate is not trusted ({}): {} (certificate {}), and {} verifies the chain",
                         ctx.roots_label,
                         issue.text,
-                        issue.depth,
                         issue.subject,
                         match s.ssl_mode {
                             SslMode::VerifyCa | SslMode::VerifyFull => mode_label(s),
@@ -565,7 +564,7 @@ fn classify(
                         Roots::File(_) => {
                             "the --ca-file does not hold the root that issued this certificate"
                         }
-                        Roots::System => {
+                        Roots::System(_) => {
                             "give the issuing root with --ca-file PEM; Azure's certificates chain to public roots \
                              (DigiCert Global Root G2, Microsoft RSA Root Certificate Authority 2017)"
                         }
@@ -917,7 +916,7 @@ impl Report<'_> {
 }
 
 fn issue_text(i: &VerifyIssue) -> String {
-    format!("{} (depth {}: {})", i.text, i.depth, i.subject)
+    format!("{} (certificate {})", i.text, i.subject)
 }
 
 fn tls_json(info: &TlsInfo, v: &CertVerdict) -> Value {

@@ -4,7 +4,7 @@
 //! round-trip time. Each failure class has its own exit code ([`Failure::exit_code`], README).
 //!
 //! - `settings`: what to connect to (2.0 properties, 1.0 connection string, or `--as-migrated`).
-//! - `tls` and `client` (feature `test-connection`): the libpq emulation on tokio-postgres + OpenSSL.
+//! - `tls` and `client` (feature `test-connection`): the libpq emulation on tokio-postgres + rustls.
 
 pub mod settings;
 

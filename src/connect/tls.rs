@@ -1,6 +1,6 @@
-//! TLS the way libpq does it, on OpenSSL: which checks each sslmode enforces, and a `TlsConnect` for
-//! tokio-postgres that records what happened (protocol, cipher, certificate, every verification problem)
-//! for the report.
+//! TLS the way libpq does it, on rustls (ring provider: no system library): which checks each sslmode
+//! enforces, and a `TlsConnect` for tokio-postgres that records what happened (protocol, cipher,
+//! certificate, every verification problem) for the report.
 //!
 //! libpq's rules (fe-secure-openssl.c), which `policy` encodes:
 //! - verify-ca checks the chain; verify-full checks the chain and the host name.
@@ -8,30 +8,30 @@
 //!   `sslrootcert` exists); otherwise they accept any certificate.
 //! - ADF's `trustServerCertificate: true` switches every check off.
 //!
-//! OpenSSL always evaluates the chain and the host name here (the verify callback sees every problem);
-//! the policy only decides which problems are fatal, so the report can say "not verified, and it would
-//! not have verified because …" for the modes that do not check.
+//! The verifier always evaluates the chain and the host name (with the same webpki checks rustls's
+//! `WebPkiServerVerifier` makes, but separately); the policy only decides which problems are fatal, so
+//! the report can say "not verified, and it would not have verified because …" for the modes that do
+//! not check. Handshake signatures are always verified: the server must hold the certificate's key.
 
 use super::settings::SslMode;
-use openssl::hash::MessageDigest;
-use openssl::nid::Nid;
-use openssl::ssl::{
-    ConnectConfiguration, SslConnector, SslMethod, SslRef, SslVerifyMode, SslVersion,
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::client::{verify_server_cert_signed_by_trust_anchor, verify_server_name};
+use rustls::crypto::WebPkiSupportedAlgorithms;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::server::ParsedCertificate;
+use rustls::{
+    CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme,
 };
-use openssl::x509::store::X509StoreBuilder;
-use openssl::x509::{X509, X509NameRef, X509Ref};
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio_openssl::SslStream;
 use tokio_postgres::tls::{ChannelBinding, TlsConnect};
-
-/// OpenSSL's `X509_V_ERR_HOSTNAME_MISMATCH` and `X509_V_ERR_IP_ADDRESS_MISMATCH`.
-const HOSTNAME_MISMATCH: i32 = 62;
-const IP_ADDRESS_MISMATCH: i32 = 64;
+use tokio_rustls::client::TlsStream as RustlsStream;
+use x509_parser::prelude::{FromDer, GeneralName, X509Certificate};
 
 /// Which certificate checks are enforced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,13 +63,19 @@ pub fn policy(mode: SslMode, trust_server_certificate: bool, root_ca_file: bool)
     }
 }
 
-/// One problem OpenSSL found while verifying the server's certificate.
+/// What a verification problem is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IssueKind {
+    Chain,
+    HostName,
+}
+
+/// One problem found while verifying the server's certificate.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifyIssue {
-    pub code: i32,
+    pub kind: IssueKind,
     pub text: String,
-    pub depth: u32,
-    /// Subject of the certificate at `depth`.
+    /// Subject of the server's certificate.
     pub subject: String,
     /// Did the policy make it fail the handshake?
     pub fatal: bool,
@@ -77,7 +83,7 @@ pub struct VerifyIssue {
 
 impl VerifyIssue {
     pub fn is_host_mismatch(&self) -> bool {
-        matches!(self.code, HOSTNAME_MISMATCH | IP_ADDRESS_MISMATCH)
+        self.kind == IssueKind::HostName
     }
 }
 
@@ -116,59 +122,203 @@ pub type SharedProbe = Arc<Mutex<Probe>>;
 /// `sslrootcert` is the whole trust store).
 #[derive(Clone)]
 pub enum Roots {
-    System,
-    File(Vec<X509>),
+    System(Arc<RootCertStore>),
+    File(Arc<RootCertStore>),
 }
 
 impl Roots {
+    /// The operating system's trust store (rustls-native-certs; SSL_CERT_FILE/SSL_CERT_DIR honoured).
+    /// Certificates it cannot read are left out: an empty store makes every chain check fail, which
+    /// the report then explains.
+    pub fn system() -> Roots {
+        let mut store = RootCertStore::empty();
+        store.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
+        Roots::System(Arc::new(store))
+    }
+
     pub fn from_pem_file(path: &std::path::Path) -> Result<Roots, String> {
         let pem = std::fs::read(path).map_err(|e| format!("--ca-file {}: {e}", path.display()))?;
-        let certs = X509::stack_from_pem(&pem).map_err(|e| {
-            format!(
-                "--ca-file {}: not a PEM certificate file ({e})",
-                path.display()
-            )
-        })?;
+        let certs = CertificateDer::pem_slice_iter(&pem)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| {
+                format!(
+                    "--ca-file {}: not a PEM certificate file ({e})",
+                    path.display()
+                )
+            })?;
         if certs.is_empty() {
             return Err(format!(
                 "--ca-file {}: no certificate in the file",
                 path.display()
             ));
         }
-        Ok(Roots::File(certs))
+        let mut store = RootCertStore::empty();
+        for c in certs {
+            store.add(c).map_err(|e| {
+                format!(
+                    "--ca-file {}: a certificate cannot serve as a root ({e})",
+                    path.display()
+                )
+            })?;
+        }
+        Ok(Roots::File(Arc::new(store)))
     }
-}
 
-pub fn name_text(n: &X509NameRef) -> String {
-    n.entries()
-        .map(|e| {
-            let key = e.object().nid().short_name().unwrap_or("?");
-            let val = e.data().to_string().unwrap_or_default();
-            format!("{key}={val}")
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-fn alt_names(cert: &X509Ref) -> Vec<String> {
-    let mut out = Vec::new();
-    for n in cert.subject_alt_names().iter().flatten() {
-        if let Some(d) = n.dnsname() {
-            out.push(d.to_string());
-        } else if let Some(ip) = n.ipaddress() {
-            let addr = match ip.len() {
-                4 => <[u8; 4]>::try_from(ip)
-                    .ok()
-                    .map(|a| std::net::IpAddr::from(a).to_string()),
-                16 => <[u8; 16]>::try_from(ip)
-                    .ok()
-                    .map(|a| std::net::IpAddr::from(a).to_string()),
-                _ => None,
-            };
-            out.extend(addr);
+    fn store(&self) -> Arc<RootCertStore> {
+        match self {
+            Roots::System(s) | Roots::File(s) => s.clone(),
         }
     }
-    out
+}
+
+/// What the report shows of a certificate, read with x509-parser (rustls does not expose names).
+struct CertText {
+    subject: String,
+    issuer: String,
+    names: Vec<String>,
+    not_after: String,
+}
+
+fn cert_text(der: &[u8]) -> Option<CertText> {
+    let (_, cert) = X509Certificate::from_der(der).ok()?;
+    let mut names = Vec::new();
+    if let Ok(Some(san)) = cert.subject_alternative_name() {
+        for n in &san.value.general_names {
+            match n {
+                GeneralName::DNSName(d) => names.push(d.to_string()),
+                GeneralName::IPAddress(ip) => names.extend(ip_text(ip)),
+                _ => {}
+            }
+        }
+    }
+    Some(CertText {
+        subject: cert.subject().to_string(),
+        issuer: cert.issuer().to_string(),
+        names,
+        not_after: cert.validity().not_after.to_string(),
+    })
+}
+
+fn ip_text(ip: &[u8]) -> Option<String> {
+    let addr = match ip.len() {
+        4 => std::net::IpAddr::from(<[u8; 4]>::try_from(ip).ok()?),
+        16 => std::net::IpAddr::from(<[u8; 16]>::try_from(ip).ok()?),
+        _ => return None,
+    };
+    Some(addr.to_string())
+}
+
+/// A certificate problem in words (rustls's names are terse identifiers).
+fn describe(e: &rustls::Error) -> String {
+    let rustls::Error::InvalidCertificate(c) = e else {
+        return e.to_string();
+    };
+    match c {
+        CertificateError::UnknownIssuer => {
+            "unable to get local issuer certificate (the chain does not lead to a trusted root)"
+                .into()
+        }
+        CertificateError::Expired | CertificateError::ExpiredContext { .. } => {
+            "certificate has expired".into()
+        }
+        CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => {
+            "certificate is not yet valid".into()
+        }
+        CertificateError::BadSignature => "certificate signature does not verify".into(),
+        CertificateError::InvalidPurpose | CertificateError::InvalidPurposeContext { .. } => {
+            "certificate is not for TLS server authentication".into()
+        }
+        CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => {
+            "certificate does not match the host name".into()
+        }
+        other => other.to_string(),
+    }
+}
+
+/// libpq's certificate checks: evaluates chain and host name, fails only on what the policy enforces.
+#[derive(Debug)]
+struct LibpqVerifier {
+    policy: Policy,
+    roots: Arc<RootCertStore>,
+    algorithms: WebPkiSupportedAlgorithms,
+    probe: SharedProbe,
+}
+
+impl LibpqVerifier {
+    fn issue(&self, kind: IssueKind, e: &rustls::Error, subject: &str) -> VerifyIssue {
+        let fatal = match kind {
+            IssueKind::Chain => self.policy.verify_chain,
+            IssueKind::HostName => self.policy.verify_host,
+        };
+        VerifyIssue {
+            kind,
+            text: describe(e),
+            subject: subject.to_string(),
+            fatal,
+        }
+    }
+}
+
+impl ServerCertVerifier for LibpqVerifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        let text = cert_text(end_entity);
+        let subject = text.as_ref().map(|t| t.subject.clone()).unwrap_or_default();
+        let mut probe = self.probe.lock().expect("probe lock");
+        probe.names = text.map(|t| t.names).unwrap_or_default();
+        // an unreadable certificate fails whatever the mode, as it does in libpq
+        let cert = ParsedCertificate::try_from(end_entity)?;
+        let chain = verify_server_cert_signed_by_trust_anchor(
+            &cert,
+            &self.roots,
+            intermediates,
+            now,
+            self.algorithms.all,
+        );
+        let host = verify_server_name(&cert, server_name);
+        let mut first_fatal = None;
+        for (kind, result) in [(IssueKind::Chain, chain), (IssueKind::HostName, host)] {
+            if let Err(e) = result {
+                let issue = self.issue(kind, &e, &subject);
+                if issue.fatal && first_fatal.is_none() {
+                    first_fatal = Some(e);
+                }
+                probe.issues.push(issue);
+            }
+        }
+        match first_fatal {
+            Some(e) => Err(e),
+            None => Ok(ServerCertVerified::assertion()),
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.algorithms.supported_schemes()
+    }
 }
 
 /// A connector for one attempt at `host`.
@@ -178,64 +328,30 @@ pub fn connector(
     host: &str,
     probe: SharedProbe,
 ) -> Result<PgTls, String> {
-    let err = |e: openssl::error::ErrorStack| format!("cannot set up OpenSSL: {e}");
-    let mut b = SslConnector::builder(SslMethod::tls_client()).map_err(err)?;
-    // libpq's default ssl_min_protocol_version
-    b.set_min_proto_version(Some(SslVersion::TLS1_2))
-        .map_err(err)?;
-    if let Roots::File(certs) = roots {
-        let mut store = X509StoreBuilder::new().map_err(err)?;
-        for c in certs {
-            store.add_cert(c.clone()).map_err(err)?;
-        }
-        b.set_cert_store(store.build());
-    }
-    let record = probe.clone();
-    b.set_verify_callback(SslVerifyMode::PEER, move |ok, ctx| {
-        let mut p = record.lock().expect("probe lock");
-        if ctx.error_depth() == 0
-            && p.names.is_empty()
-            && let Some(c) = ctx.current_cert()
-        {
-            p.names = alt_names(c);
-        }
-        if ok {
-            return true;
-        }
-        let code = ctx.error().as_raw();
-        let host_issue = matches!(code, HOSTNAME_MISMATCH | IP_ADDRESS_MISMATCH);
-        let fatal = if host_issue {
-            policy.verify_host
-        } else {
-            policy.verify_chain
-        };
-        let issue = VerifyIssue {
-            code,
-            text: ctx.error().error_string().to_string(),
-            depth: ctx.error_depth(),
-            subject: ctx
-                .current_cert()
-                .map(|c| name_text(c.subject_name()))
-                .unwrap_or_default(),
-            fatal,
-        };
-        if !p.issues.contains(&issue) {
-            p.issues.push(issue);
-        }
-        !fatal
-    });
-    let mut cfg = b.build().configure().map_err(err)?;
-    // always evaluated (for the report); the callback decides whether a mismatch is fatal
-    cfg.set_verify_hostname(true);
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let verifier = LibpqVerifier {
+        policy,
+        roots: roots.store(),
+        algorithms: provider.signature_verification_algorithms,
+        probe: probe.clone(),
+    };
+    let config = ClientConfig::builder_with_provider(provider.clone())
+        // TLS 1.2 and 1.3: libpq's default ssl_min_protocol_version is TLSv1.2
+        .with_safe_default_protocol_versions()
+        .map_err(|e| format!("cannot set up TLS: {e}"))?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(verifier))
+        .with_no_client_auth();
     Ok(PgTls {
-        cfg,
+        connector: tokio_rustls::TlsConnector::from(Arc::new(config)),
         host: host.to_string(),
         probe,
     })
 }
 
 pub struct PgTls {
-    cfg: ConnectConfiguration,
+    connector: tokio_rustls::TlsConnector,
+    /// Checked as a TLS server name only when TLS is used: a plain attempt never needs it.
     host: String,
     probe: SharedProbe,
 }
@@ -252,38 +368,56 @@ where
     fn connect(self, stream: S) -> Self::Future {
         Box::pin(async move {
             self.probe.lock().expect("probe lock").handshake_started = true;
-            let ssl = self.cfg.into_ssl(&self.host)?;
-            let mut stream = SslStream::new(ssl, stream)?;
-            Pin::new(&mut stream).connect().await?;
-            let ssl = stream.ssl();
-            let cert = ssl.peer_certificate();
-            let info = TlsInfo {
-                version: ssl.version_str().to_string(),
-                cipher: ssl
-                    .current_cipher()
-                    .map(|c| c.name().to_string())
-                    .unwrap_or_default(),
-                subject: cert
-                    .as_ref()
-                    .map(|c| name_text(c.subject_name()))
-                    .unwrap_or_default(),
-                issuer: cert
-                    .as_ref()
-                    .map(|c| name_text(c.issuer_name()))
-                    .unwrap_or_default(),
-                names: cert.as_deref().map(alt_names).unwrap_or_default(),
-                not_after: cert
-                    .as_ref()
-                    .map(|c| c.not_after().to_string())
-                    .unwrap_or_default(),
-            };
+            let server_name = ServerName::try_from(self.host.clone())
+                .map_err(|e| format!("cannot use \"{}\" as a TLS server name: {e}", self.host))?;
+            let stream = self.connector.connect(server_name, stream).await?;
+            let info = handshake_info(stream.get_ref().1);
             self.probe.lock().expect("probe lock").info = Some(info);
             Ok(TlsStream(stream))
         })
     }
 }
 
-pub struct TlsStream<S>(SslStream<S>);
+fn handshake_info(conn: &rustls::ClientConnection) -> TlsInfo {
+    let version = match conn.protocol_version() {
+        Some(rustls::ProtocolVersion::TLSv1_3) => "TLSv1.3".to_string(),
+        Some(rustls::ProtocolVersion::TLSv1_2) => "TLSv1.2".to_string(),
+        other => other.map(|v| format!("{v:?}")).unwrap_or_default(),
+    };
+    let cipher = conn
+        .negotiated_cipher_suite()
+        .map(|s| {
+            let suite = s.suite();
+            suite
+                .as_str()
+                .map_or_else(|| format!("{suite:?}"), str::to_string)
+        })
+        .unwrap_or_default();
+    let text = conn
+        .peer_certificates()
+        .and_then(|c| c.first())
+        .and_then(|c| cert_text(c));
+    match text {
+        Some(t) => TlsInfo {
+            version,
+            cipher,
+            subject: t.subject,
+            issuer: t.issuer,
+            names: t.names,
+            not_after: t.not_after,
+        },
+        None => TlsInfo {
+            version,
+            cipher,
+            subject: String::new(),
+            issuer: String::new(),
+            names: Vec::new(),
+            not_after: String::new(),
+        },
+    }
+}
+
+pub struct TlsStream<S>(RustlsStream<S>);
 
 impl<S: AsyncRead + AsyncWrite + Unpin> AsyncRead for TlsStream<S> {
     fn poll_read(
@@ -316,25 +450,41 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWrite for TlsStream<S> {
 impl<S: AsyncRead + AsyncWrite + Unpin> tokio_postgres::tls::TlsStream for TlsStream<S> {
     /// `tls-server-end-point` (RFC 5929), so SCRAM-SHA-256-PLUS works as with libpq.
     fn channel_binding(&self) -> ChannelBinding {
-        match tls_server_end_point(self.0.ssl()) {
-            Some(buf) => ChannelBinding::tls_server_end_point(buf),
+        let cert = self
+            .0
+            .get_ref()
+            .1
+            .peer_certificates()
+            .and_then(|c| c.first());
+        match cert.and_then(|c| tls_server_end_point(c)) {
+            Some(hash) => ChannelBinding::tls_server_end_point(hash),
             None => ChannelBinding::none(),
         }
     }
 }
 
-fn tls_server_end_point(ssl: &SslRef) -> Option<Vec<u8>> {
-    let cert = ssl.peer_certificate()?;
-    let algs = cert
-        .signature_algorithm()
-        .object()
-        .nid()
-        .signature_algorithms()?;
-    let md = match algs.digest {
-        Nid::MD5 | Nid::SHA1 => MessageDigest::sha256(),
-        nid => MessageDigest::from_nid(nid)?,
-    };
-    cert.digest(md).ok().map(|d| d.to_vec())
+/// The certificate's hash with its signature's hash function (MD5 and SHA-1 become SHA-256, RFC 5929
+/// §4.1); none for signatures without one (RSA-PSS, Ed25519), as OpenSSL-based libpq does.
+fn tls_server_end_point(der: &[u8]) -> Option<Vec<u8>> {
+    use sha2::Digest;
+    use x509_parser::oid_registry as oid;
+    let (_, cert) = X509Certificate::from_der(der).ok()?;
+    let alg = &cert.signature_algorithm.algorithm;
+    let sha256 = [
+        oid::OID_PKCS1_SHA256WITHRSA,
+        oid::OID_SIG_ECDSA_WITH_SHA256,
+        oid::OID_PKCS1_SHA1WITHRSA,
+        oid::OID_PKCS1_MD5WITHRSAENC,
+    ];
+    if sha256.contains(alg) {
+        Some(sha2::Sha256::digest(der).to_vec())
+    } else if [oid::OID_PKCS1_SHA384WITHRSA, oid::OID_SIG_ECDSA_WITH_SHA384].contains(alg) {
+        Some(sha2::Sha384::digest(der).to_vec())
+    } else if [oid::OID_PKCS1_SHA512WITHRSA, oid::OID_SIG_ECDSA_WITH_SHA512].contains(alg) {
+        Some(sha2::Sha512::digest(der).to_vec())
+    } else {
+        None
+    }
 }
 
 #[cfg(test)]

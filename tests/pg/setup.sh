@@ -3,6 +3,7 @@
 #
 #   bash tests/pg/setup.sh DIR      # creates DIR, starts the clusters, writes DIR/env (KEY=VALUE lines)
 #   bash tests/pg/teardown.sh DIR   # stops them and removes DIR (teardown.sh --all: every cluster set up)
+#   bash tests/pg/setup.sh --check  # exit 0 when the server, psql and openssl are installed, else 3
 #
 # Clusters (certificates generated here with openssl, signed by a test CA made here):
 #   ssl       ssl=on, certificate for DNS:localhost. Databases: sales (host: TLS or plain),
@@ -16,7 +17,7 @@
 # postgresql package) via runuser. Exit 3 when PostgreSQL or openssl is not installed.
 set -euo pipefail
 
-DIR=${1:?usage: setup.sh DIR}
+DIR=${1:?usage: setup.sh DIR | setup.sh --check}
 REGISTRY=${ADFPG_PG_REGISTRY:-${TMPDIR:-/tmp}/adfpg-pg-clusters}
 
 missing() {
@@ -24,8 +25,9 @@ missing() {
     echo "    apt-get update && apt-get install -y postgresql postgresql-client openssl" >&2
     exit 3
 }
+# where Debian/Ubuntu put the server (ADFPG_PG_SEARCH: other directories to look in, for tests)
 BIN=""
-for d in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V -r); do
+for d in $(ls -d ${ADFPG_PG_SEARCH:-/usr/lib/postgresql/*/bin} 2>/dev/null | sort -V -r); do
     if [ -x "$d/initdb" ] && [ -x "$d/pg_ctl" ]; then BIN=$d; break; fi
 done
 if [ -z "$BIN" ] && command -v initdb >/dev/null 2>&1; then BIN=$(dirname "$(command -v initdb)"); fi
@@ -33,6 +35,8 @@ if [ -z "$BIN" ] && command -v initdb >/dev/null 2>&1; then BIN=$(dirname "$(com
 command -v psql >/dev/null 2>&1 || [ -x "$BIN/psql" ] || missing "psql (postgresql-client)"
 command -v openssl >/dev/null 2>&1 || missing "openssl"
 PSQL=$(command -v psql || echo "$BIN/psql")
+# `setup.sh --check`: only say whether everything is installed (scripts/test asks before installing)
+[ "$DIR" = --check ] && exit 0
 
 if [ "$(id -u)" = 0 ]; then
     id postgres >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin postgres
