@@ -75,15 +75,16 @@ pub fn walk(dir: &Path) -> Vec<PathBuf> {
 }
 
 /// The sslMode the 1.0 driver's settings mean, from the connector's mapping: Npgsql's `SSL Mode` as
-/// written; else `EncryptionMethod` 0, 6 or absent → 2 (Prefer), 1 → 3 (Require), 1 with
+/// written (any spelling of the key); else `EncryptionMethod` 0, 6 or absent → 2 (Prefer), 1 → 3 (Require), 1 with
 /// `ValidateServerCertificate=1` → 4 (VerifyCA).
 pub fn ssl_mode_of_v1(connection_string: &str) -> i64 {
     let get = |key: &str| {
         connection_string.split(';').find_map(|kv| {
             let (k, v) = kv.split_once('=')?;
-            k.trim()
-                .eq_ignore_ascii_case(key)
-                .then(|| v.trim().to_ascii_lowercase())
+            // Npgsql ignores spaces and case in key names (`SSL Mode`, `SslMode`, `sslmode`)
+            k.replace(' ', "")
+                .eq_ignore_ascii_case(&key.replace(' ', ""))
+                .then(|| v.trim().replace(' ', "").to_ascii_lowercase())
         })
     };
     if let Some(mode) = get("SSL Mode") {
