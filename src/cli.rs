@@ -88,6 +88,10 @@ pub struct Cli {
     #[command(flatten)]
     pub rules: RuleArgs,
 
+    /// The lowest severity that makes the exit code 1 [default: warning].
+    #[arg(long, value_enum)]
+    pub fail_on: Option<FailOn>,
+
     /// Use this config file instead of looking for adfpg.toml / .adfpg.toml.
     #[arg(long, global = true, conflicts_with = "no_config", value_name = "FILE")]
     pub config: Option<PathBuf>,
@@ -120,10 +124,6 @@ pub struct RuleArgs {
     /// Set a rule's severity: CODE=error|warning|info|off (repeatable).
     #[arg(long, value_parser = parse_severity, value_name = "CODE=LEVEL")]
     pub severity: Vec<(String, Level)>,
-
-    /// The lowest severity that makes the exit code 1 [default: warning].
-    #[arg(long, value_enum)]
-    pub fail_on: Option<FailOn>,
 
     /// Also apply (or count, or show) fixes that may change behaviour.
     #[arg(long)]
@@ -363,7 +363,7 @@ fn policy(cli: &Cli, rules: &RuleArgs, paths: &[PathBuf]) -> Result<Policy, Stri
         select: rules.select.clone(),
         ignore: rules.ignore.clone(),
         severity: rules.severity.clone(),
-        fail_on: rules.fail_on.map(|f| match f {
+        fail_on: cli.fail_on.map(|f| match f {
             FailOn::Error => Severity::Error,
             FailOn::Warning => Severity::Warning,
             FailOn::Info => Severity::Info,
