@@ -549,19 +549,23 @@ pub fn run(cli: Cli) -> Result<i32, String> {
             settings.unsafe_fixes = rules.unsafe_fixes;
             let (outcomes, errors, settings, _) = scan(paths, settings, false);
             let plan = crate::plan::build(&outcomes, &settings.index, paths, rules.unsafe_fixes);
-            emit(&match output_format {
-                PlanFormat::Text => crate::plan::render_text(&plan),
-                PlanFormat::Json => crate::plan::render_json(&plan),
-                PlanFormat::Markdown => crate::plan::render_markdown(&plan),
-            })?;
-            for (p, e) in &errors {
-                eprintln!("error: {p}: {e}");
+            let failed = !errors.is_empty() || outcomes.iter().any(|o| o.failed);
+            // a failed run is no "nothing to migrate": the errors on stderr say why
+            if !(failed && plan.linked_services.is_empty()) {
+                emit(&match output_format {
+                    PlanFormat::Text => crate::plan::render_text(&plan),
+                    PlanFormat::Json => crate::plan::render_json(&plan),
+                    PlanFormat::Markdown => crate::plan::render_markdown(&plan),
+                })?;
             }
-            return Ok(if errors.is_empty() && !outcomes.iter().any(|o| o.failed) {
-                0
-            } else {
-                2
-            });
+            for (p, e) in &errors {
+                eprintln!(
+                    "error: {}: {}",
+                    crate::mask::printable(p),
+                    crate::mask::printable(e)
+                );
+            }
+            return Ok(if failed { 2 } else { 0 });
         }
         Some(Command::Rule { code }) => {
             let rule = policy

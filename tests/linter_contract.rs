@@ -43,6 +43,11 @@ fn tool_errors_go_to_stderr_and_become_annotations_in_ci_formats() {
         out.contains("##vso[task.logissue type=error;]nope: "),
         "{out}"
     );
+    // plan too: no "nothing found" after a failed run
+    let (code, out, err) = run_in(dir.path(), &["plan", "nope"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("error: nope:"), "{err}");
+    assert!(out.is_empty(), "{out}");
 
     // an error before any file is read (a broken config) too
     std::fs::write(dir.path().join("adfpg.toml"), "fail-on = \"never\"\n").unwrap();
