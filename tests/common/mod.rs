@@ -76,7 +76,7 @@ pub fn walk(dir: &Path) -> Vec<PathBuf> {
 
 /// The sslMode the 1.0 driver's settings mean, from the connector's mapping: Npgsql's `SSL Mode` as
 /// written (any spelling of the key); else `EncryptionMethod` 0, 6 or absent → 2 (Prefer), 1 → 3 (Require), 1 with
-/// `ValidateServerCertificate=1` → 4 (VerifyCA).
+/// `ValidateServerCertificate=1` → 4 (VerifyCA), and with `HostNameInCertificate` too → 5 (VerifyFull).
 pub fn ssl_mode_of_v1(connection_string: &str) -> i64 {
     let get = |key: &str| {
         connection_string.split(';').find_map(|kv| {
@@ -102,6 +102,8 @@ pub fn ssl_mode_of_v1(connection_string: &str) -> i64 {
         get("EncryptionMethod").as_deref(),
         get("ValidateServerCertificate").as_deref(),
     ) {
+        // the driver then also checked the host name
+        (Some("1"), Some("1")) if get("HostNameInCertificate").is_some() => 5,
         (Some("1"), Some("1")) => 4,
         (Some("1"), _) => 3,
         _ => 2,
