@@ -104,6 +104,21 @@ pub struct Cli {
     #[arg(long = "rules", global = true, value_name = "DIR")]
     pub rule_dirs: Vec<PathBuf>,
 
+    /// Move each AzurePostgreSql password (or service-principal key) to Key Vault while fixing: VAULT is
+    /// the factory's AzureKeyVault linked service (ADFPG024; see README, Moving credentials to Key Vault).
+    #[arg(long, global = true, value_name = "VAULT")]
+    pub credentials_to_key_vault: Option<String>,
+
+    /// Secret names for --credentials-to-key-vault, with {factory}, {ls}, {server}, {database},
+    /// {username} [default: {ls}-password].
+    #[arg(long, global = true, value_name = "TEMPLATE")]
+    pub secret_name: Option<String>,
+
+    /// Write the plaintext passwords that move to Key Vault to FILE (a new, owner-only JSON file outside
+    /// the repository) for upload; delete it afterwards.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub export_secrets: Option<PathBuf>,
+
     /// Number of threads (default: one per core).
     #[arg(long, short = 'j')]
     pub threads: Option<usize>,
@@ -373,6 +388,8 @@ fn policy(cli: &Cli, rules: &RuleArgs, paths: &[PathBuf]) -> Result<Policy, Stri
         fixable: rules.fixable.clone(),
         extend_fixable: rules.extend_fixable.clone(),
         unfixable: rules.unfixable.clone(),
+        key_vault: cli.credentials_to_key_vault.clone(),
+        secret_name: cli.secret_name.clone(),
     };
     let file = if cli.no_config {
         None
@@ -384,17 +401,21 @@ fn policy(cli: &Cli, rules: &RuleArgs, paths: &[PathBuf]) -> Result<Policy, Stri
     config::load(file.as_deref(), &overrides).map_err(|e| e.render())
 }
 
+/// What a scan returns: the outcomes, the walk errors, the settings (with the index) and the counts.
+type Scanned = (
+    Vec<lint::FileOutcome>,
+    Vec<(String, String)>,
+    Settings,
+    Counts,
+);
+
 /// Discover, index the factory (phase 1), then check every file in parallel (phase 2).
 fn scan(
     paths: &[PathBuf],
     mut settings: Settings,
     skip_missing_files: bool,
-) -> (
-    Vec<lint::FileOutcome>,
-    Vec<(String, String)>,
-    Settings,
-    Counts,
-) {
+    export_secrets: Option<&Path>,
+) -> Result<Scanned, String> {
     let excluded = |p: &Path| settings.policy.excluded(p);
     // phase 1: the index, which also covers the sibling folders of files passed one by one (pre-commit)
     let wanted = Mutex::new(Vec::new());
@@ -409,8 +430,17 @@ fn scan(
     index_files.sort();
     index_files.dedup();
     let index = Index::build_with(&index_files, settings.collect_references);
-    drop(index_files);
     settings.index = index;
+    let templates: Vec<PathBuf> = index_files
+        .into_iter()
+        .filter(|p| {
+            p.file_name().is_some_and(|n| {
+                let n = n.to_string_lossy().to_ascii_lowercase();
+                n == "armtemplateforfactory.json" || n == "templateforworkspace.json"
+            })
+        })
+        .collect();
+    key_vault_survey(&mut settings, &templates, paths, export_secrets)?;
     // phase 2, walking again rather than holding every path: files with nothing to report are only
     // counted, so memory stays flat however big the factory (parsed files stay for JUnit's test cases)
     let (scanned, parsed) = (AtomicUsize::new(0), AtomicUsize::new(0));
@@ -440,7 +470,43 @@ fn scan(
         files_scanned: scanned.into_inner(),
         files_parsed: parsed.into_inner(),
     };
-    (outcomes, errors, settings, counts)
+    Ok((outcomes, errors, settings, counts))
+}
+
+/// `--credentials-to-key-vault`: check every move before anything is written (exit 2 on a problem),
+/// keep the secrets for the plan and the summary, and export the values when asked.
+fn key_vault_survey(
+    settings: &mut Settings,
+    templates: &[PathBuf],
+    paths: &[PathBuf],
+    export: Option<&Path>,
+) -> Result<(), String> {
+    let Some(target) = settings.policy.migration.key_vault.clone() else {
+        return match export {
+            Some(_) => Err("--export-secrets needs a vault: --credentials-to-key-vault VAULT or [migration.key-vault] linked-service".into()),
+            None => Ok(()),
+        };
+    };
+    let opts = crate::rules::CheckOptions {
+        migration: settings.policy.migration.clone(),
+        ..Default::default()
+    };
+    settings.secrets = crate::key_vault::survey(
+        &settings.index,
+        templates,
+        &target,
+        &opts,
+        settings.max_file_size,
+    )
+    .map_err(|e| format!("cannot move credentials to Key Vault; nothing was written:\n{e}"))?;
+    if let Some(file) = export {
+        let n = crate::key_vault::export(file, &settings.secrets, paths)?;
+        eprintln!(
+            "wrote {n} secret value(s) to {} (owner-only): upload them, then delete the file",
+            crate::mask::printable(&file.display().to_string())
+        );
+    }
+    Ok(())
 }
 
 /// How many files a run looked at, and how many of those passed the prefilter.
@@ -547,15 +613,32 @@ pub fn run(cli: Cli) -> Result<i32, String> {
                 unsafe_fixes: rules.unsafe_fixes,
             };
             settings.unsafe_fixes = rules.unsafe_fixes;
-            let (outcomes, errors, settings, _) = scan(paths, settings, false);
+            let (outcomes, errors, settings, _) =
+                scan(paths, settings, false, cli.export_secrets.as_deref())?;
             let plan = crate::plan::build(&outcomes, &settings.index, paths, rules.unsafe_fixes);
             let failed = !errors.is_empty() || outcomes.iter().any(|o| o.failed);
+            let secrets = &settings.secrets;
+            let export = cli.export_secrets.as_deref();
             // a failed run is no "nothing to migrate": the errors on stderr say why
             if !(failed && plan.linked_services.is_empty()) {
                 emit(&match output_format {
-                    PlanFormat::Text => crate::plan::render_text(&plan),
-                    PlanFormat::Json => crate::plan::render_json(&plan),
-                    PlanFormat::Markdown => crate::plan::render_markdown(&plan),
+                    PlanFormat::Text => {
+                        crate::plan::render_text(&plan)
+                            + &crate::key_vault::render_secrets(secrets, export)
+                    }
+                    PlanFormat::Json => crate::key_vault::with_secrets_json(
+                        crate::plan::render_json(&plan),
+                        secrets,
+                    ),
+                    PlanFormat::Markdown => {
+                        let section = crate::key_vault::render_secrets(secrets, export);
+                        let section = if section.is_empty() {
+                            section
+                        } else {
+                            format!("\n## Key Vault\n\n```text\n{section}```\n")
+                        };
+                        crate::plan::render_markdown(&plan) + &section
+                    }
                 })?;
             }
             for (p, e) in &errors {
@@ -635,8 +718,12 @@ pub fn run(cli: Cli) -> Result<i32, String> {
     {
         return Err("--statistics works with full, concise and json output; write other formats with --output FILE".into());
     }
-    let (mut outcomes, walk_errors, settings, counts) =
-        scan(&cli.paths, settings, cli.skip_missing_files);
+    let (mut outcomes, walk_errors, settings, counts) = scan(
+        &cli.paths,
+        settings,
+        cli.skip_missing_files,
+        cli.export_secrets.as_deref(),
+    )?;
     let baseline = crate::baseline::run(
         cli.baseline.as_deref(),
         cli.write_baseline.as_deref(),
@@ -700,6 +787,16 @@ pub fn run(cli: Cli) -> Result<i32, String> {
             Err(e) => eprintln!("warning: {e}"),
         },
         _ => {}
+    }
+    if mode == Mode::Fix && !cli.quiet {
+        // what the operator must create: on stdout after a human report, else on stderr
+        let moved = crate::key_vault::moved_secrets(&settings.secrets, &run.outcomes);
+        let section = crate::key_vault::render_secrets(&moved, cli.export_secrets.as_deref());
+        if cli.output.is_none() && matches!(format, OutputFormat::Full | OutputFormat::Concise) {
+            text.push_str(&section);
+        } else {
+            eprint!("{section}");
+        }
     }
     emit(&text)?;
     // tool errors on stderr only (the CI formats also annotate them, above)

@@ -83,6 +83,15 @@ struct MigrationConfig {
     ssl_mode_validated: Option<Spanned<SslValue>>,
     strip_user_at_server: Option<bool>,
     authentication_type: Option<Spanned<String>>,
+    key_vault: Option<Spanned<KeyVaultConfig>>,
+}
+
+/// `[migration.key-vault]`: move credentials to Key Vault while migrating (ADFPG024).
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct KeyVaultConfig {
+    linked_service: Option<Spanned<String>>,
+    secret_name: Option<Spanned<String>>,
 }
 
 /// A problem in a config or rule file, with where it is.
@@ -96,6 +105,9 @@ pub struct ConfigError {
 
 impl ConfigError {
     pub fn render(&self) -> String {
+        if self.text.is_empty() && self.span.is_none() && self.file == Path::new("command line") {
+            return self.message.clone();
+        }
         let diag = miette::MietteDiagnostic::new(self.message.clone()).with_code("config");
         let diag = match &self.span {
             Some(s) => diag.with_label(miette::LabeledSpan::new_primary_with_span(
@@ -131,6 +143,10 @@ pub struct CliOverrides {
     pub fixable: Option<Vec<String>>,
     pub extend_fixable: Vec<String>,
     pub unfixable: Vec<String>,
+    /// `--credentials-to-key-vault VAULT`.
+    pub key_vault: Option<String>,
+    /// `--secret-name TEMPLATE`.
+    pub secret_name: Option<String>,
 }
 
 /// Which rules' fixes `--fix` may apply, and how safe each is, as in ruff: `fixable` (default every
@@ -419,6 +435,7 @@ pub fn load(config: Option<&Path>, cli: &CliOverrides) -> Result<Policy, ConfigE
         }
         migration.authentication_type = a.get_ref().clone();
     }
+    migration.key_vault = key_vault_target(m.key_vault.as_ref(), cli, &err)?;
 
     Ok(Policy {
         catalog,
@@ -497,6 +514,61 @@ fn fix_rules(
         extend_unsafe,
         named,
     })
+}
+
+/// The vault and secret-name template: the command line over `[migration.key-vault]`, both checked.
+fn key_vault_target(
+    file: Option<&Spanned<KeyVaultConfig>>,
+    cli: &CliOverrides,
+    err: &dyn Fn(Option<std::ops::Range<usize>>, String) -> ConfigError,
+) -> Result<Option<crate::key_vault::VaultTarget>, ConfigError> {
+    use crate::key_vault::{DEFAULT_SECRET_NAME, VaultTarget, check_template, check_vault_name};
+    let cli_err = |message: String| ConfigError {
+        file: PathBuf::from("command line"),
+        text: String::new(),
+        span: None,
+        message,
+    };
+    let table = file.map(Spanned::get_ref);
+    let vault = match (
+        &cli.key_vault,
+        table.and_then(|t| t.linked_service.as_ref()),
+    ) {
+        (Some(v), _) => {
+            check_vault_name(v).map_err(|e| cli_err(format!("--credentials-to-key-vault: {e}")))?;
+            v.clone()
+        }
+        (None, Some(v)) => {
+            check_vault_name(v.get_ref()).map_err(|e| err(Some(v.span()), e))?;
+            v.get_ref().clone()
+        }
+        (None, None) => {
+            if cli.secret_name.is_some() {
+                return Err(cli_err(
+                    "--secret-name needs --credentials-to-key-vault VAULT (or [migration.key-vault] linked-service)".into(),
+                ));
+            }
+            if let Some(t) = file {
+                return Err(err(
+                    Some(t.span()),
+                    "[migration.key-vault] needs `linked-service`: the AzureKeyVault linked service credentials move to".into(),
+                ));
+            }
+            return Ok(None);
+        }
+    };
+    let secret_name = match (&cli.secret_name, table.and_then(|t| t.secret_name.as_ref())) {
+        (Some(t), _) => {
+            check_template(t).map_err(|e| cli_err(format!("--secret-name: {e}")))?;
+            t.clone()
+        }
+        (None, Some(t)) => {
+            check_template(t.get_ref()).map_err(|e| err(Some(t.span()), e))?;
+            t.get_ref().clone()
+        }
+        (None, None) => DEFAULT_SECRET_NAME.to_string(),
+    };
+    Ok(Some(VaultTarget { vault, secret_name }))
 }
 
 fn ssl_value(

@@ -17,6 +17,7 @@ pub mod document;
 pub mod factory;
 pub mod finding;
 pub mod json;
+pub mod key_vault;
 pub mod lint;
 pub mod mask;
 pub mod migrate;

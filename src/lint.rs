@@ -49,6 +49,8 @@ pub struct Settings {
     /// Write fixed files (`--fix`), or only show them (`--diff`).
     pub write: bool,
     pub unsafe_fixes: bool,
+    /// `--credentials-to-key-vault`: the secrets the run moves credentials to (checked before phase 2).
+    pub secrets: Vec<crate::key_vault::Secret>,
 }
 
 impl Settings {
@@ -68,6 +70,7 @@ impl Settings {
             fix: FixMode::Off,
             write: false,
             unsafe_fixes: false,
+            secrets: Vec::new(),
         }
     }
 
@@ -94,7 +97,7 @@ struct FileCx<'a> {
 
 impl FileCx<'_> {
     fn new<'a>(s: &'a Settings, path: &'a Path) -> FileCx<'a> {
-        FileCx {
+        let mut cx = FileCx {
             s,
             path,
             ignored: s.policy.ignored_codes(path),
@@ -104,9 +107,20 @@ impl FileCx<'_> {
                 arm_values: Default::default(),
                 arm_ls_strings: Default::default(),
                 linked_template: is_linked_template(path),
+                factory: None,
                 self_hosted_runtimes: Vec::new(),
             },
+        };
+        // credentials move only while ADFPG024 is on here (a 1.0 definition's move rides on ADFPG001's fix)
+        if cx.opts.migration.key_vault.is_some() {
+            if cx.enabled_check("credential-to-key-vault") {
+                cx.opts.factory =
+                    factory::factory_root(path).map(|r| crate::key_vault::factory_name(&r));
+            } else {
+                cx.opts.migration.key_vault = None;
+            }
         }
+        cx
     }
 
     fn enabled(&self, code: &str) -> bool {

@@ -23,6 +23,8 @@ pub struct MigrationOptions {
     pub strip_user_at_server: bool,
     /// `Basic` (what Studio writes) or `BasicAuth` (the how-to page's spelling).
     pub authentication_type: String,
+    /// `--credentials-to-key-vault`: where passwords and keys move (ADFPG024).
+    pub key_vault: Option<crate::key_vault::VaultTarget>,
 }
 
 impl Default for MigrationOptions {
@@ -34,6 +36,7 @@ impl Default for MigrationOptions {
             ssl_validated: 4,
             strip_user_at_server: true,
             authentication_type: "Basic".into(),
+            key_vault: None,
         }
     }
 }

@@ -305,3 +305,82 @@ fn no_secret_in_the_plan_or_a_baseline() {
     let found = leaks(&baseline);
     assert!(found.is_empty(), "baseline leaks {found:?}");
 }
+
+/// `--credentials-to-key-vault` (issue 15): the moves, their summary, the plan and `--export-secrets`
+/// print no secret, in any format; the values leave the files only for the export file.
+#[test]
+fn no_secret_when_credentials_move_to_key_vault() {
+    let template = tempfile::tempdir().unwrap();
+    plant(template.path());
+    fs::write(
+        template.path().join("linkedService/Vault.json"),
+        r#"{"name": "Vault", "properties": {"type": "AzureKeyVault", "typeProperties": {"baseUrl": "https://kv.vault.azure.net/"}}}"#,
+    )
+    .unwrap();
+    let kv = ["--credentials-to-key-vault", "Vault"];
+    let modes: &[&[&str]] = &[
+        &[],
+        &["--diff", "--unsafe-fixes"],
+        &["--fix", "--show-changes"],
+        &[
+            "--fix",
+            "--unsafe-fixes",
+            "--show-changes",
+            "--export-secrets",
+        ],
+    ];
+    let mut moved_any = false;
+    for mode in modes {
+        for format in FORMATS {
+            let dir = copy_tree(template.path());
+            let outside = tempfile::tempdir().unwrap();
+            let export = outside.path().join("secrets.json");
+            let mut args: Vec<String> = kv.iter().map(|s| s.to_string()).collect();
+            for a in *mode {
+                args.push(a.to_string());
+                if *a == "--export-secrets" {
+                    args.push(export.display().to_string());
+                }
+            }
+            args.extend(["--output-format".into(), format.to_string(), ".".into()]);
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            let (code, out, err) = run_in(dir.path(), &args);
+            assert!((0..=2).contains(&code), "{args:?}: exit {code}: {err}");
+            assert!(!out.is_empty(), "{args:?}: the run said nothing");
+            let found = leaks(&out);
+            assert!(found.is_empty(), "{args:?}: stdout leaks {found:?}:\n{out}");
+            let found = leaks(&err);
+            assert!(found.is_empty(), "{args:?}: stderr leaks {found:?}:\n{err}");
+            if mode.contains(&"--export-secrets") {
+                let files: String = snapshot_tree(dir.path())
+                    .values()
+                    .map(|b| String::from_utf8_lossy(b).into_owned())
+                    .collect();
+                let exported = fs::read_to_string(&export).unwrap();
+                // what moved out of the files is in the export file (encryptedCredential cannot be)
+                for t in TOKENS.iter().filter(|t| !files.contains(*t)) {
+                    moved_any = true;
+                    assert!(
+                        exported.contains(t) || *t == "qxEncCred8",
+                        "{args:?}: {t} left the files but is not exported"
+                    );
+                }
+            }
+        }
+    }
+    assert!(moved_any, "no secret moved: the test proves nothing");
+    for format in ["text", "json", "markdown"] {
+        let dir = copy_tree(template.path());
+        let (code, out, err) = run_in(
+            dir.path(),
+            &["plan", ".", "--output-format", format, kv[0], kv[1]],
+        );
+        assert_eq!(code, 0, "{err}");
+        assert!(
+            out.contains("v1-plain-password"),
+            "plan {format} lists no secret:\n{out}"
+        );
+        let found = leaks(&out);
+        assert!(found.is_empty(), "plan {format} leaks {found:?}:\n{out}");
+    }
+}
