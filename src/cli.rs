@@ -5,6 +5,7 @@ use crate::config::{self, CliOverrides, Level, Policy};
 use crate::factory::Index;
 use crate::finding::Severity;
 use crate::lint::{self, FixMode, Settings};
+use crate::mask::Encoding;
 use crate::report::{self, Mode, Run};
 use clap::{Parser, Subcommand, ValueEnum};
 use std::io::{IsTerminal, Write};
@@ -99,6 +100,10 @@ pub struct Cli {
     /// Ignore config files.
     #[arg(long, global = true)]
     pub no_config: bool,
+
+    /// Say on stderr which config file applies and which ignore files the walk honours.
+    #[arg(long, global = true)]
+    pub verbose: bool,
 
     /// A folder of extra rule files (house rules), in the same format as rules/*.toml (repeatable).
     #[arg(long = "rules", global = true, value_name = "DIR")]
@@ -313,7 +318,7 @@ pub fn main() -> i32 {
 /// A tool error goes to stderr; in the CI formats it is also an error annotation (GitHub) or issue
 /// (Azure Pipelines), so that the job page shows why the step failed.
 fn report_tool_error(message: &str, format: Option<OutputFormat>) {
-    eprintln!("error: {message}");
+    eprint_line(&format!("error: {message}"));
     let annotation = match format {
         Some(OutputFormat::Github) => format!(
             "::error title=adfpg-migrate::{}\n",
@@ -325,7 +330,9 @@ fn report_tool_error(message: &str, format: Option<OutputFormat>) {
         ),
         _ => return,
     };
-    let _ = emit(&annotation);
+    if let Some(f) = format {
+        let _ = emit(&annotation, encoding(f));
+    }
 }
 
 /// `adfpg-migrate ./repo plan`: a path that does not exist but is a subcommand's name was meant as one.
@@ -353,6 +360,28 @@ fn misplaced_subcommand(paths: &[PathBuf]) -> Option<String> {
     ))
 }
 
+/// A line on stderr, through the output guard (messages may hold file, config or server text).
+pub fn eprint_line(line: &str) {
+    eprint!(
+        "{}",
+        crate::mask::guard_output(&format!("{line}\n"), Encoding::Text(&[]))
+    );
+}
+
+/// How a format's output is encoded for the output guard, and which line starts are its own log
+/// commands (every other `##vso[` or line-starting `::` is broken).
+fn encoding(format: OutputFormat) -> Encoding {
+    match format {
+        OutputFormat::Json | OutputFormat::Sarif => Encoding::Json,
+        OutputFormat::Junit => Encoding::Xml,
+        OutputFormat::Github => Encoding::Text(&["::error ", "::warning ", "::notice "]),
+        OutputFormat::Azure => {
+            Encoding::Text(&["##vso[task.logissue ", "##vso[task.uploadsummary]"])
+        }
+        _ => Encoding::Text(&[]),
+    }
+}
+
 fn use_color(choice: ColorChoice, stream_is_tty: bool) -> bool {
     match choice {
         ColorChoice::Always => true,
@@ -363,8 +392,22 @@ fn use_color(choice: ColorChoice, stream_is_tty: bool) -> bool {
     }
 }
 
-/// Write to stdout; a closed pipe (`| head`) is not an error.
-fn emit(text: &str) -> Result<(), String> {
+/// Write to stdout through the output guard; a closed pipe (`| head`) is not an error.
+fn emit(text: &str, enc: Encoding) -> Result<(), String> {
+    emit_coloured(text, enc, false)
+}
+
+fn emit_coloured(text: &str, enc: Encoding, colour: bool) -> Result<(), String> {
+    let text = if colour {
+        crate::mask::guard_coloured(text, enc)
+    } else {
+        crate::mask::guard_output(text, enc)
+    };
+    write_stdout(&text)
+}
+
+/// Write to stdout as is; a closed pipe (`| head`) is not an error.
+fn write_stdout(text: &str) -> Result<(), String> {
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.to_string()),
@@ -398,6 +441,17 @@ fn policy(cli: &Cli, rules: &RuleArgs, paths: &[PathBuf]) -> Result<Policy, Stri
             .clone()
             .or_else(|| config::discover(paths.first().map_or(Path::new("."), |p| p.as_path())))
     };
+    if cli.verbose {
+        let used = match &file {
+            Some(f) => format!("config: {}", report::shown_path(f)),
+            None if cli.no_config => "config: none (--no-config)".to_string(),
+            None => "config: none found up to the repository root (the folder holding .git); built-in defaults".to_string(),
+        };
+        eprint_line(&used);
+        eprint_line(
+            "walk: files matched by .gitignore, .ignore and .git/info/exclude, and hidden entries, are skipped",
+        );
+    }
     config::load(file.as_deref(), &overrides).map_err(|e| e.render())
 }
 
@@ -464,7 +518,8 @@ fn scan(
     update_parameter_files(&mut outcomes, &settings);
     let errors = walk_errors
         .iter()
-        .map(|(p, e)| (report::display_path(p), e.clone()))
+        // escaped here, once, for every format: a path named on the command line may hold anything
+        .map(|(p, e)| (report::shown_path(p), e.clone()))
         .collect();
     let counts = Counts {
         files_scanned: scanned.into_inner(),
@@ -536,14 +591,34 @@ fn update_parameter_files(outcomes: &mut Vec<lint::FileOutcome>, settings: &Sett
             relevant: true,
             ..Default::default()
         };
-        let Ok(before) = std::fs::read_to_string(&path) else {
-            continue;
+        // found by name beside the template: never through a link
+        let before = match crate::read::read_text(&path, crate::read::Links::Refuse) {
+            Ok(t) => t,
+            Err(e) => {
+                out.failed = true;
+                out.findings.extend(settings.policy.catalog.finding(
+                    "fix-not-applied",
+                    0..0,
+                    &[(
+                        "detail",
+                        format!("parameters not added: cannot read it: {e}"),
+                    )],
+                ));
+                outcomes.retain(|o| o.path != path);
+                outcomes.push(out);
+                continue;
+            }
         };
         let Some(after) = crate::arm::update_parameters_file(&before, &renames) else {
             continue;
         };
         let written = settings.write && {
-            match crate::write::replace_atomically(&path, before.as_bytes(), after.as_bytes()) {
+            match crate::write::replace_atomically(
+                &path,
+                before.as_bytes(),
+                after.as_bytes(),
+                crate::read::Links::Refuse,
+            ) {
                 Ok(()) => true,
                 Err(e) => {
                     out.failed = true;
@@ -584,19 +659,28 @@ fn update_parameter_files(outcomes: &mut Vec<lint::FileOutcome>, settings: &Sett
 pub fn run(cli: Cli) -> Result<i32, String> {
     // before reading any configuration: completions and the man page depend on nothing else
     if let Some(doc) = cli.command.as_ref().and_then(generated_doc) {
-        emit(&String::from_utf8_lossy(&doc))?;
+        // the tool's own text, byte for byte (no factory text in it to guard)
+        write_stdout(&String::from_utf8_lossy(&doc))?;
         return Ok(0);
     }
+    // the cap applies to every file read, the config itself included
+    crate::read::set_limit_mib(cli.max_file_size.unwrap_or(64));
     let policy = match &cli.command {
         Some(Command::Plan { paths, rules, .. }) => policy(&cli, rules, paths)?,
         _ => policy(&cli, &cli.rules, &cli.paths)?,
     };
+    crate::read::set_limit_mib(policy.max_file_size.unwrap_or(64));
     match &cli.command {
         Some(Command::Rules { output_format }) => {
-            emit(&crate::docs::rules_list(
-                &policy.catalog,
-                *output_format == ListFormat::Json,
-            ))?;
+            let json = *output_format == ListFormat::Json;
+            emit(
+                &crate::docs::rules_list(&policy.catalog, json),
+                if json {
+                    Encoding::Json
+                } else {
+                    Encoding::Text(&[])
+                },
+            )?;
             return Ok(0);
         }
         Some(Command::Plan {
@@ -619,9 +703,13 @@ pub fn run(cli: Cli) -> Result<i32, String> {
             let failed = !errors.is_empty() || outcomes.iter().any(|o| o.failed);
             let secrets = &settings.secrets;
             let export = cli.export_secrets.as_deref();
+            let encoding = match output_format {
+                PlanFormat::Json => Encoding::Json,
+                PlanFormat::Text | PlanFormat::Markdown => Encoding::Text(&[]),
+            };
             // a failed run is no "nothing to migrate": the errors on stderr say why
             if !(failed && plan.linked_services.is_empty()) {
-                emit(&match output_format {
+                let text = match output_format {
                     PlanFormat::Text => {
                         crate::plan::render_text(&plan)
                             + &crate::key_vault::render_secrets(secrets, export)
@@ -639,7 +727,11 @@ pub fn run(cli: Cli) -> Result<i32, String> {
                         };
                         crate::plan::render_markdown(&plan) + &section
                     }
-                })?;
+                };
+                emit(&text, encoding)?;
+            }
+            for (p, e) in &errors {
+                eprint_line(&format!("error: {}: {}", crate::mask::printable(p), e));
             }
             for (p, e) in &errors {
                 eprintln!(
@@ -655,7 +747,7 @@ pub fn run(cli: Cli) -> Result<i32, String> {
                 .catalog
                 .get(code)
                 .ok_or_else(|| format!("no rule `{code}`; `adfpg-migrate rules` lists them"))?;
-            emit(&crate::docs::rule_doc(rule))?;
+            emit(&crate::docs::rule_doc(rule), Encoding::Text(&[]))?;
             return Ok(0);
         }
         Some(Command::TestConnection(args)) => return Ok(crate::connect::run(args)),
@@ -770,7 +862,12 @@ pub fn run(cli: Cli) -> Result<i32, String> {
         Some(file) => {
             // files get colour only when asked for explicitly
             let report = render(&run, &cli, &cx, format, cli.color == ColorChoice::Always);
-            std::fs::write(file, report)
+            let report = if cli.color == ColorChoice::Always {
+                crate::mask::guard_coloured(&report, encoding(format))
+            } else {
+                crate::mask::guard_output(&report, encoding(format))
+            };
+            crate::write::write_whole(file, report.as_bytes())
                 .map_err(|e| format!("cannot write {}: {e}", file.display()))?;
             text.push_str(&render(&run, &cli, &cx, human, color));
         }
@@ -779,12 +876,12 @@ pub fn run(cli: Cli) -> Result<i32, String> {
     match format {
         OutputFormat::Github => {
             if let Err(e) = crate::output::github::write_step_summary(&run, &cx) {
-                eprintln!("warning: {e}");
+                eprint_line(&format!("warning: {e}"));
             }
         }
         OutputFormat::Azure => match crate::output::azure::upload_summary(&run, &cx) {
             Ok(line) => text.extend(line),
-            Err(e) => eprintln!("warning: {e}"),
+            Err(e) => eprint_line(&format!("warning: {e}")),
         },
         _ => {}
     }
@@ -795,17 +892,17 @@ pub fn run(cli: Cli) -> Result<i32, String> {
         if cli.output.is_none() && matches!(format, OutputFormat::Full | OutputFormat::Concise) {
             text.push_str(&section);
         } else {
-            eprint!("{section}");
+            eprint!(
+                "{}",
+                crate::mask::guard_output(&section, Encoding::Text(&[]))
+            );
         }
     }
-    emit(&text)?;
-    // tool errors on stderr only (the CI formats also annotate them, above)
+    let shown = if cli.output.is_some() { human } else { format };
+    emit_coloured(&text, encoding(shown), color)?;
+    // tool errors on stderr only (the CI formats also annotate them)
     for (p, e) in &run.walk_errors {
-        eprintln!(
-            "error: {}: {}",
-            crate::mask::printable(p),
-            crate::mask::printable(e)
-        );
+        eprint_line(&format!("error: {}: {}", crate::mask::printable(p), e));
     }
     Ok(exit_code(&run, &cli, fail_on))
 }

@@ -259,7 +259,9 @@ impl Policy {
     }
 }
 
-/// Find the config file for a run: `adfpg.toml` / `.adfpg.toml` in the first path's folder or above.
+/// Find the config file for a run: `adfpg.toml` / `.adfpg.toml` in the first path's folder or above, up
+/// to the repository's root (the folder holding `.git`) and no further: a config above the repository
+/// belongs to someone else. A link named like a config is not one (as the walk does not follow links).
 pub fn discover(start: &Path) -> Option<PathBuf> {
     let abs = std::path::absolute(start).ok()?;
     let mut dir = if abs.is_dir() {
@@ -270,9 +272,12 @@ pub fn discover(start: &Path) -> Option<PathBuf> {
     loop {
         for name in FILE_NAMES {
             let p = dir.join(name);
-            if p.is_file() {
+            if std::fs::symlink_metadata(&p).is_ok_and(|m| m.is_file()) {
                 return Some(p);
             }
+        }
+        if dir.join(".git").exists() {
+            return None;
         }
         dir = dir.parent()?;
     }
@@ -281,12 +286,13 @@ pub fn discover(start: &Path) -> Option<PathBuf> {
 pub fn load(config: Option<&Path>, cli: &CliOverrides) -> Result<Policy, ConfigError> {
     let (file, text, base) = match config {
         Some(p) => {
-            let text = std::fs::read_to_string(p).map_err(|e| ConfigError {
-                file: p.to_path_buf(),
-                text: String::new(),
-                span: None,
-                message: format!("cannot read config: {e}"),
-            })?;
+            let text =
+                crate::read::read_text(p, crate::read::Links::Follow).map_err(|e| ConfigError {
+                    file: p.to_path_buf(),
+                    text: String::new(),
+                    span: None,
+                    message: format!("cannot read config: {e}"),
+                })?;
             let parsed: ConfigFile = toml::from_str(&text).map_err(|e| ConfigError {
                 file: p.to_path_buf(),
                 text: text.clone(),
@@ -603,7 +609,14 @@ pub fn load_rule_dir(dir: &Path, catalog: &mut Catalog) -> Result<(), ConfigErro
         .collect();
     files.sort();
     for f in files {
-        let text = std::fs::read_to_string(&f).map_err(io_err)?;
+        // found by listing a folder: a link there is refused, as the walk refuses it
+        let text =
+            crate::read::read_text(&f, crate::read::Links::Refuse).map_err(|e| ConfigError {
+                file: f.clone(),
+                text: String::new(),
+                span: None,
+                message: format!("cannot read rule file: {e}"),
+            })?;
         let rule = parse_rule(&f.display().to_string(), &text).map_err(|e| ConfigError {
             file: f.clone(),
             span: e.line.map(|l| line_span(&text, l)),

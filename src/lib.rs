@@ -24,6 +24,7 @@ pub mod migrate;
 pub mod output;
 pub mod plan;
 pub mod precommit;
+pub mod read;
 pub mod report;
 pub mod rules;
 pub mod skim;

@@ -419,11 +419,20 @@ pub fn dropped_keys(cs: &ConnStr) -> Vec<String> {
                 Key::EncryptionMethod | Key::ValidateServerCertificate | Key::HostNameInCertificate
             )
     };
-    cs.pairs
+    let mut dropped: Vec<String> = cs
+        .pairs
         .iter()
         .filter(|p| p.canon == Key::Other || overridden(p.canon))
-        .map(|p| p.key.clone())
-        .collect()
+        // an unknown name may be the rest of a password that holds a `;`: shown by its length only
+        .map(|p| crate::mask::shown_key_name(&p.key))
+        .collect();
+    // stray text is dropped too
+    dropped.extend(
+        cs.junk
+            .iter()
+            .map(|j| format!("(text of {} characters)", j.len())),
+    );
+    dropped
 }
 
 fn typed(key: Key, v: &str) -> Value {

@@ -966,11 +966,12 @@ fn dropped_keys(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
                 "no 2.0 equivalent",
                 tp_path("connectionString"),
             )
-            .arg("key", p.key.clone())
+            .arg("key", crate::mask::shown_key_name(&p.key))
         })
         .collect();
     for j in &cs.junk {
-        let shown: String = s[j.clone()].chars().take(30).collect();
+        // stray text may be a fragment of a password split by a `;`: located, never printed
+        let shown = format!("(text of {} characters)", s[j.clone()].chars().count());
         hits.push(
             Hit::new(
                 inner_span(cx.text, literal, j.clone()),
