@@ -59,6 +59,7 @@ static IN: LazyLock<Inputs> = LazyLock::new(|| {
     let refs = corpus::PgRefs {
         datasets: &ds,
         linked_services: &ls,
+        dense: false,
     };
     let big_pipeline = corpus::pipeline(&mut r, "PL_big", 300, Some(&refs));
     let small_pipeline = corpus::pipeline(&mut r, "PL_small", 10, None);
@@ -67,7 +68,7 @@ static IN: LazyLock<Inputs> = LazyLock::new(|| {
         .map(|f| corpus::pg_v1(&mut r, &format!("PgV1_{f}"), f))
         .collect();
     let v2 = corpus::pg_v2(&mut r, "PgV2", 0);
-    let plan = corpus::plan(500, 1, None);
+    let plan = corpus::plan(500, 1, None, corpus::Profile::Sparse);
     let factory = (0..plan.files.len()).map(|i| plan.render(i)).collect();
     let dir = tempfile::tempdir().expect("temp dir");
     let write = |name: &str, b: &[u8]| std::fs::write(dir.path().join(name), b).expect("write");
