@@ -27,9 +27,14 @@ pub struct NewParameter {
 }
 
 /// The parameters that replace `<ls>_connectionString`, with values from `old_value` when known.
-pub fn new_parameters(ls: &str, old: Option<&ConnStr>) -> Vec<NewParameter> {
+pub fn new_parameters(
+    ls: &str,
+    old: Option<&ConnStr>,
+    opts: &MigrationOptions,
+) -> Vec<NewParameter> {
     let v = |k: Key| old.and_then(|c| c.value(k)).unwrap_or_default().to_string();
     let user = old
+        .filter(|_| opts.strip_user_at_server)
         .and_then(|c| {
             Some(crate::migrate::strip_user_at_server(
                 c.value(Key::Username)?,
@@ -60,6 +65,110 @@ pub fn new_parameters(ls: &str, old: Option<&ConnStr>) -> Vec<NewParameter> {
             secure: true,
         },
     ]
+}
+
+/// The 1.0 connection string behind `[parameters('param')]` of linked service `ls`: the parameter's value
+/// in the parameters files (ADF exports secure strings as `""`, so often there is none), else the
+/// connection string of the factory's linked-service file of that name.
+pub fn source_string(
+    param: &str,
+    ls: &str,
+    values: &BTreeMap<String, String>,
+    ls_strings: &BTreeMap<String, String>,
+) -> Option<ConnStr> {
+    let known = |v: &&String| !v.trim().is_empty();
+    values
+        .get(param)
+        .filter(known)
+        .or_else(|| ls_strings.get(ls).filter(known))
+        .map(|v| connstr::parse(v))
+}
+
+/// For each 1.0 linked service of a template, the connection string of the linked-service file of the
+/// same name in the factory the template belongs to (`linkedService/<name>.json` in the template's
+/// folder or the nearest folder above it, within the repository). A 2.0 file gives its properties as an
+/// equivalent 1.0 string.
+pub fn linked_service_strings(template: &Path, names: &[&str]) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    let dir = template
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let Ok(dir) = std::fs::canonicalize(dir) else {
+        return out;
+    };
+    for name in names {
+        if let Some(s) =
+            linked_service_file_in(&dir, name).and_then(|p| connection_string_of_file(&p, name))
+        {
+            out.insert((*name).to_string(), s);
+        }
+    }
+    out
+}
+
+/// The linked-service file of the factory a template belongs to: `linkedService/<name>.json` in the
+/// template's folder or the nearest folder above it (two levels at most, not past the repository's top).
+pub fn linked_service_file(template: &Path, name: &str) -> Option<PathBuf> {
+    let dir = template
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    linked_service_file_in(&std::fs::canonicalize(dir).ok()?, name)
+}
+
+fn linked_service_file_in(dir: &Path, name: &str) -> Option<PathBuf> {
+    for d in dir.ancestors().take(3) {
+        let candidate = d.join("linkedService").join(format!("{name}.json"));
+        if candidate.is_file() {
+            return Some(candidate);
+        }
+        // the repository's top: a linked service outside it is another project's
+        if d.join(".git").exists() {
+            break;
+        }
+    }
+    None
+}
+
+fn connection_string_of_file(path: &Path, name: &str) -> Option<String> {
+    let (_, root) = read_json(path)?;
+    let services = crate::adf::linked_services(&root);
+    let ls = services.iter().find(|l| l.name == name)?;
+    match ls.version() {
+        crate::adf::Version::V1 => Some(crate::migrate::connection_string(ls).ok()?.2),
+        crate::adf::Version::V2 => Some(v2_as_string(ls)),
+        crate::adf::Version::Unknown => None,
+    }
+}
+
+/// A 2.0 definition's literal settings written as the 1.0 string that migrates to them.
+fn v2_as_string(ls: &LinkedService) -> String {
+    let quote = |v: &str| format!("\"{}\"", v.replace('"', "\"\""));
+    let mut pairs = Vec::new();
+    for (prop, key) in [
+        ("server", "Host"),
+        ("port", "Port"),
+        ("database", "Database"),
+        ("username", "Username"),
+    ] {
+        let Some(m) = ls.tp(prop) else { continue };
+        let v = match &m.value.kind {
+            crate::json::Kind::String { value, .. } => value.clone(),
+            crate::json::Kind::Number(n) => n.clone(),
+            _ => continue,
+        };
+        pairs.push(format!("{key}={}", quote(&v)));
+    }
+    if let Some(crate::json::Kind::Number(n)) = ls.tp("sslMode").map(|m| &m.value.kind)
+        && let Some(name) = n
+            .parse::<usize>()
+            .ok()
+            .and_then(|i| connstr::SSL_MODE_NAMES.get(i))
+    {
+        pairs.push(format!("SSL Mode={name}"));
+    }
+    pairs.join(";")
 }
 
 /// Values of template parameters from the parameters files beside a template
@@ -146,14 +255,17 @@ fn object(
     )
 }
 
-/// Rewrite a 1.0 ARM linked-service resource whose connection string is a template parameter.
+/// Rewrite a 1.0 ARM linked-service resource whose connection string is a template parameter. Port,
+/// sslMode and the options stay literal, as ADF's publish writes them, so they must be known: from the
+/// parameter's value or the linked-service file of the same name ([`source_string`]), else the fix is
+/// held back.
 pub fn migrate(
     text: &str,
     layout: &Layout,
     root: &Node,
     ls: &LinkedService,
     opts: &MigrationOptions,
-    values: &BTreeMap<String, String>,
+    sources: (&BTreeMap<String, String>, &BTreeMap<String, String>),
 ) -> Result<Migration, Blocked> {
     let cs_member = ls
         .tp("connectionString")
@@ -163,22 +275,32 @@ pub fn migrate(
         .as_str()
         .and_then(parameter_reference)
         .ok_or(Blocked::ExpressionConnectionString)?;
-    let old = values
-        .get(param)
-        .filter(|v| !v.trim().is_empty())
-        .map(|v| connstr::parse(v));
-    let ssl = match &old {
-        Some(c) => crate::migrate::ssl_mode(c, opts)?.unwrap_or(opts.ssl_no_encryption),
-        None => opts.ssl_no_encryption,
-    };
-    let port = old
-        .as_ref()
-        .and_then(|c| c.value(Key::Port))
-        .unwrap_or("5432")
-        .to_string();
     let name = ls.name;
-    let new = new_parameters(name, old.as_ref());
-    let p = |i: usize| json(&format!("[parameters('{}')]", new[i].name));
+    let old = source_string(param, name, sources.0, sources.1)
+        .ok_or_else(|| Blocked::ArmValuesUnknown(param.to_string(), name.to_string()))?;
+    if let Some((a, b)) = crate::migrate::duplicate_setting(&old) {
+        return Err(Blocked::DuplicateConnectionKey(a, b));
+    }
+    let old = crate::migrate::expand_host_url(&old)?;
+    if old.value(Key::Server).is_none_or(|s| s.trim().is_empty()) {
+        return Err(Blocked::NoServer);
+    }
+    if old.value(Key::Database).is_none_or(|s| s.trim().is_empty()) {
+        return Err(Blocked::NoDatabase);
+    }
+    let ssl = match crate::migrate::ssl_mode(&old, opts)? {
+        Ok(n) => n.to_string(),
+        Err(expr) => json(&expr),
+    };
+    let port = old.value(Key::Port).unwrap_or("5432").to_string();
+    let new = new_parameters(name, Some(&old), opts);
+    let tp = ls.type_props().ok_or(Blocked::NoTypeProperties)?;
+    // a member the resource already has (a Key Vault `password`) stays; its parameter is not created
+    let new: Vec<NewParameter> = new
+        .into_iter()
+        .filter(|n| tp.member(member_of(name, &n.name)).is_none())
+        .collect();
+    let p = |n: &NewParameter| json(&format!("[parameters('{}')]", n.name));
 
     let l = member_layout(text, cs_member);
     let join = if l.multiline {
@@ -186,22 +308,47 @@ pub fn migrate(
     } else {
         ", ".into()
     };
-    let password = object(
-        layout,
-        &l.lead,
-        &l.sep,
-        l.multiline,
-        &[("type", json("SecureString")), ("value", p(3))],
-    );
-    let members = [
-        ("server", p(0)),
-        ("port", json(&port)),
-        ("database", p(1)),
-        ("sslMode", ssl.to_string()),
-        ("username", p(2)),
-        ("password", password),
-        ("authenticationType", json(&opts.authentication_type)),
-    ];
+    let mut members: Vec<(String, String)> = Vec::new();
+    let param_of = |member: &str| new.iter().find(|n| member_of(name, &n.name) == member);
+    for member in [
+        "server",
+        "port",
+        "database",
+        "sslMode",
+        "username",
+        "password",
+        "authenticationType",
+    ] {
+        if tp.member(member).is_some() {
+            continue;
+        }
+        let value = match member {
+            "port" => json(&port),
+            "sslMode" => ssl.clone(),
+            "authenticationType" => json(&opts.authentication_type),
+            "password" => {
+                let Some(n) = param_of(member) else { continue };
+                object(
+                    layout,
+                    &l.lead,
+                    &l.sep,
+                    l.multiline,
+                    &[("type", json("SecureString")), ("value", p(n))],
+                )
+            }
+            _ => match param_of(member) {
+                Some(n) => p(n),
+                None => continue,
+            },
+        };
+        members.push((member.to_string(), value));
+    }
+    let options = crate::migrate::option_members(&old);
+    for (key, v) in &options {
+        if tp.member(key).is_none() {
+            members.push(((*key).to_string(), v.clone()));
+        }
+    }
     let body: Vec<String> = members
         .iter()
         .map(|(k, v)| format!("{}{}{v}", json(k), l.sep))
@@ -219,15 +366,27 @@ pub fn migrate(
             .collect::<Vec<_>>()
             .join(", ")
     )];
-    if old.is_none() {
-        unsafe_reasons.push(format!("no value of `{param}` was found beside the template: the new parameters have empty defaults"));
+    let dropped = crate::migrate::dropped_keys(&old);
+    if !dropped.is_empty() {
+        unsafe_reasons.push(format!(
+            "connection-string keys with no 2.0 property are dropped: {}",
+            dropped.join(", ")
+        ));
     }
     Ok(Migration {
         edits,
         safety: Safety::Unsafe,
         unsafe_reasons,
-        dropped: Vec::new(),
+        dropped,
     })
+}
+
+/// `<ls>_properties_typeProperties_server` → `server`, `<ls>_password` → `password`.
+fn member_of<'a>(ls: &str, param: &'a str) -> &'a str {
+    let rest = param.strip_prefix(ls).unwrap_or(param);
+    rest.strip_prefix("_properties_typeProperties_")
+        .or_else(|| rest.strip_prefix('_'))
+        .unwrap_or(rest)
 }
 
 /// Declarations of the new parameters in the template's `parameters`, right after the old one.
@@ -281,7 +440,8 @@ fn ls_of(param: &str) -> &str {
 pub fn renames(
     before: &Node,
     after: &Node,
-    values: &BTreeMap<String, String>,
+    opts: &MigrationOptions,
+    sources: (&BTreeMap<String, String>, &BTreeMap<String, String>),
 ) -> Vec<(String, Vec<NewParameter>)> {
     let now_v2: Vec<String> = crate::adf::linked_services(after)
         .iter()
@@ -293,13 +453,45 @@ pub fn renames(
         .filter(|l| l.version() == crate::adf::Version::V1 && now_v2.iter().any(|n| n == l.name))
         .filter_map(|l| {
             let p = parameter_reference(l.tp("connectionString")?.value.as_str()?)?;
-            let old = values
-                .get(p)
-                .filter(|v| !v.trim().is_empty())
-                .map(|v| connstr::parse(v));
-            Some((p.to_string(), new_parameters(l.name, old.as_ref())))
+            let old = source_string(p, l.name, sources.0, sources.1)
+                .map(|c| crate::migrate::expand_host_url(&c).unwrap_or(c));
+            // the parameters the migrated resource uses (a kept Key Vault password has none)
+            let now = after_resource_text(after, l.name);
+            let new = new_parameters(l.name, old.as_ref(), opts)
+                .into_iter()
+                .filter(|n| now.contains(&n.name))
+                .collect();
+            Some((p.to_string(), new))
         })
         .collect()
+}
+
+/// The parameter names a linked-service resource of `root` refers to, as one string to search.
+fn after_resource_text(root: &Node, name: &str) -> String {
+    let services = crate::adf::linked_services(root);
+    let Some(ls) = services.iter().find(|l| l.name == name) else {
+        return String::new();
+    };
+    let Some(tp) = ls.type_props() else {
+        return String::new();
+    };
+    let mut out = String::new();
+    collect_strings(tp, &mut out);
+    out
+}
+
+fn collect_strings(n: &Node, out: &mut String) {
+    match &n.kind {
+        crate::json::Kind::String { value, .. } => {
+            out.push_str(value);
+            out.push('\n');
+        }
+        crate::json::Kind::Object(members) => {
+            members.iter().for_each(|m| collect_strings(&m.value, out))
+        }
+        crate::json::Kind::Array(items) => items.iter().for_each(|i| collect_strings(i, out)),
+        _ => {}
+    }
 }
 
 /// Add `{"value": …}` entries for new parameters to a parameters file, after the old parameter's entry.
@@ -366,7 +558,7 @@ mod tests {
             text,
             &[(
                 "pg_connectionString".into(),
-                new_parameters("pg", Some(&cs)),
+                new_parameters("pg", Some(&cs), &MigrationOptions::default()),
             )],
         )
         .unwrap();
@@ -387,7 +579,7 @@ mod tests {
                 &out,
                 &[(
                     "pg_connectionString".into(),
-                    new_parameters("pg", Some(&cs))
+                    new_parameters("pg", Some(&cs), &MigrationOptions::default())
                 )]
             )
             .is_none(),

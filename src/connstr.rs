@@ -33,6 +33,8 @@ pub enum Key {
     SslMode,
     EncryptionMethod,
     ValidateServerCertificate,
+    /// The 1.0 driver checks this name against the server certificate (with validation on).
+    HostNameInCertificate,
     TrustServerCertificate,
     Timeout,
     CommandTimeout,
@@ -53,14 +55,16 @@ impl Key {
             .flat_map(char::to_lowercase)
             .collect();
         match norm.as_str() {
-            "host" | "server" => Key::Server,
-            "port" => Key::Port,
+            // the 1.0 driver's own names (HostName, PortNumber, LogonID) and their aliases, and Npgsql's
+            "host" | "hostname" | "server" => Key::Server,
+            "port" | "portnumber" => Key::Port,
             "database" | "db" => Key::Database,
-            "uid" | "userid" | "user" | "username" => Key::Username,
-            "password" | "pwd" => Key::Password,
+            "uid" | "userid" | "user" | "username" | "logonid" => Key::Username,
+            "password" | "pwd" | "psw" => Key::Password,
             "sslmode" => Key::SslMode,
             "encryptionmethod" | "em" => Key::EncryptionMethod,
             "validateservercertificate" | "vsc" => Key::ValidateServerCertificate,
+            "hostnameincertificate" => Key::HostNameInCertificate,
             "trustservercertificate" => Key::TrustServerCertificate,
             "timeout" | "connectiontimeout" => Key::Timeout,
             "commandtimeout" => Key::CommandTimeout,
@@ -78,7 +82,26 @@ impl Key {
 /// escapes a literal `@`), or an ARM template expression (`[parameters('x')]`) in published templates.
 pub fn is_expression(value: &str) -> bool {
     let arm = value.starts_with('[') && value.ends_with(']') && !value.starts_with("[[");
-    arm || (value.starts_with('@') && !value.starts_with("@@")) || value.contains("@{")
+    arm || (value.starts_with('@') && !value.starts_with("@@")) || has_interpolation(value)
+}
+
+/// Does `value` hold an `@{…}` interpolation? `@@` is ADF's escape for a literal `@`, so `@@{` is the
+/// literal text `@{`, not the start of an expression.
+fn has_interpolation(value: &str) -> bool {
+    let b = value.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'@' {
+            match b.get(i + 1) {
+                Some(b'@') => i += 2,
+                Some(b'{') => return true,
+                _ => i += 1,
+            }
+        } else {
+            i += 1;
+        }
+    }
+    false
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -177,6 +200,11 @@ pub fn parse(s: &str) -> ConnStr {
 /// Scan an unquoted value up to `;`, treating `@{ … }` (with nested braces and `'…'` strings) as atomic.
 fn scan_unquoted(b: &[u8], mut i: usize) -> usize {
     while i < b.len() && b[i] != b';' {
+        // `@@` is an escaped literal `@`: what follows it is text, even `{`
+        if b[i] == b'@' && b.get(i + 1) == Some(&b'@') {
+            i += 2;
+            continue;
+        }
         if b[i] == b'@' && b.get(i + 1) == Some(&b'{') {
             let mut depth = 0usize;
             let mut in_str = false;
@@ -198,6 +226,105 @@ fn scan_unquoted(b: &[u8], mut i: usize) -> usize {
         i += 1;
     }
     i.min(b.len())
+}
+
+/// A host written as a URL (`postgresql://user:pw@host:6432/db`), as libpq accepts it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct HostUrl {
+    pub host: String,
+    pub port: Option<String>,
+    pub user: Option<String>,
+    pub password: Option<String>,
+    pub database: Option<String>,
+    /// Where the password sits in the text as written (percent-encoded), for masking.
+    pub password_range: Option<Range<usize>>,
+}
+
+/// Is this host value written as a URL (or another driver's prefix form)? `None`: a plain host name.
+/// `Some(Err(why))`: a form this tool will not read on its own.
+pub fn host_url(value: &str) -> Option<Result<HostUrl, String>> {
+    let v = value.trim();
+    let lower = v.to_ascii_lowercase();
+    if lower.starts_with("tcp:") {
+        return Some(Err(
+            "`tcp:host,port` is SQL Server's form, not a PostgreSQL host".into(),
+        ));
+    }
+    let scheme_end = lower.find("://")?;
+    let scheme = &lower[..scheme_end];
+    if scheme != "postgresql" && scheme != "postgres" {
+        return Some(Err(format!("`{scheme}://` is not a PostgreSQL URL")));
+    }
+    let offset = value.len() - value.trim_start().len() + scheme_end + 3;
+    Some(parse_url_rest(&v[scheme_end + 3..], offset))
+}
+
+fn parse_url_rest(rest: &str, offset: usize) -> Result<HostUrl, String> {
+    if rest.contains('?') {
+        return Err("URL parameters (`?…`) are not read: write them as keys of the string".into());
+    }
+    let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
+    let mut url = HostUrl::default();
+    let hostport = match authority.rsplit_once('@') {
+        Some((userinfo, hostport)) => {
+            let (user, password) = match userinfo.split_once(':') {
+                Some((u, p)) => (u, Some(p)),
+                None => (userinfo, None),
+            };
+            url.user = Some(percent_decode(user)?).filter(|u| !u.is_empty());
+            if let Some(p) = password {
+                let start = offset + user.len() + 1;
+                url.password_range = Some(start..start + p.len());
+                url.password = Some(percent_decode(p)?);
+            }
+            hostport
+        }
+        None => authority,
+    };
+    if hostport.contains(',') {
+        return Err("the URL names several hosts".into());
+    }
+    let (host, port) = if let Some(v6) = hostport.strip_prefix('[') {
+        let (h, after) = v6.split_once(']').ok_or("an unclosed `[` in the host")?;
+        (h, after.strip_prefix(':'))
+    } else {
+        match hostport.rsplit_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (hostport, None),
+        }
+    };
+    url.host = percent_decode(host)?;
+    if url.host.is_empty() {
+        return Err("the URL names no host".into());
+    }
+    if let Some(p) = port.filter(|p| !p.is_empty()) {
+        if !p.bytes().all(|b| b.is_ascii_digit()) {
+            return Err("the URL's port is not a number".into());
+        }
+        url.port = Some(p.to_string());
+    }
+    url.database = Some(percent_decode(path)?).filter(|d| !d.is_empty());
+    Ok(url)
+}
+
+fn percent_decode(s: &str) -> Result<String, String> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' {
+            let hex = s
+                .get(i + 1..i + 3)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+                .ok_or("a bad `%` escape in the URL")?;
+            out.push(hex);
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).map_err(|_| "the URL decodes to invalid UTF-8".to_string())
 }
 
 /// Npgsql `SSL Mode` names to the 2.0 `sslMode` number.
@@ -266,6 +393,62 @@ mod tests {
         assert_eq!(c.pairs[0].value, "v");
         assert_eq!(c.junk.len(), 2);
         assert!(parse("").pairs.is_empty());
+    }
+
+    #[test]
+    fn driver_key_spellings() {
+        let c = parse("HostName=h;PortNumber=6432;DB=d;LogonID=u;PSW=p;HostNameInCertificate=h");
+        assert_eq!(c.value(Key::Server), Some("h"));
+        assert_eq!(c.value(Key::Port), Some("6432"));
+        assert_eq!(c.value(Key::Database), Some("d"));
+        assert_eq!(c.value(Key::Username), Some("u"));
+        assert_eq!(c.value(Key::Password), Some("p"));
+        assert_eq!(c.value(Key::HostNameInCertificate), Some("h"));
+    }
+
+    #[test]
+    fn escaped_at_is_text_not_an_expression() {
+        let c = parse("host=h;password=a@@{b;EncryptionMethod=1;ValidateServerCertificate=1");
+        assert_eq!(c.value(Key::Password), Some("a@@{b"));
+        assert!(!c.get(Key::Password).unwrap().is_expression());
+        assert_eq!(c.value(Key::EncryptionMethod), Some("1"));
+        assert_eq!(c.value(Key::ValidateServerCertificate), Some("1"));
+        assert!(is_expression("x@{y}"));
+        assert!(
+            is_expression("@@@{y}"),
+            "an escaped @ then an interpolation"
+        );
+        assert!(!is_expression("@@x"));
+    }
+
+    #[test]
+    fn host_urls() {
+        assert_eq!(host_url("pg.example.com"), None);
+        let u = host_url("postgresql://pg.example.com").unwrap().unwrap();
+        assert_eq!(
+            (u.host.as_str(), u.port, u.database),
+            ("pg.example.com", None, None)
+        );
+        let raw = "postgres://etl%40x:p%3Bw@pg.example.com:6432/sales%20db";
+        let u = host_url(raw).unwrap().unwrap();
+        assert_eq!(u.host, "pg.example.com");
+        assert_eq!(u.port.as_deref(), Some("6432"));
+        assert_eq!(u.user.as_deref(), Some("etl@x"));
+        assert_eq!(u.password.as_deref(), Some("p;w"));
+        assert_eq!(u.database.as_deref(), Some("sales db"));
+        assert_eq!(&raw[u.password_range.unwrap()], "p%3Bw");
+        assert_eq!(
+            host_url("postgresql://[::1]:5433").unwrap().unwrap().host,
+            "::1"
+        );
+        assert!(host_url("tcp:pg.example.com,1433").unwrap().is_err());
+        assert!(host_url("postgresql://a,b/db").unwrap().is_err());
+        assert!(
+            host_url("postgresql://h/db?sslmode=require")
+                .unwrap()
+                .is_err()
+        );
+        assert!(host_url("mysql://h").unwrap().is_err());
     }
 
     #[test]

@@ -59,6 +59,13 @@ fn walk(text: &str, n: &Node, out: &mut Vec<Range<usize>>) {
                                 ..m.value.span.start + offsets[p.value_span.end],
                         );
                     }
+                    // a password inside a URL-form host (`postgresql://user:pw@host`)
+                    for r in cs.pairs.iter().filter_map(crate::rules::url_password) {
+                        out.push(
+                            m.value.span.start + offsets[r.start]
+                                ..m.value.span.start + offsets[r.end],
+                        );
+                    }
                 } else if secure && m.key == "value" && is_literal_secret(value) {
                     out.push(inner(&m.value));
                 }
@@ -180,11 +187,13 @@ pub fn mask(text: &str) -> String {
 
 /// For text that is not valid JSON: secret-looking members and `password=` pairs.
 pub fn mask_by_pattern(text: &str) -> String {
-    static RE: OnceLock<[regex::Regex; 2]> = OnceLock::new();
+    static RE: OnceLock<[regex::Regex; 3]> = OnceLock::new();
     let res = RE.get_or_init(|| {
         [
             regex::Regex::new(r#"(?i)"(?:password|pwd|servicePrincipalKey|servicePrincipalEmbeddedCert|servicePrincipalEmbeddedCertPassword|encryptedCredential|accountKey|sasToken|clientSecret|secret|value)"\s*:\s*"((?:[^"\\]|\\.)*)""#).unwrap(),
             regex::Regex::new(r#"(?i)(?:password|pwd|accountkey|sharedaccesskey)\s*=\s*([^;"]*)"#).unwrap(),
+            // a password inside a URL: scheme://user:PASSWORD@host
+            regex::Regex::new(r#"://[^:/@\s;"]*:([^@/\s;"]*)@"#).unwrap(),
         ]
     });
     let mut spans = Vec::new();

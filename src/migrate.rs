@@ -53,6 +53,15 @@ pub enum Blocked {
     LinkedTemplate,
     /// `properties` or `typeProperties` names a key twice: ADF keeps one, which one is undocumented.
     DuplicateKey(String),
+    /// The connection string gives one setting twice (`Host=a;Server=b`): drivers differ on which wins.
+    DuplicateConnectionKey(String, String),
+    /// No `Database` key: a 2.0 definition requires `database`, and the tool will not guess one.
+    NoDatabase,
+    /// The host is written as a URL that cannot be migrated as it is (the reason).
+    HostUrl(String),
+    /// An ARM template's `[parameters(P)]` connection string whose value is nowhere in the repository:
+    /// (parameter, linked service).
+    ArmValuesUnknown(String, String),
 }
 
 impl Blocked {
@@ -80,6 +89,21 @@ impl Blocked {
             Blocked::DuplicateKey(k) => format!(
                 "`{k}` appears twice (ADFPG101) and which one ADF uses is undocumented: remove one by hand first"
             ),
+            Blocked::DuplicateConnectionKey(a, b) => format!(
+                "the connection string sets the same thing twice (`{a}` and `{b}`) and drivers differ on which \
+                 one wins: keep one by hand first"
+            ),
+            Blocked::HostUrl(why) => format!(
+                "the host is written as a URL: {why}; write host, port, database and user name as separate keys"
+            ),
+            Blocked::ArmValuesUnknown(param, ls) => format!(
+                "port and sslMode stay literal in a 2.0 template, but `{param}` has no value in the parameters \
+                 file and there is no linked-service file `linkedService/{ls}.json` to read them from: migrate \
+                 the linked service in the factory and re-publish, or give `{param}` its value"
+            ),
+            Blocked::NoDatabase => "the connection string names no database, which 2.0 requires: add \
+                 `Database=<name>` to it (or write `database` by hand)"
+                .into(),
         }
     }
 }
@@ -149,13 +173,75 @@ pub fn ssl_mode(cs: &ConnStr, opts: &MigrationOptions) -> Result<Result<u8, Stri
     let validate = cs
         .value(Key::ValidateServerCertificate)
         .is_some_and(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "1" | "true" | "yes"));
+    // with validation on, a HostNameInCertificate makes the 1.0 driver check the host name too
+    let host_checked = cs
+        .value(Key::HostNameInCertificate)
+        .is_some_and(|v| !v.trim().is_empty());
     Ok(Ok(match em {
         "0" => opts.ssl_no_encryption,
         "6" => opts.ssl_request,
+        "1" if validate && host_checked => 5,
         "1" if validate => opts.ssl_validated,
         "1" => opts.ssl_encrypted,
         other => return Err(Blocked::UnknownEncryptionMethod(other.to_string())),
     }))
+}
+
+/// The string with a URL-form host (`postgresql://user:pw@host:6432/db`) split into the keys it stands
+/// for, when every part agrees with the string's own keys; the string as it is when the host is plain.
+pub fn expand_host_url(cs: &ConnStr) -> Result<ConnStr, Blocked> {
+    let Some(server) = cs.get(Key::Server) else {
+        return Ok(cs.clone());
+    };
+    let url = match connstr::host_url(&server.value) {
+        None => return Ok(cs.clone()),
+        Some(Err(why)) => return Err(Blocked::HostUrl(why)),
+        Some(Ok(url)) => url,
+    };
+    let mut out = cs.clone();
+    for p in out.pairs.iter_mut().filter(|p| p.canon == Key::Server) {
+        p.value = url.host.clone();
+    }
+    for (key, part, what) in [
+        (Key::Port, &url.port, "port"),
+        (Key::Database, &url.database, "database"),
+        (Key::Username, &url.user, "user name"),
+        (Key::Password, &url.password, "password"),
+    ] {
+        let Some(v) = part else { continue };
+        match cs.value(key) {
+            Some(existing) if existing.trim() != v => {
+                // never a secret in a message
+                let shown = if key == Key::Password {
+                    String::new()
+                } else {
+                    format!(" `{v}`")
+                };
+                return Err(Blocked::HostUrl(format!(
+                    "its {what}{shown} disagrees with the string's own {what}"
+                )));
+            }
+            Some(_) => {}
+            None => out.pairs.push(connstr::Pair {
+                key: format!("{} (from the host URL)", server.key),
+                canon: key,
+                value: v.clone(),
+                key_span: server.key_span.clone(),
+                value_span: server.value_span.clone(),
+            }),
+        }
+    }
+    Ok(out)
+}
+
+/// A setting the string gives twice, under the same or another spelling: (first key, second key).
+pub fn duplicate_setting(cs: &ConnStr) -> Option<(String, String)> {
+    cs.pairs.iter().enumerate().find_map(|(i, p)| {
+        let first = cs.pairs[..i]
+            .iter()
+            .find(|o| o.canon == p.canon && p.canon != Key::Other)?;
+        Some((first.key.clone(), p.key.clone()))
+    })
 }
 
 /// `user@server` → `user` when `server` is the host's first label (the Single Server habit).
@@ -204,7 +290,11 @@ pub fn migrate(
             }
         }
     }
-    let cs = connstr::parse(&cs_text);
+    let parsed = connstr::parse(&cs_text);
+    if let Some((a, b)) = duplicate_setting(&parsed) {
+        return Err(Blocked::DuplicateConnectionKey(a, b));
+    }
+    let cs = expand_host_url(&parsed)?;
     let server = cs
         .value(Key::Server)
         .filter(|s| !s.trim().is_empty())
@@ -224,8 +314,10 @@ pub fn migrate(
         "port",
         Value::Str(cs.value(Key::Port).unwrap_or("5432").to_string()),
     );
-    if let Some(db) = cs.value(Key::Database) {
-        push("database", Value::Str(db.to_string()));
+    match cs.value(Key::Database).filter(|d| !d.trim().is_empty()) {
+        Some(db) => push("database", Value::Str(db.to_string())),
+        None if !existing("database") => return Err(Blocked::NoDatabase),
+        None => {}
     }
     push(
         "sslMode",
@@ -249,40 +341,10 @@ pub fn migrate(
     if let Some(pw) = password_in_string {
         push("password", Value::SecureString(pw.value.clone()));
     }
-    for (key, name) in [
-        (Key::Timeout, "timeout"),
-        (Key::CommandTimeout, "commandTimeout"),
-        (Key::TrustServerCertificate, "trustServerCertificate"),
-        (Key::ReadBufferSize, "readBufferSize"),
-        (Key::Timezone, "timezone"),
-        (Key::Encoding, "encoding"),
-        (Key::SearchPath, "schema"),
-        (Key::Pooling, "pooling"),
-    ] {
-        if let Some(v) = cs.value(key) {
-            push(name, typed(key, v));
-        }
+    for (name, value) in options(&cs) {
+        push(name, value);
     }
-
-    let mut dropped: Vec<String> = cs
-        .pairs
-        .iter()
-        .filter(|p| p.canon == Key::Other)
-        .map(|p| p.key.clone())
-        .collect();
-    if cs.get(Key::SslMode).is_some() {
-        dropped.extend(
-            cs.pairs
-                .iter()
-                .filter(|p| {
-                    matches!(
-                        p.canon,
-                        Key::EncryptionMethod | Key::ValidateServerCertificate
-                    )
-                })
-                .map(|p| p.key.clone()),
-        );
-    }
+    let dropped = dropped_keys(&cs);
 
     let mut unsafe_reasons = Vec::new();
     if password_in_string.is_none() && !existing("password") && existing("encryptedCredential") {
@@ -311,6 +373,54 @@ pub fn migrate(
         unsafe_reasons,
         dropped,
     })
+}
+
+/// The 2.0 properties of the string's other options (timeouts, trustServerCertificate …).
+fn options(cs: &ConnStr) -> Vec<(&'static str, Value)> {
+    [
+        (Key::Timeout, "timeout"),
+        (Key::CommandTimeout, "commandTimeout"),
+        (Key::TrustServerCertificate, "trustServerCertificate"),
+        (Key::ReadBufferSize, "readBufferSize"),
+        (Key::Timezone, "timezone"),
+        (Key::Encoding, "encoding"),
+        (Key::SearchPath, "schema"),
+        (Key::Pooling, "pooling"),
+    ]
+    .into_iter()
+    .filter_map(|(key, name)| Some((name, typed(key, cs.value(key)?))))
+    .collect()
+}
+
+/// The options as (property, JSON text), for templates.
+pub fn option_members(cs: &ConnStr) -> Vec<(&'static str, String)> {
+    options(cs)
+        .into_iter()
+        .map(|(name, v)| {
+            let text = match v {
+                Value::Str(s) | Value::SecureString(s) => json_str(&s),
+                Value::Int(n) => n,
+                Value::Bool(b) => b.to_string(),
+            };
+            (name, text)
+        })
+        .collect()
+}
+
+/// Keys with no 2.0 property (and the 1.0 SSL keys when `SSL Mode` overrides them).
+pub fn dropped_keys(cs: &ConnStr) -> Vec<String> {
+    let overridden = |k: Key| {
+        cs.get(Key::SslMode).is_some()
+            && matches!(
+                k,
+                Key::EncryptionMethod | Key::ValidateServerCertificate | Key::HostNameInCertificate
+            )
+    };
+    cs.pairs
+        .iter()
+        .filter(|p| p.canon == Key::Other || overridden(p.canon))
+        .map(|p| p.key.clone())
+        .collect()
 }
 
 fn typed(key: Key, v: &str) -> Value {

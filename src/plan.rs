@@ -105,18 +105,23 @@ pub fn build(outcomes: &[FileOutcome], index: &Index, roots: &[PathBuf]) -> Plan
     let mut plans = Vec::new();
     let mut renames_all: Vec<Rename> = Vec::new();
     for o in outcomes.iter().filter(|o| !o.arm_template) {
+        let file = std::fs::canonicalize(&o.path).ok();
         for (name, version) in &o.linked_services {
-            let arm = arm_uses(outcomes, name);
+            // the templates of this file's own factory root, never a same-named linked service's elsewhere
+            let arm = arm_uses(outcomes, name, |t| {
+                crate::arm::linked_service_file(t, name) == file
+            });
             renames_all.extend(arm.iter().flat_map(|a| a.renames.iter().cloned()));
             plans.push(plan_one(o, name, *version, arm, outcomes, index));
         }
     }
     // linked services known only from ARM templates
     let mut arm_only: BTreeMap<&str, ()> = BTreeMap::new();
+    let without_file = |t: &Path, name: &str| crate::arm::linked_service_file(t, name).is_none();
     for o in outcomes.iter().filter(|o| o.arm_template) {
         for (name, _) in &o.linked_services {
-            if !plans.iter().any(|p| &p.name == name) && arm_only.insert(name, ()).is_none() {
-                let arm = arm_uses(outcomes, name);
+            if without_file(&o.path, name) && arm_only.insert(name, ()).is_none() {
+                let arm = arm_uses(outcomes, name, |t| without_file(t, name));
                 renames_all.extend(arm.iter().flat_map(|a| a.renames.iter().cloned()));
                 let v = o
                     .linked_services
@@ -136,10 +141,11 @@ pub fn build(outcomes: &[FileOutcome], index: &Index, roots: &[PathBuf]) -> Plan
     }
 }
 
-fn arm_uses(outcomes: &[FileOutcome], name: &str) -> Vec<ArmUse> {
+/// The templates among `outcomes` that hold linked service `name` and that `belongs` accepts.
+fn arm_uses(outcomes: &[FileOutcome], name: &str, belongs: impl Fn(&Path) -> bool) -> Vec<ArmUse> {
     outcomes
         .iter()
-        .filter(|o| o.arm_template)
+        .filter(|o| o.arm_template && belongs(&o.path))
         .filter_map(|o| {
             let (_, v) = o.linked_services.iter().find(|(n, _)| n == name)?;
             let renames = if *v == Version::V1 {

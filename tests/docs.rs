@@ -17,3 +17,40 @@ fn rules_reference_is_in_sync() {
         "docs/rules.md is stale: run `UPDATE_DOCS=1 cargo test --test docs`"
     );
 }
+
+/// Product text cites public sources (the connector page, the REST model, driver docs): users do not have
+/// the team's internal notes.
+#[test]
+fn product_text_cites_no_internal_file() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut offenders = Vec::new();
+    for dir in ["rules", "src", "docs"] {
+        for e in walk(&root.join(dir)) {
+            let text = std::fs::read_to_string(&e).unwrap_or_default();
+            if text.contains("shared/reference") || text.contains("shared/fixtures") {
+                offenders.push(e.display().to_string());
+            }
+        }
+    }
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    if readme.contains("shared/reference") {
+        offenders.push("README.md".into());
+    }
+    assert!(
+        offenders.is_empty(),
+        "cite public sources instead: {offenders:?}"
+    );
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}

@@ -271,10 +271,12 @@ fn adf_publish_export_is_migrated_with_its_parameters() {
 
 #[test]
 fn linked_templates_are_not_migrated_alone() {
-    let dir = copy_tree(&root().join("fixtures/real/rahulsahu-tomtom__otl-data-fatory/adfmappoc"));
-    let before = fs::read(dir.path().join("linkedTemplates/ArmTemplate_0.json")).unwrap();
+    // the whole repository: the template's port and sslMode come from its linked-service files
+    let repo = copy_tree(&root().join("fixtures/real/rahulsahu-tomtom__otl-data-fatory"));
+    let dir = repo.path().join("adfmappoc");
+    let before = fs::read(dir.join("linkedTemplates/ArmTemplate_0.json")).unwrap();
     let (_, out, _) = run_in(
-        dir.path(),
+        &dir,
         &[
             "--no-config",
             "--fix",
@@ -286,7 +288,7 @@ fn linked_templates_are_not_migrated_alone() {
     );
     assert_eq!(
         before,
-        fs::read(dir.path().join("linkedTemplates/ArmTemplate_0.json")).unwrap()
+        fs::read(dir.join("linkedTemplates/ArmTemplate_0.json")).unwrap()
     );
     assert!(
         out.contains(

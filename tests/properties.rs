@@ -275,11 +275,11 @@ fn ordered(members: Vec<(&str, Value)>, order: &[usize]) -> Value {
 
 fn v1_linked_service() -> impl Strategy<Value = V1> {
     let host = "[a-z][a-z0-9]{0,7}".prop_map(|h| format!("{h}.postgres.database.azure.com"));
-    let db = prop::option::of(prop_oneof![
-        "[a-z_]{1,8}",
-        Just("@{linkedService().db}".to_string())
-    ]);
-    let user = prop::option::of(("[a-z]{1,6}", any::<bool>()));
+    // always a database: without one the migration is held back (2.0 requires it; see migration_truth.rs)
+    let db = prop_oneof!["[a-z_]{1,8}", Just("@{linkedService().db}".to_string())].prop_map(Some);
+    // a user name and a credential (in the string or in encryptedCredential) always: the 2.0 definition
+    // needs both, so the fix gate holds back a migration without them (see migration_truth.rs)
+    let user = ("[a-z]{1,6}", any::<bool>()).prop_map(Some);
     let password = prop::option::of(quoted_value());
     let ssl = prop_oneof![
         Just(None),
@@ -337,7 +337,7 @@ fn v1_linked_service() -> impl Strategy<Value = V1> {
                 Value::String(cs)
             };
             let mut tp = vec![("connectionString", cs_value)];
-            if enc {
+            if enc || password.is_none() {
                 tp.push(("encryptedCredential", json!("ZW5jcnlwdGVk")));
             }
             let mut props = vec![

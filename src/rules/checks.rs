@@ -275,7 +275,7 @@ fn v1_linked_service(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
             cx.root,
             ls,
             &cx.opts.migration,
-            &cx.opts.arm_values,
+            (&cx.opts.arm_values, &cx.opts.arm_ls_strings),
         ),
         r => r,
     };
@@ -338,8 +338,10 @@ fn v2_required(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
         .member("typeProperties")
         .map(|m| m.key_span.clone())
         .unwrap_or(tp.span.clone());
-    let mut required = vec!["server", "database", "sslMode", "authenticationType"];
-    if auth_type(ls).is_some_and(|a| is_basic(a) || a == "ServicePrincipal") {
+    // sslMode is optional (default 2, Prefer) and an absent authenticationType means Basic: the
+    // connector page and the REST model say so, and Studio writes 2.0 files without it
+    let mut required = vec!["server", "database"];
+    if auth_type(ls).is_none_or(|a| is_basic(a) || a == "ServicePrincipal") {
         required.push("username");
     }
     required
@@ -680,6 +682,16 @@ fn plaintext_secret(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
                 .arg("where", "the connection string"),
             );
         }
+        for (p, range) in cs.pairs.iter().filter_map(|p| Some((p, url_password(p)?))) {
+            hits.push(
+                Hit::new(
+                    inner_span(cx.text, literal, range),
+                    "password in plain text in the host URL",
+                    tp_path("connectionString"),
+                )
+                .arg("where", format!("the host URL of `{}`", p.key)),
+            );
+        }
     }
     for field in SECRET_FIELDS {
         let Some(m) = ls.tp(field) else { continue };
@@ -699,6 +711,21 @@ fn plaintext_secret(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
         }
     }
     hits
+}
+
+/// The span (in the decoded connection string) of a literal password inside a URL-form host.
+pub fn url_password(p: &connstr::Pair) -> Option<std::ops::Range<usize>> {
+    if p.canon != Key::Server {
+        return None;
+    }
+    let url = connstr::host_url(&p.value)?.ok()?;
+    let r = url.password_range?;
+    if !is_literal_secret(url.password.as_deref()?) {
+        return None;
+    }
+    // the span maps onto the string as written only when the value was not quoted
+    let quoted = p.value_span.len() != p.value.len();
+    (!quoted).then(|| p.value_span.start + r.start..p.value_span.start + r.end)
 }
 
 fn connection_string_in_key_vault(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
@@ -809,7 +836,7 @@ fn user_at_server(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
 
 fn dropped_keys(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
     let Some(c) = cx.connection_string() else {
-        return Vec::new();
+        return arm_dropped_keys(cx);
     };
     let (literal, s, cs) = (c.literal, &c.text, &c.parsed);
     let mut hits: Vec<Hit> = cs
@@ -839,6 +866,40 @@ fn dropped_keys(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
     hits
 }
 
+/// In a template, the keys of the string behind `[parameters(P)]` (read from the parameters file or the
+/// linked-service file) that its migration drops, blamed on the parameter reference.
+fn arm_dropped_keys(cx: &Context) -> Vec<Hit> {
+    let Some(m) = cx
+        .ls
+        .tp("connectionString")
+        .filter(|_| !cx.ls.base.is_empty())
+    else {
+        return Vec::new();
+    };
+    let Some(param) = m.value.as_str().and_then(crate::arm::parameter_reference) else {
+        return Vec::new();
+    };
+    let Some(cs) = crate::arm::source_string(
+        param,
+        cx.ls.name,
+        &cx.opts.arm_values,
+        &cx.opts.arm_ls_strings,
+    ) else {
+        return Vec::new();
+    };
+    migrate::dropped_keys(&cs)
+        .into_iter()
+        .map(|key| {
+            Hit::new(
+                m.value.span.clone(),
+                "its value has a key with no 2.0 equivalent",
+                tp_path("connectionString"),
+            )
+            .arg("key", key)
+        })
+        .collect()
+}
+
 fn conflicting_ssl(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
     let Some(c) = cx.connection_string() else {
         return Vec::new();
@@ -852,7 +913,7 @@ fn conflicting_ssl(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
         .filter(|p| {
             matches!(
                 p.canon,
-                Key::EncryptionMethod | Key::ValidateServerCertificate
+                Key::EncryptionMethod | Key::ValidateServerCertificate | Key::HostNameInCertificate
             )
         })
         .map(|p| {
@@ -1177,20 +1238,40 @@ fn server_not_fqdn(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
         return Vec::new();
     }
     let s = server.trim();
+    // a self-hosted runtime resolves names in its own network (`localhost`, a private host name)
+    let self_hosted = cx
+        .ls
+        .props
+        .get("connectVia")
+        .and_then(|c| c.str_at("referenceName"))
+        .is_some_and(|ir| cx.opts.self_hosted_runtimes.iter().any(|n| n == ir));
     let problem = if s.contains("://") {
         "has a URL scheme"
     } else if s.contains(':') && !s.starts_with('[') {
         "has a port (use `port`)"
     } else if s.contains('/') || s.contains(char::is_whitespace) {
         "is not a host name"
-    } else if !s.contains('.') && s.parse::<std::net::IpAddr>().is_err() {
+    } else if !self_hosted && !s.contains('.') && s.parse::<std::net::IpAddr>().is_err() {
         "is not a fully qualified host name"
     } else {
         return Vec::new();
     };
+    // a password in a URL-form server is a secret: never in a message
+    let shown = match connstr::host_url(server) {
+        Some(Ok(connstr::HostUrl {
+            password_range: Some(r),
+            ..
+        })) => format!(
+            "{}{}{}",
+            &server[..r.start],
+            "*".repeat(r.len()),
+            &server[r.end..]
+        ),
+        _ => server.to_string(),
+    };
     vec![
         Hit::new(m.value.span.clone(), problem, tp_path("server"))
-            .arg("value", server)
+            .arg("value", shown)
             .arg("problem", problem),
     ]
 }

@@ -53,8 +53,13 @@ pub struct CheckOptions {
     pub ssl_minimum: Option<u8>,
     /// For ARM templates: template parameter values from the parameters files beside it.
     pub arm_values: BTreeMap<String, String>,
+    /// For ARM templates: the connection string of each 1.0 linked service's file of the same name.
+    pub arm_ls_strings: BTreeMap<String, String>,
     /// A linked template (`linkedTemplates/`): its parameters come from the master template.
     pub linked_template: bool,
+    /// Integration runtimes of this file's factory that are self-hosted (`integrationRuntime/<name>.json`
+    /// with type `SelfHosted`), among those its linked services connect via.
+    pub self_hosted_runtimes: Vec<String>,
 }
 
 /// A place a rule's `given` selected, relative to the linked-service resource.

@@ -1,11 +1,11 @@
 //! Checks that look beyond one linked service: datasets, copy sources and sinks, factory hygiene (file
 //! names, duplicate names) and references to Key Vault linked services. They read the phase-1 index.
 
-use crate::adf::{self, LinkedService, member_layout};
+use crate::adf::{self, LS_TYPE, LinkedService, member_layout};
 use crate::document::Layout;
 use crate::factory::{Factory, Index, folder_kind};
 use crate::finding::{Edit, Finding, Fix, Safety};
-use crate::json::{Kind, Node, PathStep, pointer};
+use crate::json::{Kind, Member, Node, PathStep, pointer};
 use crate::rules::Catalog;
 use std::path::Path;
 use std::sync::OnceLock;
@@ -14,7 +14,7 @@ use std::sync::OnceLock;
 pub const CHECKS: &[&str] = &[
     "file-name-mismatch",
     "duplicate-resource-name",
-    "dataset-legacy-table-name",
+    "dataset-table-name",
     "dataset-unknown-linked-service",
     "dataset-linked-service-type",
     "copy-sink-spelling",
@@ -24,11 +24,27 @@ pub const CHECKS: &[&str] = &[
     "invalid-timespan",
     "unknown-key-vault-linked-service",
     "arm-parameterization",
+    "arm-undeclared-parameter",
 ];
 
 /// ADF's custom parameterisation file (at the root of the collaboration branch).
 pub const PARAMETERIZATION_FILE: &str = "arm-template-parameters-definition.json";
+/// Synapse's, with its own section key.
+pub const SYNAPSE_PARAMETERIZATION_FILE: &str = "template-parameters-definition.json";
 const LS_SECTION: &str = "Microsoft.DataFactory/factories/linkedServices";
+const SYNAPSE_LS_SECTION: &str = "Microsoft.Synapse/workspaces/linkedServices";
+
+/// Is this a custom parameterisation file (ADF's or Synapse's)? Returns its linked-service section key.
+pub fn parameterization_section(path: &Path) -> Option<&'static str> {
+    let name = path.file_name()?.to_str()?;
+    if name.eq_ignore_ascii_case(PARAMETERIZATION_FILE) {
+        Some(LS_SECTION)
+    } else if name.eq_ignore_ascii_case(SYNAPSE_PARAMETERIZATION_FILE) {
+        Some(SYNAPSE_LS_SECTION)
+    } else {
+        None
+    }
+}
 /// The 2.0 properties ADF's own publish step parameterises for AzurePostgreSql.
 const PARAMETERISED: [&str; 3] = ["server", "database", "username"];
 
@@ -73,13 +89,12 @@ impl FactoryCx<'_> {
 
 pub fn check(cx: &FactoryCx, root: &Node, services: &[LinkedService]) -> Vec<Finding> {
     let mut out = Vec::new();
-    if cx
-        .path
-        .file_name()
-        .is_some_and(|n| n.eq_ignore_ascii_case(PARAMETERIZATION_FILE))
-    {
-        parameterization(cx, root, &mut out);
+    if let Some(section) = parameterization_section(cx.path) {
+        parameterization(cx, root, section, &mut out);
         return out;
+    }
+    if adf::is_arm_template(root) {
+        undeclared_parameters(cx, root, &mut out);
     }
     hygiene(cx, root, &mut out);
     for (base, ds) in datasets(root) {
@@ -238,7 +253,7 @@ fn dataset(cx: &FactoryCx, ds: &Node, base: &[PathStep], out: &mut Vec<Finding>)
         return;
     };
     let mut f = match cx.finding(
-        "dataset-legacy-table-name",
+        "dataset-table-name",
         tn.key_span.clone(),
         &at(&["properties", "typeProperties", "tableName"]),
         &[("dataset", name.clone())],
@@ -515,88 +530,164 @@ fn key_vault_refs(cx: &FactoryCx, ls: &LinkedService, out: &mut Vec<Finding>) {
     }
 }
 
+// ---------- ARM template expressions ----------
+
+/// `[parameters('X')]` (anywhere in an ARM expression) with no `X` under the template's `parameters`:
+/// the deployment fails. Reported once per name, at its first use.
+fn undeclared_parameters(cx: &FactoryCx, root: &Node, out: &mut Vec<Finding>) {
+    let declared = root
+        .get("parameters")
+        .and_then(Node::members)
+        .unwrap_or_default();
+    let mut seen: Vec<String> = Vec::new();
+    let mut path = Vec::new();
+    walk_strings(root, &mut path, &mut |node, value, path| {
+        for name in referenced_parameters(value) {
+            if declared.iter().any(|m| m.key == name) || seen.iter().any(|s| s == name) {
+                continue;
+            }
+            seen.push(name.to_string());
+            out.extend(cx.finding(
+                "arm-undeclared-parameter",
+                node.span.clone(),
+                path,
+                &[("parameter", name.to_string())],
+            ));
+        }
+    });
+}
+
+/// The parameter names an ARM expression string (`[…]`, not the `[[` escape) refers to.
+fn referenced_parameters(value: &str) -> Vec<&str> {
+    let t = value.trim();
+    if !(t.starts_with('[') && t.ends_with(']')) || t.starts_with("[[") {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    let mut rest = t;
+    while let Some(i) = rest.find("parameters('") {
+        // `variables('parameters(')`-like text inside a string literal is not a call: require a call start
+        let before = rest[..i].chars().next_back();
+        rest = &rest[i + "parameters('".len()..];
+        if before.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_') {
+            continue;
+        }
+        if let Some(end) = rest.find('\'') {
+            out.push(&rest[..end]);
+            rest = &rest[end..];
+        }
+    }
+    out
+}
+
+fn walk_strings<'a>(
+    n: &'a Node,
+    path: &mut Vec<PathStep>,
+    f: &mut impl FnMut(&'a Node, &'a str, &[PathStep]),
+) {
+    match &n.kind {
+        Kind::String { value, .. } => f(n, value, path),
+        Kind::Object(members) => {
+            for m in members {
+                path.push(PathStep::Key(m.key.clone()));
+                walk_strings(&m.value, path, f);
+                path.pop();
+            }
+        }
+        Kind::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                path.push(PathStep::Index(i));
+                walk_strings(item, path, f);
+                path.pop();
+            }
+        }
+        _ => {}
+    }
+}
+
 // ---------- custom ARM parameterisation ----------
 
-/// With a custom `arm-template-parameters-definition.json`, only what it lists becomes a template
-/// parameter: 2.0 AzurePostgreSql linked services need server, database and username there.
-fn parameterization(cx: &FactoryCx, root: &Node, out: &mut Vec<Finding>) {
+/// With a custom parameterisation file, only what it lists becomes a template parameter: 2.0
+/// AzurePostgreSql linked services need server, database and username there. A type block
+/// (`"AzurePostgreSql": {…}`) replaces the `"*"` block for that type, so it must also carry every `*`
+/// entry the type has (a 1.0 `connectionString` would otherwise publish unparameterised).
+fn parameterization(cx: &FactoryCx, root: &Node, section_key: &str, out: &mut Vec<Finding>) {
     if cx.index.pg_names.is_empty() && !cx.index.pg_in_templates {
         return;
     }
-    let section = root.member(LS_SECTION);
-    let listed = |ty: &str, prop: &str| {
+    let section = root.member(section_key);
+    let block = |ty: &str| {
         section
             .and_then(|s| s.value.get(ty))
             .and_then(|t| t.get("properties"))
             .and_then(|p| p.get("typeProperties"))
-            .is_some_and(|tp| tp.member(prop).is_some())
     };
-    let missing: Vec<&str> = PARAMETERISED
+    let own = section.and_then(|s| s.value.get(LS_TYPE));
+    // the block that applies to AzurePostgreSql: its own when it has one, else `*`
+    let effective = if own.is_some() {
+        block(LS_TYPE)
+    } else {
+        block("*")
+    };
+    let mut missing: Vec<String> = PARAMETERISED
         .iter()
-        .copied()
-        .filter(|p| !listed("AzurePostgreSql", p) && !listed("*", p))
+        .filter(|p| effective.is_none_or(|tp| tp.member(p).is_none()))
+        .map(|p| format!("`{p}`"))
         .collect();
+    if own.is_some() {
+        let star = block("*").and_then(Node::members).unwrap_or_default();
+        missing.extend(
+            star.iter()
+                .filter(|m| is_pg_property(&m.key))
+                .filter(|m| effective.is_none_or(|tp| tp.member(&m.key).is_none()))
+                .map(|m| {
+                    format!(
+                        "`{}` (listed under `*`, which the AzurePostgreSql block hides)",
+                        m.key
+                    )
+                }),
+        );
+    }
     if missing.is_empty() {
         return;
     }
     let (span, path) = match section {
-        Some(s) => (s.key_span.clone(), vec![key(LS_SECTION)]),
+        Some(s) => (s.key_span.clone(), vec![key(section_key)]),
         None => (root.span.start..root.span.start + 1, Vec::new()),
     };
     let entry = format!(
-        "\"AzurePostgreSql\": {{ \"properties\": {{ \"typeProperties\": {{ {} }} }} }}",
+        "\"AzurePostgreSql\": {{ \"properties\": {{ \"typeProperties\": {{ {} }} }} }} (plus every entry of \"*\")",
         PARAMETERISED
             .iter()
             .map(|p| format!("\"{p}\": \"=\""))
             .collect::<Vec<_>>()
             .join(", ")
     );
-    let mut f = match cx.finding(
+    let file = cx
+        .path
+        .file_name()
+        .map_or(String::new(), |n| n.to_string_lossy().into_owned());
+    let Some(mut f) = cx.finding(
         "arm-parameterization",
         span,
         &path,
-        &[("missing", missing.join(", ")), ("entry", entry)],
-    ) {
-        Some(f) => f,
-        None => return,
+        &[
+            ("missing", missing.join(", ")),
+            ("entry", entry),
+            ("file", file),
+            ("section", section_key.to_string()),
+        ],
+    ) else {
+        return;
     };
     // the fix adds the entry when the section exists and has no AzurePostgreSql entry of its own
-    if let Some(s) = section.filter(|s| s.value.get("AzurePostgreSql").is_none())
+    if let Some(s) = section.filter(|_| own.is_none())
         && let Some(first) = s.value.members().and_then(|m| m.first())
+        && let Some(text) = type_block_text(cx, s, first)
     {
-        let l = member_layout(cx.text, first);
-        let (nl, inner) = if l.multiline {
-            (
-                format!("{}{}", cx.layout().eol, l.lead),
-                cx.layout().indent.clone(),
-            )
-        } else {
-            (" ".to_string(), String::new())
-        };
-        let ind = |n: usize| {
-            if l.multiline {
-                format!("{}{}{}", cx.layout().eol, l.lead, inner.repeat(n))
-            } else {
-                " ".into()
-            }
-        };
-        let props: Vec<String> = PARAMETERISED
-            .iter()
-            .map(|p| format!("{}\"{p}\"{}\"=\"", ind(3), l.sep))
-            .collect();
-        let text = format!(
-            "\"AzurePostgreSql\"{sep}{{{}\"properties\"{sep}{{{}\"typeProperties\"{sep}{{{}{}}}{}}}{}}},{nl}",
-            ind(1),
-            ind(2),
-            props.join(","),
-            ind(2),
-            ind(1),
-            ind(0),
-            sep = l.sep
-        );
         f.fix = Some(Fix {
             safety: Safety::Unsafe,
-            title: "add an AzurePostgreSql entry that parameterises server, database and username"
+            title: "add an AzurePostgreSql entry that carries every `*` entry and parameterises server, database and username"
                 .into(),
             edits: vec![Edit::replace(
                 first.key_span.start..first.key_span.start,
@@ -605,6 +696,52 @@ fn parameterization(cx: &FactoryCx, root: &Node, out: &mut Vec<Finding>) {
         });
     }
     out.push(f);
+}
+
+/// A linked-service property of the AzurePostgreSql type (1.0 or 2.0).
+fn is_pg_property(key: &str) -> bool {
+    crate::rules::V1_PROPERTIES.contains(&key) || crate::rules::V2_PROPERTIES.contains(&key)
+}
+
+/// `"AzurePostgreSql": {…},` to insert before the section's first member: a copy of the `*` block (so
+/// nothing it parameterises is lost for this type) with server, database and username added.
+fn type_block_text(cx: &FactoryCx, section: &Member, first: &Member) -> Option<String> {
+    let mut block = match section.value.get("*") {
+        Some(star) => serde_json::from_str(&cx.text[star.span.clone()]).ok()?,
+        None => serde_json::json!({}),
+    };
+    let tp = block
+        .as_object_mut()?
+        .entry("properties")
+        .or_insert_with(|| serde_json::json!({}))
+        .as_object_mut()?
+        .entry("typeProperties")
+        .or_insert_with(|| serde_json::json!({}))
+        .as_object_mut()?;
+    for p in PARAMETERISED {
+        tp.entry(p).or_insert_with(|| serde_json::json!("="));
+    }
+    let l = member_layout(cx.text, first);
+    let value = if l.multiline {
+        let indent = cx.layout().indent.as_bytes();
+        let mut buf = Vec::new();
+        let fmt = serde_json::ser::PrettyFormatter::with_indent(indent);
+        let mut ser = serde_json::Serializer::with_formatter(&mut buf, fmt);
+        serde::Serialize::serialize(&block, &mut ser).ok()?;
+        let pretty = String::from_utf8(buf).ok()?;
+        // serde_json writes `": "` and LF; the file's own separator, line ending and depth win
+        pretty
+            .replace("\": ", &format!("\"{}", l.sep))
+            .replace('\n', &format!("{}{}", cx.layout().eol, l.lead))
+    } else {
+        serde_json::to_string(&block).ok()?
+    };
+    let nl = if l.multiline {
+        format!("{}{}", cx.layout().eol, l.lead)
+    } else {
+        " ".to_string()
+    };
+    Some(format!("\"{LS_TYPE}\"{}{value},{nl}", l.sep))
 }
 
 #[cfg(test)]
@@ -627,6 +764,20 @@ mod tests {
             Some((Some("a".into()), "b.c".into()))
         );
         assert_eq!(split_table_name("@{dataset().t}"), None);
+    }
+
+    #[test]
+    fn parameters_named_by_arm_expressions() {
+        assert_eq!(
+            referenced_parameters("[concat(parameters('factoryName'), '/pg')]"),
+            vec!["factoryName"]
+        );
+        assert_eq!(
+            referenced_parameters("[parameters('a')]x[parameters('b')]"),
+            vec!["a", "b"]
+        );
+        assert!(referenced_parameters("[[parameters('literal')]").is_empty());
+        assert!(referenced_parameters("parameters('not an expression')").is_empty());
     }
 
     #[test]

@@ -6,7 +6,7 @@ mod checks;
 mod engine;
 pub mod factory;
 
-pub use checks::{SECRET_FIELDS, is_literal_secret};
+pub use checks::{SECRET_FIELDS, V1_PROPERTIES, V2_PROPERTIES, is_literal_secret, url_password};
 pub use engine::{CheckOptions, Context, check_linked_services};
 
 use crate::finding::{Finding, Severity};
