@@ -286,7 +286,13 @@ mod fix {
             } else {
                 (&before, &after)
             };
-            adfpg_migrate::write::replace_atomically(&path, from, to).expect("replace");
+            adfpg_migrate::write::replace_atomically(
+                &path,
+                from,
+                to,
+                adfpg_migrate::write::Links::Follow,
+            )
+            .expect("replace");
             state = !state;
         });
     }
@@ -313,7 +319,8 @@ mod fix {
                 .iter()
                 .map(|p| (p.as_path(), from.as_slice(), to.as_slice()))
                 .collect();
-            let results = adfpg_migrate::write::replace_many(&items);
+            let results =
+                adfpg_migrate::write::replace_many(&items, adfpg_migrate::write::Links::Follow);
             assert!(results.iter().all(Result::is_ok));
             state = !state;
         });

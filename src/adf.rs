@@ -172,6 +172,24 @@ pub fn member_layout(text: &str, m: &Member) -> MemberLayout {
     }
 }
 
+/// The text that separates an array element from the one before it: `\n` plus its indentation when the
+/// element starts a line, else a space.
+pub fn element_lead(text: &str, element: &Node) -> String {
+    let start = element.span.start;
+    let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+    let lead = &text[line_start..start];
+    if lead.bytes().all(|b| b == b' ' || b == b'\t') {
+        let eol = if text[..line_start].ends_with("\r\n") {
+            "\r\n"
+        } else {
+            "\n"
+        };
+        format!("{eol}{lead}")
+    } else {
+        " ".into()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

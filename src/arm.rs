@@ -219,7 +219,8 @@ pub fn parameter_files(template: &Path) -> Vec<PathBuf> {
 }
 
 fn read_json(p: &Path) -> Option<(Document, Node)> {
-    let doc = Document::decode(std::fs::read(p).ok()?).ok()?;
+    // found by name beside the template: never through a link, never a FIFO or device
+    let doc = Document::decode(crate::read::read(p, crate::read::Links::Refuse).ok()?).ok()?;
     let root = doc.parse().ok()?;
     Some((doc, root))
 }

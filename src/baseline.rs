@@ -210,7 +210,7 @@ pub fn entries(outcomes: &[FileOutcome], base: &Path) -> Vec<Entry> {
 }
 
 pub fn load(file: &Path) -> Result<Vec<Entry>, String> {
-    let text = std::fs::read_to_string(file).map_err(|e| {
+    let text = crate::read::read_text(file, crate::read::Links::Follow).map_err(|e| {
         format!(
             "cannot read baseline {}: {e} (create it with --write-baseline {})",
             file.display(),
@@ -236,7 +236,8 @@ pub fn write(file: &Path, entries: &[Entry]) -> Result<(), String> {
         findings: entries.to_vec(),
     };
     let text = serde_json::to_string_pretty(&doc).expect("baseline serialises") + "\n";
-    std::fs::write(file, text).map_err(|e| format!("cannot write baseline {}: {e}", file.display()))
+    crate::write::write_whole(file, text.as_bytes())
+        .map_err(|e| format!("cannot write baseline {}: {e}", file.display()))
 }
 
 /// Remove the findings the baseline lists from `outcomes`; return how many were hidden and which

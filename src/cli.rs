@@ -5,6 +5,7 @@ use crate::config::{self, CliOverrides, Level, Policy};
 use crate::factory::Index;
 use crate::finding::Severity;
 use crate::lint::{self, FixMode, Settings};
+use crate::mask::Encoding;
 use crate::report::{self, Mode, Run};
 use clap::{Parser, Subcommand, ValueEnum};
 use std::io::{IsTerminal, Write};
@@ -112,9 +113,28 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub no_config: bool,
 
+    /// Say on stderr which config file applies and which ignore files the walk honours.
+    #[arg(long, global = true)]
+    pub verbose: bool,
+
     /// A folder of extra rule files (house rules), in the same format as rules/*.toml (repeatable).
     #[arg(long = "rules", global = true, value_name = "DIR")]
     pub rule_dirs: Vec<PathBuf>,
+
+    /// Move each AzurePostgreSql password (or service-principal key) to Key Vault while fixing: VAULT is
+    /// the factory's AzureKeyVault linked service (ADFPG024; see README, Moving credentials to Key Vault).
+    #[arg(long, global = true, value_name = "VAULT")]
+    pub credentials_to_key_vault: Option<String>,
+
+    /// Secret names for --credentials-to-key-vault, with {factory}, {ls}, {server}, {database},
+    /// {username} [default: {ls}-password].
+    #[arg(long, global = true, value_name = "TEMPLATE")]
+    pub secret_name: Option<String>,
+
+    /// Write the plaintext passwords that move to Key Vault to FILE (a new, owner-only JSON file outside
+    /// the repository) for upload; delete it afterwards.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub export_secrets: Option<PathBuf>,
 
     /// Number of threads (default: one per core).
     #[arg(long, short = 'j')]
@@ -260,9 +280,31 @@ pub fn main() -> i32 {
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e}");
+            eprint_line(&format!("error: {e}"));
             2
         }
+    }
+}
+
+/// A line on stderr, through the output guard (messages may hold file, config or server text).
+pub fn eprint_line(line: &str) {
+    eprint!(
+        "{}",
+        crate::mask::guard_output(&format!("{line}\n"), Encoding::Text(&[]))
+    );
+}
+
+/// How a format's output is encoded for the output guard, and which line starts are its own log
+/// commands (every other `##vso[` or line-starting `::` is broken).
+fn encoding(format: OutputFormat) -> Encoding {
+    match format {
+        OutputFormat::Json | OutputFormat::Sarif => Encoding::Json,
+        OutputFormat::Junit => Encoding::Xml,
+        OutputFormat::Github => Encoding::Text(&["::error ", "::warning ", "::notice "]),
+        OutputFormat::Azure => {
+            Encoding::Text(&["##vso[task.logissue ", "##vso[task.uploadsummary]"])
+        }
+        _ => Encoding::Text(&[]),
     }
 }
 
@@ -276,8 +318,22 @@ fn use_color(choice: ColorChoice, stream_is_tty: bool) -> bool {
     }
 }
 
-/// Write to stdout; a closed pipe (`| head`) is not an error.
-fn emit(text: &str) -> Result<(), String> {
+/// Write to stdout through the output guard; a closed pipe (`| head`) is not an error.
+fn emit(text: &str, enc: Encoding) -> Result<(), String> {
+    emit_coloured(text, enc, false)
+}
+
+fn emit_coloured(text: &str, enc: Encoding, colour: bool) -> Result<(), String> {
+    let text = if colour {
+        crate::mask::guard_coloured(text, enc)
+    } else {
+        crate::mask::guard_output(text, enc)
+    };
+    write_stdout(&text)
+}
+
+/// Write to stdout as is; a closed pipe (`| head`) is not an error.
+fn write_stdout(text: &str) -> Result<(), String> {
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.to_string()),
@@ -298,6 +354,8 @@ fn policy(cli: &Cli) -> Result<Policy, String> {
         }),
         rules: cli.rule_dirs.clone(),
         max_file_size: cli.max_file_size,
+        key_vault: cli.credentials_to_key_vault.clone(),
+        secret_name: cli.secret_name.clone(),
     };
     let file = if cli.no_config {
         None
@@ -306,20 +364,35 @@ fn policy(cli: &Cli) -> Result<Policy, String> {
             .clone()
             .or_else(|| config::discover(cli.paths.first().map_or(Path::new("."), |p| p.as_path())))
     };
+    if cli.verbose {
+        let used = match &file {
+            Some(f) => format!("config: {}", report::shown_path(f)),
+            None if cli.no_config => "config: none (--no-config)".to_string(),
+            None => "config: none found up to the repository root (the folder holding .git); built-in defaults".to_string(),
+        };
+        eprint_line(&used);
+        eprint_line(
+            "walk: files matched by .gitignore, .ignore and .git/info/exclude, and hidden entries, are skipped",
+        );
+    }
     config::load(file.as_deref(), &overrides).map_err(|e| e.render())
 }
+
+/// What a scan returns: the outcomes, the walk errors, the settings (with the index) and the counts.
+type Scanned = (
+    Vec<lint::FileOutcome>,
+    Vec<(String, String)>,
+    Settings,
+    Counts,
+);
 
 /// Discover, index the factory (phase 1), then check every file in parallel (phase 2).
 fn scan(
     paths: &[PathBuf],
     mut settings: Settings,
     skip_missing_files: bool,
-) -> (
-    Vec<lint::FileOutcome>,
-    Vec<(String, String)>,
-    Settings,
-    Counts,
-) {
+    export_secrets: Option<&Path>,
+) -> Result<Scanned, String> {
     let excluded = |p: &Path| settings.policy.excluded(p);
     // phase 1: the index, which also covers the sibling folders of files passed one by one (pre-commit)
     let wanted = Mutex::new(Vec::new());
@@ -334,8 +407,17 @@ fn scan(
     index_files.sort();
     index_files.dedup();
     let index = Index::build_with(&index_files, settings.collect_references);
-    drop(index_files);
     settings.index = index;
+    let templates: Vec<PathBuf> = index_files
+        .into_iter()
+        .filter(|p| {
+            p.file_name().is_some_and(|n| {
+                let n = n.to_string_lossy().to_ascii_lowercase();
+                n == "armtemplateforfactory.json" || n == "templateforworkspace.json"
+            })
+        })
+        .collect();
+    key_vault_survey(&mut settings, &templates, paths, export_secrets)?;
     // phase 2, walking again rather than holding every path: files with nothing to report are only
     // counted, so memory stays flat however big the factory (parsed files stay for JUnit's test cases)
     let (scanned, parsed) = (AtomicUsize::new(0), AtomicUsize::new(0));
@@ -359,13 +441,50 @@ fn scan(
     update_parameter_files(&mut outcomes, &settings);
     let errors = walk_errors
         .iter()
-        .map(|(p, e)| (report::display_path(p), e.clone()))
+        // escaped here, once, for every format: a path named on the command line may hold anything
+        .map(|(p, e)| (report::shown_path(p), e.clone()))
         .collect();
     let counts = Counts {
         files_scanned: scanned.into_inner(),
         files_parsed: parsed.into_inner(),
     };
-    (outcomes, errors, settings, counts)
+    Ok((outcomes, errors, settings, counts))
+}
+
+/// `--credentials-to-key-vault`: check every move before anything is written (exit 2 on a problem),
+/// keep the secrets for the plan and the summary, and export the values when asked.
+fn key_vault_survey(
+    settings: &mut Settings,
+    templates: &[PathBuf],
+    paths: &[PathBuf],
+    export: Option<&Path>,
+) -> Result<(), String> {
+    let Some(target) = settings.policy.migration.key_vault.clone() else {
+        return match export {
+            Some(_) => Err("--export-secrets needs a vault: --credentials-to-key-vault VAULT or [migration.key-vault] linked-service".into()),
+            None => Ok(()),
+        };
+    };
+    let opts = crate::rules::CheckOptions {
+        migration: settings.policy.migration.clone(),
+        ..Default::default()
+    };
+    settings.secrets = crate::key_vault::survey(
+        &settings.index,
+        templates,
+        &target,
+        &opts,
+        settings.max_file_size,
+    )
+    .map_err(|e| format!("cannot move credentials to Key Vault; nothing was written:\n{e}"))?;
+    if let Some(file) = export {
+        let n = crate::key_vault::export(file, &settings.secrets, paths)?;
+        eprintln!(
+            "wrote {n} secret value(s) to {} (owner-only): upload them, then delete the file",
+            crate::mask::printable(&file.display().to_string())
+        );
+    }
+    Ok(())
 }
 
 /// How many files a run looked at, and how many of those passed the prefilter.
@@ -395,14 +514,34 @@ fn update_parameter_files(outcomes: &mut Vec<lint::FileOutcome>, settings: &Sett
             relevant: true,
             ..Default::default()
         };
-        let Ok(before) = std::fs::read_to_string(&path) else {
-            continue;
+        // found by name beside the template: never through a link
+        let before = match crate::read::read_text(&path, crate::read::Links::Refuse) {
+            Ok(t) => t,
+            Err(e) => {
+                out.failed = true;
+                out.findings.extend(settings.policy.catalog.finding(
+                    "fix-not-applied",
+                    0..0,
+                    &[(
+                        "detail",
+                        format!("parameters not added: cannot read it: {e}"),
+                    )],
+                ));
+                outcomes.retain(|o| o.path != path);
+                outcomes.push(out);
+                continue;
+            }
         };
         let Some(after) = crate::arm::update_parameters_file(&before, &renames) else {
             continue;
         };
         let written = settings.write && {
-            match crate::write::replace_atomically(&path, before.as_bytes(), after.as_bytes()) {
+            match crate::write::replace_atomically(
+                &path,
+                before.as_bytes(),
+                after.as_bytes(),
+                crate::read::Links::Refuse,
+            ) {
                 Ok(()) => true,
                 Err(e) => {
                     out.failed = true;
@@ -436,16 +575,25 @@ fn update_parameter_files(outcomes: &mut Vec<lint::FileOutcome>, settings: &Sett
 pub fn run(cli: Cli) -> Result<i32, String> {
     // before reading any configuration: completions and the man page depend on nothing else
     if let Some(doc) = cli.command.as_ref().and_then(generated_doc) {
-        emit(&String::from_utf8_lossy(&doc))?;
+        // the tool's own text, byte for byte (no factory text in it to guard)
+        write_stdout(&String::from_utf8_lossy(&doc))?;
         return Ok(0);
     }
+    // the cap applies to every file read, the config itself included
+    crate::read::set_limit_mib(cli.max_file_size.unwrap_or(64));
     let policy = policy(&cli)?;
+    crate::read::set_limit_mib(policy.max_file_size.unwrap_or(64));
     match &cli.command {
         Some(Command::Rules { output_format }) => {
-            emit(&crate::docs::rules_list(
-                &policy.catalog,
-                *output_format == ListFormat::Json,
-            ))?;
+            let json = *output_format == ListFormat::Json;
+            emit(
+                &crate::docs::rules_list(&policy.catalog, json),
+                if json {
+                    Encoding::Json
+                } else {
+                    Encoding::Text(&[])
+                },
+            )?;
             return Ok(0);
         }
         Some(Command::Plan {
@@ -456,15 +604,36 @@ pub fn run(cli: Cli) -> Result<i32, String> {
             settings.keep_source = false;
             settings.keep_diff = false;
             settings.collect_references = true;
-            let (outcomes, errors, settings, _) = scan(paths, settings, false);
+            let (outcomes, errors, settings, _) =
+                scan(paths, settings, false, cli.export_secrets.as_deref())?;
             let plan = crate::plan::build(&outcomes, &settings.index, paths);
-            emit(&match output_format {
-                PlanFormat::Text => crate::plan::render_text(&plan),
-                PlanFormat::Json => crate::plan::render_json(&plan),
-                PlanFormat::Markdown => crate::plan::render_markdown(&plan),
-            })?;
+            let secrets = &settings.secrets;
+            let export = cli.export_secrets.as_deref();
+            let encoding = match output_format {
+                PlanFormat::Json => Encoding::Json,
+                PlanFormat::Text | PlanFormat::Markdown => Encoding::Text(&[]),
+            };
+            let text = match output_format {
+                PlanFormat::Text => {
+                    crate::plan::render_text(&plan)
+                        + &crate::key_vault::render_secrets(secrets, export)
+                }
+                PlanFormat::Json => {
+                    crate::key_vault::with_secrets_json(crate::plan::render_json(&plan), secrets)
+                }
+                PlanFormat::Markdown => {
+                    let section = crate::key_vault::render_secrets(secrets, export);
+                    let section = if section.is_empty() {
+                        section
+                    } else {
+                        format!("\n## Key Vault\n\n```text\n{section}```\n")
+                    };
+                    crate::plan::render_markdown(&plan) + &section
+                }
+            };
+            emit(&text, encoding)?;
             for (p, e) in &errors {
-                eprintln!("error: {p}: {e}");
+                eprint_line(&format!("error: {}: {}", crate::mask::printable(p), e));
             }
             return Ok(if errors.is_empty() && !outcomes.iter().any(|o| o.failed) {
                 0
@@ -477,7 +646,7 @@ pub fn run(cli: Cli) -> Result<i32, String> {
                 .catalog
                 .get(code)
                 .ok_or_else(|| format!("no rule `{code}`; `adfpg-migrate rules` lists them"))?;
-            emit(&crate::docs::rule_doc(rule))?;
+            emit(&crate::docs::rule_doc(rule), Encoding::Text(&[]))?;
             return Ok(0);
         }
         Some(Command::TestConnection(args)) => return Ok(crate::connect::run(args)),
@@ -539,8 +708,12 @@ pub fn run(cli: Cli) -> Result<i32, String> {
     {
         return Err("--statistics works with full, concise and json output; write other formats with --output FILE".into());
     }
-    let (mut outcomes, walk_errors, settings, counts) =
-        scan(&cli.paths, settings, cli.skip_missing_files);
+    let (mut outcomes, walk_errors, settings, counts) = scan(
+        &cli.paths,
+        settings,
+        cli.skip_missing_files,
+        cli.export_secrets.as_deref(),
+    )?;
     let baseline = crate::baseline::run(
         cli.baseline.as_deref(),
         cli.write_baseline.as_deref(),
@@ -561,7 +734,15 @@ pub fn run(cli: Cli) -> Result<i32, String> {
             })
             .count()
     } else {
-        outcomes.iter().filter(|o| o.change.is_some()).count()
+        // with --fix, only files really written count (a read-only, full or failing disk writes none)
+        outcomes
+            .iter()
+            .filter(|o| {
+                o.change
+                    .as_ref()
+                    .is_some_and(|c| c.written || !settings.write)
+            })
+            .count()
     };
     let run = Run {
         outcomes,
@@ -582,7 +763,12 @@ pub fn run(cli: Cli) -> Result<i32, String> {
         Some(file) => {
             // files get colour only when asked for explicitly
             let report = render(&run, &cli, &cx, format, cli.color == ColorChoice::Always);
-            std::fs::write(file, report)
+            let report = if cli.color == ColorChoice::Always {
+                crate::mask::guard_coloured(&report, encoding(format))
+            } else {
+                crate::mask::guard_output(&report, encoding(format))
+            };
+            crate::write::write_whole(file, report.as_bytes())
                 .map_err(|e| format!("cannot write {}: {e}", file.display()))?;
             text.push_str(&render(&run, &cli, &cx, human, color));
         }
@@ -591,16 +777,30 @@ pub fn run(cli: Cli) -> Result<i32, String> {
     match format {
         OutputFormat::Github => {
             if let Err(e) = crate::output::github::write_step_summary(&run, &cx) {
-                eprintln!("warning: {e}");
+                eprint_line(&format!("warning: {e}"));
             }
         }
         OutputFormat::Azure => match crate::output::azure::upload_summary(&run, &cx) {
             Ok(line) => text.extend(line),
-            Err(e) => eprintln!("warning: {e}"),
+            Err(e) => eprint_line(&format!("warning: {e}")),
         },
         _ => {}
     }
-    emit(&text)?;
+    if mode == Mode::Fix && !cli.quiet {
+        // what the operator must create: on stdout after a human report, else on stderr
+        let moved = crate::key_vault::moved_secrets(&settings.secrets, &run.outcomes);
+        let section = crate::key_vault::render_secrets(&moved, cli.export_secrets.as_deref());
+        if cli.output.is_none() && matches!(format, OutputFormat::Full | OutputFormat::Concise) {
+            text.push_str(&section);
+        } else {
+            eprint!(
+                "{}",
+                crate::mask::guard_output(&section, Encoding::Text(&[]))
+            );
+        }
+    }
+    let shown = if cli.output.is_some() { human } else { format };
+    emit_coloured(&text, encoding(shown), color)?;
     Ok(exit_code(&run, &cli, fail_on))
 }
 

@@ -73,6 +73,15 @@ struct MigrationConfig {
     ssl_mode_validated: Option<Spanned<SslValue>>,
     strip_user_at_server: Option<bool>,
     authentication_type: Option<Spanned<String>>,
+    key_vault: Option<Spanned<KeyVaultConfig>>,
+}
+
+/// `[migration.key-vault]`: move credentials to Key Vault while migrating (ADFPG024).
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct KeyVaultConfig {
+    linked_service: Option<Spanned<String>>,
+    secret_name: Option<Spanned<String>>,
 }
 
 /// A problem in a config or rule file, with where it is.
@@ -86,6 +95,9 @@ pub struct ConfigError {
 
 impl ConfigError {
     pub fn render(&self) -> String {
+        if self.text.is_empty() && self.span.is_none() && self.file == Path::new("command line") {
+            return self.message.clone();
+        }
         let diag = miette::MietteDiagnostic::new(self.message.clone()).with_code("config");
         let diag = match &self.span {
             Some(s) => diag.with_label(miette::LabeledSpan::new_primary_with_span(
@@ -117,6 +129,10 @@ pub struct CliOverrides {
     pub fail_on: Option<Severity>,
     pub rules: Vec<PathBuf>,
     pub max_file_size: Option<u64>,
+    /// `--credentials-to-key-vault VAULT`.
+    pub key_vault: Option<String>,
+    /// `--secret-name TEMPLATE`.
+    pub secret_name: Option<String>,
 }
 
 /// Everything a run needs to decide which findings exist and how severe they are.
@@ -186,7 +202,9 @@ impl Policy {
     }
 }
 
-/// Find the config file for a run: `adfpg.toml` / `.adfpg.toml` in the first path's folder or above.
+/// Find the config file for a run: `adfpg.toml` / `.adfpg.toml` in the first path's folder or above, up
+/// to the repository's root (the folder holding `.git`) and no further: a config above the repository
+/// belongs to someone else. A link named like a config is not one (as the walk does not follow links).
 pub fn discover(start: &Path) -> Option<PathBuf> {
     let abs = std::path::absolute(start).ok()?;
     let mut dir = if abs.is_dir() {
@@ -197,9 +215,12 @@ pub fn discover(start: &Path) -> Option<PathBuf> {
     loop {
         for name in FILE_NAMES {
             let p = dir.join(name);
-            if p.is_file() {
+            if std::fs::symlink_metadata(&p).is_ok_and(|m| m.is_file()) {
                 return Some(p);
             }
+        }
+        if dir.join(".git").exists() {
+            return None;
         }
         dir = dir.parent()?;
     }
@@ -208,12 +229,13 @@ pub fn discover(start: &Path) -> Option<PathBuf> {
 pub fn load(config: Option<&Path>, cli: &CliOverrides) -> Result<Policy, ConfigError> {
     let (file, text, base) = match config {
         Some(p) => {
-            let text = std::fs::read_to_string(p).map_err(|e| ConfigError {
-                file: p.to_path_buf(),
-                text: String::new(),
-                span: None,
-                message: format!("cannot read config: {e}"),
-            })?;
+            let text =
+                crate::read::read_text(p, crate::read::Links::Follow).map_err(|e| ConfigError {
+                    file: p.to_path_buf(),
+                    text: String::new(),
+                    span: None,
+                    message: format!("cannot read config: {e}"),
+                })?;
             let parsed: ConfigFile = toml::from_str(&text).map_err(|e| ConfigError {
                 file: p.to_path_buf(),
                 text: text.clone(),
@@ -360,6 +382,7 @@ pub fn load(config: Option<&Path>, cli: &CliOverrides) -> Result<Policy, ConfigE
         }
         migration.authentication_type = a.get_ref().clone();
     }
+    migration.key_vault = key_vault_target(m.key_vault.as_ref(), cli, &err)?;
 
     Ok(Policy {
         catalog,
@@ -375,6 +398,61 @@ pub fn load(config: Option<&Path>, cli: &CliOverrides) -> Result<Policy, ConfigE
         max_file_size: cli.max_file_size.or(file.max_file_size),
         source: config.map(Path::to_path_buf),
     })
+}
+
+/// The vault and secret-name template: the command line over `[migration.key-vault]`, both checked.
+fn key_vault_target(
+    file: Option<&Spanned<KeyVaultConfig>>,
+    cli: &CliOverrides,
+    err: &dyn Fn(Option<std::ops::Range<usize>>, String) -> ConfigError,
+) -> Result<Option<crate::key_vault::VaultTarget>, ConfigError> {
+    use crate::key_vault::{DEFAULT_SECRET_NAME, VaultTarget, check_template, check_vault_name};
+    let cli_err = |message: String| ConfigError {
+        file: PathBuf::from("command line"),
+        text: String::new(),
+        span: None,
+        message,
+    };
+    let table = file.map(Spanned::get_ref);
+    let vault = match (
+        &cli.key_vault,
+        table.and_then(|t| t.linked_service.as_ref()),
+    ) {
+        (Some(v), _) => {
+            check_vault_name(v).map_err(|e| cli_err(format!("--credentials-to-key-vault: {e}")))?;
+            v.clone()
+        }
+        (None, Some(v)) => {
+            check_vault_name(v.get_ref()).map_err(|e| err(Some(v.span()), e))?;
+            v.get_ref().clone()
+        }
+        (None, None) => {
+            if cli.secret_name.is_some() {
+                return Err(cli_err(
+                    "--secret-name needs --credentials-to-key-vault VAULT (or [migration.key-vault] linked-service)".into(),
+                ));
+            }
+            if let Some(t) = file {
+                return Err(err(
+                    Some(t.span()),
+                    "[migration.key-vault] needs `linked-service`: the AzureKeyVault linked service credentials move to".into(),
+                ));
+            }
+            return Ok(None);
+        }
+    };
+    let secret_name = match (&cli.secret_name, table.and_then(|t| t.secret_name.as_ref())) {
+        (Some(t), _) => {
+            check_template(t).map_err(|e| cli_err(format!("--secret-name: {e}")))?;
+            t.clone()
+        }
+        (None, Some(t)) => {
+            check_template(t.get_ref()).map_err(|e| err(Some(t.span()), e))?;
+            t.get_ref().clone()
+        }
+        (None, None) => DEFAULT_SECRET_NAME.to_string(),
+    };
+    Ok(Some(VaultTarget { vault, secret_name }))
 }
 
 fn ssl_value(
@@ -409,7 +487,14 @@ pub fn load_rule_dir(dir: &Path, catalog: &mut Catalog) -> Result<(), ConfigErro
         .collect();
     files.sort();
     for f in files {
-        let text = std::fs::read_to_string(&f).map_err(io_err)?;
+        // found by listing a folder: a link there is refused, as the walk refuses it
+        let text =
+            crate::read::read_text(&f, crate::read::Links::Refuse).map_err(|e| ConfigError {
+                file: f.clone(),
+                text: String::new(),
+                span: None,
+                message: format!("cannot read rule file: {e}"),
+            })?;
         let rule = parse_rule(&f.display().to_string(), &text).map_err(|e| ConfigError {
             file: f.clone(),
             span: e.line.map(|l| line_span(&text, l)),

@@ -192,7 +192,7 @@ impl Index {
                 .unwrap_or_default()
                 .to_ascii_lowercase();
             (name == "armtemplateforfactory.json" || name == "templateforworkspace.json")
-                && std::fs::read(p)
+                && crate::read::read(p, crate::read::Links::Follow)
                     .is_ok_and(|b| memchr::memmem::find(&b, b"\"AzurePostgreSql\"").is_some())
         });
         index
@@ -217,7 +217,8 @@ impl Index {
                     out.extend(rd.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| {
                         p.extension()
                             .is_some_and(|x| x.eq_ignore_ascii_case("json"))
-                            && p.is_file()
+                            // found by name: a regular file, not a link (as the walk sees them)
+                            && std::fs::symlink_metadata(p).is_ok_and(|m| m.is_file())
                     }));
                 }
             }
@@ -240,11 +241,14 @@ fn index_file(path: &Path, read_datasets: bool) -> Option<Entry> {
             path: path.to_path_buf(),
         }));
     }
-    let meta = std::fs::metadata(path).ok()?;
-    if meta.len() > 8 * 1024 * 1024 {
-        return None;
-    }
-    let bytes = std::fs::read(path).ok()?;
+    let mut bytes = Vec::new();
+    crate::read::read_into(
+        path,
+        8 * 1024 * 1024,
+        crate::read::Links::Follow,
+        &mut bytes,
+    )
+    .ok()?;
     if folder_kind(path) == Some("dataset")
         && memchr::memmem::find(&bytes, b"AzurePostgreS").is_none()
     {

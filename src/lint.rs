@@ -7,6 +7,7 @@ use crate::document::{DecodeError, Document, line_col_bytes};
 use crate::factory::{self, Index};
 use crate::finding::{Finding, Fix, Safety, Severity, apply_edits};
 use crate::json::{Kind, Node, PathStep};
+use crate::read::{Links, ReadError};
 use crate::rules::factory::FactoryCx;
 use crate::rules::{CheckOptions, check_linked_services};
 use crate::skim;
@@ -49,6 +50,8 @@ pub struct Settings {
     /// Write fixed files (`--fix`), or only show them (`--diff`).
     pub write: bool,
     pub unsafe_fixes: bool,
+    /// `--credentials-to-key-vault`: the secrets the run moves credentials to (checked before phase 2).
+    pub secrets: Vec<crate::key_vault::Secret>,
 }
 
 impl Settings {
@@ -68,6 +71,7 @@ impl Settings {
             fix: FixMode::Off,
             write: false,
             unsafe_fixes: false,
+            secrets: Vec::new(),
         }
     }
 
@@ -94,7 +98,7 @@ struct FileCx<'a> {
 
 impl FileCx<'_> {
     fn new<'a>(s: &'a Settings, path: &'a Path) -> FileCx<'a> {
-        FileCx {
+        let mut cx = FileCx {
             s,
             path,
             ignored: s.policy.ignored_codes(path),
@@ -104,9 +108,20 @@ impl FileCx<'_> {
                 arm_values: Default::default(),
                 arm_ls_strings: Default::default(),
                 linked_template: is_linked_template(path),
+                factory: None,
                 self_hosted_runtimes: Vec::new(),
             },
+        };
+        // credentials move only while ADFPG024 is on here (a 1.0 definition's move rides on ADFPG001's fix)
+        if cx.opts.migration.key_vault.is_some() {
+            if cx.enabled_check("credential-to-key-vault") {
+                cx.opts.factory =
+                    factory::factory_root(path).map(|r| crate::key_vault::factory_name(&r));
+            } else {
+                cx.opts.migration.key_vault = None;
+            }
         }
+        cx
     }
 
     fn enabled(&self, code: &str) -> bool {
@@ -217,7 +232,7 @@ pub fn write_pending(outcomes: &mut [FileOutcome], settings: &Settings) {
             )
         })
         .collect();
-    let results = crate::write::replace_many(&items);
+    let results = crate::write::replace_many(&items, Links::Follow);
     drop(items);
     for ((o, p), r) in todo.iter_mut().zip(results) {
         match r {
@@ -340,7 +355,14 @@ pub fn process(path: &Path, settings: &Settings) -> FileOutcome {
             let (span, source) = match &e {
                 DecodeError::InvalidUtf8 { offset } => {
                     // the valid prefix is exact text for the offsets up to the bad byte
-                    let bytes = std::fs::read(path).unwrap_or_default();
+                    let mut bytes = Vec::new();
+                    let _ = crate::read::read_into(
+                        path,
+                        settings.max_file_size,
+                        Links::Follow,
+                        &mut bytes,
+                    );
+                    let offset = &(*offset).min(bytes.len());
                     let (line, col) = line_col_bytes(&bytes, *offset);
                     let prefix = String::from_utf8_lossy(&bytes[..*offset]).into_owned();
                     (*offset..*offset, Some((prefix, line, col)))
@@ -487,7 +509,8 @@ fn self_hosted_runtimes(path: &Path, root: &Node) -> Vec<String> {
             let file = factory
                 .join("integrationRuntime")
                 .join(format!("{name}.json"));
-            std::fs::read(file)
+            // found by name: never through a link, never a FIFO or device
+            crate::read::read(&file, Links::Refuse)
                 .ok()
                 .and_then(|b| Document::decode(b).ok())
                 .and_then(|d| d.parse().ok())
@@ -804,11 +827,6 @@ fn push_pipeline(
     out.extend(pipeline_finding(cx, check, span, detail, label));
 }
 
-enum ReadError {
-    TooLarge(u64),
-    Io(std::io::Error),
-}
-
 /// Built once: building a memmem searcher costs more than searching a small file.
 static FINDER: std::sync::LazyLock<memmem::Finder<'static>> =
     std::sync::LazyLock::new(|| memmem::Finder::new(NEEDLE));
@@ -838,51 +856,52 @@ enum Triage {
 fn triage(path: &Path, cx: &FileCx, relevant: &mut bool) -> Result<Triage, ReadError> {
     let settings = cx.s;
     SCRATCH.with_borrow_mut(|(buf, scratch)| {
-        let r = read_bounded_into(path, settings.max_file_size, buf).map(|()| {
-            let utf16_bom = buf.starts_with(&[0xFF, 0xFE]) || buf.starts_with(&[0xFE, 0xFF]);
-            // an empty (or blank) *.json file is never valid: often a truncated linked service
-            let blank = buf
-                .strip_prefix(b"\xEF\xBB\xBF")
-                .unwrap_or(buf)
-                .iter()
-                .all(u8::is_ascii_whitespace);
-            // the custom ARM parameterisation file names no connector type but matters when there is one
-            let parameterization = (!settings.index.pg_names.is_empty()
-                || settings.index.pg_in_templates)
-                && crate::rules::factory::parameterization_section(path).is_some();
-            // only the plan reads references, so only it needs pipelines that name PostgreSQL resources
-            let named =
-                settings.collect_references && mentions_pg_resource(path, buf, &settings.index);
-            let mentions = FINDER.find(buf).is_some();
-            if !(utf16_bom || blank || parameterization || named || mentions) {
-                return Triage::Done;
-            }
-            *relevant = true;
-            if !mentions || named || parameterization || !settings.use_skim {
-                return Triage::Parse(buf.clone());
-            }
-            match Document::decode_borrowed(buf) {
-                Ok((text, body)) => match skim::skim(&text[body..], scratch) {
-                    skim::Skim::Clean => Triage::Done,
-                    skim::Skim::Fragments => {
-                        match fragment_findings(path, cx, text, body, scratch.fragments()) {
-                            Some(findings) => {
-                                // the file's text, only when a fix or a source snippet will need it
-                                let needs_text = !findings.is_empty()
-                                    && (settings.keep_source || settings.fix != FixMode::Off);
-                                Triage::Fragments {
-                                    text: needs_text.then(|| text.to_string()),
-                                    findings,
+        let r =
+            crate::read::read_into(path, settings.max_file_size, Links::Follow, buf).map(|()| {
+                let utf16_bom = buf.starts_with(&[0xFF, 0xFE]) || buf.starts_with(&[0xFE, 0xFF]);
+                // an empty (or blank) *.json file is never valid: often a truncated linked service
+                let blank = buf
+                    .strip_prefix(b"\xEF\xBB\xBF")
+                    .unwrap_or(buf)
+                    .iter()
+                    .all(u8::is_ascii_whitespace);
+                // the custom ARM parameterisation file names no connector type but matters when there is one
+                let parameterization = (!settings.index.pg_names.is_empty()
+                    || settings.index.pg_in_templates)
+                    && crate::rules::factory::parameterization_section(path).is_some();
+                // only the plan reads references, so only it needs pipelines that name PostgreSQL resources
+                let named =
+                    settings.collect_references && mentions_pg_resource(path, buf, &settings.index);
+                let mentions = FINDER.find(buf).is_some();
+                if !(utf16_bom || blank || parameterization || named || mentions) {
+                    return Triage::Done;
+                }
+                *relevant = true;
+                if !mentions || named || parameterization || !settings.use_skim {
+                    return Triage::Parse(buf.clone());
+                }
+                match Document::decode_borrowed(buf) {
+                    Ok((text, body)) => match skim::skim(&text[body..], scratch) {
+                        skim::Skim::Clean => Triage::Done,
+                        skim::Skim::Fragments => {
+                            match fragment_findings(path, cx, text, body, scratch.fragments()) {
+                                Some(findings) => {
+                                    // the file's text, only when a fix or a source snippet will need it
+                                    let needs_text = !findings.is_empty()
+                                        && (settings.keep_source || settings.fix != FixMode::Off);
+                                    Triage::Fragments {
+                                        text: needs_text.then(|| text.to_string()),
+                                        findings,
+                                    }
                                 }
+                                None => Triage::Parse(buf.clone()),
                             }
-                            None => Triage::Parse(buf.clone()),
                         }
-                    }
-                    skim::Skim::NeedsParse => Triage::Parse(buf.clone()),
-                },
-                Err(_) => Triage::Parse(buf.clone()),
-            }
-        });
+                        skim::Skim::NeedsParse => Triage::Parse(buf.clone()),
+                    },
+                    Err(_) => Triage::Parse(buf.clone()),
+                }
+            });
         // one huge file must not pin its buffer for the rest of the run
         if buf.capacity() > 8 << 20 {
             *buf = Vec::new();
@@ -956,35 +975,6 @@ fn fragment_findings(
     findings.sort_by_key(|f| (f.span.start, f.code.clone()));
     crate::finding::locate(&mut findings, text);
     Some(findings)
-}
-
-/// Read the whole file into `buf` (cleared first), refusing files over `max` bytes.
-fn read_bounded_into(path: &Path, max: u64, buf: &mut Vec<u8>) -> Result<(), ReadError> {
-    use std::io::Read;
-    buf.clear();
-    // check before opening: opening a FIFO (or a device) named on the command line would block forever
-    let meta = std::fs::metadata(path).map_err(ReadError::Io)?;
-    if meta.is_dir() {
-        return Err(ReadError::Io(std::io::Error::other("is a directory")));
-    }
-    if !meta.is_file() {
-        return Err(ReadError::Io(std::io::Error::other(
-            "not a regular file (a FIFO, socket or device)",
-        )));
-    }
-    let f = std::fs::File::open(path).map_err(ReadError::Io)?;
-    let len = f.metadata().map_err(ReadError::Io)?.len();
-    if len > max {
-        return Err(ReadError::TooLarge(len));
-    }
-    // one spare byte, so that the read that finds the end needs no reallocation
-    buf.reserve(len as usize + 1);
-    // bounded even if the file grows while we read it
-    f.take(max + 1).read_to_end(buf).map_err(ReadError::Io)?;
-    if buf.len() as u64 > max {
-        return Err(ReadError::TooLarge(buf.len() as u64));
-    }
-    Ok(())
 }
 
 #[cfg(test)]

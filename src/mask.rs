@@ -3,33 +3,157 @@
 
 use crate::connstr::{self, Key};
 use crate::json::{Kind, Node, string_offsets};
-use crate::rules::is_literal_secret;
 use std::ops::Range;
 use std::sync::OnceLock;
 
-/// Member names whose values are secrets, wherever they appear (compared case-insensitively).
-const SECRET_KEYS: &[&str] = &[
-    "password",
-    "pwd",
-    "servicePrincipalKey",
-    "servicePrincipalEmbeddedCert",
-    "servicePrincipalEmbeddedCertPassword",
-    "encryptedCredential",
-    "accountKey",
-    "sasToken",
-    "clientSecret",
-    "secret",
-    "accessToken",
-];
+/// Is a member or connection-string key with this name a secret? By what the name says rather than a
+/// closed list, so aliases and other connectors' keys are covered too: `password`, `Pwd`, `PSW`,
+/// `TrustStorePassword`, `servicePrincipalKey`, `AccountKey`, `sasToken`, `clientSecret`,
+/// `encryptedCredential` … A name that only refers to a secret (`secretName`, `secretVersion`,
+/// `servicePrincipalCredentialType`) is not one.
+pub fn secret_name(name: &str) -> bool {
+    let n: String = name
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    const REFERS: &[&str] = &["name", "version", "type", "id", "reference", "store", "url"];
+    const WORDS: &[&str] = &[
+        "password",
+        "passwd",
+        "pwd",
+        "psw",
+        "secret",
+        "token",
+        "credential",
+        "embeddedcert",
+        "sas",
+    ];
+    if REFERS.iter().any(|r| n.ends_with(r)) {
+        return false;
+    }
+    WORDS.iter().any(|w| n.contains(w))
+        || (n.ends_with("key") && n.len() > 3)
+        || ["sig", "pass", "pw", "passphrase"].contains(&n.as_str())
+}
 
-fn is_secret_key(k: &str) -> bool {
-    SECRET_KEYS.iter().any(|s| s.eq_ignore_ascii_case(k))
+/// Connection-string key names safe to print (libpq, Npgsql and the ADF 1.0 driver's keys, normalised
+/// like [`connstr::Key::from_name`]). A name outside this list may be a fragment of a password split by
+/// a `;` inside it, so messages never print it.
+pub fn known_key_name(name: &str) -> bool {
+    if connstr::Key::from_name(name) != Key::Other {
+        return true;
+    }
+    let n: String = name
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '_' && *c != '-')
+        .flat_map(char::to_lowercase)
+        .collect();
+    const KNOWN: &[&str] = &[
+        // libpq (postgresql.org/docs/current/libpq-connect.html#LIBPQ-PARAMKEYWORDS)
+        "hostaddr",
+        "dbname",
+        "passfile",
+        "requireauth",
+        "channelbinding",
+        "connecttimeout",
+        "clientencoding",
+        "options",
+        "applicationname",
+        "fallbackapplicationname",
+        "keepalives",
+        "keepalivesidle",
+        "keepalivesinterval",
+        "keepalivescount",
+        "tcpusertimeout",
+        "replication",
+        "gssencmode",
+        "requiressl",
+        "sslnegotiation",
+        "sslcompression",
+        "sslcert",
+        "sslkey",
+        "sslpassword",
+        "sslcertmode",
+        "sslrootcert",
+        "sslcrl",
+        "sslcrldir",
+        "sslsni",
+        "requirepeer",
+        "sslminprotocolversion",
+        "sslmaxprotocolversion",
+        "krbsrvname",
+        "gsslib",
+        "gssdelegation",
+        "service",
+        "targetsessionattrs",
+        "loadbalancehosts",
+        // Npgsql (npgsql.org/doc/connection-string-parameters.html)
+        "sslcertificate",
+        "rootcertificate",
+        "checkcertificaterevocation",
+        "persistsecurityinfo",
+        "kerberosservicename",
+        "includerealm",
+        "includeerrordetail",
+        "logparameters",
+        "minimumpoolsize",
+        "minpoolsize",
+        "maximumpoolsize",
+        "maxpoolsize",
+        "connectionidlelifetime",
+        "connectionpruninginterval",
+        "connectionlifetime",
+        "cancellationtimeout",
+        "targetsessionattributes",
+        "hostrecheckseconds",
+        "keepalive",
+        "tcpkeepalive",
+        "tcpkeepalivetime",
+        "tcpkeepaliveinterval",
+        "writebuffersize",
+        "socketreceivebuffersize",
+        "socketsendbuffersize",
+        "maxautoprepare",
+        "autoprepareminusages",
+        "noresetonclose",
+        "enlist",
+        "clientencoding",
+        "arraynullabilitymode",
+        "servercompatibilitymode",
+        "multiplexing",
+        "writecoalescingbuffersthreshholdbytes",
+        "loadtabletypes",
+        // the ADF 1.0 (DataDirect) driver
+        "hostnameincertificate",
+        "truststore",
+        "truststorepassword",
+        "cryptoprotocolversion",
+        "alternateservers",
+        "loadbalancing",
+        "loginTimeout",
+        "querytimeout",
+        "maxstatementcachesize",
+        "applicationusingthreads",
+        "transactionerrorbehavior",
+    ];
+    KNOWN.iter().any(|k| k.eq_ignore_ascii_case(&n))
+}
+
+/// A connection-string key name for a message: a known key as written, anything else only by its length
+/// (a password holding `;` splits into fragments that the parser takes for key names).
+pub fn shown_key_name(key: &str) -> String {
+    if known_key_name(key) && !secret_name(key) {
+        key.to_string()
+    } else {
+        format!("(unrecognised name of {} characters)", key.chars().count())
+    }
 }
 
 /// The spans of secret values in a parsed document (string contents, quotes excluded).
 pub fn secret_spans(text: &str, root: &Node) -> Vec<Range<usize>> {
     let mut out = Vec::new();
-    walk(text, root, &mut out);
+    walk(text, root, Ctx::Plain, &mut out);
     out
 }
 
@@ -37,89 +161,362 @@ fn inner(n: &Node) -> Range<usize> {
     n.span.start + 1..n.span.end - 1
 }
 
-fn walk(text: &str, n: &Node, out: &mut Vec<Range<usize>>) {
+/// Where a value sits.
+#[derive(Clone, Copy, PartialEq)]
+enum Ctx {
+    /// Anywhere: only its content can make it a secret (a connection string, a URL with credentials).
+    Plain,
+    /// Under a secret name, or the value of a SecureString: every leaf is secret, whatever its JSON type.
+    Secret,
+}
+
+fn walk(text: &str, n: &Node, ctx: Ctx, out: &mut Vec<Range<usize>>) {
     match &n.kind {
-        Kind::Array(items) => items.iter().for_each(|i| walk(text, i, out)),
-        Kind::Object(members) => {
-            let secure = n.str_at("type") == Some("SecureString");
-            for m in members {
-                let Kind::String { value, .. } = &m.value.kind else {
-                    walk(text, &m.value, out);
-                    continue;
-                };
-                if is_secret_key(&m.key) && is_literal_secret(value) {
-                    out.push(inner(&m.value));
-                } else if looks_like_connection_string(value) {
-                    // mask the secret pairs only, so host and database stay readable
-                    let cs = connstr::parse(value);
-                    let offsets = string_offsets(&text[m.value.span.clone()]);
-                    for p in cs.pairs.iter().filter(|p| secret_pair(p)) {
-                        out.push(
-                            m.value.span.start + offsets[p.value_span.start]
-                                ..m.value.span.start + offsets[p.value_span.end],
-                        );
-                    }
-                    // a password inside a URL-form host (`postgresql://user:pw@host`)
-                    for r in cs.pairs.iter().filter_map(crate::rules::url_password) {
-                        out.push(
-                            m.value.span.start + offsets[r.start]
-                                ..m.value.span.start + offsets[r.end],
-                        );
-                    }
-                } else if secure && m.key == "value" && is_literal_secret(value) {
-                    out.push(inner(&m.value));
+        Kind::String { value, .. } => {
+            // a whole connection string kept as a secret still shows its host and database
+            if ctx == Ctx::Secret && !is_connection_string(value) {
+                if !shown_as_reference(value) {
+                    out.push(inner(n));
+                }
+            } else {
+                let offsets = string_offsets(&text[n.span.clone()]);
+                for r in content_spans(value) {
+                    out.push(n.span.start + offsets[r.start]..n.span.start + offsets[r.end]);
                 }
             }
         }
+        Kind::Array(items) => items.iter().for_each(|i| walk(text, i, ctx, out)),
+        Kind::Object(members) => {
+            // a SecureString (ADF), an ARM secureString/secureObject parameter, or an object under a
+            // secret name: its value is secret, its type and references (a Key Vault secret's name) not
+            let holder = ctx == Ctx::Secret
+                || n.str_at("type").is_some_and(|t| {
+                    t.eq_ignore_ascii_case("securestring") || t.eq_ignore_ascii_case("secureobject")
+                });
+            for m in members {
+                let value_of_holder = holder
+                    && ["value", "defaultValue"]
+                        .iter()
+                        .any(|k| k.eq_ignore_ascii_case(&m.key));
+                let child = if value_of_holder || secret_name(&m.key) {
+                    Ctx::Secret
+                } else {
+                    Ctx::Plain
+                };
+                match &m.value.kind {
+                    Kind::Object(params) if m.key == "parameters" && child == Ctx::Plain => {
+                        for p in params {
+                            walk(text, &p.value, parameter_ctx(&p.key), out);
+                        }
+                    }
+                    _ => walk(text, &m.value, child, out),
+                }
+            }
+        }
+        Kind::Number(_) | Kind::Bool(_) if ctx == Ctx::Secret => out.push(n.span.clone()),
         _ => {}
     }
 }
 
-/// A string with `key=value` pairs of which at least one is a connection-string key we know.
-fn looks_like_connection_string(value: &str) -> bool {
+/// An ARM parameter (in a template or a parameters file) by its name: the names ADF generates for secure
+/// values (`<linked service>_connectionString`, `_password`, `_servicePrincipalKey` …) hold secrets even
+/// in a parameters file, which does not say `secureString`.
+fn parameter_ctx(name: &str) -> Ctx {
+    if secret_name(name) || name.to_ascii_lowercase().contains("connectionstring") {
+        Ctx::Secret
+    } else {
+        Ctx::Plain
+    }
+}
+
+/// A connection string rather than a secret that happens to hold `=`: two keys or more that we know.
+fn is_connection_string(value: &str) -> bool {
     value.contains('=')
         && connstr::parse(value)
             .pairs
             .iter()
-            .any(|p| p.canon != Key::Other)
+            .filter(|p| known_key_name(&p.key) && !secret_name(&p.key))
+            .count()
+            >= 2
 }
 
-fn secret_pair(p: &connstr::Pair) -> bool {
-    if !is_literal_secret(&p.value) {
-        return false;
-    }
-    p.canon == Key::Password || {
-        let k: String = p
-            .key
+/// Values that only point at a secret and are shown: a placeholder of `*`, a whole ARM expression
+/// (`[parameters('x')]`), a whole ADF expression (`@{linkedService().password}`, `@pipeline()…`).
+/// Literal text around an expression is not shown.
+fn shown_as_reference(v: &str) -> bool {
+    let t = v.trim();
+    let placeholder = t.chars().all(|c| c == '*');
+    let arm = t.starts_with('[') && t.ends_with(']') && t.contains('(') && !t.starts_with("[[");
+    let adf_whole =
+        t.starts_with("@{") && t.ends_with('}') && t[2..].find('}') == Some(t.len() - 3);
+    let adf_call = t.starts_with('@')
+        && !t.starts_with("@@")
+        && !t.contains("@{")
+        && t[1..]
             .chars()
-            .filter(|c| !c.is_whitespace())
-            .collect::<String>()
-            .to_ascii_lowercase();
-        matches!(
-            k.as_str(),
-            "accountkey" | "sharedaccesskey" | "clientsecret" | "sig"
-        )
-    }
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic())
+        && t.ends_with(')');
+    placeholder || arm || adf_whole || adf_call
 }
 
-/// A value from the file (a name, a path, a port …) made safe to print inside a one-line message: control
-/// characters (ESC, BEL, CR, LF, the C1 range …) and bidirectional overrides become `\u{..}` escapes, so a
-/// hostile file cannot move the cursor, recolour or retitle the user's terminal, or forge output lines.
+/// Secret parts of a free text (decoded string content), found by what the text holds: URL credentials
+/// (`postgres://user:pw@host`), `password: x` / `pwd=x` written anywhere, and in a connection string
+/// every secret value up to the next known key (a `;` inside a password splits it into fragments that
+/// look like keys), with every unknown key and stray text.
+pub fn content_spans(value: &str) -> Vec<Range<usize>> {
+    static RE: OnceLock<[regex::Regex; 3]> = OnceLock::new();
+    let [url, sas, assign] = RE.get_or_init(|| {
+        [
+            url_credentials().clone(),
+            // a shared access signature in a URL's query
+            regex::Regex::new(r#"(?i)[?&]sig=([^&\s"'#]+)"#).unwrap(),
+            regex::Regex::new(r#"(?i)[a-z_]*(?:password|passwd|pwd|psw|secret|token|accountkey|accesskey|sharedaccesskey)[a-z_ ]*\s*[:=]\s*([^\s;,"'&]+)"#).unwrap(),
+        ]
+    });
+    let mut out: Vec<Range<usize>> = Vec::new();
+    for re in [url, sas, assign] {
+        out.extend(
+            re.captures_iter(value)
+                .filter_map(|c| c.get(1))
+                .map(|m| m.range()),
+        );
+    }
+    if value.contains('=') {
+        out.extend(connection_string_spans(value));
+    }
+    out.retain(|r| r.start < r.end);
+    out
+}
+
+fn connection_string_spans(value: &str) -> Vec<Range<usize>> {
+    let cs = connstr::parse(value);
+    let secretish = cs.pairs.iter().any(|p| secret_name(&p.key))
+        || cs.junk.iter().any(|j| secret_name(&value[j.clone()]));
+    if !secretish {
+        return Vec::new();
+    }
+    let mut out: Vec<Range<usize>> = cs.junk.clone();
+    let mut open: Option<usize> = None;
+    for p in &cs.pairs {
+        let known = known_key_name(&p.key);
+        if known && !secret_name(&p.key) {
+            if let Some(start) = open.take() {
+                let end = value[..p.key_span.start]
+                    .trim_end_matches([';', ' ', '\t'])
+                    .len();
+                out.push(start..end.max(start));
+            }
+        } else if secret_name(&p.key) {
+            if open.is_none() && !shown_as_reference(&p.value) {
+                open = Some(p.value_span.start);
+            }
+            if !known {
+                out.push(p.key_span.clone());
+            }
+        } else {
+            out.push(p.key_span.start..p.value_span.end);
+        }
+    }
+    if let Some(start) = open {
+        out.push(start..value.len());
+    }
+    out
+}
+
+/// `scheme://user:PASSWORD@host`: group 1 is the password.
+fn url_credentials() -> &'static regex::Regex {
+    static RE: OnceLock<regex::Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        regex::Regex::new(r#"[A-Za-z][A-Za-z0-9+.\-]*://[^/?#\s:@"']*:([^@\s"']*)@"#).unwrap()
+    })
+}
+
+/// Free text (a message argument, a server's reply) with its secret parts masked by content.
+pub fn redact(text: &str) -> std::borrow::Cow<'_, str> {
+    let spans = content_spans(text);
+    if spans.is_empty() {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    std::borrow::Cow::Owned(apply(text, &spans))
+}
+
+/// Characters that must never reach a terminal or a log raw: C0/C1 controls, DEL, and bidirectional
+/// overrides and marks (which reorder what a reader sees).
+fn is_unsafe_char(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
+}
+
+/// Case-insensitive positions of `needle` (ASCII) in `s`.
+fn find_all_ascii_ci<'a>(s: &'a str, needle: &'a str) -> impl Iterator<Item = usize> + 'a {
+    let (hay, n) = (s.as_bytes(), needle.as_bytes());
+    (0..hay.len().saturating_sub(n.len() - 1))
+        .filter(move |&i| hay[i..i + n.len()].eq_ignore_ascii_case(n))
+}
+
+/// A value from the file or a server (a name, a path, a message …) made safe to print inside a line, in
+/// every text output and on stderr: control characters (ESC, BEL, CR, LF, the C1 range …) and
+/// bidirectional overrides become `\u{..}` escapes, so a hostile file cannot move the cursor, recolour
+/// or retitle the user's terminal, or forge output lines; and CI log commands are broken (Azure
+/// Pipelines obeys `##vso[` anywhere in a line, GitHub Actions `::` at a line's start, both `##[`):
+/// `##vso\u{5b}`, `\u{3a}:`.
 pub fn printable(s: &str) -> std::borrow::Cow<'_, str> {
-    let bad =
-        |c: char| c.is_control() || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
-    if !s.chars().any(bad) {
+    let command = find_all_ascii_ci(s, "##vso[").next().is_some()
+        || s.starts_with("::")
+        || s.starts_with("##[");
+    if !command && !s.chars().any(is_unsafe_char) {
         return std::borrow::Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        if bad(c) {
+    for (i, c) in s.char_indices() {
+        let breaks_command =
+            (c == '[' && i >= 5 && s.as_bytes()[i - 5..i].eq_ignore_ascii_case(b"##vso"))
+                || (i == 0 && c == ':' && s.starts_with("::"))
+                || (i == 1 && c == '[' && s.starts_with("##["));
+        if is_unsafe_char(c) || breaks_command {
             out.push_str(&format!("\\u{{{:x}}}", c as u32));
         } else {
             out.push(c);
         }
     }
     std::borrow::Cow::Owned(out)
+}
+
+/// How a whole output is encoded, so that [`guard_output`] keeps it valid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    Json,
+    Xml,
+    /// Lines of text; lines starting with one of these prefixes are the tool's own log commands.
+    Text(&'static [&'static str]),
+}
+
+/// The last line of defence for a whole output (stdout, stderr, a report file): whatever a renderer
+/// forgot, no `##vso[` but the tool's own at a line's start, no line starting `::`/`##[` but the tool's
+/// own, and no raw control or bidi character (in text, colour codes `ESC[…m` are the tool's).
+/// Values are escaped where they are inserted ([`printable`]); this only catches what slips through.
+pub fn guard_output(text: &str, enc: Encoding) -> String {
+    guard(text, enc, false)
+}
+
+/// [`guard_output`] for text the tool coloured itself: colour sequences `ESC[…m` pass.
+pub fn guard_coloured(text: &str, enc: Encoding) -> String {
+    guard(text, enc, true)
+}
+
+fn guard(text: &str, enc: Encoding, colour: bool) -> String {
+    let text = &without_known_secrets(text);
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        let own = match enc {
+            Encoding::Text(prefixes) => prefixes
+                .iter()
+                .find(|p| line.starts_with(**p))
+                .map_or(0, |p| p.len()),
+            _ => 0,
+        };
+        out.push_str(&line[..own]);
+        let rest = &line[own..];
+        let at_start = own == 0;
+        let b = rest.as_bytes();
+        let mut i = 0;
+        while i < rest.len() {
+            let c = rest[i..].chars().next().expect("in bounds");
+            let vso = b.len() >= i + 6 && b[i..i + 6].eq_ignore_ascii_case(b"##vso[");
+            let line_command =
+                at_start && i == 0 && (rest.starts_with("::") || rest.starts_with("##["));
+            if vso || line_command {
+                let (keep, esc) = if vso {
+                    (5, '[')
+                } else if rest.starts_with("::") {
+                    (0, ':')
+                } else {
+                    (1, '[')
+                };
+                out.push_str(&rest[i..i + keep]);
+                out.push_str(&escape_char(esc, enc));
+                i += keep + 1;
+                continue;
+            }
+            let sgr = colour && c == '\u{1b}' && sgr_len(&rest[i..]).is_some();
+            if sgr {
+                let n = sgr_len(&rest[i..]).expect("checked");
+                out.push_str(&rest[i..i + n]);
+                i += n;
+                continue;
+            }
+            // a CRLF line end (a diff of a CRLF file) moves nothing; a lone CR rewrites the line
+            let line_end = c == '\r' && rest[i + 1..].starts_with('\n');
+            if is_unsafe_char(c) && !matches!(c, '\n' | '\t') && !line_end {
+                if matches!(enc, Encoding::Xml) && (c as u32) < 0x20 && c != '\r' {
+                    // not allowed in XML 1.0 even as a reference
+                    out.push('?');
+                } else {
+                    out.push_str(&escape_char(c, enc));
+                }
+            } else {
+                out.push(c);
+            }
+            i += c.len_utf8();
+        }
+    }
+    out
+}
+
+/// Secrets the run holds in memory (a password given to `test-connection`, a secure parameter's value):
+/// [`guard_output`] masks them wherever they appear, whatever echoed them (a server's error text, an
+/// expression in a message).
+static KNOWN_SECRETS: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+/// Remember a secret so that no output shows it. Very short values are not (they would mask ordinary
+/// words); they are still masked where they are found by structure or content.
+pub fn register_secret(secret: &str) {
+    if secret.chars().count() >= 4
+        && !shown_as_reference(secret)
+        && let Ok(mut known) = KNOWN_SECRETS.lock()
+    {
+        known.push(secret.to_string());
+    }
+}
+
+/// Registered secrets, and the password of any URL with credentials (never printed on purpose).
+fn without_known_secrets(text: &str) -> std::borrow::Cow<'_, str> {
+    let Ok(known) = KNOWN_SECRETS.lock() else {
+        return std::borrow::Cow::Borrowed(text);
+    };
+    let urls: Vec<Range<usize>> = url_credentials()
+        .captures_iter(text)
+        .filter_map(|c| c.get(1))
+        .map(|m| m.range())
+        .collect();
+    let mut out = if urls.is_empty() {
+        std::borrow::Cow::Borrowed(text)
+    } else {
+        std::borrow::Cow::Owned(apply_keeping_controls(text, &urls))
+    };
+    for s in known.iter().filter(|s| text.contains(s.as_str())) {
+        out = std::borrow::Cow::Owned(out.replace(s.as_str(), &"*".repeat(s.chars().count())));
+    }
+    out
+}
+
+fn escape_char(c: char, enc: Encoding) -> String {
+    match enc {
+        Encoding::Json => format!("\\u{:04x}", c as u32),
+        Encoding::Xml => format!("&#x{:x};", c as u32),
+        Encoding::Text(_) => format!("\\u{{{:x}}}", c as u32),
+    }
+}
+
+/// The length of a colour sequence `ESC [ digits/; m` at the start of `s`.
+fn sgr_len(s: &str) -> Option<usize> {
+    let rest = s.strip_prefix("\u{1b}[")?;
+    let n = rest
+        .bytes()
+        .take_while(|b| b.is_ascii_digit() || *b == b';')
+        .count();
+    (rest.as_bytes().get(n) == Some(&b'm')).then_some(n + 3)
 }
 
 /// Control characters in a text shown as a source snippet (invalid JSON may hold raw ESC bytes) become `?`,
@@ -135,6 +532,17 @@ fn neutralise_controls(text: String) -> String {
             out.extend(std::iter::repeat_n('?', c.len_utf8()));
         } else {
             out.push(c);
+        }
+    }
+    out
+}
+
+/// [`apply`] without touching control characters (the output guard escapes them next).
+fn apply_keeping_controls(text: &str, spans: &[Range<usize>]) -> String {
+    let mut out = text.to_string();
+    for r in spans.iter().rev() {
+        if text.is_char_boundary(r.start) && text.is_char_boundary(r.end) {
+            out.replace_range(r.clone(), &"*".repeat(r.end - r.start));
         }
     }
     out
@@ -185,26 +593,103 @@ pub fn mask(text: &str) -> String {
     }
 }
 
-/// For text that is not valid JSON: secret-looking members and `password=` pairs.
+/// For text that is not valid JSON (truncated, single quotes, unquoted names, comments, escaped names):
+/// a lenient look at every `name: value` (any quoting, `\u` escapes in the name decoded) masks the value
+/// of a secret name or of `value`/`defaultValue`, and every string-like run is masked by content.
 pub fn mask_by_pattern(text: &str) -> String {
-    static RE: OnceLock<[regex::Regex; 3]> = OnceLock::new();
-    let res = RE.get_or_init(|| {
+    static RE: OnceLock<[regex::Regex; 2]> = OnceLock::new();
+    let [member, string] = RE.get_or_init(|| {
         [
-            regex::Regex::new(r#"(?i)"(?:password|pwd|servicePrincipalKey|servicePrincipalEmbeddedCert|servicePrincipalEmbeddedCertPassword|encryptedCredential|accountKey|sasToken|clientSecret|secret|value)"\s*:\s*"((?:[^"\\]|\\.)*)""#).unwrap(),
-            regex::Regex::new(r#"(?i)(?:password|pwd|accountkey|sharedaccesskey)\s*=\s*([^;"]*)"#).unwrap(),
-            // a password inside a URL: scheme://user:PASSWORD@host
-            regex::Regex::new(r#"://[^:/@\s;"]*:([^@/\s;"]*)@"#).unwrap(),
+            regex::Regex::new(
+                r#"(?:"((?:[^"\\\n]|\\.)+)"|'([^'\n]+)'|([A-Za-z_$][A-Za-z0-9_$]*))\s*:\s*"#,
+            )
+            .unwrap(),
+            regex::Regex::new(r#""(?:[^"\\\n]|\\.)*(?:"|$)|'[^'\n]*(?:'|$)"#).unwrap(),
         ]
     });
     let mut spans = Vec::new();
-    for re in res {
-        for c in re.captures_iter(text) {
-            if let Some(m) = c.get(1) {
-                spans.push(m.range());
-            }
+    // members inside a value already masked are skipped: the scan stays linear however deep they nest
+    let mut covered = 0;
+    for c in member.captures_iter(text) {
+        let start = c.get(0).expect("whole match").end();
+        if start < covered {
+            continue;
+        }
+        let name = c
+            .get(1)
+            .or(c.get(2))
+            .or(c.get(3))
+            .map_or("", |m| m.as_str());
+        let name = decode_escapes(name);
+        let holder = ["value", "defaultValue"]
+            .iter()
+            .any(|k| k.eq_ignore_ascii_case(&name));
+        if secret_name(&name) || holder {
+            covered = start + lenient_value_len(&text[start..]);
+            spans.push(start..covered);
+        }
+    }
+    for m in string.find_iter(text) {
+        let body = m.as_str();
+        let inner_start = m.start() + 1;
+        let inner = &body[1..];
+        let inner = inner.strip_suffix(['"', '\'']).unwrap_or(inner);
+        for r in content_spans(inner) {
+            spans.push(inner_start + r.start..inner_start + r.end);
         }
     }
     apply(text, &spans)
+}
+
+/// `\u0077` → `w` in a member name written with escapes (`pass\u0077ord`).
+fn decode_escapes(name: &str) -> String {
+    if !name.contains('\\') {
+        return name.to_string();
+    }
+    serde_json::from_str::<String>(&format!("\"{name}\"")).unwrap_or_else(|_| name.to_string())
+}
+
+/// How far a secret's value runs in text that is not valid JSON: a quoted string to its closing quote
+/// (across lines: better too much masked than a secret's second line shown), an array or an object to
+/// its matching bracket, a bare word to `,` `}` `]` or the end of the line; the end of the text if
+/// unclosed.
+fn lenient_value_len(rest: &str) -> usize {
+    let b = rest.as_bytes();
+    let until = |stop: &dyn Fn(u8) -> bool, from: usize| {
+        (from..b.len()).find(|&i| stop(b[i])).unwrap_or(b.len())
+    };
+    match b.first() {
+        None => 0,
+        Some(&q @ (b'"' | b'\'')) => {
+            let mut i = 1;
+            while i < b.len() && b[i] != q {
+                i += if b[i] == b'\\' { 2 } else { 1 };
+            }
+            i.min(b.len()) + usize::from(i < b.len() && b[i] == q)
+        }
+        Some(&open @ (b'[' | b'{')) => {
+            let close = if open == b'[' { b']' } else { b'}' };
+            let (mut depth, mut quote, mut i) = (0usize, None::<u8>, 0);
+            while i < b.len() {
+                match (quote, b[i]) {
+                    (Some(_), b'\\') => i += 1,
+                    (Some(q), c) if c == q => quote = None,
+                    (None, c @ (b'"' | b'\'')) => quote = Some(c),
+                    (None, c) if c == open => depth += 1,
+                    (None, c) if c == close => {
+                        depth -= 1;
+                        if depth == 0 {
+                            return i + 1;
+                        }
+                    }
+                    _ => {}
+                }
+                i += 1;
+            }
+            b.len()
+        }
+        Some(_) => until(&|c| matches!(c, b',' | b'}' | b']' | b'\n' | b'\r'), 0),
+    }
 }
 
 #[cfg(test)]
@@ -249,5 +734,69 @@ mod tests {
     fn masks_invalid_json_by_pattern() {
         let m = mask(r#"{"connectionString": "host=h;password=hunter2;", "password": "p2" "#);
         assert!(!m.contains("hunter2") && !m.contains("p2"), "{m}");
+    }
+
+    #[test]
+    fn printable_breaks_log_commands_in_linear_time() {
+        assert_eq!(printable("a ##VSO[x] ::b"), "a ##VSO\\u{5b}x] ::b");
+        assert_eq!(printable("::error::x"), "\\u{3a}:error::x");
+        // a hostile value of a million brackets is escaped at once, not in quadratic time
+        let t = std::time::Instant::now();
+        let long = format!("##vso{}", "[".repeat(1_000_000));
+        assert!(printable(&long).starts_with("##vso\\u{5b}["));
+        assert!(t.elapsed().as_secs() < 5);
+    }
+
+    #[test]
+    fn masks_by_structure_and_by_content() {
+        for (text, secret) in [
+            (r#"{"a": "host=h;Password=s3c;r3t;sslmode=Require"}"#, "r3t"),
+            (r#"{"a": "host=h;Password={s3c;r3t};port=1"}"#, "r3t"),
+            (r#"{"description": "postgres://u:s3cr3t@h/db"}"#, "s3cr3t"),
+            (r#"{"a": ["Server=h;PSW=s3cr3t"]}"#, "s3cr3t"),
+            (r#"{"a": "host=h;Password:s3cr3t;port=1"}"#, "s3cr3t"),
+            (
+                r#"{"x": "DefaultEndpointsProtocol=https;AccountKey=s3cr3t"}"#,
+                "s3cr3t",
+            ),
+            (r#"{"password": 12345678}"#, "12345678"),
+            (
+                r#"{"parameters": {"pw": {"type": "String", "defaultValue": "s3cr3t"}}}"#,
+                "s3cr3t",
+            ),
+            (r#"{"a": "host=h;database=d;Pass=s3cr3t"}"#, "s3cr3t"),
+            (
+                r#"{"u": "https://a.blob.core.windows.net/c?sv=2022&sig=s3cr3t%3D"}"#,
+                "s3cr3t",
+            ),
+            (r#"{"sasUri": "https://a.blob.core.windows.net/c"}"#, "blob"),
+            (r#"{"pwd": ["s3cr3t"]}"#, "s3cr3t"),
+            (r#"{"servicePrincipalKey": {"value": "s3cr3t"}}"#, "s3cr3t"),
+            (
+                r#"{"parameters": {"p": {"type": "secureString", "defaultValue": "s3cr3t"}}}"#,
+                "s3cr3t",
+            ),
+            (
+                r#"{"parameters": {"Ls_connectionString": {"value": "s3cr3t"}}}"#,
+                "s3cr3t",
+            ),
+            (r#"{'password': 's3cr3t'}"#, "s3cr3t"),
+            (r#"{password: s3cr3t}"#, "s3cr3t"),
+            (r#"{"pass\u0077ord": "s3cr3t",}"#, "s3cr3t"),
+            (r#"{"a": "host=h;pwd=s3cr3t"#, "s3cr3t"),
+            (r#"{"password": {"v": "s3cr3t"},}"#, "s3cr3t"),
+            ("{\"password\": \"line1\ns3cr3t\", x}", "s3cr3t"),
+        ] {
+            let m = mask(text);
+            assert!(!m.contains(secret), "{text} → {m}");
+            assert_eq!(m.len(), text.len());
+        }
+        // references to a secret stay readable
+        let t = r#"{"password": {"type": "AzureKeyVaultSecret", "secretName": "pg-pw"}, "p": "@{linkedService().password}"}"#;
+        assert_eq!(mask(t), t);
+        assert_eq!(
+            redact("server=h;Password=x1y2z3"),
+            "server=h;Password=******"
+        );
     }
 }

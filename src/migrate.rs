@@ -23,6 +23,8 @@ pub struct MigrationOptions {
     pub strip_user_at_server: bool,
     /// `Basic` (what Studio writes) or `BasicAuth` (the how-to page's spelling).
     pub authentication_type: String,
+    /// `--credentials-to-key-vault`: where passwords and keys move (ADFPG024).
+    pub key_vault: Option<crate::key_vault::VaultTarget>,
 }
 
 impl Default for MigrationOptions {
@@ -34,6 +36,7 @@ impl Default for MigrationOptions {
             ssl_validated: 4,
             strip_user_at_server: true,
             authentication_type: "Basic".into(),
+            key_vault: None,
         }
     }
 }
@@ -416,11 +419,20 @@ pub fn dropped_keys(cs: &ConnStr) -> Vec<String> {
                 Key::EncryptionMethod | Key::ValidateServerCertificate | Key::HostNameInCertificate
             )
     };
-    cs.pairs
+    let mut dropped: Vec<String> = cs
+        .pairs
         .iter()
         .filter(|p| p.canon == Key::Other || overridden(p.canon))
-        .map(|p| p.key.clone())
-        .collect()
+        // an unknown name may be the rest of a password that holds a `;`: shown by its length only
+        .map(|p| crate::mask::shown_key_name(&p.key))
+        .collect();
+    // stray text is dropped too
+    dropped.extend(
+        cs.junk
+            .iter()
+            .map(|j| format!("(text of {} characters)", j.len())),
+    );
+    dropped
 }
 
 fn typed(key: Key, v: &str) -> Value {

@@ -326,14 +326,13 @@ fn stale_references(roots: &[PathBuf], renames: &[Rename]) -> Vec<StaleReference
             if maintained.contains(&name.as_str()) {
                 continue;
             }
-            if !entry.file_type().is_some_and(|t| t.is_file())
-                || std::fs::metadata(p).map_or(true, |m| m.len() > 4 << 20)
-            {
+            if !entry.file_type().is_some_and(|t| t.is_file()) {
                 continue;
             }
-            let Ok(bytes) = std::fs::read(p) else {
+            let mut bytes = Vec::new();
+            if crate::read::read_into(p, 4 << 20, crate::read::Links::Refuse, &mut bytes).is_err() {
                 continue;
-            };
+            }
             if bytes.contains(&0) {
                 continue;
             }
@@ -365,7 +364,13 @@ pub fn render_text(plan: &Plan) -> String {
         out.push_str("No AzurePostgreSql linked services found.\n");
     }
     for ls in &plan.linked_services {
-        let _ = writeln!(out, "{} (version {}) — {}", ls.name, ls.version, ls.path);
+        let _ = writeln!(
+            out,
+            "{} (version {}) — {}",
+            p(&ls.name),
+            p(ls.version),
+            p(&ls.path)
+        );
         section(&mut out, "--fix will", &ls.will_do);
         section(
             &mut out,
@@ -374,13 +379,23 @@ pub fn render_text(plan: &Plan) -> String {
         );
         section(&mut out, "cannot be fixed automatically", &ls.cannot_do);
         for a in &ls.arm_templates {
-            let _ = writeln!(out, "  ARM template {} (version {})", a.path, a.version);
+            let _ = writeln!(
+                out,
+                "  ARM template {} (version {})",
+                p(&a.path),
+                p(a.version)
+            );
             for r in &a.renames {
-                let _ = writeln!(out, "    parameter {} becomes {}", r.old, r.new.join(", "));
+                let _ = writeln!(
+                    out,
+                    "    parameter {} becomes {}",
+                    p(&r.old),
+                    p(&r.new.join(", "))
+                );
             }
         }
         if !ls.datasets.is_empty() {
-            let _ = writeln!(out, "  datasets: {}", ls.datasets.join(", "));
+            let _ = writeln!(out, "  datasets: {}", p(&ls.datasets.join(", ")));
         }
         if !ls.used_by.is_empty() {
             let note = if ls.version == "1.0" {
@@ -393,17 +408,17 @@ pub fn render_text(plan: &Plan) -> String {
                 let _ = writeln!(
                     out,
                     "    {} {}{}{}",
-                    u.kind,
-                    u.resource,
-                    activity(u),
-                    via(u)
+                    p(&u.kind),
+                    p(&u.resource),
+                    p(&activity(u)),
+                    p(&via(u))
                 );
             }
         }
         if !ls.retest.is_empty() {
             let _ = writeln!(out, "  re-test after migrating:");
             for r in &ls.retest {
-                let _ = writeln!(out, "    - [{}] {}", r.basis, r.what);
+                let _ = writeln!(out, "    - [{}] {}", p(r.basis), p(&r.what));
             }
         }
         out.push('\n');
@@ -414,7 +429,7 @@ pub fn render_text(plan: &Plan) -> String {
             "Files that still name a renamed ARM parameter (update release overrides and deployment configs):"
         );
         for s in &plan.stale_parameter_references {
-            let _ = writeln!(out, "  {}:{}: {}", s.path, s.line, s.parameter);
+            let _ = writeln!(out, "  {}:{}: {}", p(&s.path), s.line, p(&s.parameter));
         }
     }
     out
@@ -426,7 +441,7 @@ fn section(out: &mut String, title: &str, steps: &[Step]) {
     }
     let _ = writeln!(out, "  {title}:");
     for s in steps {
-        let _ = writeln!(out, "    - {} {}", s.code, s.text);
+        let _ = writeln!(out, "    - {} {}", s.code, p(&s.text));
     }
 }
 
@@ -442,9 +457,19 @@ fn via(u: &Usage) -> String {
         .map_or(String::new(), |d| format!(" (via dataset {d})"))
 }
 
+/// Text from the factory on a terminal or in a log: escaped controls, no log commands.
+fn p(s: &str) -> String {
+    crate::mask::printable(s).into_owned()
+}
+
 /// Text from the factory in a PR comment: the markdown report's escaping (no mentions, links or HTML).
 fn md(s: &str) -> String {
     crate::output::markdown::escape(s)
+}
+
+/// A name from the factory in a Markdown code span: a backtick in it cannot end the span.
+fn code(s: &str) -> String {
+    crate::output::markdown::code(s)
 }
 
 pub fn render_markdown(plan: &Plan) -> String {
@@ -459,9 +484,9 @@ pub fn render_markdown(plan: &Plan) -> String {
         };
         let _ = writeln!(
             out,
-            "| `{}` | {} | {} | {} | {} | {} |",
-            ls.name,
-            ls.version,
+            "| {} | {} | {} | {} | {} | {} |",
+            code(&ls.name),
+            md(ls.version),
             list(&ls.will_do),
             list(&ls.needs_unsafe_fixes),
             list(&ls.cannot_do),
@@ -473,40 +498,41 @@ pub fn render_markdown(plan: &Plan) -> String {
         .iter()
         .filter(|l| !l.used_by.is_empty() || !l.retest.is_empty() || !l.arm_templates.is_empty())
     {
-        let _ = writeln!(out, "\n### `{}`\n", ls.name);
+        let _ = writeln!(out, "\n### {}\n", code(&ls.name));
         for a in &ls.arm_templates {
             for r in &a.renames {
                 let _ = writeln!(
                     out,
-                    "- ARM `{}`: parameter `{}` becomes {}",
-                    a.path,
-                    r.old,
-                    r.new
-                        .iter()
-                        .map(|n| format!("`{n}`"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    "- ARM {}: parameter {} becomes {}",
+                    code(&a.path),
+                    code(&r.old),
+                    r.new.iter().map(|n| code(n)).collect::<Vec<_>>().join(", ")
                 );
             }
         }
         for u in &ls.used_by {
             let _ = writeln!(
                 out,
-                "- used by {} `{}`{}{}",
-                u.kind,
-                u.resource,
+                "- used by {} {}{}{}",
+                md(&u.kind),
+                code(&u.resource),
                 md(&activity(u)),
                 md(&via(u))
             );
         }
         for r in &ls.retest {
-            let _ = writeln!(out, "- [ ] re-test ({}): {}", r.basis, md(&r.what));
+            let _ = writeln!(out, "- [ ] re-test ({}): {}", md(r.basis), md(&r.what));
         }
     }
     if !plan.stale_parameter_references.is_empty() {
         out.push_str("\n### Files that still name a renamed ARM parameter\n\n");
         for s in &plan.stale_parameter_references {
-            let _ = writeln!(out, "- `{}:{}` `{}`", s.path, s.line, s.parameter);
+            let _ = writeln!(
+                out,
+                "- {} {}",
+                code(&format!("{}:{}", s.path, s.line)),
+                code(&s.parameter)
+            );
         }
     }
     out

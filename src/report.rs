@@ -86,7 +86,12 @@ impl Run<'_> {
                 .iter()
                 .filter(|(_, v)| *v == Version::V1)
                 .count();
-            if let Some(c) = &o.change {
+            // with --fix, a fix counts only when its file was written
+            if let Some(c) = o
+                .change
+                .as_ref()
+                .filter(|c| c.written || self.mode != Mode::Fix)
+            {
                 s.fixes_applied += c.applied.len();
             }
         }

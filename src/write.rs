@@ -11,21 +11,87 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-pub fn replace_atomically(path: &Path, original: &[u8], new: &[u8]) -> io::Result<()> {
-    replace_many(&[(path, original, new)])
+pub use crate::read::Links;
+
+pub fn replace_atomically(
+    path: &Path,
+    original: &[u8],
+    new: &[u8],
+    links: Links,
+) -> io::Result<()> {
+    replace_many(&[(path, original, new)], links)
         .pop()
         .expect("one result per file")
+}
+
+/// Write a whole file the tool generates (a baseline, a report) atomically: a temp file beside it,
+/// flushed, renamed over it, the folder flushed. A full disk or any other failure leaves the old file as
+/// it was (a plain write would leave it truncated). An existing file keeps its mode and owner, and is
+/// refused for the reasons [`replace_many`] refuses one; a symlink at the path (named on the command
+/// line) is written through.
+pub fn write_whole(path: &Path, new: &[u8]) -> io::Result<()> {
+    let target = match fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => fs::canonicalize(path)?,
+        _ => path.to_path_buf(),
+    };
+    let dir = parent_dir(&target);
+    let existing = fs::metadata(&target).ok();
+    if let Some(m) = &existing {
+        refuse_unsafe_target(&target, m)?;
+    }
+    let (tmp, mut file) = create_temp(&dir, &target)?;
+    let r = (|| {
+        file.write_all(new)?;
+        match &existing {
+            Some(m) => keep_mode_and_owner(&file, m)?,
+            None => {
+                #[cfg(unix)]
+                file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644))?;
+            }
+        }
+        file.sync_all()?;
+        drop(file);
+        fs::rename(&tmp, &target)
+    })();
+    if r.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    r?;
+    let _ = flush_all(&[dir.as_path()], false);
+    Ok(())
+}
+
+fn parent_dir(target: &Path) -> PathBuf {
+    target
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+        .to_path_buf()
+}
+
+/// The original's mode, and its owner (matters when root fixes someone else's checkout; only root may
+/// change it, and for anyone else the temp file's owner is already theirs).
+fn keep_mode_and_owner(file: &File, meta: &fs::Metadata) -> io::Result<()> {
+    file.set_permissions(meta.permissions())?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let _ = std::os::unix::fs::fchown(file, Some(meta.uid()), Some(meta.gid()));
+    }
+    Ok(())
 }
 
 /// One file to replace: its path, the bytes it had when read, the bytes to write.
 pub type Replacement<'a> = (&'a Path, &'a [u8], &'a [u8]);
 
 /// Replace many files, each atomically (see the module docs). Returns one result per file, in order.
-pub fn replace_many(files: &[Replacement]) -> Vec<io::Result<()>> {
+/// `links`: whether a symlink at a path is written through ([`Links::Follow`]: the path was named on the
+/// command line) or refused ([`Links::Refuse`]: the tool found it by name).
+pub fn replace_many(files: &[Replacement], links: Links) -> Vec<io::Result<()>> {
     // 1. write every temp file (closed again: thousands of open files would hit the limit)
     let mut staged: Vec<io::Result<Staged>> = files
         .par_iter()
-        .map(|&(path, _, new)| stage(path, new))
+        .map(|&(path, _, new)| stage(path, new, links))
         .collect();
     // 2. flush them all at once
     let to_flush: Vec<&Path> = staged.iter().flatten().map(|s| s.tmp.as_path()).collect();
@@ -77,26 +143,23 @@ struct Staged {
     tmp: PathBuf,
 }
 
-fn stage(path: &Path, new: &[u8]) -> io::Result<Staged> {
+fn stage(path: &Path, new: &[u8], links: Links) -> io::Result<Staged> {
     // a symlink named on the command line: write its target, keep the link (renaming over the link
-    // would replace it with a regular file)
+    // would replace it with a regular file); one the tool found by name is never written through
     let target = if fs::symlink_metadata(path)?.file_type().is_symlink() {
+        if links == Links::Refuse {
+            return Err(io::Error::new(
+                io::ErrorKind::PermissionDenied,
+                "it is a symbolic link found beside the scanned files; links are not written through",
+            ));
+        }
         fs::canonicalize(path)?
     } else {
         path.to_path_buf()
     };
-    let dir = target
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."))
-        .to_path_buf();
+    let dir = parent_dir(&target);
     let meta = fs::metadata(&target)?;
-    if meta.permissions().readonly() {
-        return Err(io::Error::new(
-            io::ErrorKind::PermissionDenied,
-            "file is read-only",
-        ));
-    }
+    refuse_unsafe_target(&target, &meta)?;
     // by its mode bits, as for the file: root could write there, but the owner said no
     if fs::metadata(&dir)?.permissions().readonly() {
         return Err(io::Error::new(
@@ -107,15 +170,7 @@ fn stage(path: &Path, new: &[u8]) -> io::Result<Staged> {
     let (tmp, mut file) = create_temp(&dir, &target)?;
     let r = (|| {
         file.write_all(new)?;
-        file.set_permissions(meta.permissions())?;
-        // keep the owner too (matters when root fixes someone else's checkout); only root may change
-        // it, and for anyone else the temp file's owner is already theirs
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::MetadataExt;
-            let _ = std::os::unix::fs::fchown(&file, Some(meta.uid()), Some(meta.gid()));
-        }
-        Ok(())
+        keep_mode_and_owner(&file, &meta)
     })();
     match r {
         Ok(()) => Ok(Staged { target, dir, tmp }),
@@ -126,12 +181,63 @@ fn stage(path: &Path, new: &[u8]) -> io::Result<Staged> {
     }
 }
 
+/// Files a rename would change in ways nobody asked for are left alone: read-only ones (by their mode
+/// bits, even for root), ones the runner may not write (a writable folder would let the rename replace
+/// another user's file), hard-linked ones (the rename would split the link silently), and setuid/setgid
+/// ones (the bits cannot be kept for another owner).
+fn refuse_unsafe_target(target: &Path, meta: &fs::Metadata) -> io::Result<()> {
+    let refuse = |why: &str| {
+        Err(io::Error::new(
+            io::ErrorKind::PermissionDenied,
+            why.to_string(),
+        ))
+    };
+    if !meta.is_file() {
+        return refuse("not a regular file");
+    }
+    if meta.permissions().readonly() {
+        return refuse("file is read-only");
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+        if meta.nlink() > 1 {
+            return refuse(&format!(
+                "file has {} hard links; replacing it would split them, so it is left alone",
+                meta.nlink()
+            ));
+        }
+        if meta.mode() & 0o6000 != 0 {
+            return refuse("file has the setuid or setgid bit; left alone");
+        }
+        // may this user write the file itself? (opening for writing changes nothing; O_NONBLOCK in case
+        // it was swapped for a FIFO)
+        if let Err(e) = OpenOptions::new()
+            .write(true)
+            .custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW)
+            .open(target)
+        {
+            return Err(io::Error::new(
+                e.kind(),
+                format!("you may not write this file ({e}); it is left alone"),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Rename the flushed temp file over its target if the target still holds `original`. `Ok(false)`:
 /// another run already wrote exactly `new`, nothing to do.
 fn swap_in(st: &Staged, original: &[u8], new: &[u8]) -> io::Result<bool> {
     #[cfg(test)]
     hook::before_compare(&st.target);
-    let current = fs::read(&st.target)?;
+    // bounded: anything longer than both texts is "changed" already
+    let mut current = Vec::new();
+    let cap = original.len().max(new.len()) as u64;
+    match crate::read::read_into(&st.target, cap, Links::Refuse, &mut current) {
+        Ok(()) | Err(crate::read::ReadError::TooLarge(_)) => {}
+        Err(crate::read::ReadError::Io(e)) => return Err(e),
+    }
     if current == new {
         return Ok(false);
     }
@@ -305,11 +411,11 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let p = d.path().join("a.json");
         fs::write(&p, "old").unwrap();
-        replace_atomically(&p, b"old", b"new").unwrap();
+        replace_atomically(&p, b"old", b"new", Links::Follow).unwrap();
         assert_eq!(fs::read(&p).unwrap(), b"new");
         // another run wrote the same result meanwhile: fine, nothing to write
-        replace_atomically(&p, b"old", b"new").unwrap();
-        let e = replace_atomically(&p, b"old", b"newer").unwrap_err();
+        replace_atomically(&p, b"old", b"new", Links::Follow).unwrap();
+        let e = replace_atomically(&p, b"old", b"newer", Links::Follow).unwrap_err();
         assert!(e.to_string().contains("changed on disk"));
         assert_eq!(fs::read(&p).unwrap(), b"new");
         assert_eq!(
@@ -388,7 +494,7 @@ mod tests {
             .iter()
             .map(|p| (p.as_path(), &b"old"[..], &b"new"[..]))
             .collect();
-        let results = replace_many(&items);
+        let results = replace_many(&items, Links::Follow);
         for (i, (p, r)) in paths.iter().zip(&results).enumerate() {
             match i {
                 3 => assert!(
@@ -450,7 +556,7 @@ mod tests {
                 );
             })),
         );
-        replace_atomically(&p, b"old", b"new").unwrap();
+        replace_atomically(&p, b"old", b"new", Links::Follow).unwrap();
         hook::set(&p, None);
         assert_eq!(
             fs::metadata(&p).unwrap().permissions().mode() & 0o777,

@@ -320,3 +320,46 @@ fn rules_and_rule_commands() {
     assert_eq!(code, 2);
     assert!(err.contains("no rule `NOPE1`"), "{err}");
 }
+
+/// Issue 12: a config above the repository (a parent folder's `adfpg.toml` with `exclude = ["**"]`
+/// would make every run pass) does not apply: discovery stops at the folder holding `.git`, and
+/// `--verbose` says which config applies; a link named `adfpg.toml` is not a config.
+#[test]
+fn config_discovery_stops_at_the_repository_root_and_says_which_applies() {
+    let outer = tempfile::tempdir().unwrap();
+    fs::write(outer.path().join("adfpg.toml"), "exclude = [\"**\"]\n").unwrap();
+    let repo = outer.path().join("repo");
+    fs::create_dir_all(repo.join(".git")).unwrap();
+    copy_into(&example(), &repo.join("factory"));
+    let (code, out, err) = run_in(
+        &repo,
+        &["--verbose", "--output-format", "concise", "factory"],
+    );
+    assert_eq!(code, 1, "the parent's exclude does not apply: {out}");
+    assert!(out.contains("ADFPG001"), "{out}");
+    assert!(
+        err.contains("config: none found up to the repository root"),
+        "{err}"
+    );
+    assert!(
+        err.contains(".ignore"),
+        "the walk's ignore files are named: {err}"
+    );
+    // inside the repository, the config applies and is named
+    fs::write(repo.join("adfpg.toml"), "exclude = [\"**\"]\n").unwrap();
+    let (code, _, err) = run_in(&repo, &["--verbose", "factory"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("config: ") && err.contains("adfpg.toml"),
+        "{err}"
+    );
+    // a link named like a config is not one
+    fs::remove_file(repo.join("adfpg.toml")).unwrap();
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink(outer.path().join("adfpg.toml"), repo.join("adfpg.toml"))
+            .unwrap();
+        let (code, out, _) = run_in(&repo, &["--output-format", "concise", "factory"]);
+        assert_eq!(code, 1, "{out}");
+    }
+}

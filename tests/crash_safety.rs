@@ -306,7 +306,7 @@ fn file_mode_and_owner_are_preserved() {
 /// pipeline_reports_a_file_changed_between_read_and_write`, which uses a test-only hook.)
 #[test]
 fn a_file_changed_after_it_was_read_is_not_overwritten() {
-    use adfpg_migrate::write::replace_atomically;
+    use adfpg_migrate::write::{Links, replace_atomically};
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("ls.json");
     let read = fs::read(example().join("linkedService/PgPlainPassword.json")).unwrap();
@@ -326,7 +326,7 @@ fn a_file_changed_after_it_was_read_is_not_overwritten() {
         .unwrap()
         .replace("Report-Pa55", "Changed-By-Them");
     fs::write(&p, &theirs).unwrap();
-    let e = replace_atomically(&p, &read, fixed.as_bytes()).unwrap_err();
+    let e = replace_atomically(&p, &read, fixed.as_bytes(), Links::Follow).unwrap_err();
     assert!(
         e.to_string()
             .contains("the file changed on disk since it was read; not overwritten"),
@@ -336,7 +336,7 @@ fn a_file_changed_after_it_was_read_is_not_overwritten() {
     assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1, "temp removed");
     // unchanged: written
     fs::write(&p, &read).unwrap();
-    replace_atomically(&p, &read, fixed.as_bytes()).unwrap();
+    replace_atomically(&p, &read, fixed.as_bytes(), Links::Follow).unwrap();
     assert_eq!(fs::read_to_string(&p).unwrap(), fixed);
 }
 
@@ -469,4 +469,230 @@ fn two_different_fix_runs_at_once_end_in_one_of_their_results() {
             "round {round}: no temp file left"
         );
     }
+}
+
+/// A 1.0 linked service a safe `--fix` migrates (ADFPG001), padded with a description of `pad` bytes.
+fn v1_file(name: &str, pad: usize) -> String {
+    format!(
+        r#"{{
+    "name": "{name}",
+    "properties": {{
+        "type": "AzurePostgreSql",
+        "description": "{}",
+        "typeProperties": {{
+            "connectionString": "host=pg.postgres.database.azure.com;port=5432;database=sales;uid=etl;password=pw;sslmode=Require"
+        }}
+    }}
+}}
+"#,
+        "d".repeat(pad)
+    )
+}
+
+/// Run the binary with a file-size limit of `blocks` × 512 bytes (RLIMIT_FSIZE, SIGXFSZ ignored): every
+/// write past it fails with EFBIG, as a full disk fails with ENOSPC, while smaller files still fit.
+fn run_with_file_size_limit(dir: &Path, blocks: u32, args: &[&str]) -> (i32, String, String) {
+    let script = format!("trap '' XFSZ; ulimit -f {blocks}; exec \"$0\" \"$@\"");
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(script)
+        .arg(env!("CARGO_BIN_EXE_adfpg-migrate"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env_remove("ADFPG_OUTPUT_FORMAT")
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Issue 12, item 3: an unprivileged user running `--fix` in a world-writable folder may not replace
+/// another user's 0644 file (the folder would let the rename through): ADFPG105, exit 2, the file keeps
+/// its bytes and its owner; the user's own file beside it is fixed. Needs root to create the other
+/// user's file, and fails loudly without it.
+#[cfg(unix)]
+#[test]
+fn another_users_file_in_a_world_writable_folder_is_left_alone() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    use std::os::unix::process::CommandExt;
+    let dir = tempfile::tempdir().unwrap();
+    let tree = dir.path();
+    fs::write(tree.join("theirs.json"), v1_file("theirs", 0)).unwrap();
+    fs::write(tree.join("mine.json"), v1_file("mine", 0)).unwrap();
+    let is_root = fs::metadata(tree.join("theirs.json")).unwrap().uid() == 0;
+    assert!(
+        is_root,
+        "this test needs root: it makes a file of another user and runs the tool as `nobody`"
+    );
+    fs::set_permissions(tree, fs::Permissions::from_mode(0o777)).unwrap();
+    fs::set_permissions(tree.join("theirs.json"), fs::Permissions::from_mode(0o644)).unwrap();
+    std::os::unix::fs::chown(tree.join("mine.json"), Some(65534), Some(65534)).unwrap();
+    let theirs_before = fs::read(tree.join("theirs.json")).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_adfpg-migrate"))
+        .current_dir(tree)
+        .args(["--fix", "--output-format", "concise", "."])
+        .env("NO_COLOR", "1")
+        .uid(65534)
+        .gid(65534)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        !out.stdout.is_empty(),
+        "the binary must run as nobody (is target/ readable by all?): {out:?}"
+    );
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(
+        text.contains("theirs.json:1:1: ADFPG105 [error] fixes were not written: you may not write this file (Permission denied"),
+        "{text}"
+    );
+    assert!(text.contains("fixed mine.json: ADFPG001"), "{text}");
+    assert!(text.contains("Fixed 1 file"), "{text}");
+    assert_eq!(fs::read(tree.join("theirs.json")).unwrap(), theirs_before);
+    assert_eq!(fs::metadata(tree.join("theirs.json")).unwrap().uid(), 0);
+    assert_eq!(fs::read_dir(tree).unwrap().count(), 2, "no temp file left");
+}
+
+/// Issue 12, item 3: a hard-linked file is left alone (a rename would split the link silently), and so is
+/// a setuid/setgid one (the bits would not survive); both are ADFPG105, the others are fixed.
+#[cfg(unix)]
+#[test]
+fn hard_linked_and_setuid_files_are_left_alone() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let (tree, elsewhere) = (dir.path().join("tree"), dir.path().join("elsewhere"));
+    fs::create_dir_all(&tree).unwrap();
+    fs::create_dir_all(&elsewhere).unwrap();
+    for n in ["linked", "setuid", "setgid", "plain"] {
+        fs::write(tree.join(format!("{n}.json")), v1_file(n, 0)).unwrap();
+    }
+    fs::hard_link(tree.join("linked.json"), elsewhere.join("same.json")).unwrap();
+    fs::set_permissions(tree.join("setuid.json"), fs::Permissions::from_mode(0o4644)).unwrap();
+    fs::set_permissions(tree.join("setgid.json"), fs::Permissions::from_mode(0o2644)).unwrap();
+    let before = snapshot_tree(&tree);
+    let (code, out, _) = run_in(&tree, &["--fix", "--output-format", "concise", "."]);
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.contains("linked.json:1:1: ADFPG105 [error] fixes were not written: file has 2 hard links; replacing it would split them, so it is left alone"),
+        "{out}"
+    );
+    for n in ["setuid", "setgid"] {
+        assert!(
+            out.contains(&format!("{n}.json:1:1: ADFPG105 [error] fixes were not written: file has the setuid or setgid bit; left alone")),
+            "{out}"
+        );
+    }
+    assert!(out.contains("fixed plain.json: ADFPG001"), "{out}");
+    assert!(out.contains("Fixed 1 file"), "{out}");
+    let after = snapshot_tree(&tree);
+    for n in ["linked.json", "setuid.json", "setgid.json"] {
+        assert_eq!(after[n], before[n], "{n}");
+    }
+    assert_eq!(
+        fs::read(elsewhere.join("same.json")).unwrap(),
+        before["linked.json"],
+        "the other name of the hard link sees the same bytes"
+    );
+}
+
+/// Issue 12, item 4: `--write-baseline` (whose shrink workflow rewrites the file it reads) and
+/// `-o/--output` write atomically: when the disk refuses the write (here a file-size limit, as a full
+/// disk), the old file keeps every byte and no temp file is left, and the run says so (exit 2).
+#[cfg(unix)]
+#[test]
+fn baseline_and_report_files_survive_a_failed_write() {
+    let dir = copy_tree(&example());
+    let tree = dir.path();
+    let (code, _, err) = run_in(tree, &["--write-baseline", "base.json", "."]);
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = run_in(tree, &["-o", "report.json", "--output-format", "json", "."]);
+    assert_eq!(code, 1, "{err}");
+    let base = fs::read(tree.join("base.json")).unwrap();
+    let report = fs::read(tree.join("report.json")).unwrap();
+    assert!(
+        base.len() > 1024 && report.len() > 1024,
+        "both are bigger than the limit below"
+    );
+    // the documented shrink workflow: read the baseline, write it again
+    for args in [
+        &[
+            "--baseline",
+            "base.json",
+            "--write-baseline",
+            "base.json",
+            ".",
+        ][..],
+        &["-o", "report.json", "--output-format", "json", "."],
+    ] {
+        let (code, _, err) = run_with_file_size_limit(tree, 2, args);
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert!(
+            err.contains("cannot write") && err.contains("File too large"),
+            "{args:?}: {err}"
+        );
+        assert_eq!(fs::read(tree.join("base.json")).unwrap(), base, "{args:?}");
+        assert_eq!(
+            fs::read(tree.join("report.json")).unwrap(),
+            report,
+            "{args:?}"
+        );
+        let temps: Vec<String> = snapshot_tree(tree)
+            .into_keys()
+            .filter(|k| is_our_temp(k))
+            .collect();
+        assert!(temps.is_empty(), "{temps:?}");
+    }
+    // and the baseline still loads: nothing new
+    let (code, out, _) = run_in(
+        tree,
+        &["--baseline", "base.json", "--output-format", "concise", "."],
+    );
+    assert_eq!(code, 0, "{out}");
+}
+
+/// Issue 12, item 5: the summary and the JSON count only files really written. A 0444 file, a name too
+/// long for the temp file beside it, and a write past the disk's limit (EFBIG, as ENOSPC) are each
+/// ADFPG105; only the file that was written counts as fixed.
+#[cfg(unix)]
+#[test]
+fn only_files_really_written_count_as_fixed() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let tree = dir.path();
+    let long = format!("{}.json", "l".repeat(240));
+    fs::write(tree.join("small.json"), v1_file("small", 0)).unwrap();
+    fs::write(tree.join("ro.json"), v1_file("ro", 0)).unwrap();
+    fs::write(tree.join(&long), v1_file("long", 0)).unwrap();
+    fs::write(tree.join("big.json"), v1_file("big", 4000)).unwrap();
+    fs::set_permissions(tree.join("ro.json"), fs::Permissions::from_mode(0o444)).unwrap();
+    let before = snapshot_tree(tree);
+    let (code, out, err) =
+        run_with_file_size_limit(tree, 4, &["--fix", "--output-format", "concise", "."]);
+    assert_eq!(code, 2, "{out}{err}");
+    for (f, why) in [
+        ("ro.json", "file is read-only"),
+        (long.as_str(), "File name too long"),
+        ("big.json", "File too large"),
+    ] {
+        assert!(
+            out.lines()
+                .any(|l| l.starts_with(&format!("{f}:1:1: ADFPG105")) && l.contains(why)),
+            "{f}: {why}: {out}"
+        );
+        assert_eq!(snapshot_tree(tree)[f], before[f], "{f}");
+    }
+    assert!(out.contains("fixed small.json: ADFPG001"), "{out}");
+    assert!(out.contains("Fixed 1 file (1 fix applied)."), "{out}");
+    let (_, json, _) =
+        run_with_file_size_limit(tree, 4, &["--fix", "--output-format", "json", "."]);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(
+        v["summary"]["files_changed"], 0,
+        "small.json is done; the others fail again: {json}"
+    );
+    assert_eq!(v["summary"]["fixes_applied"], 0, "{json}");
 }

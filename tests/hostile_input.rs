@@ -699,3 +699,319 @@ fn paths_with_spaces_and_non_ascii_names() {
         );
     }
 }
+
+/// Run with a deadline: a hang is a failure, not a stuck CI job. Returns (exit code, stdout, stderr).
+fn run_bounded(dir: &std::path::Path, args: &[&str]) -> (i32, String, String) {
+    let t = std::time::Instant::now();
+    let out = cmd()
+        .current_dir(dir)
+        .args(args)
+        .timeout(std::time::Duration::from_secs(30))
+        .output()
+        .unwrap();
+    assert!(
+        t.elapsed().as_secs() < 30 && out.status.code().is_some(),
+        "{args:?} hung or was killed: {out:?}"
+    );
+    let (code, err) = (
+        out.status.code().unwrap(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    );
+    assert_no_panic(code, &err);
+    (code, String::from_utf8_lossy(&out.stdout).into_owned(), err)
+}
+
+#[cfg(unix)]
+fn mkfifo(p: &std::path::Path) {
+    let made = std::process::Command::new("mkfifo").arg(p).status();
+    assert!(
+        made.is_ok_and(|s| s.success()),
+        "mkfifo is part of coreutils"
+    );
+}
+
+/// Each special thing a repository can put where the tool reads a file by its name: a link to an
+/// endless device, a FIFO nobody writes, a link to a regular file out of the tree.
+#[cfg(unix)]
+fn plant_special(p: &std::path::Path, kind: &str, outside: &std::path::Path) {
+    let _ = fs::remove_file(p);
+    match kind {
+        "zero" => std::os::unix::fs::symlink("/dev/zero", p).unwrap(),
+        "fifo" => mkfifo(p),
+        "link" => std::os::unix::fs::symlink(outside, p).unwrap(),
+        _ => unreachable!(),
+    }
+}
+
+/// Issue 12, item 1: every file read by its name (the ARM parameters beside a template, the
+/// parameterisation file, house rule files, a config's rule folders) goes through one bounded,
+/// regular-file-only reader: a `/dev/zero` link or a FIFO there neither hangs nor eats memory, in lint,
+/// `--diff`, `--fix` and `plan`.
+#[cfg(unix)]
+#[test]
+fn files_read_by_name_are_bounded_and_regular_only() {
+    let outside = tempfile::tempdir().unwrap();
+    let secret = outside.path().join("secret.json");
+    fs::write(
+        &secret,
+        r#"{"parameters":{"PgSales_connectionString":{"value":"host=h;password=OutsideSecret1"}}}"#,
+    )
+    .unwrap();
+    for kind in ["zero", "fifo", "link"] {
+        let dir = copy_tree(&root().join("fixtures/adf-publish"));
+        let tree = dir.path();
+        plant_special(
+            &tree.join("factory-prod/ARMTemplateParametersForFactory.json"),
+            kind,
+            &secret,
+        );
+        plant_special(&tree.join(".extra-param.json"), kind, &secret);
+        fs::rename(
+            tree.join(".extra-param.json"),
+            tree.join("factory-prod/ArmTemplateParameters_master.json"),
+        )
+        .unwrap();
+        for args in [
+            &["--output-format", "full", "."][..],
+            &["--diff", "."],
+            &["plan", "."],
+            &["plan", "--output-format", "markdown", "."],
+        ] {
+            let (_, out, err) = run_bounded(tree, args);
+            assert!(
+                !out.contains("OutsideSecret1") && !err.contains("OutsideSecret1"),
+                "{kind} {args:?}: a file out of the tree is never read through a link: {out}"
+            );
+        }
+        // the parameters file is not read through the link: the template's migration is held back
+        // for want of its values, or (when the template is migrated) the file is not updated (ADFPG105)
+        let (_, out, _) = run_bounded(tree, &["--fix", "--unsafe-fixes", "."]);
+        assert!(
+            out.contains("`PgSales_connectionString` has no value in the parameters file")
+                || (out.contains("ARMTemplateParametersForFactory.json:1:1: ADFPG105")
+                    && out.contains("parameters not added: cannot read it:")),
+            "{kind}: {out}"
+        );
+        assert!(!out.contains("OutsideSecret1"), "{out}");
+        // nothing was written through the link, and it is still a link
+        assert!(
+            fs::read_to_string(&secret)
+                .unwrap()
+                .contains("OutsideSecret1")
+                && !fs::read_to_string(&secret)
+                    .unwrap()
+                    .contains("PgSales_server")
+        );
+        let planted = tree.join("factory-prod/ARMTemplateParametersForFactory.json");
+        assert!(!fs::symlink_metadata(&planted).unwrap().is_file(), "{kind}");
+
+        // the parameterisation file, house rule files, and the rule folder a repository's config names
+        plant_special(
+            &tree.join("arm-template-parameters-definition.json"),
+            kind,
+            &secret,
+        );
+        let (_, out, _) = run_bounded(tree, &["--output-format", "concise", "."]);
+        assert!(
+            out.contains("Scanned 1 file"),
+            "{kind}: the run goes on: {out}"
+        );
+        fs::create_dir_all(tree.join("house")).unwrap();
+        plant_special(&tree.join("house/rule.toml"), kind, &secret);
+        let (code, _, err) = run_bounded(tree, &["--rules", "house", "."]);
+        assert_eq!(code, 2, "{kind}: {err}");
+        assert!(
+            err.contains("cannot read rule file:") && !err.contains("OutsideSecret1"),
+            "{kind}: {err}"
+        );
+        fs::write(tree.join("adfpg.toml"), "rules = [\"house\"]\n").unwrap();
+        let (code, _, err) = run_bounded(tree, &["."]);
+        assert_eq!(code, 2, "{kind}: {err}");
+        assert!(err.contains("cannot read rule file:"), "{kind}: {err}");
+    }
+}
+
+/// Issue 12, item 1: a FIFO or a `/dev/zero` link named on the command line inside a `linkedService/`
+/// folder (where the factory index reads it too) is ADFPG104, and the run goes on.
+#[cfg(unix)]
+#[test]
+fn special_files_named_in_a_linked_service_folder_do_not_hang() {
+    let dir = tempfile::tempdir().unwrap();
+    let ls = dir.path().join("linkedService");
+    fs::create_dir(&ls).unwrap();
+    fs::write(ls.join("good.json"), GOOD_V1).unwrap();
+    mkfifo(&ls.join("pipe.json"));
+    std::os::unix::fs::symlink("/dev/zero", ls.join("zero.json")).unwrap();
+    for sub in [&[][..], &["--diff"], &["plan"]] {
+        let mut args = sub.to_vec();
+        args.extend([
+            "--output-format",
+            "concise",
+            "linkedService/pipe.json",
+            "linkedService/zero.json",
+            "linkedService/good.json",
+        ]);
+        if sub == ["plan"] {
+            args.retain(|a| *a != "--output-format" && *a != "concise");
+        }
+        let (code, out, _) = run_bounded(dir.path(), &args);
+        if sub.is_empty() {
+            assert_eq!(code, 2, "{args:?}: {out}");
+            for f in ["pipe.json", "zero.json"] {
+                assert!(
+                    out.contains(&format!(
+                        "linkedService/{f}:1:1: ADFPG104 [error] cannot read file: not a regular file"
+                    )),
+                    "{args:?}: {out}"
+                );
+            }
+        }
+    }
+}
+
+/// Issue 12: `--max-file-size` near 2^44 MiB used to overflow to a zero cap, so every file read as
+/// empty (ADFPG100 on each). Now it saturates: the file is checked as usual.
+#[test]
+fn a_huge_max_file_size_does_not_overflow() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("good.json"), GOOD_V1).unwrap();
+    for mib in ["17592186044416", "18446744073709551615"] {
+        let (code, out, _) = run_bounded(
+            dir.path(),
+            &["--output-format", "concise", "--max-file-size", mib, "."],
+        );
+        assert_eq!(code, 1, "{mib}: {out}");
+        assert!(out.contains("good.json:4:17: ADFPG001"), "{mib}: {out}");
+        assert!(!out.contains("ADFPG100"), "{mib}: {out}");
+    }
+}
+
+/// Every line of an output that a CI log or a terminal would obey: the tool's own log commands are
+/// allowed only in their format, at a line's start; nothing else may start with `::` or `##[`, hold
+/// `##vso[` anywhere, or hold a raw control character (colour is off: NO_COLOR) or a bidi override.
+fn assert_log_safe(what: &str, text: &str, own: &[&str]) {
+    for line in text.split('\n') {
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        let mine = own.iter().find(|p| line.starts_with(**p));
+        let rest = &line[mine.map_or(0, |p| p.len())..];
+        assert!(
+            !rest.to_ascii_lowercase().contains("##vso["),
+            "{what}: `##vso[` obeyed in {line:?}"
+        );
+        if mine.is_none() {
+            assert!(
+                !line.starts_with("::") && !line.starts_with("##["),
+                "{what}: log command at line start: {line:?}"
+            );
+        }
+        let bad = line.chars().find(|c| {
+            (c.is_control() && *c != '\t')
+                || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+        });
+        assert!(bad.is_none(), "{what}: raw {bad:?} in {line:?}");
+    }
+}
+
+/// Issue 12: factory, file-name, config and rule-file text cannot inject log commands or drive the
+/// terminal, in every output format, every subcommand and on stderr: LF/CR/ESC/BEL, bidi overrides,
+/// `##vso[` anywhere, `::` at a line start, and a backtick inside a Markdown code span.
+#[cfg(unix)]
+#[test]
+fn no_log_injection_in_any_format_or_subcommand() {
+    const FORMATS: &[(&str, &[&str])] = &[
+        ("full", &[]),
+        ("concise", &[]),
+        ("json", &[]),
+        ("sarif", &[]),
+        ("junit", &[]),
+        ("markdown", &[]),
+        ("github", &["::error ", "::warning ", "::notice "]),
+        ("azure", &["##vso[task.logissue "]),
+    ];
+    let hostile = "Pg`tick\\n::error::forged ##vso[task.setvariable variable=x]1 \\u001b]0;title\\u0007 \\r##[error]x \\u202e";
+    let dir = tempfile::tempdir().unwrap();
+    let ls = dir.path().join("linkedService");
+    fs::create_dir(&ls).unwrap();
+    let file = |name: &str| {
+        format!(
+            r#"{{"name": "{name}", "properties": {{"type": "AzurePostgreSql", "description": "{name}", "annotations": ["{name}"], "typeProperties": {{"connectionString": "host={name};port=x;database=d;uid=u;sslmode=Prefer;{name}=1"}}}}}}
+"#
+        )
+    };
+    fs::write(ls.join("plain.json"), file(hostile)).unwrap();
+    // the file name itself: `##vso[`, `::` and ESC/BEL in it
+    fs::write(
+        ls.join("##vso[task.complete result=Failed]\u{1b}[2J\u{7}.json"),
+        file("n"),
+    )
+    .unwrap();
+    fs::write(ls.join("::error::name.json"), file("m")).unwrap();
+    let pipeline = dir.path().join("pipeline");
+    fs::create_dir(&pipeline).unwrap();
+    fs::write(
+        pipeline.join("p.json"),
+        format!(
+            r#"{{"name": "{hostile}", "properties": {{"activities": [{{"name": "{hostile}", "type": "Lookup", "typeProperties": {{"source": {{"type": "AzurePostgreSqlSource"}}, "dataset": {{"referenceName": "ds", "type": "DatasetReference"}}}}}}]}}}}"#
+        ),
+    )
+    .unwrap();
+    let ds = dir.path().join("dataset");
+    fs::create_dir(&ds).unwrap();
+    fs::write(
+        ds.join("ds.json"),
+        format!(
+            r#"{{"name": "ds", "properties": {{"type": "AzurePostgreSqlTable", "linkedServiceName": {{"referenceName": "{hostile}", "type": "LinkedServiceReference"}}}}}}"#
+        ),
+    )
+    .unwrap();
+    let missing = "missing\n::error::walk ##vso[task.complete]\u{1b}[31m.json";
+    for mode in [
+        &[][..],
+        &["--diff", "--unsafe-fixes"],
+        &["--show-diff", "--unsafe-fixes"],
+    ] {
+        for (format, own) in FORMATS {
+            let mut args = mode.to_vec();
+            args.extend(["--output-format", format, ".", missing]);
+            let (code, out, err) = run_bounded(dir.path(), &args);
+            assert_eq!(code, 2, "{args:?}: {out}{err}");
+            assert!(out.len() > 300, "{args:?}: said something: {out}");
+            assert_log_safe(&format!("{args:?} stdout"), &out, own);
+            assert_log_safe(&format!("{args:?} stderr"), &err, &[]);
+        }
+    }
+    for format in ["text", "json", "markdown"] {
+        let (_, out, err) = run_bounded(
+            dir.path(),
+            &["plan", "--output-format", format, ".", missing],
+        );
+        assert!(out.len() > 100, "plan {format}: {out}");
+        assert_log_safe(&format!("plan {format}"), &out, &[]);
+        assert_log_safe(&format!("plan {format} stderr"), &err, &[]);
+        if format == "markdown" {
+            // a backtick in a name lengthens the code span's fence instead of ending it
+            assert!(out.contains("``Pg`tick"), "{out}");
+            assert!(!out.contains(" `Pg`tick"), "{out}");
+        }
+    }
+    // config and house-rule text
+    fs::write(
+        dir.path().join("bad.toml"),
+        "select = [\"ADFPG001\", \"X\\n::error::cfg ##vso[task.complete]\\u001b[2J\\u0007\"]\n",
+    )
+    .unwrap();
+    let (code, out, err) = run_bounded(dir.path(), &["--config", "bad.toml", "."]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.contains("bad.toml"), "{err}");
+    assert_log_safe("config error", &err, &[]);
+    fs::create_dir(dir.path().join("house")).unwrap();
+    fs::write(
+        dir.path().join("house/HOUSE001.toml"),
+        "code = \"HOUSE001\"\nname = \"x\\n::error::rule ##vso[task.complete]\"\nsummary = \"\\u001b[2J ##vso[x]\"\nseverity = \"error\"\napplies_to = \"any\"\ncheck = \"nonexistent\"\nmessage = \"m ##vso[y]\"\n",
+    )
+    .unwrap();
+    let (code, out, err) = run_bounded(dir.path(), &["--rules", "house", "."]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert_log_safe("house rule stdout", &out, &[]);
+    assert_log_safe("house rule stderr", &err, &[]);
+}

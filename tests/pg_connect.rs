@@ -411,6 +411,125 @@ fn test_connection_against_real_postgresql() {
     let c = clusters();
     every_sslmode_matches_libpq(&c);
     failure_classes_features_and_report(&c);
+    key_vault_flow_on_the_example_factory(&c);
+}
+
+/// Run the binary in `dir`: (exit code, stdout, stderr).
+fn run_in(dir: &Path, args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(BIN)
+        .current_dir(dir)
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env_remove("ADFPG_OUTPUT_FORMAT")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn copy_tree(src: &Path, dst: &Path) {
+    std::fs::create_dir_all(dst).unwrap();
+    for e in std::fs::read_dir(src).unwrap() {
+        let e = e.unwrap();
+        if e.file_type().unwrap().is_dir() {
+            copy_tree(&e.path(), &dst.join(e.file_name()));
+        } else {
+            std::fs::copy(e.path(), dst.join(e.file_name())).unwrap();
+        }
+    }
+}
+
+/// Issue 15's whole flow on a copy of the example factory, its plaintext-password linked service
+/// pointed at the test server: plan → fix with --credentials-to-key-vault → the secret the plan listed
+/// (its value from --export-secrets) → test-connection --password-env on the migrated file.
+fn key_vault_flow_on_the_example_factory(c: &Clusters) {
+    let pw = c.get("ADFPG_PG_PASSWORD").to_string();
+    let factory = c.work.path().join("factory");
+    copy_tree(&root().join("fixtures/example-factory"), &factory);
+    let ls = factory.join("linkedService/PgPlainPassword.json");
+    let text = std::fs::read_to_string(&ls).unwrap().replace(
+        "Host=pg-report.postgres.database.azure.com;Database=report;Port=5432;UID=reporter;Password=Report-Pa55",
+        &format!("Host=localhost;Database=sales;Port={};UID=adfpg;Password={pw}", c.port("ssl")),
+    );
+    assert!(
+        text.contains("Host=localhost"),
+        "the example's connection string changed: {text}"
+    );
+    std::fs::write(&ls, text).unwrap();
+    let kv = ["--credentials-to-key-vault", "KeyVault"];
+
+    let (code, plan, err) = run_in(&factory, &["plan", ".", kv[0], kv[1]]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        plan.contains("PgPlainPassword-password in vault linked service `KeyVault`: used by `PgPlainPassword`; the value is plaintext in the repository"),
+        "{plan}"
+    );
+    let az =
+        "az keyvault secret set --vault-name example-kv --name PgPlainPassword-password --file";
+    assert!(plan.contains(az), "{plan}");
+
+    let export = c.work.path().join("exported-secrets.json");
+    let e = export.to_str().unwrap();
+    let (code, fixed, err) = run_in(
+        &factory,
+        &[
+            "--fix",
+            kv[0],
+            kv[1],
+            "--export-secrets",
+            e,
+            "--output-format",
+            "concise",
+            ".",
+        ],
+    );
+    assert!(code < 2, "{err}\n{fixed}");
+    assert!(
+        fixed.contains(az),
+        "the --fix summary lists the secret: {fixed}"
+    );
+    for text in [&plan, &fixed, &err] {
+        assert!(
+            !text.contains(&pw),
+            "the password reached the output:\n{text}"
+        );
+    }
+    let migrated = std::fs::read_to_string(&ls).unwrap();
+    assert!(!migrated.contains(&pw), "{migrated}");
+    let v: Value = serde_json::from_str(&migrated).unwrap();
+    assert_eq!(v["properties"]["version"], "2.0");
+    assert_eq!(
+        v["properties"]["typeProperties"]["password"],
+        serde_json::json!({"type": "AzureKeyVaultSecret", "store": {"referenceName": "KeyVault", "type": "LinkedServiceReference"}, "secretName": "PgPlainPassword-password"})
+    );
+
+    // the secret the operator uploads, from the export file
+    let exported: Value = serde_json::from_str(&std::fs::read_to_string(&export).unwrap()).unwrap();
+    let secret = exported["PgPlainPassword-password"].as_str().unwrap();
+    assert_eq!(secret, pw);
+    let ca = c.get("ADFPG_PG_CA").to_string();
+    let (code, out, err) = c.run_with_password(
+        &ls,
+        &[
+            "--password-env",
+            "ADFPG_TEST_PW",
+            "--ca-file",
+            &ca,
+            "--output-format",
+            "json",
+            "--timeout",
+            "10",
+        ],
+        secret,
+    );
+    let report: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}\n{err}"));
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(report["connected"], Value::Bool(true), "{report:#}");
+    assert!(!out.contains(&pw) && !err.contains(&pw));
 }
 
 fn every_sslmode_matches_libpq(c: &Clusters) {

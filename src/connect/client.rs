@@ -104,7 +104,7 @@ pub fn main(args: &Args) -> i32 {
             {
                 Ok(rt) => rt,
                 Err(e) => {
-                    eprintln!("error: cannot start the async runtime: {e}");
+                    crate::cli::eprint_line(&format!("error: cannot start the async runtime: {e}"));
                     return EXIT_CANNOT_TEST;
                 }
             };
@@ -128,13 +128,17 @@ pub fn main(args: &Args) -> i32 {
                     t
                 }
             };
-            print!("{text}");
+            let enc = match args.output_format {
+                Format::Text => crate::mask::Encoding::Text(&[]),
+                Format::Json => crate::mask::Encoding::Json,
+            };
+            print!("{}", crate::mask::guard_output(&text, enc));
             code
         }
         Err(msg) => {
             if args.output_format == Format::Json {
-                println!(
-                    "{}",
+                let text = format!(
+                    "{}\n",
                     serde_json::to_string_pretty(&json!({
                         "file": args.file.display().to_string(),
                         "connected": false,
@@ -143,8 +147,12 @@ pub fn main(args: &Args) -> i32 {
                     }))
                     .expect("json")
                 );
+                print!(
+                    "{}",
+                    crate::mask::guard_output(&text, crate::mask::Encoding::Json)
+                );
             }
-            eprintln!("error: {msg}");
+            crate::cli::eprint_line(&format!("error: {msg}"));
             EXIT_CANNOT_TEST
         }
     }
@@ -160,10 +168,20 @@ fn prepare(args: &Args) -> Result<Prepared, String> {
     for p in &args.params {
         inputs.params.push(settings::parse_param(p)?);
     }
+    for p in &args.param_envs {
+        let (name, var) = settings::parse_param(p)
+            .map_err(|_| format!("`--param-env {p}`: expected NAME=VAR"))?;
+        let value = std::env::var(&var).map_err(|_| {
+            format!("--param-env {name}={var}: the environment variable is not set")
+        })?;
+        crate::mask::register_secret(&value);
+        inputs.params.push((name, value));
+    }
     if let Some(h) = &args.host_override {
         inputs.host_override = Some(settings::parse_host_override(h)?);
     }
-    let bytes = std::fs::read(&args.file).map_err(|e| format!("{}: {e}", args.file.display()))?;
+    let bytes = crate::read::read(&args.file, crate::read::Links::Follow)
+        .map_err(|e| format!("{}: {e}", args.file.display()))?;
     let s =
         settings::resolve(bytes, &inputs).map_err(|e| format!("{}: {e}", args.file.display()))?;
     let (roots, roots_label) = match &args.ca_file {
@@ -180,6 +198,14 @@ fn prepare(args: &Args) -> Result<Prepared, String> {
 
 /// The password (or Entra token) and where it came from. Never from the command line itself.
 fn password(args: &Args, s: &Settings) -> Result<(Option<String>, String), String> {
+    let found = password_from_anywhere(args, s);
+    if let Ok((Some(p), _)) = &found {
+        crate::mask::register_secret(p);
+    }
+    found
+}
+
+fn password_from_anywhere(args: &Args, s: &Settings) -> Result<(Option<String>, String), String> {
     if let Some(var) = &args.password_env {
         return match std::env::var(var) {
             Ok(v) => Ok((Some(v), format!("environment variable {var}"))),
@@ -226,7 +252,7 @@ fn password(args: &Args, s: &Settings) -> Result<(Option<String>, String), Strin
         (Auth::Basic, other) => {
             let reason = other.unavailable_reason().unwrap_or_default();
             if tty {
-                eprintln!("{reason}.");
+                crate::cli::eprint_line(&format!("{reason}."));
                 prompt(&format!("Password for user {}", s.username))
             } else {
                 Err(format!(

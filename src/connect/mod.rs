@@ -38,6 +38,11 @@ pub struct Args {
     #[arg(long = "param", value_name = "NAME=VALUE")]
     pub params: Vec<String>,
 
+    /// Value of a linked-service parameter read from an environment variable (repeatable): for a
+    /// secret such as @{linkedService().password}, which must not be typed on the command line.
+    #[arg(long = "param-env", value_name = "NAME=VAR")]
+    pub param_envs: Vec<String>,
+
     /// Trust only the root certificates in this PEM file (default: the system store). As with libpq's
     /// sslrootcert, a root file also makes sslMode allow, prefer and require verify the chain.
     #[arg(long, value_name = "PEM")]

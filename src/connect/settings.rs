@@ -275,14 +275,21 @@ impl Params {
                 .map(|(_, v)| v.clone())
         };
         if let Some(v) = find(&self.given) {
+            if crate::mask::secret_name(name) || field == "password" {
+                crate::mask::register_secret(&v);
+            }
             push_unique(&mut self.used, format!("{name} from --param"));
             return Some(v);
         }
         if let Some(v) = find(&self.defaults) {
-            push_unique(
-                &mut self.used,
-                format!("{name} from its defaultValue `{v}`"),
-            );
+            // a secret's default is used, never shown
+            let shown = if crate::mask::secret_name(name) || field == "password" {
+                crate::mask::register_secret(&v);
+                format!("{name} from its defaultValue")
+            } else {
+                format!("{name} from its defaultValue `{}`", crate::mask::redact(&v))
+            };
+            push_unique(&mut self.used, shown);
             return Some(v);
         }
         if !self
@@ -347,15 +354,32 @@ impl Params {
                 .map(|(n, f)| format!("`{n}` (used in {f})"))
                 .collect();
             let example = &self.missing[0].0;
+            let hint = if self
+                .missing
+                .iter()
+                .any(|(n, f)| crate::mask::secret_name(n) || *f == "password")
+            {
+                format!(
+                    "pass --param-env {example}=VAR with the value in environment variable VAR (secrets never go on the command line)"
+                )
+            } else {
+                format!("pass --param {example}=VALUE")
+            };
             errors.push(format!(
-                "linked-service parameter{} not supplied and without a defaultValue: {}; pass --param {example}=VALUE",
+                "linked-service parameter{} not supplied and without a defaultValue: {}; {hint}",
                 if self.missing.len() == 1 { "" } else { "s" },
-                list.join(", ")
+                list.join(", "),
             ));
         }
         for (expr, field) in &self.unsupported {
+            // an expression for a secret may hold the secret itself (`@concat('pa', 'ss')`): not shown
+            let expr = if *field == "password" || crate::mask::secret_name(field) {
+                "(not shown: it is the password)".to_string()
+            } else {
+                format!("`{}`", crate::mask::redact(expr))
+            };
             errors.push(format!(
-                "{field} is the expression `{expr}`, which only a pipeline run can evaluate; only \
+                "{field} is the expression {expr}, which only a pipeline run can evaluate; only \
                  @{{linkedService().NAME}} parameters can be substituted (--param NAME=VALUE){}",
                 if matches!(*field, "server" | "port") {
                     ", or give the address with --host-override HOST:PORT"
@@ -500,6 +524,16 @@ fn read_v2(ls: &LinkedService, inputs: &Inputs, origin: Origin) -> Result<Settin
     let timeout = tp_text(ls, "timeout")
         .or_else(|| tp_text(ls, "connectionTimeout"))
         .and_then(|v| v.trim().parse::<u64>().ok());
+    // a SecureString password written as @{linkedService().NAME} is the parameter's value
+    let password_from_parameter = ls
+        .tp("password")
+        .and_then(|m| match &m.value.kind {
+            Kind::String { value, .. } => Some(value.clone()),
+            Kind::Object(_) => m.value.str_at("value").map(str::to_string),
+            _ => None,
+        })
+        .filter(|v| connstr::is_expression(v))
+        .and_then(|v| p.subst(&v, "password"));
     p.finish(&mut notes)?;
     let present = |k: &str| ls.tp(k).is_some();
 
@@ -562,6 +596,11 @@ fn read_v2(ls: &LinkedService, inputs: &Inputs, origin: Origin) -> Result<Settin
     let secret = match &auth {
         Auth::Entra(_) => Secret::None,
         Auth::Basic => match ls.tp("password") {
+            Some(_) if password_from_parameter.is_some() => {
+                let v = password_from_parameter.expect("checked");
+                crate::mask::register_secret(&v);
+                Secret::Literal(v)
+            }
             Some(m) => secret_of(&m.value),
             None if ls.tp("encryptedCredential").is_some() => Secret::EncryptedCredential,
             None => Secret::None,

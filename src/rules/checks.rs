@@ -56,6 +56,7 @@ const CHECKS: &[(&str, CheckFn)] = &[
     ("pattern", pattern),
     ("v1-linked-service", v1_linked_service),
     ("unknown-version", unknown_version),
+    ("credential-to-key-vault", credential_to_key_vault),
     ("v2-required-properties", v2_required),
     ("credentials-for-authentication-type", credentials),
     ("weak-ssl-mode", weak_ssl_mode),
@@ -263,22 +264,19 @@ fn v1_linked_service(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
         ),
     };
     let hit = Hit::new(span, label, path);
-    let result = match migrate::migrate(cx.text, cx.layout, ls, &cx.opts.migration) {
-        Err(Blocked::ExpressionConnectionString)
-            if !ls.base.is_empty() && cx.opts.linked_template =>
-        {
-            Err(Blocked::LinkedTemplate)
+    // --credentials-to-key-vault: the move and the migration are one fix, so the migration keeps the
+    // Key Vault reference
+    if let Some(f) = crate::key_vault::v1_with_move(cx) {
+        let mut title = format!(
+            "rewrite to version 2.0 with the password in Key Vault secret `{}`",
+            f.secret
+        );
+        if !f.unsafe_reasons.is_empty() {
+            title = format!("{title} (unsafe: {})", f.unsafe_reasons.join("; "));
         }
-        Err(Blocked::ExpressionConnectionString) if !ls.base.is_empty() => crate::arm::migrate(
-            cx.text,
-            cx.layout,
-            cx.root,
-            ls,
-            &cx.opts.migration,
-            (&cx.opts.arm_values, &cx.opts.arm_ls_strings),
-        ),
-        r => r,
-    };
+        return vec![hit.arg("detail", "").fix(f.safety, title, f.edits)];
+    }
+    let result = v1_migration(cx.text, cx.layout, cx.root, ls, cx.opts);
     match result {
         Ok(m) => {
             let mut title = "rewrite to version 2.0".to_string();
@@ -292,6 +290,113 @@ fn v1_linked_service(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
             format!(" and cannot be migrated automatically: {}", b.reason()),
         )],
     }
+}
+
+/// What the 1.0 → 2.0 migration makes of a linked service: the edits of a linked-service file or of an
+/// ARM template's resource, or why it is held back.
+pub fn v1_migration(
+    text: &str,
+    layout: &crate::document::Layout,
+    root: &Node,
+    ls: &LinkedService,
+    opts: &super::CheckOptions,
+) -> Result<migrate::Migration, Blocked> {
+    match migrate::migrate(text, layout, ls, &opts.migration) {
+        Err(Blocked::ExpressionConnectionString) if !ls.base.is_empty() && opts.linked_template => {
+            Err(Blocked::LinkedTemplate)
+        }
+        Err(Blocked::ExpressionConnectionString) if !ls.base.is_empty() => crate::arm::migrate(
+            text,
+            layout,
+            root,
+            ls,
+            &opts.migration,
+            (&opts.arm_values, &opts.arm_ls_strings),
+        ),
+        r => r,
+    }
+}
+
+/// ADFPG024: with `--credentials-to-key-vault`, a password or service-principal key outside Key Vault
+/// becomes a reference to the vault (see `crate::key_vault`).
+fn credential_to_key_vault(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
+    use crate::key_vault;
+    let Some(target) = &cx.opts.migration.key_vault else {
+        return Vec::new();
+    };
+    let factory = cx
+        .opts
+        .factory
+        .clone()
+        .or_else(|| key_vault::template_factory_name(cx.root))
+        .unwrap_or_default();
+    let Some(result) = key_vault::file_move(
+        cx.text, cx.layout, cx.root, &cx.ls, target, &factory, cx.opts,
+    ) else {
+        return Vec::new();
+    };
+    let ls = &cx.ls;
+    let at = [
+        "password",
+        "servicePrincipalKey",
+        "encryptedCredential",
+        "connectionString",
+    ]
+    .into_iter()
+    .find_map(|k| Some((ls.tp(k)?, k)));
+    let (span, path) = match at {
+        Some((m, k)) => (m.value.span.clone(), tp_path(k)),
+        None => (ls.type_span(), props_path("type")),
+    };
+    let vault = target.vault.clone();
+    let hit = |member: &str| {
+        Hit::new(
+            span.clone(),
+            format!("`{member}` is not a Key Vault reference"),
+            path.clone(),
+        )
+        .arg("member", member.to_string())
+        .arg("vault", vault.clone())
+    };
+    let mv = match result {
+        Ok(mv) if !ls.base.is_empty() && !key_vault::template_has_vault(cx.root, &vault) => {
+            return vec![hit(mv.member).arg(
+                "detail",
+                format!(", and the move is held back: the template declares no AzureKeyVault linked service `{vault}` (ADFPG052)"),
+            )];
+        }
+        // a 1.0 definition moves with its migration (ADFPG001's fix)
+        Ok(_) if ls.version() == Version::V1 => return Vec::new(),
+        Ok(mv) => mv,
+        Err(why) => {
+            return vec![hit(crate::key_vault::member_of(ls)).arg(
+                "detail",
+                format!(", and the move to `{vault}` is held back: {}", why.reason),
+            )];
+        }
+    };
+    let edits = key_vault::edits(cx.text, cx.layout, cx.root, ls, &mv, &vault);
+    let reason = mv.source.unsafe_reason(&mv.secret, &vault);
+    let mut title = format!(
+        "move the {} to Key Vault secret `{}` of `{vault}`",
+        mv.member, mv.secret
+    );
+    if let Some(r) = &reason {
+        title = format!("{title} (unsafe: {r})");
+    }
+    let safety = if reason.is_some() {
+        Safety::Unsafe
+    } else {
+        Safety::Safe
+    };
+    vec![
+        hit(mv.member)
+            .arg(
+                "detail",
+                format!(": it moves to secret `{}` of `{vault}`", mv.secret),
+            )
+            .fix(safety, title, edits),
+    ]
 }
 
 fn unknown_version(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
@@ -849,11 +954,12 @@ fn dropped_keys(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
                 "no 2.0 equivalent",
                 tp_path("connectionString"),
             )
-            .arg("key", p.key.clone())
+            .arg("key", crate::mask::shown_key_name(&p.key))
         })
         .collect();
     for j in &cs.junk {
-        let shown: String = s[j.clone()].chars().take(30).collect();
+        // stray text may be a fragment of a password split by a `;`: located, never printed
+        let shown = format!("(text of {} characters)", s[j.clone()].chars().count());
         hits.push(
             Hit::new(
                 inner_span(cx.text, literal, j.clone()),

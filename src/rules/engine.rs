@@ -57,6 +57,8 @@ pub struct CheckOptions {
     pub arm_ls_strings: BTreeMap<String, String>,
     /// A linked template (`linkedTemplates/`): its parameters come from the master template.
     pub linked_template: bool,
+    /// The factory's name (`{factory}` in Key Vault secret names), for files in a factory folder.
+    pub factory: Option<String>,
     /// Integration runtimes of this file's factory that are self-hosted (`integrationRuntime/<name>.json`
     /// with type `SelfHosted`), among those its linked services connect via.
     pub self_hosted_runtimes: Vec<String>,

@@ -6,7 +6,9 @@ mod checks;
 mod engine;
 pub mod factory;
 
-pub use checks::{SECRET_FIELDS, V1_PROPERTIES, V2_PROPERTIES, is_literal_secret, url_password};
+pub use checks::{
+    SECRET_FIELDS, V1_PROPERTIES, V2_PROPERTIES, is_literal_secret, url_password, v1_migration,
+};
 pub use engine::{CheckOptions, Context, check_linked_services};
 
 use crate::finding::{Finding, Severity};
@@ -310,8 +312,9 @@ pub fn render_template(template: &str, args: &BTreeMap<&str, String>) -> String 
         let after = &rest[open + 1..];
         match after.find('}') {
             Some(close) if args.contains_key(&after[..close]) => {
-                // values come from the file: no raw control characters in a message
-                out.push_str(&crate::mask::printable(&args[&after[..close]]));
+                // values come from the file: no secret (by content) and no raw control characters
+                let value = crate::mask::redact(&args[&after[..close]]);
+                out.push_str(&crate::mask::printable(&value));
                 rest = &after[close + 1..];
             }
             _ => {

@@ -1,0 +1,171 @@
+//! The one way the tool reads a file: regular files only (a FIFO, socket or device is refused before it
+//! can block or stream without end), at most a size cap (checked before reading and again while reading,
+//! so a file growing meanwhile is cut short), and symlinks only where the caller says a person chose the
+//! path. Every file the tool opens goes through here: factory files, the ARM parameters beside a
+//! template, the parameterisation file, config and house-rule files, baselines, `test-connection` files.
+
+use std::io::{self, Read};
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Whether a symlink at the path itself may be read through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Links {
+    /// The path was named by a person (a command-line argument, `--config`, `--baseline`): a link there is
+    /// their choice. Walked files are never links (the walk does not follow them).
+    Follow,
+    /// The tool found the path by its name (a sibling file, a discovered config, a rule folder's entry):
+    /// a link there was put by whoever wrote the repository, so it is refused.
+    Refuse,
+}
+
+#[derive(Debug)]
+pub enum ReadError {
+    /// The file's size in bytes, over the cap.
+    TooLarge(u64),
+    Io(io::Error),
+}
+
+impl std::fmt::Display for ReadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ReadError::TooLarge(n) => write!(
+                f,
+                "file is {} MiB, over the {} MiB limit (--max-file-size)",
+                n / MIB,
+                limit() / MIB
+            ),
+            ReadError::Io(e) => e.fmt(f),
+        }
+    }
+}
+
+const MIB: u64 = 1024 * 1024;
+
+/// The cap for files read outside the per-file pipeline (config, rules, siblings): `--max-file-size`.
+static LIMIT: AtomicU64 = AtomicU64::new(64 * MIB);
+
+/// Set the cap in MiB (from `--max-file-size` or the config); saturates instead of overflowing.
+pub fn set_limit_mib(mib: u64) {
+    LIMIT.store(mib.saturating_mul(MIB), Ordering::Relaxed);
+}
+
+pub fn limit() -> u64 {
+    LIMIT.load(Ordering::Relaxed)
+}
+
+/// Read a whole file under the global cap.
+pub fn read(path: &Path, links: Links) -> Result<Vec<u8>, ReadError> {
+    let mut buf = Vec::new();
+    read_into(path, limit(), links, &mut buf)?;
+    Ok(buf)
+}
+
+/// Read a whole UTF-8 file under the global cap; the error is a message without the path.
+pub fn read_text(path: &Path, links: Links) -> Result<String, String> {
+    let bytes = read(path, links).map_err(|e| e.to_string())?;
+    String::from_utf8(bytes).map_err(|e| format!("not UTF-8 text ({e})"))
+}
+
+/// Read the whole file into `buf` (cleared first), refusing files over `max` bytes, anything that is not
+/// a regular file, and (with [`Links::Refuse`]) a symlink.
+pub fn read_into(path: &Path, max: u64, links: Links, buf: &mut Vec<u8>) -> Result<(), ReadError> {
+    buf.clear();
+    // look before opening: opening some devices has effects of its own
+    let meta = match links {
+        Links::Follow => std::fs::metadata(path),
+        Links::Refuse => std::fs::symlink_metadata(path),
+    }
+    .map_err(ReadError::Io)?;
+    check_kind(&meta)?;
+    let f = open(path, links).map_err(ReadError::Io)?;
+    // and again on what was opened: the path may have been swapped for a FIFO or a link meanwhile
+    let meta = f.metadata().map_err(ReadError::Io)?;
+    check_kind(&meta)?;
+    let len = meta.len();
+    if len > max {
+        return Err(ReadError::TooLarge(len));
+    }
+    // one spare byte, so that the read that finds the end needs no reallocation
+    buf.reserve(usize::try_from(len).unwrap_or(0).saturating_add(1));
+    // bounded even if the file grows while we read it
+    f.take(max.saturating_add(1))
+        .read_to_end(buf)
+        .map_err(ReadError::Io)?;
+    if buf.len() as u64 > max {
+        return Err(ReadError::TooLarge(buf.len() as u64));
+    }
+    Ok(())
+}
+
+fn check_kind(meta: &std::fs::Metadata) -> Result<(), ReadError> {
+    let t = meta.file_type();
+    if t.is_dir() {
+        Err(ReadError::Io(io::Error::other("is a directory")))
+    } else if t.is_symlink() {
+        Err(ReadError::Io(io::Error::other(
+            "is a symbolic link found by name; links are only followed when named on the command line",
+        )))
+    } else if !t.is_file() {
+        Err(ReadError::Io(io::Error::other(
+            "not a regular file (a FIFO, socket or device)",
+        )))
+    } else {
+        Ok(())
+    }
+}
+
+/// Open for reading without blocking on a FIFO swapped in after the check, and without following a
+/// final symlink when links are refused.
+fn open(path: &Path, links: Links) -> io::Result<std::fs::File> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        let nofollow = if links == Links::Refuse {
+            libc::O_NOFOLLOW
+        } else {
+            0
+        };
+        opts.custom_flags(libc::O_NONBLOCK | nofollow);
+    }
+    #[cfg(not(unix))]
+    let _ = links;
+    opts.open(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cap_near_u64_max_still_reads_the_file() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("a.json");
+        std::fs::write(&p, "{}").unwrap();
+        let mut buf = Vec::new();
+        read_into(&p, u64::MAX, Links::Refuse, &mut buf).unwrap();
+        assert_eq!(buf, b"{}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn links_devices_and_fifos_are_refused_where_asked() {
+        let d = tempfile::tempdir().unwrap();
+        let link = d.path().join("zero.json");
+        std::os::unix::fs::symlink("/dev/zero", &link).unwrap();
+        let mut buf = Vec::new();
+        for links in [Links::Follow, Links::Refuse] {
+            let e = read_into(&link, 1 << 20, links, &mut buf).unwrap_err();
+            assert!(matches!(e, ReadError::Io(_)), "{links:?}: {e}");
+        }
+        let real = d.path().join("real.json");
+        std::fs::write(&real, "x").unwrap();
+        let link = d.path().join("link.json");
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        assert!(read_into(&link, 10, Links::Refuse, &mut buf).is_err());
+        read_into(&link, 10, Links::Follow, &mut buf).unwrap();
+        assert_eq!(buf, b"x");
+    }
+}
