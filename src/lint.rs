@@ -562,7 +562,7 @@ fn lint_text(doc: &Document, root: &Node, cx: &FileCx) -> Vec<Finding> {
         index: &cx.s.index,
         path: cx.path,
         text,
-        layout: &layout,
+        layout: layout.clone().into(),
     };
     findings.extend(
         crate::rules::factory::check(&fcx, root, &services)
@@ -1004,13 +1004,12 @@ fn fragment_findings(
     body: usize,
     fragments: &[skim::Fragment],
 ) -> Option<Vec<Finding>> {
-    let layout = crate::document::layout_of(text);
     let fcx = FactoryCx {
         catalog: &cx.s.policy.catalog,
         index: &cx.s.index,
         path,
         text,
-        layout: &layout,
+        layout: Default::default(),
     };
     let mut findings = Vec::new();
     for f in fragments {
