@@ -877,6 +877,37 @@ fn special_files_named_in_a_linked_service_folder_do_not_hang() {
     }
 }
 
+/// `test-connection --ca-file` goes through the same bounded reader: a FIFO or `/dev/zero` named there is
+/// refused (exit 2) before any connection, instead of hanging or growing memory.
+#[test]
+fn ca_file_is_bounded_and_regular_only() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("good.json"), GOOD_V1).unwrap();
+    mkfifo(&dir.path().join("ca.pem"));
+    std::os::unix::fs::symlink("/dev/zero", dir.path().join("zero.pem")).unwrap();
+    for ca in ["ca.pem", "zero.pem"] {
+        let out = cmd()
+            .current_dir(dir.path())
+            .args([
+                "test-connection",
+                "good.json",
+                "--password-env",
+                "ADFPG_TEST_PW",
+            ])
+            .args(["--as-migrated", "--ca-file", ca])
+            .env("ADFPG_TEST_PW", "x")
+            .timeout(std::time::Duration::from_secs(30))
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{ca}: {err}");
+        assert!(
+            err.contains(&format!("--ca-file {ca}: not a regular file")),
+            "{ca}: {err}"
+        );
+    }
+}
+
 /// Issue 12: `--max-file-size` near 2^44 MiB used to overflow to a zero cap, so every file read as
 /// empty (ADFPG100 on each). Now it saturates: the file is checked as usual.
 #[test]
