@@ -2,10 +2,15 @@
 # Compare adfpg-migrate with ripgrep (the cost of reading every byte) on generated factories, and print
 # one table of ratios against the performance targets (issue 6). Usage:
 #
-#   bench/compare.sh                 # 1k, 10k and 100k files (about 3 minutes; 1.6 GB of scratch for 100k)
+#   bench/compare.sh                 # 1k, 10k and 100k files, both profiles (about 6 minutes; 3.4 GB of
+#                                    # scratch for 100k)
 #   bench/compare.sh --skip-100k     # 1k and 10k only
+#   bench/compare.sh --profile dense # only the factory built around PostgreSQL (sparse: only the other)
 #   bench/compare.sh --runs 20 --dir /var/tmp/adfpg-bench --no-cold
 #
+# Profiles (examples/gen_corpus --profile): sparse, the connector here and there (10% of the pipelines,
+# so the prefilter does most of the work); dense, a factory built around PostgreSQL (90% of the
+# pipelines, with copies, lookups and scripts on it, and 60% of the datasets). One table per profile.
 # Needs: cargo; ripgrep, hyperfine and GNU time (installed with apt-get when missing and run as root).
 # Factories are generated once per generator version under --dir (default $CARGO_TARGET_DIR/adfpg-bench,
 # else target/adfpg-bench) and reused.
@@ -18,13 +23,21 @@ RUNS=10
 DIR=${ADFPG_BENCH_DIR:-}
 SIZES=(1000 10000 100000)
 COLD=1
+PROFILES=(sparse dense)
 while [ $# -gt 0 ]; do
     case "$1" in
         --skip-100k) SIZES=(1000 10000) ;;
         --runs) RUNS=$2; shift ;;
         --dir) DIR=$2; shift ;;
         --no-cold) COLD=0 ;;
-        -h|--help) sed -n "2,14p" "$0"; exit 0 ;;
+        --profile)
+            case "$2" in
+                both) PROFILES=(sparse dense) ;;
+                sparse|dense) PROFILES=("$2") ;;
+                *) echo "--profile takes dense, sparse or both" >&2; exit 2 ;;
+            esac
+            shift ;;
+        -h|--help) sed -n "2,20p" "$0"; exit 0 ;;
         *) echo "unknown option $1" >&2; exit 2 ;;
     esac
     shift
@@ -99,153 +112,164 @@ wall() {
 
 load() { cut -d' ' -f1-3 /proc/loadavg; }
 
-LOAD_BEFORE=$(load)
-say "machine: $(nproc) cores, load $LOAD_BEFORE; $RUNS runs per measurement"
+# measure PROFILE: every measurement on that profile's factories, then its table on stdout
+measure() {
+    local profile=$1 PFX PARGS rss100=""
+    # the sparse trees keep the names (and bytes) they had before the dense profile existed
+    case "$profile" in
+        sparse) PFX=f; PARGS=() ;;
+        dense) PFX=dense; PARGS=(--profile dense) ;;
+    esac
+    LOAD_BEFORE=$(load)
+    say "$profile profile; machine: $(nproc) cores, load $LOAD_BEFORE; $RUNS runs per measurement"
 
-# ---------------------------------------------------------------- lint vs rg, RSS, CPU
-declare -A LINT RG RSS CPU CPUMAX RGCPU RGCPUMAX BYTES LINTCPU RGCPUT DIRS
-cmds=()
-for n in "${SIZES[@]}"; do
-    d=$(gen "f$n" --files "$n")
-    DIRS[$n]=$d
-    BYTES[$n]=$(du -sb --exclude=.git "$d" | cut -f1)
-    cmds+=("rg -c AzurePostgreSql $d" "$BIN --check --output-format concise $d")
-done
-say "lint vs rg: warming the page cache, then $RUNS rounds of every command (interleaved, so that a"
-say "change in the machine's load hits every size alike) …"
-for c in "${cmds[@]}"; do $c >/dev/null 2>&1 || true; $c >/dev/null 2>&1 || true; done
-samples=$(mktemp)
-for _ in $(seq "$RUNS"); do
-    csv=$(mktemp)
-    hyperfine -N -i --style none -w 0 -r 1 --export-csv "$csv" "${cmds[@]}" >/dev/null 2>&1
-    # command,mean,stddev,median,user,system,min,max → index, wall, user+system
-    tail -n +2 "$csv" | awk -F, '{ print NR, $(NF-4), $(NF-3) + $(NF-2) }' >> "$samples"
-    rm -f "$csv"
-done
-# med_of INDEX FIELD: median of one command's samples (field 2 = wall, 3 = CPU time)
-med_of() { awk -v i="$1" -v f="$2" '$1 == i { print $f }' "$samples" | median; }
-k=0
-for n in "${SIZES[@]}"; do
-    RG[$n]=$(med_of $((k + 1)) 2); RGCPUT[$n]=$(med_of $((k + 1)) 3)
-    LINT[$n]=$(med_of $((k + 2)) 2); LINTCPU[$n]=$(med_of $((k + 2)) 3)
-    k=$((k + 2))
-done
-rm -f "$samples"
-for n in "${SIZES[@]}"; do
-    d=${DIRS[$n]}
-    say "peak RSS and CPU share, $n files …"
-    # the median and the best CPU share of 5 runs (the best: when other work left both cores free), the
-    # largest RSS
-    rss=0; cpus=(); rgcpus=()
-    for _ in 1 2 3 4 5; do
-        read -r r c < <(time_v "$BIN" --check --output-format concise "$d")
-        [ "$r" -gt "$rss" ] && rss=$r
-        cpus+=("$c")
-        read -r _ c < <(time_v rg -c AzurePostgreSql "$d")
-        rgcpus+=("$c")
+    # ---------------------------------------------------------------- lint vs rg, RSS, CPU
+    declare -A LINT RG RSS CPU CPUMAX RGCPU RGCPUMAX BYTES LINTCPU RGCPUT DIRS
+    cmds=()
+    for n in "${SIZES[@]}"; do
+        d=$(gen "$PFX$n" --files "$n" "${PARGS[@]}")
+        DIRS[$n]=$d
+        BYTES[$n]=$(du -sb --exclude=.git "$d" | cut -f1)
+        cmds+=("rg -c AzurePostgreSql $d" "$BIN --check --output-format concise $d")
     done
-    RSS[$n]=$rss
-    CPU[$n]=$(printf '%s\n' "${cpus[@]}" | median)
-    CPUMAX[$n]=$(printf '%s\n' "${cpus[@]}" | sort -g | tail -1)
-    RGCPU[$n]=$(printf '%s\n' "${rgcpus[@]}" | median)
-    RGCPUMAX[$n]=$(printf '%s\n' "${rgcpus[@]}" | sort -g | tail -1)
-done
-
-# ---------------------------------------------------------------- fix vs lint, 2,000 1.0 linked services
-say "fix of 2,000 1.0 linked services vs lint of the same tree …"
-FIXBASE=$(gen fix10k --files 10000 --v1-linked-services 2000)
-FIXRUNS=$DIR/fix-runs
-rm -rf "$FIXRUNS"
-mkdir -p "$FIXRUNS"
-# hard-linked copies, all made before any run: --fix replaces files by rename, so the base stays intact,
-# and no deletion happens between runs. (An ext4 without a journal, like the development VM's, avoids
-# reusing inodes deleted in the last 1-6 minutes and scans past them: creating files near fresh
-# deletions is slow. So the copies are deleted only at the end, and two runs of this script within a
-# few minutes of each other inflate the second one's --fix time there.)
-for i in $(seq "$RUNS"); do cp -al "$FIXBASE" "$FIXRUNS/$i"; done
-sync
-"$BIN" --check --output-format concise "$FIXBASE" >/dev/null 2>&1 || true
-fix_times=(); lint_times=()
-for i in $(seq "$RUNS"); do
-    lint_times+=("$(wall "$BIN" --check --output-format concise "$FIXBASE")")
-    fix_times+=("$(wall "$BIN" --fix --unsafe-fixes --output-format concise "$FIXRUNS/$i")")
-done
-FIX=$(printf '%s\n' "${fix_times[@]}" | median)
-FIX_LINT=$(printf '%s\n' "${lint_times[@]}" | median)
-# one more run on a fresh copy, for its summary line and its peak RSS
-cp -al "$FIXBASE" "$FIXRUNS/extra"
-CHANGED=$({ "$BIN" --fix --unsafe-fixes --output-format concise "$FIXRUNS/extra" 2>/dev/null || true; } | grep -o 'Fixed [0-9]* files' || echo "Fixed 0 files")
-rm -rf "$FIXRUNS/extra"
-cp -al "$FIXBASE" "$FIXRUNS/extra"
-read -r FIX_RSS _ < <(time_v "$BIN" --fix --unsafe-fixes --output-format concise "$FIXRUNS/extra")
-rm -rf "$FIXRUNS"
-
-# ---------------------------------------------------------------- cold vs warm
-COLD_NOTE=""
-if [ "$COLD" = 1 ] && [ "$(id -u)" -eq 0 ] && { echo 1 > /proc/sys/vm/drop_caches; } 2>/dev/null; then
-    d=$DIR/f10000
-    say "cold vs warm, 10000 files (dropping the page cache before each run) …"
-    cold=(); rgcold=()
-    for _ in 1 2 3; do
-        sync; echo 3 > /proc/sys/vm/drop_caches
-        cold+=("$(wall "$BIN" --check --output-format concise "$d")")
-        sync; echo 3 > /proc/sys/vm/drop_caches
-        rgcold+=("$(wall rg -c AzurePostgreSql "$d")")
+    say "lint vs rg: warming the page cache, then $RUNS rounds of every command (interleaved, so that a"
+    say "change in the machine's load hits every size alike) …"
+    for c in "${cmds[@]}"; do $c >/dev/null 2>&1 || true; $c >/dev/null 2>&1 || true; done
+    samples=$(mktemp)
+    for _ in $(seq "$RUNS"); do
+        csv=$(mktemp)
+        hyperfine -N -i --style none -w 0 -r 1 --export-csv "$csv" "${cmds[@]}" >/dev/null 2>&1
+        # command,mean,stddev,median,user,system,min,max → index, wall, user+system
+        tail -n +2 "$csv" | awk -F, '{ print NR, $(NF-4), $(NF-3) + $(NF-2) }' >> "$samples"
+        rm -f "$csv"
     done
-    COLD_LINT=$(printf '%s\n' "${cold[@]}" | median)
-    COLD_RG=$(printf '%s\n' "${rgcold[@]}" | median)
-    # warm the cache again for whoever runs next
-    rg -c AzurePostgreSql "$d" >/dev/null || true
-else
-    COLD_NOTE="not measured: dropping the page cache needs root (sync; echo 3 > /proc/sys/vm/drop_caches)"
-    [ "$COLD" = 0 ] && COLD_NOTE="not measured (--no-cold)"
-fi
+    # med_of INDEX FIELD: median of one command's samples (field 2 = wall, 3 = CPU time)
+    med_of() { awk -v i="$1" -v f="$2" '$1 == i { print $f }' "$samples" | median; }
+    k=0
+    for n in "${SIZES[@]}"; do
+        RG[$n]=$(med_of $((k + 1)) 2); RGCPUT[$n]=$(med_of $((k + 1)) 3)
+        LINT[$n]=$(med_of $((k + 2)) 2); LINTCPU[$n]=$(med_of $((k + 2)) 3)
+        k=$((k + 2))
+    done
+    rm -f "$samples"
+    for n in "${SIZES[@]}"; do
+        d=${DIRS[$n]}
+        say "peak RSS and CPU share, $n files …"
+        # the median and the best CPU share of 5 runs (the best: when other work left both cores free), the
+        # largest RSS
+        rss=0; cpus=(); rgcpus=()
+        for _ in 1 2 3 4 5; do
+            read -r r c < <(time_v "$BIN" --check --output-format concise "$d")
+            [ "$r" -gt "$rss" ] && rss=$r
+            cpus+=("$c")
+            read -r _ c < <(time_v rg -c AzurePostgreSql "$d")
+            rgcpus+=("$c")
+        done
+        RSS[$n]=$rss
+        CPU[$n]=$(printf '%s\n' "${cpus[@]}" | median)
+        CPUMAX[$n]=$(printf '%s\n' "${cpus[@]}" | sort -g | tail -1)
+        RGCPU[$n]=$(printf '%s\n' "${rgcpus[@]}" | median)
+        RGCPUMAX[$n]=$(printf '%s\n' "${rgcpus[@]}" | sort -g | tail -1)
+    done
 
-LOAD_AFTER=$(load)
+    # ---------------------------------------------------------------- fix vs lint, 2,000 1.0 linked services
+    say "fix of 2,000 1.0 linked services vs lint of the same tree …"
+    FIXBASE=$(gen "${PFX}fix10k" --files 10000 --v1-linked-services 2000 "${PARGS[@]}")
+    FIXRUNS=$DIR/fix-runs
+    rm -rf "$FIXRUNS"
+    mkdir -p "$FIXRUNS"
+    # hard-linked copies, all made before any run: --fix replaces files by rename, so the base stays intact,
+    # and no deletion happens between runs. (An ext4 without a journal, like the development VM's, avoids
+    # reusing inodes deleted in the last 1-6 minutes and scans past them: creating files near fresh
+    # deletions is slow. So the copies are deleted only at the end, and two runs of this script within a
+    # few minutes of each other inflate the second one's --fix time there.)
+    for i in $(seq "$RUNS"); do cp -al "$FIXBASE" "$FIXRUNS/$i"; done
+    sync
+    "$BIN" --check --output-format concise "$FIXBASE" >/dev/null 2>&1 || true
+    fix_times=(); lint_times=()
+    for i in $(seq "$RUNS"); do
+        lint_times+=("$(wall "$BIN" --check --output-format concise "$FIXBASE")")
+        fix_times+=("$(wall "$BIN" --fix --unsafe-fixes --output-format concise "$FIXRUNS/$i")")
+    done
+    FIX=$(printf '%s\n' "${fix_times[@]}" | median)
+    FIX_LINT=$(printf '%s\n' "${lint_times[@]}" | median)
+    # one more run on a fresh copy, for its summary line and its peak RSS
+    cp -al "$FIXBASE" "$FIXRUNS/extra"
+    CHANGED=$({ "$BIN" --fix --unsafe-fixes --output-format concise "$FIXRUNS/extra" 2>/dev/null || true; } | grep -o 'Fixed [0-9]* files' || echo "Fixed 0 files")
+    rm -rf "$FIXRUNS/extra"
+    cp -al "$FIXBASE" "$FIXRUNS/extra"
+    read -r FIX_RSS _ < <(time_v "$BIN" --fix --unsafe-fixes --output-format concise "$FIXRUNS/extra")
+    rm -rf "$FIXRUNS"
 
-# ---------------------------------------------------------------- table
-yes_no() { if "$@"; then echo "yes"; else echo "**no**"; fi; }
-# at SIZE LABEL VALUE TARGET MET: a row with VALUE in the SIZE column only
-at() {
-    printf '| %s |' "$2"
-    for n in "${SIZES[@]}"; do if [ "$n" = "$1" ]; then printf ' %s |' "$3"; else printf ' |'; fi; done
-    echo " $4 | $5 |"
+    # ---------------------------------------------------------------- cold vs warm
+    COLD_NOTE=""
+    if [ "$COLD" = 1 ] && [ "$(id -u)" -eq 0 ] && { echo 1 > /proc/sys/vm/drop_caches; } 2>/dev/null; then
+        d=${DIRS[10000]:-$DIR/${PFX}10000}
+        say "cold vs warm, 10000 files (dropping the page cache before each run) …"
+        cold=(); rgcold=()
+        for _ in 1 2 3; do
+            sync; echo 3 > /proc/sys/vm/drop_caches
+            cold+=("$(wall "$BIN" --check --output-format concise "$d")")
+            sync; echo 3 > /proc/sys/vm/drop_caches
+            rgcold+=("$(wall rg -c AzurePostgreSql "$d")")
+        done
+        COLD_LINT=$(printf '%s\n' "${cold[@]}" | median)
+        COLD_RG=$(printf '%s\n' "${rgcold[@]}" | median)
+        # warm the cache again for whoever runs next
+        rg -c AzurePostgreSql "$d" >/dev/null || true
+    else
+        COLD_NOTE="not measured: dropping the page cache needs root (sync; echo 3 > /proc/sys/vm/drop_caches)"
+        [ "$COLD" = 0 ] && COLD_NOTE="not measured (--no-cold)"
+    fi
+
+    LOAD_AFTER=$(load)
+
+    # ---------------------------------------------------------------- table
+    yes_no() { if "$@"; then echo "yes"; else echo "**no**"; fi; }
+    # at SIZE LABEL VALUE TARGET MET: a row with VALUE in the SIZE column only
+    at() {
+        printf '| %s |' "$2"
+        for n in "${SIZES[@]}"; do if [ "$n" = "$1" ]; then printf ' %s |' "$3"; else printf ' |'; fi; done
+        echo " $4 | $5 |"
+    }
+    last=${SIZES[-1]}
+    echo
+    echo "adfpg-migrate $("$BIN" --version | cut -d' ' -f2), $profile profile, $(nproc) cores, load $LOAD_BEFORE → $LOAD_AFTER, median of $RUNS warm runs"
+    echo
+    printf '| measurement |'; for n in "${SIZES[@]}"; do printf ' %s files |' "$n"; done; echo ' target | met |'
+    printf '| --- |'; for _ in "${SIZES[@]}"; do printf ' --- |'; done; echo ' --- | --- |'
+    printf '| tree size (MB, without .git) |'; for n in "${SIZES[@]}"; do printf ' %s |' "$(awk -v b="${BYTES[$n]}" 'BEGIN { printf "%.0f", b / 1e6 }')"; done; echo ' | |'
+    printf '| `rg -c AzurePostgreSql` (ms) |'; for n in "${SIZES[@]}"; do printf ' %s |' "$(ms "${RG[$n]}")"; done; echo ' | |'
+    printf '| `adfpg-migrate --check` (ms) |'; for n in "${SIZES[@]}"; do printf ' %s |' "$(ms "${LINT[$n]}")"; done; echo ' | |'
+    met=yes
+    printf '| **lint ÷ rg** |'
+    for n in "${SIZES[@]}"; do
+        r=$(ratio "${LINT[$n]}" "${RG[$n]}")
+        printf ' **%s×** |' "$r"
+        if [ "$n" -ge 10000 ] && ! le "$r" 2; then met="**no**"; fi
+    done
+    echo " ≤ 2× at 10k and 100k | $met |"
+    if [ -n "${LINT[100000]:-}" ]; then
+        s=$(ratio "${LINT[100000]}" "${LINT[10000]}")
+        srg=$(ratio "${RG[100000]}" "${RG[10000]}")
+        at 100000 "**lint 100k ÷ lint 10k**, wall time (rg: ${srg}×)" "**${s}×**" "≤ 11×" "$(yes_no le "$s" 11)"
+        sc=$(ratio "${LINTCPU[100000]}" "${LINTCPU[10000]}")
+        scrg=$(ratio "${RGCPUT[100000]}" "${RGCPUT[10000]}")
+        at 100000 "lint 100k ÷ lint 10k, CPU time user+sys (rg: ${scrg}×)" "${sc}×" "(same, as CPU cost)" "$(yes_no le "$sc" 11)"
+        rss100=$(awk -v k="${RSS[100000]}" 'BEGIN { printf "%.1f", k / 1024 }')
+    fi
+    printf '| peak RSS of lint (MB) |'; for n in "${SIZES[@]}"; do printf ' %s |' "$(awk -v k="${RSS[$n]}" 'BEGIN { printf "%.1f", k / 1024 }')"; done
+    if [ -n "${rss100:-}" ]; then echo " < 64 MB at 100k | $(yes_no le "$rss100" 63.99) |"; else echo ' < 64 MB at 100k | (100k skipped) |'; fi
+    printf '| CPU share of lint, median / best of 5 (rg) |'; for n in "${SIZES[@]}"; do printf ' %s%% / %s%% (%s%% / %s%%) |' "${CPU[$n]}" "${CPUMAX[$n]}" "${RGCPU[$n]}" "${RGCPUMAX[$n]}"; done
+    echo " both cores busy: best ≥ 150% at ${last} | $(yes_no le 150 "${CPUMAX[$last]}") |"
+    fr=$(ratio "$FIX" "$FIX_LINT")
+    at 10000 "**fix ÷ lint**, 10k files with 2,000 1.0 linked services ($(ms "$FIX") ms ÷ $(ms "$FIX_LINT") ms; ${CHANGED#Fixed } changed; peak RSS $(awk -v k="$FIX_RSS" 'BEGIN { printf "%.1f", k / 1024 }') MB)" "**${fr}×**" "≤ 3×" "$(yes_no le "$fr" 3)"
+    if [ -z "$COLD_NOTE" ]; then
+        at 10000 "cold ÷ warm: lint (rg) ($(ms "$COLD_LINT") ms cold; rg $(ms "$COLD_RG") ms cold)" "**$(ratio "$COLD_LINT" "${LINT[10000]}")×** ($(ratio "$COLD_RG" "${RG[10000]}")×)" "report" "—"
+        at 10000 "lint ÷ rg, both cold" "**$(ratio "$COLD_LINT" "$COLD_RG")×**" "≤ 2× (warm target)" "$(yes_no le "$(ratio "$COLD_LINT" "$COLD_RG")" 2)"
+    else
+        at 10000 "cold ÷ warm" "$COLD_NOTE" "report" "—"
+    fi
 }
-last=${SIZES[-1]}
-echo
-echo "adfpg-migrate $("$BIN" --version | cut -d' ' -f2), $(nproc) cores, load $LOAD_BEFORE → $LOAD_AFTER, median of $RUNS warm runs"
-echo
-printf '| measurement |'; for n in "${SIZES[@]}"; do printf ' %s files |' "$n"; done; echo ' target | met |'
-printf '| --- |'; for _ in "${SIZES[@]}"; do printf ' --- |'; done; echo ' --- | --- |'
-printf '| tree size (MB, without .git) |'; for n in "${SIZES[@]}"; do printf ' %s |' "$(awk -v b="${BYTES[$n]}" 'BEGIN { printf "%.0f", b / 1e6 }')"; done; echo ' | |'
-printf '| `rg -c AzurePostgreSql` (ms) |'; for n in "${SIZES[@]}"; do printf ' %s |' "$(ms "${RG[$n]}")"; done; echo ' | |'
-printf '| `adfpg-migrate --check` (ms) |'; for n in "${SIZES[@]}"; do printf ' %s |' "$(ms "${LINT[$n]}")"; done; echo ' | |'
-met=yes
-printf '| **lint ÷ rg** |'
-for n in "${SIZES[@]}"; do
-    r=$(ratio "${LINT[$n]}" "${RG[$n]}")
-    printf ' **%s×** |' "$r"
-    if [ "$n" -ge 10000 ] && ! le "$r" 2; then met="**no**"; fi
-done
-echo " ≤ 2× at 10k and 100k | $met |"
-if [ -n "${LINT[100000]:-}" ]; then
-    s=$(ratio "${LINT[100000]}" "${LINT[10000]}")
-    srg=$(ratio "${RG[100000]}" "${RG[10000]}")
-    at 100000 "**lint 100k ÷ lint 10k**, wall time (rg: ${srg}×)" "**${s}×**" "≤ 11×" "$(yes_no le "$s" 11)"
-    sc=$(ratio "${LINTCPU[100000]}" "${LINTCPU[10000]}")
-    scrg=$(ratio "${RGCPUT[100000]}" "${RGCPUT[10000]}")
-    at 100000 "lint 100k ÷ lint 10k, CPU time user+sys (rg: ${scrg}×)" "${sc}×" "(same, as CPU cost)" "$(yes_no le "$sc" 11)"
-    rss100=$(awk -v k="${RSS[100000]}" 'BEGIN { printf "%.1f", k / 1024 }')
-fi
-printf '| peak RSS of lint (MB) |'; for n in "${SIZES[@]}"; do printf ' %s |' "$(awk -v k="${RSS[$n]}" 'BEGIN { printf "%.1f", k / 1024 }')"; done
-if [ -n "${rss100:-}" ]; then echo " < 64 MB at 100k | $(yes_no le "$rss100" 63.99) |"; else echo ' < 64 MB at 100k | (100k skipped) |'; fi
-printf '| CPU share of lint, median / best of 5 (rg) |'; for n in "${SIZES[@]}"; do printf ' %s%% / %s%% (%s%% / %s%%) |' "${CPU[$n]}" "${CPUMAX[$n]}" "${RGCPU[$n]}" "${RGCPUMAX[$n]}"; done
-echo " both cores busy: best ≥ 150% at ${last} | $(yes_no le 150 "${CPUMAX[$last]}") |"
-fr=$(ratio "$FIX" "$FIX_LINT")
-at 10000 "**fix ÷ lint**, 10k files with 2,000 1.0 linked services ($(ms "$FIX") ms ÷ $(ms "$FIX_LINT") ms; ${CHANGED#Fixed } changed; peak RSS $(awk -v k="$FIX_RSS" 'BEGIN { printf "%.1f", k / 1024 }') MB)" "**${fr}×**" "≤ 3×" "$(yes_no le "$fr" 3)"
-if [ -z "$COLD_NOTE" ]; then
-    at 10000 "cold ÷ warm: lint (rg) ($(ms "$COLD_LINT") ms cold; rg $(ms "$COLD_RG") ms cold)" "**$(ratio "$COLD_LINT" "${LINT[10000]}")×** ($(ratio "$COLD_RG" "${RG[10000]}")×)" "report" "—"
-    at 10000 "lint ÷ rg, both cold" "**$(ratio "$COLD_LINT" "$COLD_RG")×**" "≤ 2× (warm target)" "$(yes_no le "$(ratio "$COLD_LINT" "$COLD_RG")" 2)"
-else
-    at 10000 "cold ÷ warm" "$COLD_NOTE" "report" "—"
-fi
+
+for p in "${PROFILES[@]}"; do measure "$p"; done

@@ -34,6 +34,8 @@ fn main() {
 struct Inputs {
     /// A pipeline of 300 activities with AzurePostgreSqlSource/Sink (≈ 300 KB): passes the prefilter.
     big_pipeline: Vec<u8>,
+    /// A 40-activity pipeline of the dense profile, laid out with 4 spaces.
+    dense_pipeline: Vec<u8>,
     /// A 10-activity pipeline without PostgreSQL: fails the prefilter.
     small_pipeline: Vec<u8>,
     /// An AzurePostgreSqlTable dataset.
@@ -59,15 +61,25 @@ static IN: LazyLock<Inputs> = LazyLock::new(|| {
     let refs = corpus::PgRefs {
         datasets: &ds,
         linked_services: &ls,
+        dense: false,
     };
     let big_pipeline = corpus::pipeline(&mut r, "PL_big", 300, Some(&refs));
     let small_pipeline = corpus::pipeline(&mut r, "PL_small", 10, None);
+    let dense_refs = corpus::PgRefs {
+        dense: true,
+        ..refs
+    };
+    // the first that the generator laid out with 4 spaces (no BOM): the whitespace the skim skips
+    let dense_pipeline = (0..)
+        .map(|i| corpus::pipeline(&mut r, &format!("PL_dense_{i}"), 40, Some(&dense_refs)))
+        .find(|p| p.starts_with(b"{\n    \"") || p.starts_with(b"{\r\n    \""))
+        .expect("some pipeline has 4 spaces");
     let pg_dataset = corpus::dataset(&mut r, "DS_PG_orders", Some("PgV1_sales"));
     let v1: Vec<_> = (0..corpus::V1_FORMS)
         .map(|f| corpus::pg_v1(&mut r, &format!("PgV1_{f}"), f))
         .collect();
     let v2 = corpus::pg_v2(&mut r, "PgV2", 0);
-    let plan = corpus::plan(500, 1, None);
+    let plan = corpus::plan(500, 1, None, corpus::Profile::Sparse);
     let factory = (0..plan.files.len()).map(|i| plan.render(i)).collect();
     let dir = tempfile::tempdir().expect("temp dir");
     let write = |name: &str, b: &[u8]| std::fs::write(dir.path().join(name), b).expect("write");
@@ -80,6 +92,7 @@ static IN: LazyLock<Inputs> = LazyLock::new(|| {
     }
     Inputs {
         big_pipeline,
+        dense_pipeline,
         small_pipeline,
         pg_dataset,
         v1,
@@ -132,21 +145,33 @@ mod prefilter {
 mod skim_path {
     use super::*;
 
+    /// Its copy sources and sinks become fragments, checked on their own.
     #[divan::bench]
     fn big_pipeline(b: Bencher) {
         let text = std::str::from_utf8(&IN.big_pipeline).expect("utf-8");
         let mut scratch = Scratch::default();
         b.counter(BytesCount::of_str(text)).bench_local(|| {
-            assert_eq!(skim(divan::black_box(text), &mut scratch), Skim::Clean);
+            assert_eq!(skim(divan::black_box(text), &mut scratch), Skim::Fragments);
         });
     }
 
+    /// A pipeline of the dense profile: copies, lookups and scripts on PostgreSQL, 4-space indented.
+    #[divan::bench]
+    fn dense_pipeline(b: Bencher) {
+        let text = std::str::from_utf8(&IN.dense_pipeline).expect("utf-8");
+        let mut scratch = Scratch::default();
+        b.counter(BytesCount::of_str(text)).bench_local(|| {
+            assert_eq!(skim(divan::black_box(text), &mut scratch), Skim::Fragments);
+        });
+    }
+
+    /// A dataset of the connector: the skim gives up at its type (the full pipeline checks it).
     #[divan::bench]
     fn pg_dataset(b: Bencher) {
         let text = std::str::from_utf8(&IN.pg_dataset).expect("utf-8");
         let mut scratch = Scratch::default();
         b.counter(BytesCount::of_str(text)).bench_local(|| {
-            assert_eq!(skim(divan::black_box(text), &mut scratch), Skim::Clean);
+            assert_eq!(skim(divan::black_box(text), &mut scratch), Skim::NeedsParse);
         });
     }
 }

@@ -31,11 +31,8 @@ pub struct Cli {
     #[arg(long, conflicts_with_all = ["diff", "check"])]
     pub fix: bool,
 
-    /// Also apply (or count, or show) fixes that may change behaviour.
-    #[arg(long)]
-    pub unsafe_fixes: bool,
-
-    /// Print the unified diff --fix would apply; write nothing; exit 1 if there is one.
+    /// Print only the unified diff --fix would apply (as ruff: no findings); write nothing; exit 1 if
+    /// there is a diff, 0 if nothing would change, whatever findings remain.
     #[arg(long, conflicts_with = "check")]
     pub diff: bool,
 
@@ -43,9 +40,9 @@ pub struct Cli {
     #[arg(long)]
     pub check: bool,
 
-    /// Also print the unified diff of what --fix changes (or, without --fix, would change).
-    #[arg(long)]
-    pub show_diff: bool,
+    /// With --fix: also print the unified diff of what it wrote (to preview without writing, use --diff).
+    #[arg(long, requires = "fix")]
+    pub show_changes: bool,
 
     /// How to print findings [default: full on a terminal, else concise].
     #[arg(long, value_enum, env = "ADFPG_OUTPUT_FORMAT")]
@@ -89,17 +86,8 @@ pub struct Cli {
     #[arg(long, value_name = "MIB")]
     pub max_file_size: Option<u64>,
 
-    /// Only these rules (comma-separated codes); replaces the config's `select`.
-    #[arg(long, value_delimiter = ',', value_name = "CODES")]
-    pub select: Option<Vec<String>>,
-
-    /// Switch these rules off (comma-separated codes); adds to the config's `ignore`.
-    #[arg(long, value_delimiter = ',', value_name = "CODES")]
-    pub ignore: Vec<String>,
-
-    /// Set a rule's severity: CODE=error|warning|info|off (repeatable).
-    #[arg(long, value_parser = parse_severity, value_name = "CODE=LEVEL")]
-    pub severity: Vec<(String, Level)>,
+    #[command(flatten)]
+    pub rules: RuleArgs,
 
     /// The lowest severity that makes the exit code 1 [default: warning].
     #[arg(long, value_enum)]
@@ -141,6 +129,41 @@ pub struct Cli {
     pub threads: Option<usize>,
 }
 
+/// Which rules run, how severe they are, and which fixes `--fix` applies: shared by a lint run and
+/// `plan`, so that the plan says what `--fix` with the same options writes.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct RuleArgs {
+    /// Only these rules (comma-separated codes); replaces the config's `select`.
+    #[arg(long, value_delimiter = ',', value_name = "CODES")]
+    pub select: Option<Vec<String>>,
+
+    /// Switch these rules off (comma-separated codes); adds to the config's `ignore`.
+    #[arg(long, value_delimiter = ',', value_name = "CODES")]
+    pub ignore: Vec<String>,
+
+    /// Set a rule's severity: CODE=error|warning|info|off (repeatable).
+    #[arg(long, value_parser = parse_severity, value_name = "CODE=LEVEL")]
+    pub severity: Vec<(String, Level)>,
+
+    /// Also apply (or count, or show) fixes that may change behaviour.
+    #[arg(long)]
+    pub unsafe_fixes: bool,
+
+    /// Only these rules' fixes may be applied (comma-separated codes, or ALL); replaces the config's
+    /// `fixable`. A display-only fix (raising sslMode) is applied only when its code is named.
+    #[arg(long, value_delimiter = ',', value_name = "CODES")]
+    pub fixable: Option<Vec<String>>,
+
+    /// Also allow these rules' fixes (comma-separated codes); naming ADFPG004/ADFPG005 here selects
+    /// their sslMode raise (an unsafe fix: add --unsafe-fixes).
+    #[arg(long, value_delimiter = ',', value_name = "CODES")]
+    pub extend_fixable: Vec<String>,
+
+    /// Never apply these rules' fixes (comma-separated codes, or ALL); adds to the config's `unfixable`.
+    #[arg(long, value_delimiter = ',', value_name = "CODES")]
+    pub unfixable: Vec<String>,
+}
+
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// List every rule: code, name, default severity, fix availability, summary.
@@ -150,15 +173,20 @@ pub enum Command {
     },
     /// Print a rule's full documentation.
     #[command(alias = "explain")]
-    Rule { code: String },
+    Rule {
+        /// The rule's code, e.g. ADFPG001 (case-insensitive; `adfpg-migrate rules` lists them).
+        code: String,
+    },
     /// Print the migration plan: per linked service what --fix will and cannot do, ARM parameter
     /// renames, what uses it, and what to re-test.
     Plan {
-        /// Files or directories (default `.`).
+        /// Files or directories (directories are walked for *.json, honouring .gitignore).
         #[arg(default_value = ".")]
         paths: Vec<PathBuf>,
         #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
         output_format: PlanFormat,
+        #[command(flatten)]
+        rules: RuleArgs,
     },
     /// Connect to the PostgreSQL server a linked service describes (sslMode as libpq applies it) and
     /// report TLS, certificate, server version and round trip; exit codes per failure class (README).
@@ -277,13 +305,59 @@ pub enum ColorChoice {
 
 pub fn main() -> i32 {
     let cli = Cli::parse();
+    let format = cli.output_format.filter(|_| cli.command.is_none());
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprint_line(&format!("error: {e}"));
+            report_tool_error(&e, format);
             2
         }
     }
+}
+
+/// A tool error goes to stderr; in the CI formats it is also an error annotation (GitHub) or issue
+/// (Azure Pipelines), so that the job page shows why the step failed.
+fn report_tool_error(message: &str, format: Option<OutputFormat>) {
+    eprint_line(&format!("error: {message}"));
+    let annotation = match format {
+        Some(OutputFormat::Github) => format!(
+            "::error title=adfpg-migrate::{}\n",
+            crate::output::github::escape_data(message)
+        ),
+        Some(OutputFormat::Azure) => format!(
+            "##vso[task.logissue type=error;]{}\n",
+            crate::output::azure::escape_data(message)
+        ),
+        _ => return,
+    };
+    if let Some(f) = format {
+        let _ = emit(&annotation, encoding(f));
+    }
+}
+
+/// `adfpg-migrate ./repo plan`: a path that does not exist but is a subcommand's name was meant as one.
+fn misplaced_subcommand(paths: &[PathBuf]) -> Option<String> {
+    let sub = paths.iter().find(|p| {
+        !p.exists()
+            && p.to_str().is_some_and(|s| {
+                <Cli as clap::CommandFactory>::command()
+                    .get_subcommands()
+                    .any(|c| c.get_name() == s || c.get_all_aliases().any(|a| a == s))
+            })
+    })?;
+    let rest: Vec<String> = paths
+        .iter()
+        .filter(|p| *p != sub)
+        .map(|p| p.display().to_string())
+        .collect();
+    let suggestion = std::iter::once(sub.display().to_string())
+        .chain(rest)
+        .collect::<Vec<_>>()
+        .join(" ");
+    Some(format!(
+        "`{}` is not a file or folder; did you mean `adfpg-migrate {suggestion}`? (the subcommand comes first)",
+        sub.display()
+    ))
 }
 
 /// A line on stderr, through the output guard (messages may hold file, config or server text).
@@ -341,12 +415,12 @@ fn write_stdout(text: &str) -> Result<(), String> {
     }
 }
 
-/// The policy for this run: config file (found or given) merged with the command line.
-fn policy(cli: &Cli) -> Result<Policy, String> {
+/// The policy for this run: config file (found from the first path, or given) merged with the command line.
+fn policy(cli: &Cli, rules: &RuleArgs, paths: &[PathBuf]) -> Result<Policy, String> {
     let overrides = CliOverrides {
-        select: cli.select.clone(),
-        ignore: cli.ignore.clone(),
-        severity: cli.severity.clone(),
+        select: rules.select.clone(),
+        ignore: rules.ignore.clone(),
+        severity: rules.severity.clone(),
         fail_on: cli.fail_on.map(|f| match f {
             FailOn::Error => Severity::Error,
             FailOn::Warning => Severity::Warning,
@@ -354,6 +428,9 @@ fn policy(cli: &Cli) -> Result<Policy, String> {
         }),
         rules: cli.rule_dirs.clone(),
         max_file_size: cli.max_file_size,
+        fixable: rules.fixable.clone(),
+        extend_fixable: rules.extend_fixable.clone(),
+        unfixable: rules.unfixable.clone(),
         key_vault: cli.credentials_to_key_vault.clone(),
         secret_name: cli.secret_name.clone(),
     };
@@ -362,7 +439,7 @@ fn policy(cli: &Cli) -> Result<Policy, String> {
     } else {
         cli.config
             .clone()
-            .or_else(|| config::discover(cli.paths.first().map_or(Path::new("."), |p| p.as_path())))
+            .or_else(|| config::discover(paths.first().map_or(Path::new("."), |p| p.as_path())))
     };
     if cli.verbose {
         let used = match &file {
@@ -557,17 +634,24 @@ fn update_parameter_files(outcomes: &mut Vec<lint::FileOutcome>, settings: &Sett
         out.change = Some(lint::Change {
             before: crate::mask::mask(&before),
             after: crate::mask::mask(&after),
-            applied: vec![(
-                "ADFPG001".into(),
-                crate::finding::Safety::Unsafe,
-                "parameters of the migrated template added beside the old ones".into(),
-            )],
+            applied: vec![lint::Applied {
+                code: "ADFPG001".into(),
+                safety: crate::finding::Safety::Unsafe,
+                title: "parameters of the migrated template added beside the old ones".into(),
+                resource: None,
+            }],
             written,
             pending: None,
         });
-        // the parameters file may already be in the list (it is scanned too): replace its outcome
-        outcomes.retain(|o| o.path != path);
-        outcomes.push(out);
+        // the parameters file may already be in the list (it is scanned too): keep its findings
+        match outcomes.iter_mut().find(|o| o.path == path) {
+            Some(scanned) => {
+                scanned.change = out.change;
+                scanned.failed |= out.failed;
+                scanned.findings.extend(out.findings);
+            }
+            None => outcomes.push(out),
+        }
     }
     outcomes.sort_by(|a, b| a.path.cmp(&b.path));
 }
@@ -581,7 +665,10 @@ pub fn run(cli: Cli) -> Result<i32, String> {
     }
     // the cap applies to every file read, the config itself included
     crate::read::set_limit_mib(cli.max_file_size.unwrap_or(64));
-    let policy = policy(&cli)?;
+    let policy = match &cli.command {
+        Some(Command::Plan { paths, rules, .. }) => policy(&cli, rules, paths)?,
+        _ => policy(&cli, &cli.rules, &cli.paths)?,
+    };
     crate::read::set_limit_mib(policy.max_file_size.unwrap_or(64));
     match &cli.command {
         Some(Command::Rules { output_format }) => {
@@ -599,47 +686,61 @@ pub fn run(cli: Cli) -> Result<i32, String> {
         Some(Command::Plan {
             paths,
             output_format,
+            rules,
         }) => {
             let mut settings = Settings::new(policy);
             settings.keep_source = false;
             settings.keep_diff = false;
             settings.collect_references = true;
+            // what --fix with the same options would apply, follow-up rounds included
+            settings.fix = FixMode::Apply {
+                unsafe_fixes: rules.unsafe_fixes,
+            };
+            settings.unsafe_fixes = rules.unsafe_fixes;
             let (outcomes, errors, settings, _) =
                 scan(paths, settings, false, cli.export_secrets.as_deref())?;
-            let plan = crate::plan::build(&outcomes, &settings.index, paths);
+            let plan = crate::plan::build(&outcomes, &settings.index, paths, rules.unsafe_fixes);
+            let failed = !errors.is_empty() || outcomes.iter().any(|o| o.failed);
             let secrets = &settings.secrets;
             let export = cli.export_secrets.as_deref();
             let encoding = match output_format {
                 PlanFormat::Json => Encoding::Json,
                 PlanFormat::Text | PlanFormat::Markdown => Encoding::Text(&[]),
             };
-            let text = match output_format {
-                PlanFormat::Text => {
-                    crate::plan::render_text(&plan)
-                        + &crate::key_vault::render_secrets(secrets, export)
-                }
-                PlanFormat::Json => {
-                    crate::key_vault::with_secrets_json(crate::plan::render_json(&plan), secrets)
-                }
-                PlanFormat::Markdown => {
-                    let section = crate::key_vault::render_secrets(secrets, export);
-                    let section = if section.is_empty() {
-                        section
-                    } else {
-                        format!("\n## Key Vault\n\n```text\n{section}```\n")
-                    };
-                    crate::plan::render_markdown(&plan) + &section
-                }
-            };
-            emit(&text, encoding)?;
+            // a failed run is no "nothing to migrate": the errors on stderr say why
+            if !(failed && plan.linked_services.is_empty()) {
+                let text = match output_format {
+                    PlanFormat::Text => {
+                        crate::plan::render_text(&plan)
+                            + &crate::key_vault::render_secrets(secrets, export)
+                    }
+                    PlanFormat::Json => crate::key_vault::with_secrets_json(
+                        crate::plan::render_json(&plan),
+                        secrets,
+                    ),
+                    PlanFormat::Markdown => {
+                        let section = crate::key_vault::render_secrets(secrets, export);
+                        let section = if section.is_empty() {
+                            section
+                        } else {
+                            format!("\n## Key Vault\n\n```text\n{section}```\n")
+                        };
+                        crate::plan::render_markdown(&plan) + &section
+                    }
+                };
+                emit(&text, encoding)?;
+            }
             for (p, e) in &errors {
                 eprint_line(&format!("error: {}: {}", crate::mask::printable(p), e));
             }
-            return Ok(if errors.is_empty() && !outcomes.iter().any(|o| o.failed) {
-                0
-            } else {
-                2
-            });
+            for (p, e) in &errors {
+                eprintln!(
+                    "error: {}: {}",
+                    crate::mask::printable(p),
+                    crate::mask::printable(e)
+                );
+            }
+            return Ok(if failed { 2 } else { 0 });
         }
         Some(Command::Rule { code }) => {
             let rule = policy
@@ -652,6 +753,9 @@ pub fn run(cli: Cli) -> Result<i32, String> {
         Some(Command::TestConnection(args)) => return Ok(crate::connect::run(args)),
         Some(Command::Completions { .. } | Command::Man) => unreachable!("handled above"),
         None => {}
+    }
+    if let Some(hint) = misplaced_subcommand(&cli.paths) {
+        return Err(hint);
     }
     if let Some(n) = cli.threads {
         // ignore the error: the pool may already be built (tests call run() repeatedly)
@@ -678,15 +782,13 @@ pub fn run(cli: Cli) -> Result<i32, String> {
     settings.keep_source =
         format == OutputFormat::Full || (cli.output.is_some() && human == OutputFormat::Full);
     settings.keep_parsed = format == OutputFormat::Junit;
-    settings.keep_diff = cli.diff || cli.show_diff;
-    settings.unsafe_fixes = cli.unsafe_fixes;
+    settings.keep_diff = cli.diff || cli.show_changes;
+    settings.unsafe_fixes = cli.rules.unsafe_fixes;
     settings.write = cli.fix;
-    settings.fix = if cli.fix || cli.diff || cli.show_diff {
-        FixMode::Apply {
-            unsafe_fixes: cli.unsafe_fixes,
-        }
-    } else {
-        FixMode::Off
+    // every run computes what --fix would apply (without writing), so that the counts a lint or a
+    // check prints are those a --fix run with the same options then applies
+    settings.fix = FixMode::Apply {
+        unsafe_fixes: cli.rules.unsafe_fixes,
     };
     let mode = if cli.fix {
         Mode::Fix
@@ -723,34 +825,31 @@ pub fn run(cli: Cli) -> Result<i32, String> {
                 && !settings.policy.ignored_codes(file).contains(code)
         },
     )?;
-    // files --fix would change: computed for --diff/--fix, counted from applicable fixes for --check
-    let files_to_change = if settings.fix == FixMode::Off {
-        outcomes
-            .iter()
-            .filter(|o| {
-                o.findings
-                    .iter()
-                    .any(|f| f.fix.as_ref().is_some_and(|x| settings.applicable(x)))
-            })
-            .count()
-    } else {
-        // with --fix, only files really written count (a read-only, full or failing disk writes none)
-        outcomes
-            .iter()
-            .filter(|o| {
-                o.change
-                    .as_ref()
-                    .is_some_and(|c| c.written || !settings.write)
-            })
-            .count()
-    };
+    if mode == Mode::Check && baseline.is_some() {
+        // a baseline hides findings, and --check counts only the changes of findings it reports
+        for o in &mut outcomes {
+            let reported = o
+                .findings
+                .iter()
+                .any(|f| f.fix.as_ref().is_some_and(|x| settings.applicable(x)));
+            if !reported {
+                o.change = None;
+            }
+        }
+    }
+    // files --fix changes (written), or would change with the same options
+    let files_to_change = outcomes
+        .iter()
+        .filter_map(|o| o.change.as_ref())
+        .filter(|c| mode != Mode::Fix || c.written)
+        .count();
     let run = Run {
         outcomes,
         files_scanned: counts.files_scanned,
         files_parsed: counts.files_parsed,
         catalog: &catalog,
         walk_errors,
-        unsafe_fixes: cli.unsafe_fixes,
+        unsafe_fixes: cli.rules.unsafe_fixes,
         mode,
         files_to_change,
         baseline,
@@ -801,6 +900,10 @@ pub fn run(cli: Cli) -> Result<i32, String> {
     }
     let shown = if cli.output.is_some() { human } else { format };
     emit_coloured(&text, encoding(shown), color)?;
+    // tool errors on stderr only (the CI formats also annotate them)
+    for (p, e) in &run.walk_errors {
+        eprint_line(&format!("error: {}: {}", crate::mask::printable(p), e));
+    }
     Ok(exit_code(&run, &cli, fail_on))
 }
 
@@ -827,10 +930,10 @@ fn render(
                 } else if format == OutputFormat::Full {
                     text.push_str(&report::render_full(run, color));
                 } else {
-                    text.push_str(&report::render_concise(run));
+                    text.push_str(&report::render_concise(run, color));
                 }
             }
-            if mode == Mode::Diff || cli.show_diff {
+            if mode == Mode::Diff || cli.show_changes {
                 text.push_str(&report::render_diffs(run, color));
             }
             if mode == Mode::Fix {
@@ -867,7 +970,11 @@ fn exit_code(run: &Run, cli: &Cli, fail_on: Severity) -> i32 {
     if cli.exit_zero {
         return 0;
     }
+    let pending = run.files_to_change > 0;
+    // --diff, as in ruff: 1 exactly when it shows a diff, whatever findings remain
+    if run.mode == Mode::Diff {
+        return i32::from(pending);
+    }
     let failing = run.findings().any(|(_, f)| f.severity >= fail_on);
-    let pending = matches!(run.mode, Mode::Diff | Mode::Check) && run.files_to_change > 0;
-    i32::from(failing || pending)
+    i32::from(failing || (run.mode == Mode::Check && pending))
 }

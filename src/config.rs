@@ -2,7 +2,7 @@
 //! merged with the command line (CLI over config over defaults). Unknown keys and bad values are errors
 //! that point into the config file.
 
-use crate::finding::Severity;
+use crate::finding::{Safety, Severity};
 use crate::migrate::MigrationOptions;
 use crate::rules::{Catalog, parse_rule};
 use globset::{Glob, GlobMatcher, GlobSet, GlobSetBuilder};
@@ -32,6 +32,16 @@ struct ConfigFile {
     #[serde(default)]
     rules: Vec<PathBuf>,
     max_file_size: Option<u64>,
+    /// Rules whose fixes `--fix` may apply (ruff's names; default every rule).
+    fixable: Option<Vec<Spanned<String>>>,
+    #[serde(default)]
+    extend_fixable: Vec<Spanned<String>>,
+    #[serde(default)]
+    unfixable: Vec<Spanned<String>>,
+    #[serde(default)]
+    extend_safe_fixes: Vec<Spanned<String>>,
+    #[serde(default)]
+    extend_unsafe_fixes: Vec<Spanned<String>>,
     #[serde(default)]
     ssl: SslConfig,
     #[serde(default)]
@@ -129,11 +139,57 @@ pub struct CliOverrides {
     pub fail_on: Option<Severity>,
     pub rules: Vec<PathBuf>,
     pub max_file_size: Option<u64>,
+    /// `--fixable` (replaces the config's `fixable`), `--extend-fixable`, `--unfixable` (add to it).
+    pub fixable: Option<Vec<String>>,
+    pub extend_fixable: Vec<String>,
+    pub unfixable: Vec<String>,
     /// `--credentials-to-key-vault VAULT`.
     pub key_vault: Option<String>,
     /// `--secret-name TEMPLATE`.
     pub secret_name: Option<String>,
 }
+
+/// Which rules' fixes `--fix` may apply, and how safe each is, as in ruff: `fixable` (default every
+/// rule), `unfixable`, `extend-safe-fixes`, `extend-unsafe-fixes`. `ALL` names every rule. A display-only
+/// fix (a suggestion, such as raising sslMode) becomes applicable only when its rule is named by its
+/// code, never through `ALL`: hardening is a decision, not a side effect.
+#[derive(Debug, Clone, Default)]
+pub struct FixRules {
+    /// None: every rule.
+    fixable: Option<HashSet<String>>,
+    unfixable: HashSet<String>,
+    extend_safe: HashSet<String>,
+    extend_unsafe: HashSet<String>,
+    /// Codes named one by one in `fixable`, `extend-fixable`, `extend-safe-fixes`, `extend-unsafe-fixes`.
+    named: HashSet<String>,
+}
+
+impl FixRules {
+    /// The safety a fix of rule `code` has under this policy; display-only means `--fix` leaves it.
+    pub fn safety(&self, code: &str, safety: Safety) -> Safety {
+        let names = |set: &HashSet<String>| set.contains(code) || set.contains(ALL);
+        if names(&self.unfixable) || !self.fixable.as_ref().is_none_or(names) {
+            return Safety::DisplayOnly;
+        }
+        if safety == Safety::DisplayOnly && !self.named.contains(code) {
+            return Safety::DisplayOnly;
+        }
+        // unsafe wins when a rule is in both lists: the cautious reading
+        if names(&self.extend_unsafe) {
+            Safety::Unsafe
+        } else if names(&self.extend_safe) {
+            Safety::Safe
+        } else if safety == Safety::DisplayOnly {
+            // selected by name: applied like any unsafe fix, with --unsafe-fixes
+            Safety::Unsafe
+        } else {
+            safety
+        }
+    }
+}
+
+/// The selector for every rule in the fix lists.
+const ALL: &str = "ALL";
 
 /// Everything a run needs to decide which findings exist and how severe they are.
 #[derive(Debug, Clone)]
@@ -146,6 +202,7 @@ pub struct Policy {
     pub base: PathBuf,
     pub exclude: GlobSet,
     pub per_path_ignores: Vec<(GlobMatcher, HashSet<String>)>,
+    pub fixes: FixRules,
     pub ssl_minimum: Option<u8>,
     pub ssl_paths: Vec<(GlobMatcher, u8)>,
     pub migration: MigrationOptions,
@@ -336,6 +393,8 @@ pub fn load(config: Option<&Path>, cli: &CliOverrides) -> Result<Policy, ConfigE
         }
     }
 
+    let fixes = fix_rules(&file, cli, &known, &known_cli)?;
+
     let glob = |g: &Spanned<String>| {
         Glob::new(g.get_ref()).map_err(|e| err(Some(g.span()), format!("invalid glob: {e}")))
     };
@@ -392,11 +451,74 @@ pub fn load(config: Option<&Path>, cli: &CliOverrides) -> Result<Policy, ConfigE
         base,
         exclude: exclude.build().map_err(|e| err(None, e.to_string()))?,
         per_path_ignores,
+        fixes,
         ssl_minimum,
         ssl_paths,
         migration,
         max_file_size: cli.max_file_size.or(file.max_file_size),
         source: config.map(Path::to_path_buf),
+    })
+}
+
+/// The fix lists of the config file and the command line (`--fixable` replaces `fixable`; the others add).
+fn fix_rules(
+    file: &ConfigFile,
+    cli: &CliOverrides,
+    known: &dyn Fn(&Spanned<String>) -> Result<String, ConfigError>,
+    known_cli: &dyn Fn(&str) -> Result<String, ConfigError>,
+) -> Result<FixRules, ConfigError> {
+    let from_file = |list: &[Spanned<String>]| -> Result<Vec<String>, ConfigError> {
+        list.iter()
+            .map(|c| {
+                if c.get_ref().eq_ignore_ascii_case(ALL) {
+                    Ok(ALL.to_string())
+                } else {
+                    known(c)
+                }
+            })
+            .collect()
+    };
+    let from_cli = |list: &[String]| -> Result<Vec<String>, ConfigError> {
+        list.iter()
+            .map(|c| {
+                if c.eq_ignore_ascii_case(ALL) {
+                    Ok(ALL.to_string())
+                } else {
+                    known_cli(&c.to_ascii_uppercase())
+                }
+            })
+            .collect()
+    };
+    let fixable = match &cli.fixable {
+        Some(list) => Some(from_cli(list)?),
+        None => file.fixable.as_deref().map(from_file).transpose()?,
+    };
+    let extend_fixable: Vec<String> = from_file(&file.extend_fixable)?
+        .into_iter()
+        .chain(from_cli(&cli.extend_fixable)?)
+        .collect();
+    let unfixable: HashSet<String> = from_file(&file.unfixable)?
+        .into_iter()
+        .chain(from_cli(&cli.unfixable)?)
+        .collect();
+    let extend_safe: HashSet<String> = from_file(&file.extend_safe_fixes)?.into_iter().collect();
+    let extend_unsafe: HashSet<String> =
+        from_file(&file.extend_unsafe_fixes)?.into_iter().collect();
+    let named = fixable
+        .iter()
+        .flatten()
+        .chain(&extend_fixable)
+        .chain(&extend_safe)
+        .chain(&extend_unsafe)
+        .filter(|c| *c != ALL)
+        .cloned()
+        .collect();
+    Ok(FixRules {
+        fixable: fixable.map(|f| f.into_iter().chain(extend_fixable).collect()),
+        unfixable,
+        extend_safe,
+        extend_unsafe,
+        named,
     })
 }
 
@@ -522,4 +644,62 @@ fn line_span(text: &str, line: usize) -> std::ops::Range<usize> {
         .sum();
     let len = text[start..].find('\n').unwrap_or(text.len() - start);
     start..start + len
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rules(config: &str, cli: CliOverrides) -> FixRules {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("adfpg.toml");
+        std::fs::write(&file, config).unwrap();
+        load(Some(&file), &cli).unwrap().fixes
+    }
+
+    #[test]
+    fn display_only_fixes_need_their_code_by_name() {
+        let all = rules("fixable = [\"ALL\"]\n", CliOverrides::default());
+        assert_eq!(
+            all.safety("ADFPG004", Safety::DisplayOnly),
+            Safety::DisplayOnly
+        );
+        assert_eq!(all.safety("ADFPG001", Safety::Unsafe), Safety::Unsafe);
+        let named = rules(
+            "",
+            CliOverrides {
+                extend_fixable: vec!["adfpg004".into()],
+                ..Default::default()
+            },
+        );
+        assert_eq!(
+            named.safety("ADFPG004", Safety::DisplayOnly),
+            Safety::Unsafe
+        );
+        assert_eq!(
+            named.safety("ADFPG005", Safety::DisplayOnly),
+            Safety::DisplayOnly
+        );
+    }
+
+    #[test]
+    fn unfixable_and_unsafe_win() {
+        let r = rules(
+            "unfixable = [\"ADFPG030\"]\nextend-safe-fixes = [\"ADFPG001\", \"ADFPG004\"]\nextend-unsafe-fixes = [\"ADFPG001\"]\n",
+            CliOverrides::default(),
+        );
+        assert_eq!(r.safety("ADFPG030", Safety::Safe), Safety::DisplayOnly);
+        assert_eq!(r.safety("ADFPG001", Safety::Safe), Safety::Unsafe);
+        assert_eq!(r.safety("ADFPG004", Safety::DisplayOnly), Safety::Safe);
+        // --fixable replaces the config's list
+        let r = rules(
+            "fixable = [\"ADFPG001\"]\n",
+            CliOverrides {
+                fixable: Some(vec!["ADFPG030".into()]),
+                ..Default::default()
+            },
+        );
+        assert_eq!(r.safety("ADFPG001", Safety::Safe), Safety::DisplayOnly);
+        assert_eq!(r.safety("ADFPG030", Safety::Safe), Safety::Safe);
+    }
 }

@@ -20,13 +20,13 @@ pub fn rules_list(catalog: &Catalog, json: bool) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{:<9} {:<38} {:<8} {:<11} summary",
+        "{:<9} {:<38} {:<8} {:<12} summary",
         "code", "name", "severity", "fix"
     );
     for r in &catalog.rules {
         let _ = writeln!(
             out,
-            "{:<9} {:<38} {:<8} {:<11} {}",
+            "{:<9} {:<38} {:<8} {:<12} {}",
             r.code,
             r.name,
             r.severity.as_str(),

@@ -21,12 +21,34 @@ impl Severity {
     }
 }
 
-/// Fix safety, as in ruff: safe fixes keep behaviour; unsafe ones may change it and need `--unsafe-fixes`.
+/// Fix safety, as in ruff: safe fixes keep behaviour; unsafe ones may change it and need `--unsafe-fixes`;
+/// display-only ones are shown as a suggestion and applied only when the rule's fix is selected by name
+/// (`--extend-fixable CODE`, `extend-safe-fixes`, `extend-unsafe-fixes`; see `config::FixRules`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "kebab-case")]
 pub enum Safety {
     Safe,
     Unsafe,
+    DisplayOnly,
+}
+
+impl Safety {
+    /// Does `--fix` (with or without `--unsafe-fixes`) apply a fix of this safety?
+    pub fn applied_by_fix(self, unsafe_fixes: bool) -> bool {
+        match self {
+            Safety::Safe => true,
+            Safety::Unsafe => unsafe_fixes,
+            Safety::DisplayOnly => false,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Safety::Safe => "safe",
+            Safety::Unsafe => "unsafe",
+            Safety::DisplayOnly => "display-only",
+        }
+    }
 }
 
 /// Replace the bytes in `range` of the original file with `text`.
@@ -125,15 +147,53 @@ pub fn locate(findings: &mut [Finding], text: &str) {
     if findings.is_empty() {
         return;
     }
-    let index = LineIndex::new(text);
-    for f in findings {
-        f.start = index.line_col(f.span.start);
-        f.end = index.line_col(f.span.end);
-        for e in f.fix.iter_mut().flat_map(|x| x.edits.iter_mut()) {
-            e.start = index.line_col(e.range.start);
-            e.end = index.line_col(e.range.end);
+    let mut offsets: Vec<usize> = Vec::with_capacity(findings.len() * 2);
+    for f in findings.iter() {
+        offsets.extend([f.span.start, f.span.end]);
+        for e in f.fix.iter().flat_map(|x| x.edits.iter()) {
+            offsets.extend([e.range.start, e.range.end]);
         }
     }
+    offsets.sort_unstable();
+    offsets.dedup();
+    let places = line_cols(text, &offsets);
+    let at = |o: usize| places[offsets.binary_search(&o).expect("every offset is listed")];
+    for f in findings {
+        f.start = at(f.span.start);
+        f.end = at(f.span.end);
+        for e in f.fix.iter_mut().flat_map(|x| x.edits.iter_mut()) {
+            e.start = at(e.range.start);
+            e.end = at(e.range.end);
+        }
+    }
+}
+
+/// [`LineIndex::line_col`] of each of the `sorted` offsets, in one pass over the text up to the last of
+/// them: a file with findings often has many lines and few findings, and indexing every line cost more
+/// than the rest of its copy-activity checks.
+fn line_cols(text: &str, sorted: &[usize]) -> Vec<(usize, usize)> {
+    let bytes = text.as_bytes();
+    let (mut pos, mut line, mut line_start) = (0, 1, 0);
+    sorted
+        .iter()
+        .map(|&o| {
+            let o = crate::document::floor_char_boundary(text, o.min(text.len()));
+            let passed = &bytes[pos..o];
+            // a plain count: the compiler vectorises it
+            let newlines = passed.iter().filter(|&&b| b == b'\n').count();
+            if newlines > 0 {
+                line += newlines;
+                line_start = pos + memchr::memrchr(b'\n', passed).expect("counted") + 1;
+            }
+            pos = o;
+            let col = text[line_start..o]
+                .trim_start_matches('\u{feff}')
+                .chars()
+                .count()
+                + 1;
+            (line, col)
+        })
+        .collect()
 }
 
 /// Apply non-overlapping edits to `src`. Edits are sorted by start; an edit that overlaps an earlier one is

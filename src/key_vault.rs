@@ -1123,9 +1123,9 @@ pub fn moved_secrets(secrets: &[Secret], outcomes: &[crate::lint::FileOutcome]) 
                 s.linked_services.iter().any(|(_, p)| *p == o.path)
                     && o.change.as_ref().is_some_and(|c| {
                         c.written
-                            && c.applied.iter().any(|(code, _, title)| {
-                                matches!(code.as_str(), "ADFPG024" | "ADFPG001")
-                                    && title.contains(&needle)
+                            && c.applied.iter().any(|a| {
+                                matches!(a.code.as_str(), "ADFPG024" | "ADFPG001")
+                                    && a.title.contains(&needle)
                             })
                     })
             })

@@ -17,6 +17,8 @@ pub const PLAN_SCHEMA_VERSION: u32 = 1;
 #[derive(Debug, Serialize)]
 pub struct Plan {
     pub version: u32,
+    /// The command whose changes `will_do` lists: `--fix`, or `--fix --unsafe-fixes`.
+    pub fix_command: &'static str,
     pub linked_services: Vec<LinkedServicePlan>,
     /// Files that still name an ARM parameter that migration renames.
     pub stale_parameter_references: Vec<StaleReference>,
@@ -28,8 +30,12 @@ pub struct LinkedServicePlan {
     pub path: String,
     /// "1.0", "2.0" or "unknown".
     pub version: &'static str,
+    /// Exactly the fixes `fix_command` (with the same rule options) applies, follow-up rounds included.
     pub will_do: Vec<Step>,
+    /// Unsafe fixes left out because `--unsafe-fixes` was not given.
     pub needs_unsafe_fixes: Vec<Step>,
+    /// Display-only fixes (raising sslMode): shown, applied only when the rule is selected by name.
+    pub suggestions: Vec<Step>,
     pub cannot_do: Vec<Step>,
     pub arm_templates: Vec<ArmUse>,
     pub datasets: Vec<String>,
@@ -101,7 +107,14 @@ pub fn v2_parameters(ls: &str) -> Vec<String> {
     ]
 }
 
-pub fn build(outcomes: &[FileOutcome], index: &Index, roots: &[PathBuf]) -> Plan {
+/// The plan of a dry `--fix` run: `outcomes` carry the changes it would make (`unsafe_fixes`: whether
+/// it had `--unsafe-fixes`).
+pub fn build(
+    outcomes: &[FileOutcome],
+    index: &Index,
+    roots: &[PathBuf],
+    unsafe_fixes: bool,
+) -> Plan {
     let mut plans = Vec::new();
     let mut renames_all: Vec<Rename> = Vec::new();
     for o in outcomes.iter().filter(|o| !o.arm_template) {
@@ -136,6 +149,11 @@ pub fn build(outcomes: &[FileOutcome], index: &Index, roots: &[PathBuf]) -> Plan
     renames_all.dedup_by(|a, b| a.old == b.old);
     Plan {
         version: PLAN_SCHEMA_VERSION,
+        fix_command: if unsafe_fixes {
+            "--fix --unsafe-fixes"
+        } else {
+            "--fix"
+        },
         linked_services: plans,
         stale_parameter_references: stale_references(roots, &renames_all),
     }
@@ -173,27 +191,40 @@ fn plan_one(
     outcomes: &[FileOutcome],
     index: &Index,
 ) -> LinkedServicePlan {
-    let mut will_do = Vec::new();
+    // what the dry run applied to this linked service, follow-up rounds included
+    let will_do: Vec<Step> = o
+        .change
+        .iter()
+        .flat_map(|c| &c.applied)
+        .filter(|a| a.resource.as_deref() == Some(name))
+        .map(|a| Step {
+            code: a.code.clone(),
+            text: a.title.clone(),
+        })
+        .collect();
+    let applied = |code: &str| will_do.iter().any(|s| s.code == code);
     let mut needs_unsafe_fixes = Vec::new();
+    let mut suggestions = Vec::new();
     let mut cannot_do = Vec::new();
     for f in o
         .findings
         .iter()
         .filter(|f| f.resource.as_deref() == Some(name))
     {
+        let step = |text: &str| Step {
+            code: f.code.clone(),
+            text: text.to_string(),
+        };
         match &f.fix {
-            Some(x) if x.safety == Safety::Safe => will_do.push(Step {
-                code: f.code.clone(),
-                text: x.title.clone(),
-            }),
-            Some(x) => needs_unsafe_fixes.push(Step {
-                code: f.code.clone(),
-                text: x.title.clone(),
-            }),
-            None => cannot_do.push(Step {
-                code: f.code.clone(),
-                text: f.message.clone(),
-            }),
+            Some(_) if applied(&f.code) => {}
+            Some(x) if x.safety == Safety::DisplayOnly => suggestions.push(step(&format!(
+                "{} (suggestion: applied only with --extend-fixable {} --unsafe-fixes)",
+                x.title, f.code
+            ))),
+            Some(x) if x.safety == Safety::Unsafe => needs_unsafe_fixes.push(step(&x.title)),
+            // a safe fix that the dry run did not apply (it overlapped another, or a fix failed)
+            Some(x) => cannot_do.push(step(&x.title)),
+            None => cannot_do.push(step(&f.message)),
         }
     }
     let factory = index.factory_of(&o.path);
@@ -248,6 +279,7 @@ fn plan_one(
         version: version_str(version),
         will_do,
         needs_unsafe_fixes,
+        suggestions,
         cannot_do,
         arm_templates,
         datasets,
@@ -371,12 +403,13 @@ pub fn render_text(plan: &Plan) -> String {
             p(ls.version),
             p(&ls.path)
         );
-        section(&mut out, "--fix will", &ls.will_do);
+        section(&mut out, &format!("{} will", plan.fix_command), &ls.will_do);
         section(
             &mut out,
-            "--fix --unsafe-fixes will also",
+            "with --unsafe-fixes, --fix would also",
             &ls.needs_unsafe_fixes,
         );
+        section(&mut out, "suggested, not applied", &ls.suggestions);
         section(&mut out, "cannot be fixed automatically", &ls.cannot_do);
         for a in &ls.arm_templates {
             let _ = writeln!(
@@ -474,7 +507,11 @@ fn code(s: &str) -> String {
 
 pub fn render_markdown(plan: &Plan) -> String {
     let mut out = String::from("## AzurePostgreSql migration plan\n\n");
-    out.push_str("| linked service | version | --fix | needs --unsafe-fixes | manual | used by |\n| --- | --- | --- | --- | --- | --- |\n");
+    let _ = writeln!(
+        out,
+        "| linked service | version | `{}` | needs --unsafe-fixes | suggested | manual | used by |\n| --- | --- | --- | --- | --- | --- | --- |",
+        plan.fix_command
+    );
     for ls in &plan.linked_services {
         let list = |s: &[Step]| {
             s.iter()
@@ -484,11 +521,12 @@ pub fn render_markdown(plan: &Plan) -> String {
         };
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} |",
             code(&ls.name),
             md(ls.version),
             list(&ls.will_do),
             list(&ls.needs_unsafe_fixes),
+            list(&ls.suggestions),
             list(&ls.cannot_do),
             ls.used_by.len()
         );

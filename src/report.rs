@@ -47,6 +47,8 @@ pub struct Summary {
     pub fixable: usize,
     /// Findings whose fix needs `--unsafe-fixes` too.
     pub fixable_unsafe: usize,
+    /// Findings whose fix is only a suggestion (display-only): `--fix` does not apply it.
+    pub suggestions: usize,
     pub files_changed: usize,
     pub fixes_applied: usize,
 }
@@ -86,11 +88,11 @@ impl Run<'_> {
                 .iter()
                 .filter(|(_, v)| *v == Version::V1)
                 .count();
-            // with --fix, a fix counts only when its file was written
+            // with --fix, only what was written counts
             if let Some(c) = o
                 .change
                 .as_ref()
-                .filter(|c| c.written || self.mode != Mode::Fix)
+                .filter(|c| self.mode != Mode::Fix || c.written)
             {
                 s.fixes_applied += c.applied.len();
             }
@@ -104,6 +106,7 @@ impl Run<'_> {
             match f.fix.as_ref().map(|x| x.safety) {
                 Some(Safety::Safe) => s.fixable += 1,
                 Some(Safety::Unsafe) => s.fixable_unsafe += 1,
+                Some(Safety::DisplayOnly) => s.suggestions += 1,
                 None => {}
             }
         }
@@ -196,20 +199,25 @@ fn diagnostic(run: &Run, f: &Finding) -> MietteDiagnostic {
     };
     let mut help = f.help.clone();
     if let Some(fix) = &f.fix {
-        let how = match fix.safety {
-            Safety::Safe => "--fix",
-            Safety::Unsafe if run.unsafe_fixes => "--fix --unsafe-fixes",
-            Safety::Unsafe => "--fix --unsafe-fixes (unsafe fix: review it)",
+        let _ = match fix.safety {
+            Safety::Safe => write!(help, "\nfix: {} — with --fix", fix.title),
+            Safety::Unsafe if run.unsafe_fixes => {
+                write!(help, "\nfix: {} — with --fix --unsafe-fixes", fix.title)
+            }
+            Safety::Unsafe => write!(
+                help,
+                "\nfix: {} — with --fix --unsafe-fixes (unsafe fix: review it)",
+                fix.title
+            ),
+            Safety::DisplayOnly => write!(
+                help,
+                "\nsuggestion: {} — not applied by --fix unless selected: --extend-fixable {} --unsafe-fixes",
+                fix.title, f.code
+            ),
         };
-        let _ = write!(help, "\nfix: {} — with {how}", fix.title);
     }
     if let Some(rule) = run.catalog.get(&f.code) {
-        let _ = write!(
-            help,
-            "\ndocs: adfpg-migrate rule {} ({})",
-            rule.code,
-            rule.docs_anchor()
-        );
+        let _ = write!(help, "\ndocs: adfpg-migrate rule {}", rule.code);
     }
     let mut labels = vec![LabeledSpan::new_primary_with_span(
         (!f.label.is_empty()).then(|| f.label.clone()),
@@ -230,20 +238,34 @@ fn diagnostic(run: &Run, f: &Finding) -> MietteDiagnostic {
 
 // ---------- concise ----------
 
-pub fn render_concise(run: &Run) -> String {
+/// One line per finding; on a terminal coloured like ruff's: the path bold, the code bold in its
+/// severity's colour, the fix marker cyan.
+pub fn render_concise(run: &Run, color: bool) -> String {
+    let paint = |code: &str, s: &str| {
+        if color {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    };
     let mut out = String::new();
     for (o, f) in run.findings() {
         let ((l, c), _) = location(o, f);
         let fix = match f.fix.as_ref().map(|x| x.safety) {
-            Some(Safety::Safe) => " [*]",
-            Some(Safety::Unsafe) => " [unsafe fix]",
-            None => "",
+            Some(Safety::Safe) => format!(" {}", paint("36", "[*]")),
+            Some(Safety::Unsafe) => format!(" {}", paint("36", "[unsafe fix]")),
+            Some(Safety::DisplayOnly) | None => String::new(),
+        };
+        let severity_colour = match f.severity {
+            Severity::Error => "1;31",
+            Severity::Warning => "1;33",
+            Severity::Info => "1;34",
         };
         let _ = writeln!(
             out,
             "{}:{l}:{c}: {} [{}] {}{fix}",
-            crate::output::log_safe_path(&shown_path(&o.path)),
-            f.code,
+            paint("1", &crate::output::log_safe_path(&shown_path(&o.path))),
+            paint(severity_colour, &f.code),
             f.severity.as_str(),
             crate::output::log_safe(&f.message)
         );
@@ -264,7 +286,7 @@ pub fn render_json(run: &Run) -> String {
                 json!({
                     "safety": x.safety,
                     "title": x.title,
-                    "applicable": x.safety == Safety::Safe || run.unsafe_fixes,
+                    "applicable": x.safety.applied_by_fix(run.unsafe_fixes),
                     "edits": x.edits.iter().map(|e| json!({
                         "start": e.range.start, "end": e.range.end, "content": e.masked_text(),
                     })).collect::<Vec<_>>(),
@@ -356,9 +378,9 @@ pub fn render_fixed(run: &Run) -> String {
         let fixes: Vec<String> = c
             .applied
             .iter()
-            .map(|(code, safety, _)| match safety {
-                Safety::Safe => code.clone(),
-                Safety::Unsafe => format!("{code} (unsafe)"),
+            .map(|a| match a.safety {
+                Safety::Safe => a.code.clone(),
+                _ => format!("{} (unsafe)", a.code),
             })
             .collect();
         let _ = writeln!(out, "fixed {}: {}", shown_path(&o.path), fixes.join(", "));
@@ -366,8 +388,8 @@ pub fn render_fixed(run: &Run) -> String {
         let mut follow_ups: Vec<&str> = c
             .applied
             .iter()
-            .filter(|(_, s, _)| *s == Safety::Unsafe)
-            .map(|(_, _, t)| t.as_str())
+            .filter(|a| a.safety != Safety::Safe)
+            .map(|a| a.title.as_str())
             .collect();
         follow_ups.dedup();
         for t in follow_ups {
@@ -408,23 +430,33 @@ pub fn render_summary(run: &Run) -> String {
                 if s.fixes_applied == 1 { "" } else { "es" }
             );
         }
-        Mode::Diff | Mode::Check => {
+        // the counts of the dry run: what a --fix run with the same options then reports as applied
+        Mode::Lint if s.fixes_applied == 0 => {}
+        Mode::Lint | Mode::Diff | Mode::Check => {
             let _ = writeln!(
                 out,
-                "{} file{} would be changed by --fix{}.",
-                s.files_changed,
-                plural(s.files_changed),
+                "--fix{} would apply {} fix{} to {} file{}.",
                 if run.unsafe_fixes {
                     " --unsafe-fixes"
                 } else {
                     ""
-                }
+                },
+                s.fixes_applied,
+                if s.fixes_applied == 1 { "" } else { "es" },
+                s.files_changed,
+                plural(s.files_changed),
             );
         }
-        Mode::Lint => {}
     }
     let total = s.errors + s.warnings + s.infos;
-    if total == 0 {
+    let failed = !run.walk_errors.is_empty() || run.outcomes.iter().any(|o| o.failed);
+    if total == 0 && failed {
+        // the tool did not do its job: the errors are on stderr, and this is no all-clear
+        let _ = writeln!(
+            out,
+            "Nothing found in the files checked, but the run failed (see stderr)."
+        );
+    } else if total == 0 {
         let _ = writeln!(out, "No findings.");
     } else {
         let _ = write!(
@@ -437,25 +469,21 @@ pub fn render_summary(run: &Run) -> String {
             plural(s.warnings),
             s.infos
         );
-        if s.fixable > 0 || s.fixable_unsafe > 0 {
-            if run.unsafe_fixes {
-                let _ = write!(
-                    out,
-                    " {} fixable with --fix --unsafe-fixes.",
-                    s.fixable + s.fixable_unsafe
-                );
-            } else {
-                let _ = write!(out, " {} fixable with --fix", s.fixable);
-                if s.fixable_unsafe > 0 {
-                    let _ = write!(out, " ({} more with --unsafe-fixes)", s.fixable_unsafe);
-                }
-                out.push('.');
-            }
+        if s.fixable_unsafe > 0 && !run.unsafe_fixes {
+            let _ = write!(
+                out,
+                " {} more with an unsafe fix (--unsafe-fixes).",
+                s.fixable_unsafe
+            );
+        }
+        if s.suggestions > 0 {
+            let _ = write!(
+                out,
+                " {} with a suggested change that --fix does not apply.",
+                s.suggestions
+            );
         }
         out.push('\n');
-    }
-    for (p, e) in &run.walk_errors {
-        let _ = writeln!(out, "error: {p}: {e}");
     }
     out
 }

@@ -124,10 +124,24 @@ struct Skimmer<'a> {
 type R<T> = Option<T>;
 
 impl Skimmer<'_> {
+    /// Skip whitespace. Indentation by spaces, most of the bytes of files laid out with them, goes
+    /// eight bytes at a time.
     #[inline]
     fn ws(&mut self) {
-        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.s.get(self.pos) {
-            self.pos += 1;
+        const SPACES: u64 = u64::from_ne_bytes([b' '; 8]);
+        while let Some(&b) = self.s.get(self.pos) {
+            match b {
+                b' ' => {
+                    self.pos += 1;
+                    while let Some(w) = self.s.get(self.pos..self.pos + 8)
+                        && u64::from_ne_bytes(w.try_into().expect("8 bytes")) == SPACES
+                    {
+                        self.pos += 8;
+                    }
+                }
+                b'\t' | b'\n' | b'\r' => self.pos += 1,
+                _ => return,
+            }
         }
     }
 
@@ -582,6 +596,20 @@ mod tests {
             }
         }
         assert_eq!(sk(doc), Skim::Clean);
+    }
+
+    #[test]
+    fn indentation_of_every_width_is_skipped_exactly() {
+        for n in 0..20 {
+            let pad = " ".repeat(n);
+            let t = format!("{{\n{pad}\"a\":{pad}[{pad}1{pad}]{pad}\r\n{pad}}}{pad}");
+            assert_eq!(sk(&t), Skim::Clean, "{t:?}");
+            // a byte that is not whitespace right after the run is seen
+            for bad in ["x", "\u{b}", "\u{c}", "\u{a0}"] {
+                let t = format!("{{\n{pad}{bad}\"a\": 1}}");
+                assert_eq!(sk(&t), Skim::NeedsParse, "{t:?}");
+            }
+        }
     }
 
     #[test]

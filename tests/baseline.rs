@@ -68,7 +68,10 @@ fn a_baseline_hides_todays_findings_and_holds_no_secret() {
     // --check counts only the fixes of reported findings; --diff still shows every change
     let (code, out) = concise(dir.path(), &["--baseline", BASELINE, "--check"]);
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains("0 files would be changed by --fix"), "{out}");
+    assert!(
+        out.contains("--fix would apply 0 fixes to 0 files."),
+        "{out}"
+    );
     let (code, out) = concise(dir.path(), &["--baseline", BASELINE, "--diff"]);
     assert_eq!(code, 1, "{out}");
     // writing is deterministic: the same findings give the same bytes

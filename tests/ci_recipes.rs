@@ -478,9 +478,9 @@ fn hooks_skip_deleted_files_but_not_typos_of_folders() {
     let fixed = fs::read_to_string(dir.path().join("linkedService/PgPlainPassword.json")).unwrap();
     assert!(fixed.contains("\"version\": \"2.0\""));
     // a missing path without a .json name (a mistyped folder) is still an error
-    let (code, out, _) = run_hook(dir.path(), "adfpg-migrate", &["linkedServce"]);
+    let (code, out, err) = run_hook(dir.path(), "adfpg-migrate", &["linkedServce"]);
     assert_eq!(code, 2, "{out}");
-    assert!(out.contains("error: linkedServce"), "{out}");
+    assert!(err.contains("error: linkedServce"), "{err}");
     // and without the flag a missing file is an error too: a typo is never hidden
     let (code, out, _) = run_in(dir.path(), &["linkedService/PgStudo.json"]);
     assert_eq!(code, 2, "{out}");

@@ -46,7 +46,7 @@ fn check_exits_1_when_fix_would_change_and_0_when_clean() {
     let ls = dir.path().join("linkedService");
     let (code, out, _) = run_in(&ls, &["--check", "PgPlainPassword.json"]);
     assert_eq!(code, 1, "{out}");
-    assert!(out.contains("1 file would be changed by --fix"), "{out}");
+    assert!(out.contains("--fix would apply 1 fix to 1 file."), "{out}");
     let (code, out, _) = run_in(&ls, &["--check", "PgGoodV2.json"]);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("No findings"), "{out}");
@@ -63,7 +63,7 @@ fn fix_migrates_every_form_and_is_idempotent() {
     );
     // the unsafe migration says, when it is applied, what a person must do next
     assert!(
-        out.contains("fixed linkedService/PgStudio.json: ADFPG001 (unsafe), ADFPG004 (unsafe)\n  warning: rewrite to version 2.0 (unsafe: the password is held only in `encryptedCredential`, which ADF Studio re-encrypts on upgrade: re-enter the password in Studio"),
+        out.contains("fixed linkedService/PgStudio.json: ADFPG001 (unsafe)\n  warning: rewrite to version 2.0 (unsafe: the password is held only in `encryptedCredential`, which ADF Studio re-encrypts on upgrade: re-enter the password in Studio"),
         "{out}"
     );
     let after = snapshot_tree(dir.path());
@@ -121,7 +121,10 @@ fn safe_fix_only_holds_back_unsafe_migrations() {
         plain.contains("\"version\": \"2.0\""),
         "plain password migration is safe"
     );
-    assert!(out.contains("more with --unsafe-fixes"), "{out}");
+    assert!(
+        out.contains("more with an unsafe fix (--unsafe-fixes)"),
+        "{out}"
+    );
 }
 
 fn fix_one(name: &str) -> (Vec<u8>, Vec<u8>) {
@@ -216,7 +219,7 @@ fn no_secret_reaches_any_output() {
         vec![".", "--output-format", "full"],
         vec![".", "--output-format", "json"],
         vec![".", "--diff", "--unsafe-fixes"],
-        vec![".", "--check", "--show-diff", "--output-format", "full"],
+        vec![".", "--diff", "--output-format", "full"],
         vec![".", "--output-format", "json", "--unsafe-fixes"],
         vec![".", "--output-format", "sarif", "--unsafe-fixes"],
         vec![".", "--output-format", "github"],
@@ -242,7 +245,10 @@ fn no_secret_reaches_any_output() {
             assert!(!text.contains(s), "secret {s:?} leaked into {file}");
         }
     }
-    let (_, out, _) = run_in(dir.path(), &["--fix", "--unsafe-fixes", "--show-diff", "."]);
+    let (_, out, _) = run_in(
+        dir.path(),
+        &["--fix", "--unsafe-fixes", "--show-changes", "."],
+    );
     for s in secrets {
         assert!(!out.contains(s), "secret {s:?} leaked by --fix output");
     }
@@ -292,9 +298,14 @@ fn read_only_file_is_reported_not_crashed() {
 
 #[test]
 fn missing_path_exits_2() {
-    let (code, out, _) = run_in(&root(), &["no/such/dir"]);
+    let (code, out, err) = run_in(&root(), &["no/such/dir"]);
     assert_eq!(code, 2);
-    assert!(out.contains("error: no/such/dir"), "{out}");
+    // tool errors on stderr only, and a failed run is no all-clear
+    assert!(err.contains("error: no/such/dir"), "{err}");
+    assert!(
+        !out.contains("error") && !out.contains("No findings."),
+        "{out}"
+    );
 }
 
 #[test]
@@ -335,7 +346,7 @@ fn real_public_factories_are_handled() {
     // published ARM templates are linted with the same rules: the main template is migratable (unsafe:
     // parameters are renamed), a linked template is explained
     assert!(out.contains("adfmappoc/ARMTemplateForFactory.json:3210:13: ADFPG001 [warning] linked service `AzurePostgreSql1` uses AzurePostgreSql connector version 1.0 [unsafe fix]"), "{out}");
-    assert!(out.contains("adfmappoc/linkedTemplates/ArmTemplate_0.json:57:13: ADFPG001 [warning] linked service `AzurePostgreSql1` uses AzurePostgreSql connector version 1.0 and cannot be migrated automatically: this is a linked template"), "{out}");
+    assert!(out.contains("adfmappoc/linkedTemplates/ArmTemplate_0.json:57:13: ADFPG001 [info] generated linked template: 5 AzurePostgreSql linked services at connector version 1.0 (AzurePostgreSql1, AzurePostgreSql2, AzurePostgreSql3, Pointsinput_linkedservice, pointoutput_linkedService); this is a linked template"), "{out}");
     // Key Vault connection strings are explained, not migrated
     assert!(
         out.contains("LS_SQL_ELYSEE_RENDER.json:7:24: ADFPG009"),
@@ -368,8 +379,8 @@ fn real_public_factories_are_handled() {
         );
         serde_json::from_slice::<serde_json::Value>(&after[k]).unwrap();
     }
-    // 12 migrations of 1.0 (the two Key Vault strings cannot be) and 6 sslMode raises on 2.0 files
-    assert_eq!(changed.len(), 18, "{changed:#?}\n{fixed}");
+    // 12 migrations of 1.0 (the two Key Vault strings cannot be); 2.0 files keep their sslMode
+    assert_eq!(changed.len(), 12, "{changed:#?}\n{fixed}");
     for k in &changed {
         assert!(
             k.contains("/linkedService/"),
@@ -378,7 +389,15 @@ fn real_public_factories_are_handled() {
         let old: serde_json::Value = serde_json::from_slice(&before[*k]).unwrap();
         let new: serde_json::Value = serde_json::from_slice(&after[*k]).unwrap();
         assert_eq!(new["properties"]["version"], "2.0", "{k}");
-        assert_eq!(new["properties"]["typeProperties"]["sslMode"], 5, "{k}");
+        // the 1.0 mapping, never raised: hardening is not part of migrating
+        let cs = old["properties"]["typeProperties"]["connectionString"]
+            .as_str()
+            .unwrap();
+        assert_eq!(
+            new["properties"]["typeProperties"]["sslMode"],
+            common::ssl_mode_of_v1(cs),
+            "{k}"
+        );
         let ec = &old["properties"]["typeProperties"]["encryptedCredential"];
         assert_eq!(
             &new["properties"]["typeProperties"]["encryptedCredential"], ec,

@@ -115,7 +115,7 @@ fn a_password_in_a_url_is_a_secret() {
         vec!["--output-format", "full", "."],
         vec!["--output-format", "json", "."],
         vec!["--diff", "--unsafe-fixes", "."],
-        vec!["--fix", "--unsafe-fixes", "--show-diff", "."],
+        vec!["--fix", "--unsafe-fixes", "--show-changes", "."],
     ] {
         let (_, out, err) = run_in(dir.path(), &args);
         assert!(

@@ -19,20 +19,18 @@ const MODES: &[&[&str]] = &[
     &[],
     &["--unsafe-fixes"],
     &["--check"],
-    &["--check", "--unsafe-fixes", "--show-diff"],
+    &["--check", "--unsafe-fixes"],
     &["--diff"],
     &["--diff", "--unsafe-fixes"],
-    &["--show-diff"],
-    &["--show-diff", "--unsafe-fixes"],
-    &["--quiet", "--show-diff"],
-    &["--exit-zero", "--show-diff", "--color", "always"],
+    &["--quiet", "--diff"],
+    &["--exit-zero", "--diff", "--color", "always"],
     &["--fix"],
-    &["--fix", "--show-diff"],
-    &["--fix", "--unsafe-fixes", "--show-diff"],
+    &["--fix", "--show-changes"],
+    &["--fix", "--unsafe-fixes", "--show-changes"],
     &[
         "--fix",
         "--unsafe-fixes",
-        "--show-diff",
+        "--show-changes",
         "--color",
         "always",
     ],
@@ -579,8 +577,13 @@ fn no_secret_when_credentials_move_to_key_vault() {
     let modes: &[&[&str]] = &[
         &[],
         &["--diff", "--unsafe-fixes"],
-        &["--fix", "--show-diff"],
-        &["--fix", "--unsafe-fixes", "--show-diff", "--export-secrets"],
+        &["--fix", "--show-changes"],
+        &[
+            "--fix",
+            "--unsafe-fixes",
+            "--show-changes",
+            "--export-secrets",
+        ],
     ];
     let mut moved_any = false;
     for mode in modes {

@@ -1,6 +1,10 @@
 //! The skim (the lint fast path) may only skip work: whenever it calls a text clean, the full parser must
 //! accept it, find no duplicate key and no AzurePostgreSql linked service. Checked on every fixture file
-//! and on thousands of damaged variants of them.
+//! and on thousands of damaged variants of them, and on generated factories of both benchmark profiles
+//! (`examples/gen_corpus`), the dense one built around PostgreSQL copies, lookups and scripts.
+
+#[path = "../examples/gen_corpus/corpus.rs"]
+mod corpus;
 
 use adfpg_migrate::document::Document;
 use adfpg_migrate::json::{Kind, Node};
@@ -85,10 +89,66 @@ fn skim_never_hides_what_the_parser_reports() {
 /// its copy-object fragments as without them, on every fixture file.
 #[test]
 fn the_fast_path_changes_no_finding() {
-    use adfpg_migrate::lint::{Settings, process};
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures");
     let mut all = Vec::new();
     files(&root, &mut all);
+    let (with_findings, fixed) = same_with_and_without_skim(&all);
+    assert!(fixed > 10, "{fixed}");
+    assert!(with_findings > 20, "{with_findings}");
+}
+
+/// The same on generated factories, sparse and dense: pipelines full of PostgreSQL copy sources and
+/// sinks (some with the older sink spelling, which has a fix), lookups and scripts, the connector's
+/// datasets and 1.0 linked services in every form the generator knows. Their damaged variants too.
+#[test]
+fn the_fast_path_changes_no_finding_on_generated_factories() {
+    for profile in [corpus::Profile::Sparse, corpus::Profile::Dense] {
+        let plan = corpus::plan(300, 5, Some(16), profile);
+        let dir = tempfile::tempdir().unwrap();
+        let mut all = Vec::new();
+        let mut scratch = Scratch::default();
+        let mut fragments = 0;
+        for i in 0..plan.files.len() {
+            let path = dir.path().join(&plan.files[i].0);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            let bytes = plan.render(i);
+            let name = path.display().to_string();
+            if check(&bytes, &name, &mut scratch) == Skim::Fragments {
+                fragments += 1;
+                // damaged copies of the files the fast path checks by fragments
+                if fragments % 10 == 0 {
+                    let step = (bytes.len() / 8).max(1);
+                    for at in (0..bytes.len()).step_by(step) {
+                        check(&bytes[..at], &format!("{name} cut at {at}"), &mut scratch);
+                        let mut b = bytes.clone();
+                        b[at] = b'"';
+                        check(&b, &format!("{name} byte {at}"), &mut scratch);
+                    }
+                }
+            }
+            std::fs::write(&path, bytes).unwrap();
+            all.push(path);
+        }
+        let (with_findings, fixed) = same_with_and_without_skim(&all);
+        // the fast path ran, on files that have findings and fixes
+        let pipelines = plan
+            .files
+            .iter()
+            .filter(|(_, k)| matches!(k, corpus::Kind::Pipeline { pg: true }))
+            .count();
+        assert!(
+            fragments * 10 >= pipelines * 8,
+            "{profile:?}: {fragments} of {pipelines}"
+        );
+        assert!(with_findings > 20, "{profile:?}: {with_findings}");
+        assert!(fixed > 20, "{profile:?}: {fixed}");
+    }
+}
+
+/// Assert that every file gets the same findings and the same fixed text with the fast path as without
+/// it; return how many had findings and how many a fix changed.
+fn same_with_and_without_skim(all: &[PathBuf]) -> (usize, usize) {
+    use adfpg_migrate::lint::{Settings, process};
     let fast = Settings::builtin();
     let mut slow = Settings::builtin();
     slow.use_skim = false;
@@ -99,7 +159,7 @@ fn the_fast_path_changes_no_finding() {
     let mut slow_fix = fast_fix.clone();
     slow_fix.use_skim = false;
     let mut fixed = 0;
-    for p in &all {
+    for p in all {
         let (a, b) = (process(p, &fast), process(p, &slow));
         let key = |o: &adfpg_migrate::lint::FileOutcome| {
             o.findings
@@ -126,6 +186,5 @@ fn the_fast_path_changes_no_finding() {
         assert_eq!(after(&a), after(&b), "{} fixed", p.display());
         fixed += usize::from(a.change.is_some());
     }
-    assert!(fixed > 10, "{fixed}");
-    assert!(with_findings > 20, "{with_findings}");
+    (with_findings, fixed)
 }

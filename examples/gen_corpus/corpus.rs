@@ -419,10 +419,14 @@ pub fn dataflow(r: &mut Rng, name: &str) -> Vec<u8> {
 pub struct PgRefs<'a> {
     pub datasets: &'a [String],
     pub linked_services: &'a [String],
+    /// A pipeline built around PostgreSQL (the dense profile): most activities copy from or to it,
+    /// look rows up in it or run scripts on it.
+    pub dense: bool,
 }
 
 /// A pipeline with `activities` activities (about 1 KB each, pretty-printed). With `pg`, some of them copy
-/// from or to AzurePostgreSql (`AzurePostgreSqlSource` / `AzurePostgreSqlSink`) or run a Script on it.
+/// from or to AzurePostgreSql (`AzurePostgreSqlSource` / `AzurePostgreSqlSink`) or run a Script on it;
+/// with `pg.dense`, most of them do, and lookups read AzurePostgreSql too.
 pub fn pipeline(r: &mut Rng, name: &str, activities: usize, pg: Option<&PgRefs>) -> Vec<u8> {
     let mut acts = Vec::with_capacity(activities);
     for i in 0..activities {
@@ -434,7 +438,11 @@ pub fn pipeline(r: &mut Rng, name: &str, activities: usize, pg: Option<&PgRefs>)
             vec![]
         };
         let policy = json!({"timeout": "0.12:00:00", "retry": r.range(0, 3), "retryIntervalInSeconds": 30, "secureOutput": false, "secureInput": false});
-        let kind = r.range(0, 9);
+        let kind = match pg {
+            // copies (0..=2) and scripts (3) twice as often, lookups (9) on PostgreSQL
+            Some(pg) if pg.dense => *r.pick(&[0, 0, 1, 1, 2, 2, 3, 3, 4, 6, 7, 9, 9]),
+            _ => r.range(0, 9),
+        };
         let a = match (kind, pg) {
             (0..=2, Some(pg)) if !pg.datasets.is_empty() => {
                 let table = word(r);
@@ -447,7 +455,7 @@ pub fn pipeline(r: &mut Rng, name: &str, activities: usize, pg: Option<&PgRefs>)
                 let sink = if source["type"] == "AzurePostgreSqlSource" {
                     json!({"type": "ParquetSink", "storeSettings": {"type": "AzureBlobFSWriteSettings"}})
                 } else {
-                    json!({"type": *r.pick(&["AzurePostgreSqlSink", "AzurePostgreSQLSink"]), "writeBatchSize": 1000000, "writeMethod": *r.pick(&["CopyCommand", "BulkInsert"]),
+                    json!({"type": sink_type(r, pg.dense), "writeBatchSize": 1000000, "writeMethod": *r.pick(&["CopyCommand", "BulkInsert"]),
                         "preCopyScript": format!("TRUNCATE TABLE \"{table}\";")})
                 };
                 json!({"name": format!("step_{i}"), "type": "Copy", "dependsOn": prev, "policy": policy, "userProperties": [],
@@ -483,6 +491,11 @@ pub fn pipeline(r: &mut Rng, name: &str, activities: usize, pg: Option<&PgRefs>)
                 "typeProperties": {"method": "POST", "url": format!("https://logic.example.com/workflows/{}/run", opaque(r, 24)),
                     "body": {"value": "{\n  \"pipeline\": \"@{pipeline().Pipeline}\",\n  \"status\": \"ok — done ✓\"\n}", "type": "Expression"}}})
             }
+            (9, Some(pg)) if pg.dense && !pg.datasets.is_empty() => {
+                json!({"name": format!("step_{i}"), "type": "Lookup", "dependsOn": prev, "policy": policy, "userProperties": [],
+                "typeProperties": {"source": {"type": "AzurePostgreSqlSource", "query": format!("SELECT max(updated_at) AS watermark\nFROM \"{}\"", word(r)), "queryTimeout": "00:10:00", "partitionOption": "None"},
+                    "dataset": {"referenceName": r.pick(pg.datasets), "type": "DatasetReference"}, "firstRowOnly": true}})
+            }
             _ => {
                 json!({"name": format!("step_{i}"), "type": "Lookup", "dependsOn": prev, "policy": policy, "userProperties": [],
                 "typeProperties": {"source": {"type": "AzureSqlSource", "sqlReaderStoredProcedureName": "[dbo].[get_watermark]", "queryTimeout": "02:00:00"},
@@ -495,6 +508,17 @@ pub fn pipeline(r: &mut Rng, name: &str, activities: usize, pg: Option<&PgRefs>)
         "variables": {"start_time": {"type": "String"}}, "folder": {"name": word(r)}, "annotations": [], "lastPublishTime": "2025-01-01T00:00:00Z"},
         "type": "Microsoft.DataFactory/factories/pipelines"});
     Style::random(r).apply(&tabbed(&v))
+}
+
+/// The documented sink type, or the older spelling (ADFPG040): half the time in the sparse profile; in
+/// the dense one, a factory kept up to date by Studio, one sink in twenty.
+fn sink_type(r: &mut Rng, dense: bool) -> &'static str {
+    const TYPES: [&str; 2] = ["AzurePostgreSqlSink", "AzurePostgreSQLSink"];
+    if dense {
+        TYPES[usize::from(r.pct(5))]
+    } else {
+        TYPES[(r.next() % 2) as usize] // as `pick` does: the sparse bytes stay as they were
+    }
 }
 
 /// How many activities a pipeline gets: most are small, a few are huge (a few hundred KB).
@@ -521,9 +545,20 @@ pub enum Kind {
     DataFlow,
 }
 
+/// How much of a factory is about PostgreSQL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Profile {
+    /// A factory that uses the connector here and there: 10% of the pipelines and 15% of the datasets.
+    Sparse,
+    /// A factory built around PostgreSQL: 90% of the pipelines (most of their activities) and 60% of the
+    /// datasets.
+    Dense,
+}
+
 #[derive(Debug, Clone)]
 pub struct Plan {
     pub seed: u64,
+    pub profile: Profile,
     pub files: Vec<(String, Kind)>,
     pub pg_ls: Vec<String>,
     pub pg_datasets: Vec<String>,
@@ -532,21 +567,29 @@ pub struct Plan {
 
 /// The factory's files: about 3% linked services (a third of them AzurePostgreSql, unless `v1` asks for
 /// a given number of 1.0 ones), 20% datasets (15% of them AzurePostgreSqlTable), 5% triggers, 4% data
-/// flows, the rest pipelines (10% of them with PostgreSQL copy activities).
-pub fn plan(n: usize, seed: u64, v1: Option<usize>) -> Plan {
+/// flows, the rest pipelines (10% of them with PostgreSQL copy activities). The dense profile has more of
+/// the connector: see [`Profile`].
+pub fn plan(n: usize, seed: u64, v1: Option<usize>, profile: Profile) -> Plan {
+    let dense = profile == Profile::Dense;
     let ls_total = (n * 3 / 100).max(12);
     let default_pg = ls_total / 3;
     let n_v1 = v1.unwrap_or(default_pg / 2);
     let n_v2 = default_pg - default_pg / 2;
     let n_other = ls_total.saturating_sub(n_v1 + n_v2).max(4);
     let n_ds = n / 5;
-    let n_pg_ds = if n_v1 + n_v2 > 0 { n_ds * 15 / 100 } else { 0 };
+    let pg_ds_pct = if dense { 60 } else { 15 };
+    let n_pg_ds = if n_v1 + n_v2 > 0 {
+        n_ds * pg_ds_pct / 100
+    } else {
+        0
+    };
     let n_tr = n / 20;
     let n_df = n / 25;
     let fixed = n_v1 + n_v2 + n_other + n_ds + n_tr + n_df;
     let n_pl = n.saturating_sub(fixed).max(1);
     let mut p = Plan {
         seed,
+        profile,
         files: Vec::with_capacity(n),
         pg_ls: Vec::new(),
         pg_datasets: Vec::new(),
@@ -583,7 +626,14 @@ pub fn plan(n: usize, seed: u64, v1: Option<usize>) -> Plan {
     for i in 0..n_pl {
         let nm = name(&mut r, "PL", i);
         p.pipelines.push(nm.clone());
-        add(&mut p, "pipeline", nm, Kind::Pipeline { pg: i % 10 == 3 });
+        add(
+            &mut p,
+            "pipeline",
+            nm,
+            Kind::Pipeline {
+                pg: if dense { i % 10 != 3 } else { i % 10 == 3 },
+            },
+        );
     }
     for i in 0..n_tr {
         let nm = name(&mut r, "TR", i);
@@ -619,6 +669,7 @@ impl Plan {
                 let refs = PgRefs {
                     datasets: &self.pg_datasets,
                     linked_services: &self.pg_ls,
+                    dense: self.profile == Profile::Dense,
                 };
                 let size = pipeline_size(&mut r);
                 pipeline(&mut r, name, size, pg.then_some(&refs))

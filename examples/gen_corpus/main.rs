@@ -3,6 +3,7 @@
 //! ```sh
 //! cargo run --release --example gen_corpus -- --files 10000 --seed 1 --out /tmp/factory-10k
 //! cargo run --release --example gen_corpus -- --files 10000 --v1-linked-services 2000 --out /tmp/fix-10k
+//! cargo run --release --example gen_corpus -- --files 10000 --profile dense --out /tmp/dense-10k
 //! ```
 //!
 //! `--files N` resource files in ADF git layout (`linkedService/`, `dataset/`, `pipeline/`, `trigger/`,
@@ -29,6 +30,16 @@ struct Args {
     /// Exactly this many AzurePostgreSql 1.0 linked services (default: about 0.5% of the files).
     #[arg(long)]
     v1_linked_services: Option<usize>,
+    /// `sparse`: the connector here and there (10% of the pipelines); `dense`: a factory built around
+    /// PostgreSQL (90% of the pipelines, with copies, lookups and scripts on it, and 60% of the datasets).
+    #[arg(long, value_enum, default_value_t = Profile::Sparse)]
+    profile: Profile,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Profile {
+    Sparse,
+    Dense,
 }
 
 fn main() {
@@ -41,7 +52,11 @@ fn main() {
         eprintln!("error: {} exists and is not empty", a.out.display());
         std::process::exit(2);
     }
-    let plan = corpus::plan(a.files, a.seed, a.v1_linked_services);
+    let profile = match a.profile {
+        Profile::Sparse => corpus::Profile::Sparse,
+        Profile::Dense => corpus::Profile::Dense,
+    };
+    let plan = corpus::plan(a.files, a.seed, a.v1_linked_services, profile);
     for dir in [
         "linkedService",
         "dataset",

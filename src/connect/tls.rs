@@ -137,7 +137,9 @@ impl Roots {
     }
 
     pub fn from_pem_file(path: &std::path::Path) -> Result<Roots, String> {
-        let pem = std::fs::read(path).map_err(|e| format!("--ca-file {}: {e}", path.display()))?;
+        // a person named it: a link is theirs to choose, but it is still a bounded, regular file
+        let pem = crate::read::read(path, crate::read::Links::Follow)
+            .map_err(|e| format!("--ca-file {}: {e}", path.display()))?;
         let certs = CertificateDer::pem_slice_iter(&pem)
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| {

@@ -121,19 +121,33 @@ fn codes(findings: &[&Finding]) -> String {
     }
 }
 
-/// The fixes `--fix` would make for these findings; unsafe ones say so.
-fn planned(run: &Run, findings: &[&Finding]) -> String {
+/// The fixes `--fix` would make (the dry run's, follow-up rounds included) to the linked service `name`,
+/// or with `None` to the rest of the file; unsafe ones say so, and so do the unsafe fixes of `findings`
+/// that need `--unsafe-fixes`.
+fn planned(run: &Run, o: &FileOutcome, name: Option<&str>, findings: &[&Finding]) -> String {
     let mut list: Vec<String> = Vec::new();
-    for f in findings {
-        let Some(x) = &f.fix else { continue };
-        let mut s = escape(&x.title);
-        if x.safety == Safety::Unsafe {
-            s.push_str(if run.unsafe_fixes {
-                " (unsafe)"
-            } else {
-                " (unsafe: needs `--unsafe-fixes`)"
-            });
+    let ours = |a: &crate::lint::Applied| match name {
+        Some(n) => a.resource.as_deref() == Some(n),
+        None => !o
+            .linked_services
+            .iter()
+            .any(|(n, _)| a.resource.as_deref() == Some(n.as_str())),
+    };
+    for a in o.change.iter().flat_map(|c| &c.applied).filter(|a| ours(a)) {
+        let mut s = escape(&a.title);
+        if a.safety != Safety::Safe {
+            s.push_str(" (unsafe)");
         }
+        if !list.contains(&s) {
+            list.push(s);
+        }
+    }
+    let held_back = findings
+        .iter()
+        .filter_map(|f| f.fix.as_ref())
+        .filter(|x| x.safety == Safety::Unsafe && !run.unsafe_fixes);
+    for x in held_back {
+        let s = format!("{} (unsafe: needs `--unsafe-fixes`)", escape(&x.title));
         if !list.contains(&s) {
             list.push(s);
         }
@@ -151,9 +165,9 @@ fn applied(o: &FileOutcome) -> String {
             let list: Vec<String> = c
                 .applied
                 .iter()
-                .map(|(code, s, _)| match s {
-                    Safety::Safe => escape(code),
-                    Safety::Unsafe => format!("{} (unsafe)", escape(code)),
+                .map(|a| match a.safety {
+                    Safety::Safe => escape(&a.code),
+                    _ => format!("{} (unsafe)", escape(&a.code)),
                 })
                 .collect();
             format!("fixed: {}", list.join(", "))
@@ -189,11 +203,18 @@ pub fn render(run: &Run, cx: &Context) -> String {
             plural(s.warnings, "warning", "warnings"),
             s.infos
         );
-        if s.fixable + s.fixable_unsafe > 0 {
+        if s.fixable_unsafe > 0 && !run.unsafe_fixes {
             let _ = write!(
                 out,
-                " {} fixable with `--fix` ({} more with `--unsafe-fixes`).",
-                s.fixable, s.fixable_unsafe
+                " {} more with an unsafe fix (`--unsafe-fixes`).",
+                s.fixable_unsafe
+            );
+        }
+        if s.suggestions > 0 {
+            let _ = write!(
+                out,
+                " {} with a suggested change that `--fix` does not apply.",
+                s.suggestions
             );
         }
     }
@@ -206,14 +227,21 @@ pub fn render(run: &Run, cx: &Context) -> String {
                 plural(s.files_changed, "file", "files")
             );
         }
-        Mode::Check | Mode::Diff => {
+        // the dry run's counts: what `--fix` with the same options then applies
+        Mode::Lint if s.fixes_applied == 0 => {}
+        Mode::Lint | Mode::Check | Mode::Diff => {
             let _ = writeln!(
                 out,
-                "\n`--fix` would change {}.",
+                "\n`--fix{}` would apply {} to {}.",
+                if run.unsafe_fixes {
+                    " --unsafe-fixes"
+                } else {
+                    ""
+                },
+                plural(s.fixes_applied, "fix", "fixes"),
                 plural(s.files_changed, "file", "files")
             );
         }
-        Mode::Lint => {}
     }
     if let Some((b, file)) = run
         .baseline
@@ -250,9 +278,9 @@ pub fn render(run: &Run, cx: &Context) -> String {
                 })
                 .collect();
             let fixed_v1 = *v == Version::V1
-                && o.change.as_ref().is_some_and(|c| {
-                    c.written && c.applied.iter().any(|(code, _, _)| code == "ADFPG001")
-                });
+                && o.change
+                    .as_ref()
+                    .is_some_and(|c| c.written && c.applied.iter().any(|a| a.code == "ADFPG001"));
             rows.push(format!(
                 "| {} | {path} | {} | {} | {} | {} |",
                 code(name),
@@ -262,7 +290,7 @@ pub fn render(run: &Run, cx: &Context) -> String {
                 if run.mode == Mode::Fix {
                     applied(o)
                 } else {
-                    planned(run, &mine)
+                    planned(run, o, Some(name), &mine)
                 }
             ));
         }
@@ -281,7 +309,7 @@ pub fn render(run: &Run, cx: &Context) -> String {
                 if run.mode == Mode::Fix {
                     applied(o)
                 } else {
-                    planned(run, &rest)
+                    planned(run, o, None, &rest)
                 }
             ));
         }

@@ -277,9 +277,8 @@ fn rules(run: &Run) -> Vec<Rule> {
         .map(|r| {
             let mut help = placeholders(&r.help);
             help.push_str(&format!(
-                "\n\nRun `adfpg-migrate rule {}` for the full documentation ({}).",
-                r.code,
-                r.docs_anchor()
+                "\n\nRun `adfpg-migrate rule {}` for the full documentation.",
+                r.code
             ));
             Rule {
                 id: r.code.clone(),
@@ -319,6 +318,9 @@ fn fix(cx: &Context, o: &FileOutcome, f: &Finding) -> Option<Fix> {
     let how = match x.safety {
         Safety::Safe => "safe fix: applied by `adfpg-migrate --fix`",
         Safety::Unsafe => "unsafe fix: applied by `adfpg-migrate --fix --unsafe-fixes`; review it",
+        Safety::DisplayOnly => {
+            "suggestion only: `adfpg-migrate --fix` applies it only when the rule's fix is selected by name (`--extend-fixable CODE --unsafe-fixes`)"
+        }
     };
     let secret = x.edits.iter().any(|e| !e.secrets.is_empty());
     let mut description = format!("{} ({how})", x.title);

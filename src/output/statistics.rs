@@ -1,7 +1,7 @@
 //! `--statistics`: how many findings each rule produced, most frequent first (as ruff prints it).
 
 use super::rule_name;
-use crate::finding::{Safety, Severity};
+use crate::finding::Severity;
 use crate::report::Run;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -31,7 +31,7 @@ pub fn rows(run: &Run) -> Vec<Row> {
         row.severity = row.severity.max(f.severity);
         if f.fix
             .as_ref()
-            .is_some_and(|x| x.safety == Safety::Safe || run.unsafe_fixes)
+            .is_some_and(|x| x.safety.applied_by_fix(run.unsafe_fixes))
         {
             row.fixable += 1;
         }

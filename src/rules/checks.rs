@@ -18,6 +18,9 @@ pub struct Hit {
     /// Path below the linked-service resource, for the finding's JSON pointer.
     pub path: Vec<PathStep>,
     pub related: Vec<(Range<usize>, String)>,
+    /// The finding's severity when it differs from the rule's default for this value (a policy's
+    /// `[severity]` still overrides it).
+    pub severity: Option<crate::finding::Severity>,
 }
 
 impl Hit {
@@ -29,6 +32,7 @@ impl Hit {
             fix: None,
             path,
             related: Vec::new(),
+            severity: None,
         }
     }
 
@@ -600,9 +604,12 @@ fn ssl_mode_of<'a>(ls: &LinkedService<'a>) -> Option<(&'a Member, i64)> {
     int_of(&m.value).map(|n| (m, n))
 }
 
+/// A suggestion only (display-only): raising sslMode is a hardening decision, never part of a migration.
+/// It is applied when the user selects it by name (`--extend-fixable ADFPG004`) or asks for a minimum
+/// (`[ssl]` policy: ADFPG018 raises to that minimum).
 fn raise_to_verify_full(m: &Member) -> Fix {
     Fix {
-        safety: Safety::Unsafe,
+        safety: Safety::DisplayOnly,
         title: "set sslMode to 5 (VerifyFull); test the connection: it fails if the server's certificate is not trusted for its host name".into(),
         edits: vec![Edit::replace(m.value.span.clone(), "5")],
     }
@@ -645,6 +652,11 @@ fn ssl_hits(cx: &Context, modes: std::ops::RangeInclusive<i64>) -> Vec<Hit> {
     .arg("mode", mode_name(n))
     .arg("why", why);
     h.fix = Some(raise_to_verify_full(m));
+    // Prefer (2) is the connector's documented default and what the migration of a 1.0 string without
+    // encryption writes: information, not a warning (a policy can still make it one)
+    if n == 2 {
+        h.severity = Some(crate::finding::Severity::Info);
+    }
     vec![h]
 }
 

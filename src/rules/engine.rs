@@ -152,7 +152,7 @@ fn to_finding(rule: &Rule, ls: &LinkedService, hit: Hit) -> Finding {
     pointer.extend(hit.path);
     Finding {
         code: rule.code.clone(),
-        severity: rule.severity,
+        severity: hit.severity.unwrap_or(rule.severity),
         message: render_template(&rule.message, &args),
         help: render_template(&rule.help, &args),
         span: hit.span,

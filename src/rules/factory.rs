@@ -58,7 +58,8 @@ pub struct FactoryCx<'a> {
     pub index: &'a Index,
     pub path: &'a Path,
     pub text: &'a str,
-    pub layout: &'a Layout,
+    /// The text's layout, worked out on first use (copy-object checks never need it).
+    pub layout: std::cell::OnceCell<Layout>,
 }
 
 impl FactoryCx<'_> {
@@ -76,6 +77,11 @@ impl FactoryCx<'_> {
 }
 
 impl FactoryCx<'_> {
+    fn layout(&self) -> &Layout {
+        self.layout
+            .get_or_init(|| crate::document::layout_of(self.text))
+    }
+
     fn factory(&self) -> &Factory {
         self.index.factory_of(self.path)
     }
@@ -151,10 +157,15 @@ fn hygiene(cx: &FactoryCx, root: &Node, out: &mut Vec<Finding>) {
         _ => None,
     }
     .unwrap_or_default();
-    let me = std::fs::canonicalize(cx.path).unwrap_or_else(|_| cx.path.to_path_buf());
+    // the same path names the same file: resolving paths (a system call per component) only when they
+    // differ keeps this off the hot path, where the only entry is the file itself
+    let canonical = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    let me = std::cell::OnceCell::new();
     let others: Vec<String> = entries
         .into_iter()
-        .filter(|p| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf()) != me)
+        .filter(|p| {
+            p.as_path() != cx.path && canonical(p) != *me.get_or_init(|| canonical(cx.path))
+        })
         .map(|p| crate::report::display_path(p))
         .collect();
     if !others.is_empty() {
@@ -256,7 +267,7 @@ fn dataset(cx: &FactoryCx, ds: &Node, base: &[PathStep], out: &mut Vec<Finding>)
     {
         let l = member_layout(cx.text, tn);
         let join = if l.multiline {
-            format!(",{}{}", cx.layout.eol, l.lead)
+            format!(",{}{}", cx.layout().eol, l.lead)
         } else {
             ", ".to_string()
         };
@@ -712,7 +723,7 @@ fn type_block_text(cx: &FactoryCx, section: &Member, first: &Member) -> Option<S
     }
     let l = member_layout(cx.text, first);
     let value = if l.multiline {
-        let indent = cx.layout.indent.as_bytes();
+        let indent = cx.layout().indent.as_bytes();
         let mut buf = Vec::new();
         let fmt = serde_json::ser::PrettyFormatter::with_indent(indent);
         let mut ser = serde_json::Serializer::with_formatter(&mut buf, fmt);
@@ -721,12 +732,12 @@ fn type_block_text(cx: &FactoryCx, section: &Member, first: &Member) -> Option<S
         // serde_json writes `": "` and LF; the file's own separator, line ending and depth win
         pretty
             .replace("\": ", &format!("\"{}", l.sep))
-            .replace('\n', &format!("{}{}", cx.layout.eol, l.lead))
+            .replace('\n', &format!("{}{}", cx.layout().eol, l.lead))
     } else {
         serde_json::to_string(&block).ok()?
     };
     let nl = if l.multiline {
-        format!("{}{}", cx.layout.eol, l.lead)
+        format!("{}{}", cx.layout().eol, l.lead)
     } else {
         " ".to_string()
     };

@@ -46,6 +46,8 @@ pub enum FixAvailability {
     Unsafe,
     /// Safe in some cases, unsafe in others (the docs say which).
     SafeOrUnsafe,
+    /// A suggestion shown with the finding; `--fix` applies it only when the rule is selected by name.
+    DisplayOnly,
 }
 
 impl FixAvailability {
@@ -55,6 +57,7 @@ impl FixAvailability {
             FixAvailability::Safe => "safe",
             FixAvailability::Unsafe => "unsafe",
             FixAvailability::SafeOrUnsafe => "safe/unsafe",
+            FixAvailability::DisplayOnly => "display-only",
         }
     }
 }

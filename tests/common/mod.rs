@@ -73,3 +73,39 @@ pub fn walk(dir: &Path) -> Vec<PathBuf> {
     out.sort();
     out
 }
+
+/// The sslMode the 1.0 driver's settings mean, from the connector's mapping: Npgsql's `SSL Mode` as
+/// written (any spelling of the key); else `EncryptionMethod` 0, 6 or absent → 2 (Prefer), 1 → 3 (Require), 1 with
+/// `ValidateServerCertificate=1` → 4 (VerifyCA), and with `HostNameInCertificate` too → 5 (VerifyFull).
+pub fn ssl_mode_of_v1(connection_string: &str) -> i64 {
+    let get = |key: &str| {
+        connection_string.split(';').find_map(|kv| {
+            let (k, v) = kv.split_once('=')?;
+            // Npgsql ignores spaces and case in key names (`SSL Mode`, `SslMode`, `sslmode`)
+            k.replace(' ', "")
+                .eq_ignore_ascii_case(&key.replace(' ', ""))
+                .then(|| v.trim().replace(' ', "").to_ascii_lowercase())
+        })
+    };
+    if let Some(mode) = get("SSL Mode") {
+        let names = [
+            "disable",
+            "allow",
+            "prefer",
+            "require",
+            "verifyca",
+            "verifyfull",
+        ];
+        return names.iter().position(|n| *n == mode).unwrap() as i64;
+    }
+    match (
+        get("EncryptionMethod").as_deref(),
+        get("ValidateServerCertificate").as_deref(),
+    ) {
+        // the driver then also checked the host name
+        (Some("1"), Some("1")) if get("HostNameInCertificate").is_some() => 5,
+        (Some("1"), Some("1")) => 4,
+        (Some("1"), _) => 3,
+        _ => 2,
+    }
+}
