@@ -1,6 +1,8 @@
 //! docs/rules.md is generated from rules/*.toml; this test fails when it is stale (and rewrites it when
 //! UPDATE_DOCS=1), so docs and behaviour cannot drift.
 
+mod common;
+
 use adfpg_migrate::docs::rules_markdown;
 use adfpg_migrate::rules::Catalog;
 
@@ -25,7 +27,7 @@ fn product_text_cites_no_internal_file() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut offenders = Vec::new();
     for dir in ["rules", "src", "docs"] {
-        for e in walk(&root.join(dir)) {
+        for e in common::walk(&root.join(dir)) {
             let text = std::fs::read_to_string(&e).unwrap_or_default();
             if text.contains("shared/reference") || text.contains("shared/fixtures") {
                 offenders.push(e.display().to_string());
@@ -40,17 +42,4 @@ fn product_text_cites_no_internal_file() {
         offenders.is_empty(),
         "cite public sources instead: {offenders:?}"
     );
-}
-
-fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out
 }
