@@ -50,4 +50,4 @@ fi
 cargo_tests=()
 for t in "${tests[@]}"; do cargo_tests+=(--cargo-test-arg="$t"); done
 # each run builds in a fresh copy of the tree (not of target/: ~6 GB, and its dependencies rebuild anyway)
-exec cargo mutants --no-shuffle --cargo-arg=--locked "${cargo_tests[@]}" "${args[@]}" "${excludes[@]}"
+exec cargo mutants --no-shuffle --profile=mutants --cargo-arg=--locked "${cargo_tests[@]}" "${args[@]}" "${excludes[@]}"
