@@ -103,7 +103,7 @@ impl Comparison {
                 for e in &self.fixed {
                     // one line each, whatever the names in it contain (CI logs read commands)
                     let line = format!("  fixed: {}: {} {}", e.path, e.code, e.message);
-                    let _ = writeln!(out, "{}", crate::output::log_safe(&line));
+                    let _ = writeln!(out, "{}", crate::text::log_safe(&line));
                 }
             }
         }
@@ -171,21 +171,21 @@ impl Fnv64 {
 /// The folder a baseline file's paths are relative to (absolute).
 pub fn base_dir(file: &Path) -> PathBuf {
     let abs = std::path::absolute(file).unwrap_or_else(|_| file.to_path_buf());
-    let dir = crate::output::normalize(abs.parent().unwrap_or(Path::new("/")));
+    let dir = crate::text::normalize(abs.parent().unwrap_or(Path::new("/")));
     // resolve symlinked folders (macOS /tmp, bind mounts) so that both sides compare equal
     dir.canonicalize().unwrap_or(dir)
 }
 
 /// A scanned file's path as a baseline key: relative to `base` when below it, else absolute.
 pub fn path_key(file: &Path, base: &Path) -> String {
-    let abs = crate::output::normalize(&std::path::absolute(file).unwrap_or_else(|_| file.into()));
+    let abs = crate::text::normalize(&std::path::absolute(file).unwrap_or_else(|_| file.into()));
     let abs = match (abs.parent(), abs.file_name()) {
         (Some(dir), Some(name)) => dir.canonicalize().map_or(abs.clone(), |d| d.join(name)),
         _ => abs,
     };
     match abs.strip_prefix(base) {
-        Ok(rel) => crate::report::display_path(rel),
-        Err(_) => crate::report::display_path(&abs),
+        Ok(rel) => crate::text::display_path(rel),
+        Err(_) => crate::text::display_path(&abs),
     }
 }
 

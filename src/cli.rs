@@ -4,8 +4,9 @@
 use crate::config::{self, CliOverrides, Level, Policy};
 use crate::factory::Index;
 use crate::finding::Severity;
-use crate::lint::{self, FixMode, Settings};
-use crate::mask::Encoding;
+use crate::key_vault::Secret;
+use crate::lint::{self, FileOutcome, FixMode, Settings};
+use crate::mask::{Encoding, eprint_line};
 use crate::report::{self, Mode, Run};
 use clap::{Parser, Subcommand, ValueEnum};
 use std::io::{IsTerminal, Write};
@@ -360,14 +361,6 @@ fn misplaced_subcommand(paths: &[PathBuf]) -> Option<String> {
     ))
 }
 
-/// A line on stderr, through the output guard (messages may hold file, config or server text).
-pub fn eprint_line(line: &str) {
-    eprint!(
-        "{}",
-        crate::mask::guard_output(&format!("{line}\n"), Encoding::Text(&[]))
-    );
-}
-
 /// How a format's output is encoded for the output guard, and which line starts are its own log
 /// commands (every other `##vso[` or line-starting `::` is broken).
 fn encoding(format: OutputFormat) -> Encoding {
@@ -443,7 +436,7 @@ fn policy(cli: &Cli, rules: &RuleArgs, paths: &[PathBuf]) -> Result<Policy, Stri
     };
     if cli.verbose {
         let used = match &file {
-            Some(f) => format!("config: {}", report::shown_path(f)),
+            Some(f) => format!("config: {}", crate::text::shown_path(f)),
             None if cli.no_config => "config: none (--no-config)".to_string(),
             None => "config: none found up to the repository root (the folder holding .git); built-in defaults".to_string(),
         };
@@ -519,7 +512,7 @@ fn scan(
     let errors = walk_errors
         .iter()
         // escaped here, once, for every format: a path named on the command line may hold anything
-        .map(|(p, e)| (report::shown_path(p), e.clone()))
+        .map(|(p, e)| (crate::text::shown_path(p), e.clone()))
         .collect();
     let counts = Counts {
         files_scanned: scanned.into_inner(),
@@ -887,7 +880,7 @@ pub fn run(cli: Cli) -> Result<i32, String> {
     }
     if mode == Mode::Fix && !cli.quiet {
         // what the operator must create: on stdout after a human report, else on stderr
-        let moved = crate::key_vault::moved_secrets(&settings.secrets, &run.outcomes);
+        let moved = moved_secrets(&settings.secrets, &run.outcomes);
         let section = crate::key_vault::render_secrets(&moved, cli.export_secrets.as_deref());
         if cli.output.is_none() && matches!(format, OutputFormat::Full | OutputFormat::Concise) {
             text.push_str(&section);
@@ -977,4 +970,26 @@ fn exit_code(run: &Run, cli: &Cli, fail_on: Severity) -> i32 {
     }
     let failing = run.findings().any(|(_, f)| f.severity >= fail_on);
     i32::from(failing || (run.mode == Mode::Check && pending))
+}
+
+/// The secrets whose move a `--fix` run applied (an ADFPG024 fix naming the secret, in a file of one
+/// of its linked services).
+fn moved_secrets(secrets: &[Secret], outcomes: &[FileOutcome]) -> Vec<Secret> {
+    secrets
+        .iter()
+        .filter(|s| {
+            let needle = format!("secret `{}`", s.name);
+            outcomes.iter().any(|o| {
+                s.linked_services.iter().any(|(_, p)| *p == o.path)
+                    && o.change.as_ref().is_some_and(|c| {
+                        c.written
+                            && c.applied.iter().any(|a| {
+                                matches!(a.code.as_str(), "ADFPG024" | "ADFPG001")
+                                    && a.title.contains(&needle)
+                            })
+                    })
+            })
+        })
+        .cloned()
+        .collect()
 }

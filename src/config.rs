@@ -3,7 +3,7 @@
 //! that point into the config file.
 
 use crate::finding::{Safety, Severity};
-use crate::migrate::MigrationOptions;
+use crate::migrate::{MigrationOptions, VaultTarget};
 use crate::rules::{Catalog, parse_rule};
 use globset::{Glob, GlobMatcher, GlobSet, GlobSetBuilder};
 use serde::Deserialize;
@@ -527,8 +527,8 @@ fn key_vault_target(
     file: Option<&Spanned<KeyVaultConfig>>,
     cli: &CliOverrides,
     err: &dyn Fn(Option<std::ops::Range<usize>>, String) -> ConfigError,
-) -> Result<Option<crate::key_vault::VaultTarget>, ConfigError> {
-    use crate::key_vault::{DEFAULT_SECRET_NAME, VaultTarget, check_template, check_vault_name};
+) -> Result<Option<VaultTarget>, ConfigError> {
+    use crate::key_vault::{DEFAULT_SECRET_NAME, check_template, check_vault_name};
     let cli_err = |message: String| ConfigError {
         file: PathBuf::from("command line"),
         text: String::new(),

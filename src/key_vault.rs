@@ -11,6 +11,7 @@ use crate::document::Layout;
 use crate::finding::Edit;
 use crate::json::{Kind, Member, Node};
 use crate::mask::printable;
+use crate::migrate::VaultTarget;
 use crate::rules::CheckOptions;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -18,13 +19,6 @@ use std::path::{Path, PathBuf};
 pub const PLACEHOLDERS: [&str; 5] = ["factory", "ls", "server", "database", "username"];
 /// The secret name when only the vault is given.
 pub const DEFAULT_SECRET_NAME: &str = "{ls}-password";
-
-/// Where credentials go: the factory's AzureKeyVault linked service and the secret-name template.
-#[derive(Debug, Clone, PartialEq)]
-pub struct VaultTarget {
-    pub vault: String,
-    pub secret_name: String,
-}
 
 /// A template's pieces: literal text or a placeholder name.
 enum Piece<'t> {
@@ -707,7 +701,7 @@ pub fn survey(
                 else {
                     continue;
                 };
-                let shown = crate::report::display_path(&entry.path);
+                let shown = crate::text::display_path(&entry.path);
                 let mv = match result {
                     Ok(mv) => mv,
                     // held back here only: ADFPG024 reports it, the rest of the run goes on
@@ -741,7 +735,7 @@ pub fn survey(
             if identity != login {
                 problems.push(format!(
                     "{}: secret `{secret}` is already read by linked service `{other}` for another login, and storing `{}`'s password there would break it: choose another secret-name",
-                    crate::report::display_path(root),
+                    crate::text::display_path(root),
                     s.linked_services[0].0
                 ));
             }
@@ -758,13 +752,13 @@ pub fn survey(
                 }
                 Some(l) => problems.push(format!(
                     "{}: the vault `{}` is a {} linked service, not AzureKeyVault (ADFPG052)",
-                    crate::report::display_path(root),
+                    crate::text::display_path(root),
                     target.vault,
                     l.kind
                 )),
                 None => problems.push(format!(
                     "{}: the factory has no linked service `{}`: create the AzureKeyVault linked service first (ADFPG052)",
-                    crate::report::display_path(root),
+                    crate::text::display_path(root),
                     target.vault
                 )),
             }
@@ -807,7 +801,7 @@ pub fn survey(
                 }
                 Err(why) if why.fatal => problems.push(format!(
                     "{}: linked service `{}`: {}",
-                    crate::report::display_path(t),
+                    crate::text::display_path(t),
                     ls.name,
                     why.reason
                 )),
@@ -863,7 +857,7 @@ fn record(
     if *identity != mv.identity || values_differ {
         problems.push(format!(
             "{}: linked services `{}` and `{ls}` would share secret `{}` but hold different credentials: put `{{ls}}` (or `{{server}}`/`{{username}}`) in the secret-name template",
-            crate::report::display_path(path),
+            crate::text::display_path(path),
             s.linked_services[0].0,
             mv.secret
         ));
@@ -1110,28 +1104,6 @@ pub fn export(file: &Path, secrets: &[Secret], scanned: &[PathBuf]) -> Result<us
     let _ = std::fs::remove_file(&tmp);
     result.map_err(|e| format!("--export-secrets: cannot write {shown}: {e}"))?;
     Ok(n)
-}
-
-/// The secrets whose move a `--fix` run applied (an ADFPG024 fix naming the secret, in a file of one
-/// of its linked services).
-pub fn moved_secrets(secrets: &[Secret], outcomes: &[crate::lint::FileOutcome]) -> Vec<Secret> {
-    secrets
-        .iter()
-        .filter(|s| {
-            let needle = format!("secret `{}`", s.name);
-            outcomes.iter().any(|o| {
-                s.linked_services.iter().any(|(_, p)| *p == o.path)
-                    && o.change.as_ref().is_some_and(|c| {
-                        c.written
-                            && c.applied.iter().any(|a| {
-                                matches!(a.code.as_str(), "ADFPG024" | "ADFPG001")
-                                    && a.title.contains(&needle)
-                            })
-                    })
-            })
-        })
-        .cloned()
-        .collect()
 }
 
 /// The plan's JSON with `key_vault_secrets`: name, vault, linked services, where the value is, safety.

@@ -29,4 +29,5 @@ pub mod report;
 pub mod rules;
 pub mod skim;
 pub mod suppress;
+pub mod text;
 pub mod write;

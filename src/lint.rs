@@ -1058,6 +1058,57 @@ fn fragment_findings(
 mod tests {
     use super::*;
 
+    /// The whole pipeline (`lint::process` with `--fix`): a file another writer changes after it was read
+    /// is reported (ADFPG105) and keeps the other writer's bytes.
+    #[test]
+    fn pipeline_reports_a_file_changed_between_read_and_write() {
+        use crate::write::hook;
+        use std::fs;
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("ls.json");
+        let v1 = r#"{"name":"pg","properties":{"type":"AzurePostgreSql","typeProperties":{"connectionString":"host=h;database=d;uid=u;password=pw;sslmode=require"}}}"#;
+        fs::write(&p, v1).unwrap();
+        let theirs = v1.replace("database=d", "database=theirs");
+        let mut settings = Settings::builtin();
+        settings.fix = FixMode::Apply {
+            unsafe_fixes: false,
+        };
+        settings.write = true;
+        let fix = |settings: &Settings| -> FileOutcome {
+            let mut out = process(&p, settings);
+            write_pending(std::slice::from_mut(&mut out), settings);
+            out
+        };
+        let their_text = theirs.clone();
+        hook::set(
+            &p,
+            Some(Box::new(move |path: &Path| {
+                fs::write(path, &their_text).unwrap()
+            })),
+        );
+        let out = fix(&settings);
+        hook::set(&p, None);
+        assert!(out.failed);
+        let f = out.findings.iter().find(|f| f.code == "ADFPG105").unwrap();
+        assert!(
+            f.message
+                .contains("changed on disk since it was read; not overwritten"),
+            "{}",
+            f.message
+        );
+        assert_eq!(fs::read_to_string(&p).unwrap(), theirs);
+        assert_eq!(
+            fs::read_dir(d.path()).unwrap().count(),
+            1,
+            "temp file removed"
+        );
+        // without the other writer the same run migrates the file
+        fs::write(&p, v1).unwrap();
+        let out = fix(&settings);
+        assert!(!out.failed && out.change.is_some_and(|c| c.written));
+        assert!(fs::read_to_string(&p).unwrap().contains("\"version\""));
+    }
+
     fn gate_of(before: &str, after: &str, after_findings: &[Finding]) -> Result<(), String> {
         let doc = Document::decode(before.as_bytes().to_vec()).unwrap();
         let input = GateInput::of(&doc, &doc.parse().unwrap(), &[]);

@@ -405,6 +405,14 @@ pub fn guard_coloured(text: &str, enc: Encoding) -> String {
     guard(text, enc, true)
 }
 
+/// A line on stderr, through the output guard (messages may hold file, config or server text).
+pub fn eprint_line(line: &str) {
+    eprint!(
+        "{}",
+        guard_output(&format!("{line}\n"), Encoding::Text(&[]))
+    );
+}
+
 fn guard(text: &str, enc: Encoding, colour: bool) -> String {
     let text = &without_known_secrets(text);
     let mut out = String::with_capacity(text.len());

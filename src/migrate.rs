@@ -24,7 +24,7 @@ pub struct MigrationOptions {
     /// `Basic` (what Studio writes) or `BasicAuth` (the how-to page's spelling).
     pub authentication_type: String,
     /// `--credentials-to-key-vault`: where passwords and keys move (ADFPG024).
-    pub key_vault: Option<crate::key_vault::VaultTarget>,
+    pub key_vault: Option<VaultTarget>,
 }
 
 impl Default for MigrationOptions {
@@ -39,6 +39,13 @@ impl Default for MigrationOptions {
             key_vault: None,
         }
     }
+}
+
+/// Where credentials go: the factory's AzureKeyVault linked service and the secret-name template.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VaultTarget {
+    pub vault: String,
+    pub secret_name: String,
 }
 
 /// Why a 1.0 linked service cannot be rewritten by the tool.

@@ -6,7 +6,7 @@ use crate::adf::Version;
 use crate::factory::{Index, RefKind};
 use crate::finding::Safety;
 use crate::lint::FileOutcome;
-use crate::report::display_path;
+use crate::text::display_path;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;

@@ -5,6 +5,7 @@ use crate::adf::Version;
 use crate::finding::{Finding, Safety, Severity};
 use crate::lint::FileOutcome;
 use crate::rules::Catalog;
+use crate::text::{display_path, log_safe, log_safe_path, shown_path};
 use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteDiagnostic, NamedSource};
 use serde_json::json;
 use std::fmt::Write as _;
@@ -51,20 +52,6 @@ pub struct Summary {
     pub suggestions: usize,
     pub files_changed: usize,
     pub fixes_applied: usize,
-}
-
-/// A path for people: control and bidi characters escaped, so a file name cannot drive the terminal.
-pub fn shown_path(p: &std::path::Path) -> String {
-    crate::mask::printable(&display_path(p)).into_owned()
-}
-
-/// A path as it is (machine formats escape it their own way).
-pub fn display_path(p: &std::path::Path) -> String {
-    let s = p.to_string_lossy().replace('\\', "/");
-    match s.strip_prefix("./") {
-        Some(rest) => rest.to_string(),
-        None => s,
-    }
 }
 
 impl Run<'_> {
@@ -264,10 +251,10 @@ pub fn render_concise(run: &Run, color: bool) -> String {
         let _ = writeln!(
             out,
             "{}:{l}:{c}: {} [{}] {}{fix}",
-            paint("1", &crate::output::log_safe_path(&shown_path(&o.path))),
+            paint("1", &log_safe_path(&shown_path(&o.path))),
             paint(severity_colour, &f.code),
             f.severity.as_str(),
-            crate::output::log_safe(&f.message)
+            log_safe(&f.message)
         );
     }
     out

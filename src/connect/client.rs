@@ -104,7 +104,9 @@ pub fn main(args: &Args) -> i32 {
             {
                 Ok(rt) => rt,
                 Err(e) => {
-                    crate::cli::eprint_line(&format!("error: cannot start the async runtime: {e}"));
+                    crate::mask::eprint_line(&format!(
+                        "error: cannot start the async runtime: {e}"
+                    ));
                     return EXIT_CANNOT_TEST;
                 }
             };
@@ -152,7 +154,7 @@ pub fn main(args: &Args) -> i32 {
                     crate::mask::guard_output(&text, crate::mask::Encoding::Json)
                 );
             }
-            crate::cli::eprint_line(&format!("error: {msg}"));
+            crate::mask::eprint_line(&format!("error: {msg}"));
             EXIT_CANNOT_TEST
         }
     }
@@ -252,7 +254,7 @@ fn password_from_anywhere(args: &Args, s: &Settings) -> Result<(Option<String>, 
         (Auth::Basic, other) => {
             let reason = other.unavailable_reason().unwrap_or_default();
             if tty {
-                crate::cli::eprint_line(&format!("{reason}."));
+                crate::mask::eprint_line(&format!("{reason}."));
                 prompt(&format!("Password for user {}", s.username))
             } else {
                 Err(format!(

@@ -10,7 +10,8 @@
 
 use super::{Context, located};
 use crate::finding::Severity;
-use crate::report::{Run, display_path};
+use crate::report::Run;
+use crate::text::{display_path, log_safe, log_safe_path};
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
@@ -39,11 +40,11 @@ pub fn render(run: &Run, cx: &Context) -> String {
                 let _ = writeln!(
                     out,
                     "{}:{}:{}: {} [info] {}",
-                    super::log_safe_path(&display_path(&l.outcome.path)),
+                    log_safe_path(&display_path(&l.outcome.path)),
                     l.start.0,
                     l.start.1,
                     f.code,
-                    super::log_safe(&f.message)
+                    log_safe(&f.message)
                 );
                 continue;
             }

@@ -7,7 +7,8 @@
 //! complete list is in `<system-out>`, which Azure attaches to the result.
 
 use super::{Context, rule_name};
-use crate::report::{Run, display_path, location};
+use crate::report::{Run, location};
+use crate::text::display_path;
 use std::fmt::Write as _;
 
 /// Escape text for an XML 1.0 attribute or element; characters XML 1.0 cannot carry become U+FFFD.

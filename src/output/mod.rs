@@ -12,7 +12,8 @@ pub mod statistics;
 
 use crate::finding::Severity;
 use crate::report::{self, Run};
-use std::path::{Component, Path, PathBuf};
+use crate::text::{display_path, normalize};
+use std::path::{Path, PathBuf};
 
 /// What the renderers need beyond the `Run`.
 #[derive(Debug, Clone)]
@@ -48,8 +49,8 @@ impl Context {
     pub fn repo_relative(&self, p: &Path) -> String {
         let abs = self.absolute(p);
         match abs.strip_prefix(&self.root) {
-            Ok(rel) => report::display_path(rel),
-            Err(_) => report::display_path(&abs),
+            Ok(rel) => display_path(rel),
+            Err(_) => display_path(&abs),
         }
     }
 }
@@ -59,46 +60,6 @@ pub fn git_root(dir: &Path) -> Option<PathBuf> {
     dir.ancestors()
         .find(|d| d.join(".git").exists())
         .map(Path::to_path_buf)
-}
-
-/// Resolve `.` and `..` without touching the file system (the file may be gone, or a symlink).
-pub fn normalize(p: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in p.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                // `..` above the root stays at the root; above a relative start it is kept
-                if !out.pop() && !out.has_root() {
-                    out.push(c);
-                }
-            }
-            other => out.push(other),
-        }
-    }
-    out
-}
-
-/// Make text from the factory (names, messages, paths) safe to print as part of one line of a CI log:
-/// line breaks and other control characters become spaces (GitHub reads `::command::` at the start of
-/// any line, and the Azure agent splits lines on a bare CR), and `##vso[` — which the Azure agent obeys
-/// anywhere in a line — is broken with an invisible word joiner.
-pub fn log_safe(s: &str) -> String {
-    let flat: String = s
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    flat.replace("##vso[", "##vso\u{2060}[")
-}
-
-/// A path at the start of a log line: like `log_safe`, and never starting with `::`.
-pub fn log_safe_path(s: &str) -> String {
-    let s = log_safe(s);
-    if s.trim_start().starts_with("::") {
-        format!("./{s}")
-    } else {
-        s
-    }
 }
 
 /// Cut `s` to at most `max` characters, ending with `…` when it was cut.
@@ -154,17 +115,6 @@ mod tests {
             "/elsewhere/y.json"
         );
         assert_eq!(cx.absolute(Path::new("../../../z")), PathBuf::from("/z"));
-    }
-
-    #[test]
-    fn log_lines_cannot_carry_commands() {
-        let s = log_safe("a\n::error::x\r##vso[task.setvariable variable=A]b");
-        assert!(
-            !s.contains('\n') && !s.contains('\r') && !s.contains("##vso["),
-            "{s}"
-        );
-        assert_eq!(log_safe_path("::warning::x.json"), "./::warning::x.json");
-        assert_eq!(log_safe_path("ls/a.json"), "ls/a.json");
     }
 
     #[test]

@@ -166,7 +166,7 @@ fn hygiene(cx: &FactoryCx, root: &Node, out: &mut Vec<Finding>) {
         .filter(|p| {
             p.as_path() != cx.path && canonical(p) != *me.get_or_init(|| canonical(cx.path))
         })
-        .map(|p| crate::report::display_path(p))
+        .map(|p| crate::text::display_path(p))
         .collect();
     if !others.is_empty() {
         out.extend(cx.finding(
