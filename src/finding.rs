@@ -130,7 +130,8 @@ impl<'a> LineIndex<'a> {
 
     /// 1-based line and column (in characters; a BOM is not a column) of a byte offset.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
-        let offset = crate::document::floor_char_boundary(self.text, offset.min(self.text.len()));
+        let offset =
+            crate::source::document::floor_char_boundary(self.text, offset.min(self.text.len()));
         let line = self.starts.partition_point(|&s| s <= offset);
         let start = self.starts[line - 1];
         let col = self.text[start..offset]
@@ -177,7 +178,7 @@ fn line_cols(text: &str, sorted: &[usize]) -> Vec<(usize, usize)> {
     sorted
         .iter()
         .map(|&o| {
-            let o = crate::document::floor_char_boundary(text, o.min(text.len()));
+            let o = crate::source::document::floor_char_boundary(text, o.min(text.len()));
             let passed = &bytes[pos..o];
             // a plain count: the compiler vectorises it
             let newlines = passed.iter().filter(|&&b| b == b'\n').count();

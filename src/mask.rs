@@ -1,8 +1,8 @@
 //! Secrets never reach output: every text we show (source snippets, diffs) goes through `mask` first.
 //! Secret bytes become `*` of the same length, so spans and line/column numbers stay valid.
 
-use crate::connstr::{self, Key};
-use crate::json::{Kind, Node, string_offsets};
+use crate::source::connstr::{self, Key};
+use crate::source::json::{Kind, Node, string_offsets};
 use std::ops::Range;
 use std::sync::OnceLock;
 
@@ -589,7 +589,7 @@ pub fn mask_parsed(text: &str, root: &Node) -> String {
 /// Mask a whole file's text: precisely when it parses, by pattern when it does not.
 pub fn mask(text: &str) -> String {
     let body = if text.starts_with('\u{feff}') { 3 } else { 0 };
-    match crate::json::parse(&text[body..]) {
+    match crate::source::json::parse(&text[body..]) {
         Ok(root) => {
             let spans: Vec<_> = secret_spans(&text[body..], &root)
                 .into_iter()

@@ -182,7 +182,7 @@ fn prepare(args: &Args) -> Result<Prepared, String> {
     if let Some(h) = &args.host_override {
         inputs.host_override = Some(settings::parse_host_override(h)?);
     }
-    let bytes = crate::read::read(&args.file, crate::read::Links::Follow)
+    let bytes = crate::source::read::read(&args.file, crate::source::read::Links::Follow)
         .map_err(|e| format!("{}: {e}", args.file.display()))?;
     let s =
         settings::resolve(bytes, &inputs).map_err(|e| format!("{}: {e}", args.file.display()))?;

@@ -6,12 +6,12 @@
 //!
 //! Pure code: no network, no TLS; compiled with or without the `test-connection` feature.
 
-use crate::adf::{self, LinkedService, Version};
-use crate::connstr::{self, Key};
-use crate::document::Document;
 use crate::finding::apply_edits;
-use crate::json::{Kind, Node};
-use crate::migrate::{self, MigrationOptions};
+use crate::fix::migrate::{self, MigrationOptions};
+use crate::source::adf::{self, LinkedService, Version};
+use crate::source::connstr::{self, Key};
+use crate::source::document::Document;
+use crate::source::json::{Kind, Node};
 
 /// The six libpq sslmodes, numbered as the 2.0 `sslMode` property numbers them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -181,7 +181,7 @@ pub fn parse_host_override(s: &str) -> Result<(String, Option<u16>), String> {
 pub fn resolve(bytes: Vec<u8>, inputs: &Inputs) -> Result<Settings, String> {
     let doc = Document::decode(bytes).map_err(|e| e.message())?;
     let root = doc.parse().map_err(|e| {
-        let (line, col) = crate::document::line_col(&doc.text, e.offset);
+        let (line, col) = crate::source::document::line_col(&doc.text, e.offset);
         format!("invalid JSON at line {line}, column {col}: {}", e.message)
     })?;
     let services = adf::linked_services(&root);

@@ -138,7 +138,7 @@ impl Roots {
 
     pub fn from_pem_file(path: &std::path::Path) -> Result<Roots, String> {
         // a person named it: a link is theirs to choose, but it is still a bounded, regular file
-        let pem = crate::read::read(path, crate::read::Links::Follow)
+        let pem = crate::source::read::read(path, crate::source::read::Links::Follow)
             .map_err(|e| format!("--ca-file {}: {e}", path.display()))?;
         let certs = CertificateDer::pem_slice_iter(&pem)
             .collect::<Result<Vec<_>, _>>()

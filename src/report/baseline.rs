@@ -16,7 +16,7 @@
 //! are left alone too.
 
 use crate::finding::Finding;
-use crate::lint::FileOutcome;
+use crate::pipeline::FileOutcome;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashSet};
 use std::fmt::Write as _;
@@ -210,13 +210,14 @@ pub fn entries(outcomes: &[FileOutcome], base: &Path) -> Vec<Entry> {
 }
 
 pub fn load(file: &Path) -> Result<Vec<Entry>, String> {
-    let text = crate::read::read_text(file, crate::read::Links::Follow).map_err(|e| {
-        format!(
-            "cannot read baseline {}: {e} (create it with --write-baseline {})",
-            file.display(),
-            file.display()
-        )
-    })?;
+    let text =
+        crate::source::read::read_text(file, crate::source::read::Links::Follow).map_err(|e| {
+            format!(
+                "cannot read baseline {}: {e} (create it with --write-baseline {})",
+                file.display(),
+                file.display()
+            )
+        })?;
     let parsed: BaselineFile = serde_json::from_str(&text)
         .map_err(|e| format!("baseline {} is not a valid baseline: {e}", file.display()))?;
     if parsed.version != FORMAT_VERSION {
@@ -236,7 +237,7 @@ pub fn write(file: &Path, entries: &[Entry]) -> Result<(), String> {
         findings: entries.to_vec(),
     };
     let text = serde_json::to_string_pretty(&doc).expect("baseline serialises") + "\n";
-    crate::write::write_whole(file, text.as_bytes())
+    crate::fix::write::write_whole(file, text.as_bytes())
         .map_err(|e| format!("cannot write baseline {}: {e}", file.display()))
 }
 

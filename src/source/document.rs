@@ -2,7 +2,7 @@
 //! Offsets everywhere in the tool are byte offsets into the *file* (BOM included), so that edits splice
 //! straight into the original bytes.
 
-use crate::json::{self, Node, ParseError};
+use crate::source::json::{self, Node, ParseError};
 
 pub const UTF8_BOM: &str = "\u{feff}";
 

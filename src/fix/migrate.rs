@@ -2,11 +2,11 @@
 //! `type`, then server, port, database, sslMode, username, authenticationType, the credential, and the
 //! other mapped options. Every byte outside the edited spans stays as it was.
 
-use crate::adf::{LinkedService, member_layout};
-use crate::connstr::{self, ConnStr, Key};
-use crate::document::Layout;
 use crate::finding::{Edit, Safety};
-use crate::json::{Kind, Member, Node};
+use crate::source::adf::{LinkedService, member_layout};
+use crate::source::connstr::{self, ConnStr, Key};
+use crate::source::document::Layout;
+use crate::source::json::{Kind, Member, Node};
 
 /// Migration defaults (the reference's mapping); config may change them.
 #[derive(Debug, Clone, PartialEq)]
@@ -143,7 +143,7 @@ pub fn connection_string<'a>(
         Kind::Object(_) if m.value.str_at("type") == Some("Expression") => {
             return Err(Blocked::ExpressionConnectionString);
         }
-        Kind::Object(_) if crate::adf::is_key_vault_ref(&m.value) => {
+        Kind::Object(_) if crate::source::adf::is_key_vault_ref(&m.value) => {
             return Err(Blocked::KeyVaultConnectionString);
         }
         Kind::Object(_) if m.value.str_at("type") == Some("SecureString") => m
@@ -534,7 +534,7 @@ fn members_edit(text: &str, layout: &Layout, cs: &Member, members: &[NewMember])
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::document::Document;
+    use crate::source::document::Document;
 
     /// The edit's masked text (what the JSON report shows of a fix) hides exactly the password's
     /// characters, quotes and layout kept, in both layouts.
@@ -548,7 +548,7 @@ mod tests {
             };
             let doc = Document::decode(text.into_bytes()).unwrap();
             let root = doc.parse().unwrap();
-            let ls = &crate::adf::linked_services(&root)[0];
+            let ls = &crate::source::adf::linked_services(&root)[0];
             let m = migrate(&doc.text, &doc.layout(), ls, &MigrationOptions::default()).unwrap();
             let edit = &m.edits[1];
             assert!(edit.text.contains(r#""value": "s3cr\"t""#), "{}", edit.text);

@@ -1,6 +1,6 @@
 //! Rule documentation, all generated from the rule files: `rules`, `rule CODE` and docs/rules.md.
 
-use crate::rules::{Catalog, Rule};
+use crate::check::{Catalog, Rule};
 use std::fmt::Write as _;
 
 pub fn rules_list(catalog: &Catalog, json: bool) -> String {

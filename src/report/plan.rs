@@ -2,10 +2,10 @@
 //! parameter renames migration implies (and every file that still names an old parameter), what uses the
 //! linked service, and what a reviewer should re-test after the move to 2.0.
 
-use crate::adf::Version;
-use crate::factory::{Index, RefKind};
 use crate::finding::Safety;
-use crate::lint::FileOutcome;
+use crate::index::{Index, RefKind};
+use crate::pipeline::FileOutcome;
+use crate::source::adf::Version;
 use crate::text::display_path;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -122,7 +122,7 @@ pub fn build(
         for (name, version) in &o.linked_services {
             // the templates of this file's own factory root, never a same-named linked service's elsewhere
             let arm = arm_uses(outcomes, name, |t| {
-                crate::arm::linked_service_file(t, name) == file
+                crate::fix::arm::linked_service_file(t, name) == file
             });
             renames_all.extend(arm.iter().flat_map(|a| a.renames.iter().cloned()));
             plans.push(plan_one(o, name, *version, arm, outcomes, index));
@@ -130,7 +130,8 @@ pub fn build(
     }
     // linked services known only from ARM templates
     let mut arm_only: BTreeMap<&str, ()> = BTreeMap::new();
-    let without_file = |t: &Path, name: &str| crate::arm::linked_service_file(t, name).is_none();
+    let without_file =
+        |t: &Path, name: &str| crate::fix::arm::linked_service_file(t, name).is_none();
     for o in outcomes.iter().filter(|o| o.arm_template) {
         for (name, _) in &o.linked_services {
             if without_file(&o.path, name) && arm_only.insert(name, ()).is_none() {
@@ -237,12 +238,12 @@ fn plan_one(
         .collect();
     let mut used_by = Vec::new();
     let same_factory =
-        |p: &Path| crate::factory::factory_root(p) == crate::factory::factory_root(&o.path);
+        |p: &Path| crate::index::factory_root(p) == crate::index::factory_root(&o.path);
     for u in outcomes
         .iter()
         .filter(|u| !u.references.is_empty() && same_factory(&u.path))
     {
-        let kind = crate::factory::folder_kind(&u.path)
+        let kind = crate::index::folder_kind(&u.path)
             .unwrap_or("pipeline")
             .to_string();
         let resource = u
@@ -362,7 +363,14 @@ fn stale_references(roots: &[PathBuf], renames: &[Rename]) -> Vec<StaleReference
                 continue;
             }
             let mut bytes = Vec::new();
-            if crate::read::read_into(p, 4 << 20, crate::read::Links::Refuse, &mut bytes).is_err() {
+            if crate::source::read::read_into(
+                p,
+                4 << 20,
+                crate::source::read::Links::Refuse,
+                &mut bytes,
+            )
+            .is_err()
+            {
                 continue;
             }
             if bytes.contains(&0) {
@@ -497,12 +505,12 @@ fn p(s: &str) -> String {
 
 /// Text from the factory in a PR comment: the markdown report's escaping (no mentions, links or HTML).
 fn md(s: &str) -> String {
-    crate::output::markdown::escape(s)
+    crate::report::output::markdown::escape(s)
 }
 
 /// A name from the factory in a Markdown code span: a backtick in it cannot end the span.
 fn code(s: &str) -> String {
-    crate::output::markdown::code(s)
+    crate::report::output::markdown::code(s)
 }
 
 pub fn render_markdown(plan: &Plan) -> String {

@@ -2,9 +2,9 @@
 //! name, built in parallel before the rules run, so that rules can follow references between files.
 //! Only files in `linkedService/` and `dataset/` folders are read here (they are small and few).
 
-use crate::adf::{self, Version};
-use crate::document::Document;
-use crate::json::{Kind, Node};
+use crate::source::adf::{self, Version};
+use crate::source::document::Document;
+use crate::source::json::{Kind, Node};
 use rayon::prelude::*;
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -192,7 +192,7 @@ impl Index {
                 .unwrap_or_default()
                 .to_ascii_lowercase();
             (name == "armtemplateforfactory.json" || name == "templateforworkspace.json")
-                && crate::read::read(p, crate::read::Links::Follow)
+                && crate::source::read::read(p, crate::source::read::Links::Follow)
                     .is_ok_and(|b| memchr::memmem::find(&b, b"\"AzurePostgreSql\"").is_some())
         });
         index
@@ -242,10 +242,10 @@ fn index_file(path: &Path, read_datasets: bool) -> Option<Entry> {
         }));
     }
     let mut bytes = Vec::new();
-    crate::read::read_into(
+    crate::source::read::read_into(
         path,
         8 * 1024 * 1024,
-        crate::read::Links::Follow,
+        crate::source::read::Links::Follow,
         &mut bytes,
     )
     .ok()?;
@@ -357,7 +357,7 @@ mod tests {
     #[test]
     fn references_name_their_activity() {
         let t = r#"{"name":"p","properties":{"activities":[{"name":"Run script","type":"Script","linkedServiceName":{"referenceName":"pg","type":"LinkedServiceReference"}},{"name":"Copy","type":"Copy","inputs":[{"referenceName":"ds","type":"DatasetReference"}]}]}}"#;
-        let r = references(&crate::json::parse(t).unwrap());
+        let r = references(&crate::source::json::parse(t).unwrap());
         assert_eq!(r.len(), 2);
         assert_eq!(
             (r[0].kind, r[0].name.as_str(), r[0].user.as_deref()),

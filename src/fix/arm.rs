@@ -4,12 +4,12 @@
 //! strings with defaults, `<ls>_password` as secureString; port, sslMode and authenticationType literal),
 //! declares them in the template, and adds them to the parameters file next to it.
 
-use crate::adf::{LinkedService, member_layout};
-use crate::connstr::{self, ConnStr, Key};
-use crate::document::{Document, Layout};
 use crate::finding::{Edit, Safety};
-use crate::json::{Member, Node};
-use crate::migrate::{Blocked, Migration, MigrationOptions};
+use crate::fix::migrate::{Blocked, Migration, MigrationOptions};
+use crate::source::adf::{LinkedService, member_layout};
+use crate::source::connstr::{self, ConnStr, Key};
+use crate::source::document::{Document, Layout};
+use crate::source::json::{Member, Node};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -36,7 +36,7 @@ pub fn new_parameters(
     let user = old
         .filter(|_| opts.strip_user_at_server)
         .and_then(|c| {
-            Some(crate::migrate::strip_user_at_server(
+            Some(crate::fix::migrate::strip_user_at_server(
                 c.value(Key::Username)?,
                 c.value(Key::Server)?,
             ))
@@ -133,12 +133,12 @@ fn linked_service_file_in(dir: &Path, name: &str) -> Option<PathBuf> {
 
 fn connection_string_of_file(path: &Path, name: &str) -> Option<String> {
     let (_, root) = read_json(path)?;
-    let services = crate::adf::linked_services(&root);
+    let services = crate::source::adf::linked_services(&root);
     let ls = services.iter().find(|l| l.name == name)?;
     match ls.version() {
-        crate::adf::Version::V1 => Some(crate::migrate::connection_string(ls).ok()?.2),
-        crate::adf::Version::V2 => Some(v2_as_string(ls)),
-        crate::adf::Version::Unknown => None,
+        crate::source::adf::Version::V1 => Some(crate::fix::migrate::connection_string(ls).ok()?.2),
+        crate::source::adf::Version::V2 => Some(v2_as_string(ls)),
+        crate::source::adf::Version::Unknown => None,
     }
 }
 
@@ -154,13 +154,13 @@ fn v2_as_string(ls: &LinkedService) -> String {
     ] {
         let Some(m) = ls.tp(prop) else { continue };
         let v = match &m.value.kind {
-            crate::json::Kind::String { value, .. } => value.clone(),
-            crate::json::Kind::Number(n) => n.clone(),
+            crate::source::json::Kind::String { value, .. } => value.clone(),
+            crate::source::json::Kind::Number(n) => n.clone(),
             _ => continue,
         };
         pairs.push(format!("{key}={}", quote(&v)));
     }
-    if let Some(crate::json::Kind::Number(n)) = ls.tp("sslMode").map(|m| &m.value.kind)
+    if let Some(crate::source::json::Kind::Number(n)) = ls.tp("sslMode").map(|m| &m.value.kind)
         && let Some(name) = n
             .parse::<usize>()
             .ok()
@@ -220,7 +220,9 @@ pub fn parameter_files(template: &Path) -> Vec<PathBuf> {
 
 fn read_json(p: &Path) -> Option<(Document, Node)> {
     // found by name beside the template: never through a link, never a FIFO or device
-    let doc = Document::decode(crate::read::read(p, crate::read::Links::Refuse).ok()?).ok()?;
+    let doc =
+        Document::decode(crate::source::read::read(p, crate::source::read::Links::Refuse).ok()?)
+            .ok()?;
     let root = doc.parse().ok()?;
     Some((doc, root))
 }
@@ -279,17 +281,17 @@ pub fn migrate(
     let name = ls.name;
     let old = source_string(param, name, sources.0, sources.1)
         .ok_or_else(|| Blocked::ArmValuesUnknown(param.to_string(), name.to_string()))?;
-    if let Some((a, b)) = crate::migrate::duplicate_setting(&old) {
+    if let Some((a, b)) = crate::fix::migrate::duplicate_setting(&old) {
         return Err(Blocked::DuplicateConnectionKey(a, b));
     }
-    let old = crate::migrate::expand_host_url(&old)?;
+    let old = crate::fix::migrate::expand_host_url(&old)?;
     if old.value(Key::Server).is_none_or(|s| s.trim().is_empty()) {
         return Err(Blocked::NoServer);
     }
     if old.value(Key::Database).is_none_or(|s| s.trim().is_empty()) {
         return Err(Blocked::NoDatabase);
     }
-    let ssl = match crate::migrate::ssl_mode(&old, opts)? {
+    let ssl = match crate::fix::migrate::ssl_mode(&old, opts)? {
         Ok(n) => n.to_string(),
         Err(expr) => json(&expr),
     };
@@ -344,7 +346,7 @@ pub fn migrate(
         };
         members.push((member.to_string(), value));
     }
-    let options = crate::migrate::option_members(&old);
+    let options = crate::fix::migrate::option_members(&old);
     for (key, v) in &options {
         if tp.member(key).is_none() {
             members.push(((*key).to_string(), v.clone()));
@@ -355,7 +357,7 @@ pub fn migrate(
         .map(|(k, v)| format!("{}{}{v}", json(k), l.sep))
         .collect();
     let mut edits = vec![
-        crate::migrate::version_edit(text, layout, ls),
+        crate::fix::migrate::version_edit(text, layout, ls),
         Edit::replace(cs_member.span(), body.join(&join)),
     ];
     edits.extend(declarations(text, layout, root, param, &new));
@@ -367,7 +369,7 @@ pub fn migrate(
             .collect::<Vec<_>>()
             .join(", ")
     )];
-    let dropped = crate::migrate::dropped_keys(&old);
+    let dropped = crate::fix::migrate::dropped_keys(&old);
     if !dropped.is_empty() {
         unsafe_reasons.push(format!(
             "connection-string keys with no 2.0 property are dropped: {}",
@@ -444,18 +446,20 @@ pub fn renames(
     opts: &MigrationOptions,
     sources: (&BTreeMap<String, String>, &BTreeMap<String, String>),
 ) -> Vec<(String, Vec<NewParameter>)> {
-    let now_v2: Vec<String> = crate::adf::linked_services(after)
+    let now_v2: Vec<String> = crate::source::adf::linked_services(after)
         .iter()
-        .filter(|l| l.version() == crate::adf::Version::V2)
+        .filter(|l| l.version() == crate::source::adf::Version::V2)
         .map(|l| l.name.to_string())
         .collect();
-    crate::adf::linked_services(before)
+    crate::source::adf::linked_services(before)
         .iter()
-        .filter(|l| l.version() == crate::adf::Version::V1 && now_v2.iter().any(|n| n == l.name))
+        .filter(|l| {
+            l.version() == crate::source::adf::Version::V1 && now_v2.iter().any(|n| n == l.name)
+        })
         .filter_map(|l| {
             let p = parameter_reference(l.tp("connectionString")?.value.as_str()?)?;
             let old = source_string(p, l.name, sources.0, sources.1)
-                .map(|c| crate::migrate::expand_host_url(&c).unwrap_or(c));
+                .map(|c| crate::fix::migrate::expand_host_url(&c).unwrap_or(c));
             // the parameters the migrated resource uses (a kept Key Vault password has none)
             let now = after_resource_text(after, l.name);
             let new = new_parameters(l.name, old.as_ref(), opts)
@@ -469,7 +473,7 @@ pub fn renames(
 
 /// The parameter names a linked-service resource of `root` refers to, as one string to search.
 fn after_resource_text(root: &Node, name: &str) -> String {
-    let services = crate::adf::linked_services(root);
+    let services = crate::source::adf::linked_services(root);
     let Some(ls) = services.iter().find(|l| l.name == name) else {
         return String::new();
     };
@@ -483,14 +487,16 @@ fn after_resource_text(root: &Node, name: &str) -> String {
 
 fn collect_strings(n: &Node, out: &mut String) {
     match &n.kind {
-        crate::json::Kind::String { value, .. } => {
+        crate::source::json::Kind::String { value, .. } => {
             out.push_str(value);
             out.push('\n');
         }
-        crate::json::Kind::Object(members) => {
+        crate::source::json::Kind::Object(members) => {
             members.iter().for_each(|m| collect_strings(&m.value, out))
         }
-        crate::json::Kind::Array(items) => items.iter().for_each(|i| collect_strings(i, out)),
+        crate::source::json::Kind::Array(items) => {
+            items.iter().for_each(|i| collect_strings(i, out))
+        }
         _ => {}
     }
 }

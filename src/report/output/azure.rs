@@ -86,7 +86,7 @@ pub fn upload_summary(run: &Run, cx: &Context) -> Result<Option<String>, String>
         .map(|n| dir.join(format!("adfpg-migrate-summary-{n}.md")))
         .find(|p| !p.exists())
         .expect("some name is free");
-    crate::write::write_whole(&file, super::markdown::render(run, cx).as_bytes())
+    crate::fix::write::write_whole(&file, super::markdown::render(run, cx).as_bytes())
         .map_err(|e| format!("cannot write the summary to {}: {e}", file.display()))?;
     Ok(Some(format!(
         "##vso[task.uploadsummary]{}\n",

@@ -74,7 +74,7 @@ pub fn truncate_chars(s: &str, max: usize) -> String {
 
 /// The findings of a run in report order, with their 1-based locations.
 pub struct Located<'a> {
-    pub outcome: &'a crate::lint::FileOutcome,
+    pub outcome: &'a crate::pipeline::FileOutcome,
     pub finding: &'a crate::finding::Finding,
     pub start: (usize, usize),
     pub end: (usize, usize),

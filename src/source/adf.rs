@@ -1,7 +1,7 @@
 //! Typed views over located JSON: which files are ADF/Synapse resources, and the AzurePostgreSql linked
 //! services in them.
 
-use crate::json::{Kind, Member, Node, PathStep};
+use crate::source::json::{Kind, Member, Node, PathStep};
 
 pub const LS_TYPE: &str = "AzurePostgreSql";
 
@@ -58,7 +58,7 @@ impl<'a> LinkedService<'a> {
     pub fn pointer(&self, rel: &[&str]) -> String {
         let mut p: Vec<PathStep> = self.base.clone();
         p.extend(rel.iter().map(|k| PathStep::Key((*k).to_string())));
-        crate::json::pointer(&p)
+        crate::source::json::pointer(&p)
     }
 }
 
@@ -131,7 +131,7 @@ pub fn is_arm_template(root: &Node) -> bool {
 /// A value given as an ADF expression: a string starting with `@` or an `{"type": "Expression"}` object.
 pub fn is_expression_node(n: &Node) -> bool {
     match &n.kind {
-        Kind::String { value, .. } => crate::connstr::is_expression(value),
+        Kind::String { value, .. } => crate::source::connstr::is_expression(value),
         Kind::Object(_) => n.str_at("type") == Some("Expression"),
         _ => false,
     }
@@ -193,7 +193,7 @@ pub fn element_lead(text: &str, element: &Node) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::json::parse;
+    use crate::source::json::parse;
 
     #[test]
     fn finds_linked_service_and_version() {

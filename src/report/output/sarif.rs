@@ -11,7 +11,7 @@
 
 use super::{Context, located};
 use crate::finding::{Finding, Safety, Severity};
-use crate::lint::FileOutcome;
+use crate::pipeline::FileOutcome;
 use crate::report::Run;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
@@ -294,7 +294,7 @@ fn rules(run: &Run) -> Vec<Rule> {
                 },
                 help: Help {
                     text: help,
-                    markdown: crate::docs::rule_doc(r),
+                    markdown: crate::report::docs::rule_doc(r),
                 },
                 default_configuration: Configuration {
                     level: level(r.severity),
@@ -368,7 +368,7 @@ pub fn log(run: &Run, cx: &Context) -> Log {
         .map(|l| {
             let (o, f) = (l.outcome, l.finding);
             let path = cx.repo_relative(&o.path);
-            let fp = crate::baseline::fingerprint(f, &path);
+            let fp = crate::report::baseline::fingerprint(f, &path);
             let n = occurrences.entry(fp.clone()).or_default();
             *n += 1;
             let mut text = f.message.clone();

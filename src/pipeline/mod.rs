@@ -1,16 +1,16 @@
 //! One file through the pipeline: read, prefilter, decode, parse, check, fix (in a loop until nothing more
 //! applies), verify, write. Every problem becomes a finding; nothing here panics on bad input.
 
-use crate::adf::{self, Version};
-use crate::config::Policy;
-use crate::document::{DecodeError, Document, line_col_bytes};
-use crate::factory::{self, Index};
+use crate::check::config::Policy;
+use crate::check::cross_file::FactoryCx;
+use crate::check::{CheckOptions, check_linked_services};
 use crate::finding::{Finding, Fix, Safety, Severity, apply_edits};
-use crate::json::{Kind, Node, PathStep};
-use crate::read::{Links, ReadError};
-use crate::rules::factory::FactoryCx;
-use crate::rules::{CheckOptions, check_linked_services};
-use crate::skim;
+use crate::index::{self, Index};
+use crate::source::adf::{self, Version};
+use crate::source::document::{DecodeError, Document, line_col_bytes};
+use crate::source::json::{Kind, Node, PathStep};
+use crate::source::read::{Links, ReadError};
+use crate::source::skim;
 use memchr::memmem;
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -51,7 +51,7 @@ pub struct Settings {
     pub write: bool,
     pub unsafe_fixes: bool,
     /// `--credentials-to-key-vault`: the secrets the run moves credentials to (checked before phase 2).
-    pub secrets: Vec<crate::key_vault::Secret>,
+    pub secrets: Vec<crate::check::key_vault::Secret>,
 }
 
 impl Settings {
@@ -77,8 +77,9 @@ impl Settings {
 
     /// The built-in rules with default policy and no config file (tests, fuzzing).
     pub fn builtin() -> Settings {
-        let policy = crate::config::load(None, &crate::config::CliOverrides::default())
-            .expect("defaults load");
+        let policy =
+            crate::check::config::load(None, &crate::check::config::CliOverrides::default())
+                .expect("defaults load");
         Settings::new(policy)
     }
 
@@ -121,7 +122,7 @@ impl FileCx<'_> {
         if cx.opts.migration.key_vault.is_some() {
             if cx.enabled_check("credential-to-key-vault") {
                 cx.opts.factory =
-                    factory::factory_root(path).map(|r| crate::key_vault::factory_name(&r));
+                    index::factory_root(path).map(|r| crate::check::key_vault::factory_name(&r));
             } else {
                 cx.opts.migration.key_vault = None;
             }
@@ -182,11 +183,11 @@ pub struct FileOutcome {
     pub source: Option<String>,
     pub linked_services: Vec<(String, Version)>,
     /// References to linked services and datasets (pipelines and data flows), for the migration plan.
-    pub references: Vec<factory::Reference>,
+    pub references: Vec<index::Reference>,
     /// Is this an ARM template (its linked services are published copies)?
     pub arm_template: bool,
     /// ARM template parameters the fixes replaced (old name → new parameters), for the parameters files.
-    pub arm_renames: Vec<(String, Vec<crate::arm::NewParameter>)>,
+    pub arm_renames: Vec<(String, Vec<crate::fix::arm::NewParameter>)>,
     /// Masked before/after texts when fixes changed the file.
     pub change: Option<Change>,
     /// The tool could not do its job on this file (unreadable, not writable): exit code 2.
@@ -229,7 +230,7 @@ pub struct PendingWrite {
     linked_services: Vec<(String, Version)>,
 }
 
-/// Write every pending fix (`--fix`) in one batch ([`crate::write::replace_many`]: a few disk flushes in
+/// Write every pending fix (`--fix`) in one batch ([`crate::fix::write::replace_many`]: a few disk flushes in
 /// all rather than two per file), then make each outcome tell what happened: written (the findings and
 /// source of the new text) or not (the old ones, plus why; the run fails).
 pub fn write_pending(outcomes: &mut [FileOutcome], settings: &Settings) {
@@ -243,7 +244,7 @@ pub fn write_pending(outcomes: &mut [FileOutcome], settings: &Settings) {
     if todo.is_empty() {
         return;
     }
-    let items: Vec<crate::write::Replacement> = todo
+    let items: Vec<crate::fix::write::Replacement> = todo
         .iter()
         .map(|(o, p)| {
             (
@@ -253,7 +254,7 @@ pub fn write_pending(outcomes: &mut [FileOutcome], settings: &Settings) {
             )
         })
         .collect();
-    let results = crate::write::replace_many(&items, Links::Follow);
+    let results = crate::fix::write::replace_many(&items, Links::Follow);
     drop(items);
     for ((o, p), r) in todo.iter_mut().zip(results) {
         match r {
@@ -377,7 +378,7 @@ pub fn process(path: &Path, settings: &Settings) -> FileOutcome {
                 DecodeError::InvalidUtf8 { offset } => {
                     // the valid prefix is exact text for the offsets up to the bad byte
                     let mut bytes = Vec::new();
-                    let _ = crate::read::read_into(
+                    let _ = crate::source::read::read_into(
                         path,
                         settings.max_file_size,
                         Links::Follow,
@@ -442,20 +443,20 @@ pub fn process(path: &Path, settings: &Settings) -> FileOutcome {
         .collect();
     out.arm_template = adf::is_arm_template(&root);
     if out.arm_template && out.linked_services.iter().any(|(_, v)| *v == Version::V1) {
-        cx.opts.arm_values = crate::arm::sibling_parameter_values(path);
+        cx.opts.arm_values = crate::fix::arm::sibling_parameter_values(path);
         let v1: Vec<&str> = out
             .linked_services
             .iter()
             .filter(|(_, v)| *v == Version::V1)
             .map(|(n, _)| n.as_str())
             .collect();
-        cx.opts.arm_ls_strings = crate::arm::linked_service_strings(path, &v1);
+        cx.opts.arm_ls_strings = crate::fix::arm::linked_service_strings(path, &v1);
     }
     cx.opts.self_hosted_runtimes = self_hosted_runtimes(path, &root);
     if settings.collect_references
-        && matches!(factory::folder_kind(path), Some("pipeline" | "dataflow"))
+        && matches!(index::folder_kind(path), Some("pipeline" | "dataflow"))
     {
-        out.references = factory::references(&root);
+        out.references = index::references(&root);
     }
     out.findings = lint_text(&doc, &root, &cx);
 
@@ -468,7 +469,7 @@ pub fn process(path: &Path, settings: &Settings) -> FileOutcome {
         match fix_loop(&doc, &root, out.findings.clone(), &cx) {
             Ok(Some(fixed)) if fixed.doc.text != doc.text => {
                 if out.arm_template {
-                    out.arm_renames = crate::arm::renames(
+                    out.arm_renames = crate::fix::arm::renames(
                         &root,
                         &fixed.root,
                         &cx.opts.migration,
@@ -520,7 +521,7 @@ pub fn process(path: &Path, settings: &Settings) -> FileOutcome {
 /// factory's `integrationRuntime/<name>.json` (type `SelfHosted`). A runtime without a file there (an
 /// Azure one such as AutoResolveIntegrationRuntime, or one shared from another factory) is not counted.
 fn self_hosted_runtimes(path: &Path, root: &Node) -> Vec<String> {
-    let Some(factory) = factory::factory_root(path) else {
+    let Some(factory) = index::factory_root(path) else {
         return Vec::new();
     };
     adf::linked_services(root)
@@ -531,7 +532,7 @@ fn self_hosted_runtimes(path: &Path, root: &Node) -> Vec<String> {
                 .join("integrationRuntime")
                 .join(format!("{name}.json"));
             // found by name: never through a link, never a FIFO or device
-            crate::read::read(&file, Links::Refuse)
+            crate::source::read::read(&file, Links::Refuse)
                 .ok()
                 .and_then(|b| Document::decode(b).ok())
                 .and_then(|d| d.parse().ok())
@@ -553,7 +554,7 @@ fn is_linked_template(path: &Path) -> bool {
 /// Pipelines and data flows name linked services and datasets only by name (Script activities,
 /// data-flow sources): the second prefilter looks for the names of the PostgreSQL ones.
 fn mentions_pg_resource(path: &Path, bytes: &[u8], index: &Index) -> bool {
-    matches!(factory::folder_kind(path), Some("pipeline" | "dataflow"))
+    matches!(index::folder_kind(path), Some("pipeline" | "dataflow"))
         && index.mentions_pg_name(bytes)
 }
 
@@ -583,7 +584,7 @@ fn lint_text(doc: &Document, root: &Node, cx: &FileCx) -> Vec<Finding> {
         layout: layout.clone().into(),
     };
     findings.extend(
-        crate::rules::factory::check(&fcx, root, &services)
+        crate::check::cross_file::check(&fcx, root, &services)
             .into_iter()
             .filter_map(|f| cx.keep(f)),
     );
@@ -596,10 +597,12 @@ fn lint_text(doc: &Document, root: &Node, cx: &FileCx) -> Vec<Finding> {
             &services,
             &cx.opts,
         );
-        let all =
-            crate::suppress::apply(all, &services, &cx.s.policy.catalog, &|check, span, msg| {
-                pipeline_finding(cx, check, span, msg, "")
-            });
+        let all = crate::check::suppress::apply(
+            all,
+            &services,
+            &cx.s.policy.catalog,
+            &|check, span, msg| pipeline_finding(cx, check, span, msg, ""),
+        );
         findings.extend(all.into_iter().filter_map(|f| cx.keep(f)));
     }
     if cx.opts.linked_template {
@@ -627,7 +630,7 @@ fn collapse_generated(findings: &mut Vec<Finding>, cx: &FileCx) {
         names.len(),
         if names.len() == 1 { "" } else { "s" },
         names.join(", "),
-        crate::migrate::Blocked::LinkedTemplate.reason()
+        crate::fix::migrate::Blocked::LinkedTemplate.reason()
     );
     f.help = "ADF's publish regenerates this file: re-publish after migrating; to leave generated files \
               out of the check, add `exclude = [\"**/linkedTemplates/**\"]` to adfpg.toml"
@@ -856,7 +859,7 @@ fn duplicate_keys(
                         first.clone(),
                         m.key_span.clone(),
                         &m.key,
-                        crate::json::pointer(path),
+                        crate::source::json::pointer(path),
                     );
                     path.pop();
                 }
@@ -933,8 +936,8 @@ enum Triage {
 fn triage(path: &Path, cx: &FileCx, relevant: &mut bool) -> Result<Triage, ReadError> {
     let settings = cx.s;
     SCRATCH.with_borrow_mut(|(buf, scratch)| {
-        let r =
-            crate::read::read_into(path, settings.max_file_size, Links::Follow, buf).map(|()| {
+        let r = crate::source::read::read_into(path, settings.max_file_size, Links::Follow, buf)
+            .map(|()| {
                 let utf16_bom = buf.starts_with(&[0xFF, 0xFE]) || buf.starts_with(&[0xFE, 0xFF]);
                 // an empty (or blank) *.json file is never valid: often a truncated linked service
                 let blank = buf
@@ -945,7 +948,7 @@ fn triage(path: &Path, cx: &FileCx, relevant: &mut bool) -> Result<Triage, ReadE
                 // the custom ARM parameterisation file names no connector type but matters when there is one
                 let parameterization = (!settings.index.pg_names.is_empty()
                     || settings.index.pg_in_templates)
-                    && crate::rules::factory::parameterization_section(path).is_some();
+                    && crate::check::cross_file::parameterization_section(path).is_some();
                 // only the plan reads references, so only it needs pipelines that name PostgreSQL resources
                 let named =
                     settings.collect_references && mentions_pg_resource(path, buf, &settings.index);
@@ -1041,10 +1044,10 @@ fn fragment_findings(
     let mut findings = Vec::new();
     for f in fragments {
         let (start, end) = (body + f.range.start, body + f.range.end);
-        let mut node = crate::json::parse(text.get(start..end)?).ok()?;
-        crate::document::shift_spans(&mut node, start);
+        let mut node = crate::source::json::parse(text.get(start..end)?).ok()?;
+        crate::source::document::shift_spans(&mut node, start);
         findings.extend(
-            crate::rules::factory::check_copy_object(&fcx, &node, &f.path)
+            crate::check::cross_file::check_copy_object(&fcx, &node, &f.path)
                 .into_iter()
                 .filter_map(|f| cx.keep(f)),
         );
@@ -1062,7 +1065,7 @@ mod tests {
     /// is reported (ADFPG105) and keeps the other writer's bytes.
     #[test]
     fn pipeline_reports_a_file_changed_between_read_and_write() {
-        use crate::write::hook;
+        use crate::fix::write::hook;
         use std::fs;
         let d = tempfile::tempdir().unwrap();
         let p = d.path().join("ls.json");

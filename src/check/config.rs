@@ -2,9 +2,9 @@
 //! merged with the command line (CLI over config over defaults). Unknown keys and bad values are errors
 //! that point into the config file.
 
+use crate::check::{Catalog, parse_rule};
 use crate::finding::{Safety, Severity};
-use crate::migrate::{MigrationOptions, VaultTarget};
-use crate::rules::{Catalog, parse_rule};
+use crate::fix::migrate::{MigrationOptions, VaultTarget};
 use globset::{Glob, GlobMatcher, GlobSet, GlobSetBuilder};
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -286,8 +286,8 @@ pub fn discover(start: &Path) -> Option<PathBuf> {
 pub fn load(config: Option<&Path>, cli: &CliOverrides) -> Result<Policy, ConfigError> {
     let (file, text, base) = match config {
         Some(p) => {
-            let text =
-                crate::read::read_text(p, crate::read::Links::Follow).map_err(|e| ConfigError {
+            let text = crate::source::read::read_text(p, crate::source::read::Links::Follow)
+                .map_err(|e| ConfigError {
                     file: p.to_path_buf(),
                     text: String::new(),
                     span: None,
@@ -528,7 +528,7 @@ fn key_vault_target(
     cli: &CliOverrides,
     err: &dyn Fn(Option<std::ops::Range<usize>>, String) -> ConfigError,
 ) -> Result<Option<VaultTarget>, ConfigError> {
-    use crate::key_vault::{DEFAULT_SECRET_NAME, check_template, check_vault_name};
+    use crate::check::key_vault::{DEFAULT_SECRET_NAME, check_template, check_vault_name};
     let cli_err = |message: String| ConfigError {
         file: PathBuf::from("command line"),
         text: String::new(),
@@ -583,7 +583,7 @@ fn ssl_value(
 ) -> Result<u8, ConfigError> {
     let n = match v.get_ref() {
         SslValue::Number(n) => u8::try_from(*n).ok().filter(|n| *n <= 5),
-        SslValue::Name(s) => crate::connstr::ssl_mode_number(s),
+        SslValue::Name(s) => crate::source::connstr::ssl_mode_number(s),
     };
     n.ok_or_else(|| {
         err(
@@ -610,13 +610,14 @@ pub fn load_rule_dir(dir: &Path, catalog: &mut Catalog) -> Result<(), ConfigErro
     files.sort();
     for f in files {
         // found by listing a folder: a link there is refused, as the walk refuses it
-        let text =
-            crate::read::read_text(&f, crate::read::Links::Refuse).map_err(|e| ConfigError {
+        let text = crate::source::read::read_text(&f, crate::source::read::Links::Refuse).map_err(
+            |e| ConfigError {
                 file: f.clone(),
                 text: String::new(),
                 span: None,
                 message: format!("cannot read rule file: {e}"),
-            })?;
+            },
+        )?;
         let rule = parse_rule(&f.display().to_string(), &text).map_err(|e| ConfigError {
             file: f.clone(),
             span: e.line.map(|l| line_span(&text, l)),

@@ -12,8 +12,8 @@
 //! skip work, never change a result. (Pipelines and data flows that name a PostgreSQL linked service or
 //! dataset are never skimmed: the caller parses them for their references.)
 
-use crate::adf::LS_TYPE;
-use crate::json::MAX_DEPTH;
+use crate::source::adf::LS_TYPE;
+use crate::source::json::MAX_DEPTH;
 
 /// What every type name of the connector starts with (`AzurePostgreSql`, `…Table`, `…Source`, `…Sink`,
 /// and the older `AzurePostgreSQLSink`).
@@ -51,7 +51,7 @@ pub struct Fragment {
     /// Byte range of the object in the skimmed text.
     pub range: std::ops::Range<usize>,
     /// Its path from the root.
-    pub path: Vec<crate::json::PathStep>,
+    pub path: Vec<crate::source::json::PathStep>,
 }
 
 /// Reusable buffers, so that skimming many files allocates once per thread.
@@ -349,7 +349,7 @@ impl Skimmer<'_> {
     /// The innermost object is a copy source or sink: note its start and path (its end comes when it
     /// closes).
     fn record_fragment(&mut self) {
-        use crate::json::PathStep;
+        use crate::source::json::PathStep;
         let Some(frame) = self.sc.frames.last() else {
             return;
         };
@@ -519,7 +519,7 @@ mod tests {
 
     #[test]
     fn copy_sources_and_sinks_are_fragments() {
-        use crate::json::PathStep::{Index, Key};
+        use crate::source::json::PathStep::{Index, Key};
         let t = "{\"name\":\"p\",\"properties\":{\"activities\":[{\"name\":\"a\"},{\"typeProperties\":{\"sink\":{\"writeMethod\":\"Upsert\",\"type\":\"AzurePostgreSQLSink\",\"x\":{}}}}]}}";
         let mut sc = Scratch::default();
         assert_eq!(skim(t, &mut sc), Skim::Fragments);
@@ -591,7 +591,7 @@ mod tests {
         let doc = "{\"name\": \"x\", \"properties\": {\"activities\": [{\"a\": [1, 2.5e-3, \"s\\\"q\"]}, null, true]}}";
         for i in 0..doc.len() {
             let t = &doc[..i];
-            if crate::json::parse(t).is_err() {
+            if crate::source::json::parse(t).is_err() {
                 assert_eq!(sk(t), Skim::NeedsParse, "{t}");
             }
         }

@@ -2,9 +2,9 @@
 //! `"adfpg-ignore: CODE[,CODE] reason"` in `properties.annotations` (ADF shows annotations as tags).
 //! A suppression without a reason, and one that suppresses nothing, are reported.
 
-use crate::adf::LinkedService;
+use crate::check::Catalog;
 use crate::finding::Finding;
-use crate::rules::Catalog;
+use crate::source::adf::LinkedService;
 use std::ops::Range;
 
 pub const PREFIX: &str = "adfpg-ignore:";

@@ -1,12 +1,12 @@
 //! Checks that look beyond one linked service: datasets, copy sources and sinks, factory hygiene (file
 //! names, duplicate names) and references to Key Vault linked services. They read the phase-1 index.
 
-use crate::adf::{self, LS_TYPE, LinkedService, member_layout};
-use crate::document::Layout;
-use crate::factory::{Factory, Index, folder_kind};
+use crate::check::Catalog;
 use crate::finding::{Edit, Finding, Fix, Safety};
-use crate::json::{Kind, Member, Node, PathStep, pointer};
-use crate::rules::Catalog;
+use crate::index::{Factory, Index, folder_kind};
+use crate::source::adf::{self, LS_TYPE, LinkedService, member_layout};
+use crate::source::document::Layout;
+use crate::source::json::{Kind, Member, Node, PathStep, pointer};
 use std::path::Path;
 use std::sync::OnceLock;
 
@@ -79,7 +79,7 @@ impl FactoryCx<'_> {
 impl FactoryCx<'_> {
     fn layout(&self) -> &Layout {
         self.layout
-            .get_or_init(|| crate::document::layout_of(self.text))
+            .get_or_init(|| crate::source::document::layout_of(self.text))
     }
 
     fn factory(&self) -> &Factory {
@@ -214,7 +214,7 @@ fn dataset(cx: &FactoryCx, ds: &Node, base: &[PathStep], out: &mut Vec<Finding>)
         .and_then(|l| l.get("referenceName"))
         && let Some(ls_name) = ls_ref
             .as_str()
-            .filter(|n| !crate::connstr::is_expression(n))
+            .filter(|n| !crate::source::connstr::is_expression(n))
     {
         match cx.factory().linked_service(ls_name) {
             None if cx.factory().has_linked_services => out.extend(
@@ -292,7 +292,7 @@ fn dataset(cx: &FactoryCx, ds: &Node, base: &[PathStep], out: &mut Vec<Finding>)
 /// `schema.table` split on the first `.` outside double quotes; quotes are kept as written.
 /// Expressions are never split.
 pub fn split_table_name(s: &str) -> Option<(Option<String>, String)> {
-    if crate::connstr::is_expression(s) || s.trim().is_empty() {
+    if crate::source::connstr::is_expression(s) || s.trim().is_empty() {
         return None;
     }
     let mut in_quotes = false;
@@ -357,7 +357,7 @@ pub fn check_copy_object(cx: &FactoryCx, node: &Node, path: &[PathStep]) -> Vec<
 fn source_or_sink(
     cx: &FactoryCx,
     n: &Node,
-    t: &crate::json::Member,
+    t: &crate::source::json::Member,
     path: &[PathStep],
     out: &mut Vec<Finding>,
 ) {
@@ -493,7 +493,10 @@ fn key_vault_refs(cx: &FactoryCx, ls: &LinkedService, out: &mut Vec<Finding>) {
         else {
             continue;
         };
-        let Some(name) = store.as_str().filter(|n| !crate::connstr::is_expression(n)) else {
+        let Some(name) = store
+            .as_str()
+            .filter(|n| !crate::source::connstr::is_expression(n))
+        else {
             continue;
         };
         let problem = match cx.factory().linked_service(name) {
@@ -700,7 +703,7 @@ fn parameterization(cx: &FactoryCx, root: &Node, section_key: &str, out: &mut Ve
 
 /// A linked-service property of the AzurePostgreSql type (1.0 or 2.0).
 fn is_pg_property(key: &str) -> bool {
-    crate::rules::V1_PROPERTIES.contains(&key) || crate::rules::V2_PROPERTIES.contains(&key)
+    crate::check::V1_PROPERTIES.contains(&key) || crate::check::V2_PROPERTIES.contains(&key)
 }
 
 /// `"AzurePostgreSql": {…},` to insert before the section's first member: a copy of the `*` block (so

@@ -2,11 +2,11 @@
 
 use super::checks::{self, Hit};
 use super::{AppliesTo, Catalog, Rule, Scope, render_template};
-use crate::adf::{LinkedService, Version};
-use crate::document::Layout;
 use crate::finding::Finding;
-use crate::json::{Node, PathStep};
-use crate::migrate::MigrationOptions;
+use crate::fix::migrate::MigrationOptions;
+use crate::source::adf::{LinkedService, Version};
+use crate::source::document::Layout;
+use crate::source::json::{Node, PathStep};
 use std::collections::BTreeMap;
 
 /// What a check sees: the file text, its layout, the linked service and the options.
@@ -24,7 +24,7 @@ pub struct Context<'a> {
 pub struct ConnectionString<'a> {
     pub literal: &'a Node,
     pub text: String,
-    pub parsed: crate::connstr::ConnStr,
+    pub parsed: crate::source::connstr::ConnStr,
 }
 
 impl<'a> Context<'a> {
@@ -33,8 +33,8 @@ impl<'a> Context<'a> {
     pub fn connection_string(&self) -> Option<&ConnectionString<'a>> {
         self.conn
             .get_or_init(|| {
-                let (_, literal, text) = crate::migrate::connection_string(&self.ls).ok()?;
-                let parsed = crate::connstr::parse(&text);
+                let (_, literal, text) = crate::fix::migrate::connection_string(&self.ls).ok()?;
+                let parsed = crate::source::connstr::parse(&text);
                 Some(ConnectionString {
                     literal,
                     text,
@@ -68,7 +68,7 @@ pub struct CheckOptions {
 pub struct Target<'a> {
     pub node: &'a Node,
     /// The member whose value `node` is, when it is one.
-    pub member: Option<&'a crate::json::Member>,
+    pub member: Option<&'a crate::source::json::Member>,
     pub path: Vec<PathStep>,
 }
 
@@ -160,7 +160,7 @@ fn to_finding(rule: &Rule, ls: &LinkedService, hit: Hit) -> Finding {
         related: hit.related,
         fix: hit.fix,
         resource: Some(ls.name.to_string()),
-        pointer: crate::json::pointer(&pointer),
+        pointer: crate::source::json::pointer(&pointer),
         start: (0, 0),
         end: (0, 0),
     }
@@ -244,7 +244,7 @@ mod tests {
     #[test]
     fn jsonpath_matches_map_to_spans() {
         let text = r#"{"name":"x","properties":{"type":"AzurePostgreSql","typeProperties":{"a":1,"sslMode":9}}}"#;
-        let root = crate::json::parse(text).unwrap();
+        let root = crate::source::json::parse(text).unwrap();
         let path =
             jsonpath_rust::parser::parse_json_path("$.properties.typeProperties.sslMode").unwrap();
         let v = root.to_value();

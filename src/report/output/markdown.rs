@@ -4,10 +4,10 @@
 //! cannot add markup, links or HTML.
 
 use super::{Context, located};
-use crate::adf::Version;
 use crate::finding::{Finding, Safety, Severity};
-use crate::lint::FileOutcome;
+use crate::pipeline::FileOutcome;
 use crate::report::{Mode, Run};
+use crate::source::adf::Version;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
@@ -126,7 +126,7 @@ fn codes(findings: &[&Finding]) -> String {
 /// that need `--unsafe-fixes`.
 fn planned(run: &Run, o: &FileOutcome, name: Option<&str>, findings: &[&Finding]) -> String {
     let mut list: Vec<String> = Vec::new();
-    let ours = |a: &crate::lint::Applied| match name {
+    let ours = |a: &crate::pipeline::Applied| match name {
         Some(n) => a.resource.as_deref() == Some(n),
         None => !o
             .linked_services

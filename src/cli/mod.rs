@@ -1,12 +1,14 @@
 //! Command line: clap definitions, wiring, exit codes (0 clean, 1 findings or pending changes, 2 the tool
 //! could not do its job). The exit code never depends on the output format.
 
-use crate::config::{self, CliOverrides, Level, Policy};
-use crate::factory::Index;
+pub mod precommit;
+
+use crate::check::config::{self, CliOverrides, Level, Policy};
+use crate::check::key_vault::Secret;
 use crate::finding::Severity;
-use crate::key_vault::Secret;
-use crate::lint::{self, FileOutcome, FixMode, Settings};
+use crate::index::Index;
 use crate::mask::{Encoding, eprint_line};
+use crate::pipeline::{self, FileOutcome, FixMode, Settings};
 use crate::report::{self, Mode, Run};
 use clap::{Parser, Subcommand, ValueEnum};
 use std::io::{IsTerminal, Write};
@@ -323,11 +325,11 @@ fn report_tool_error(message: &str, format: Option<OutputFormat>) {
     let annotation = match format {
         Some(OutputFormat::Github) => format!(
             "::error title=adfpg-migrate::{}\n",
-            crate::output::github::escape_data(message)
+            crate::report::output::github::escape_data(message)
         ),
         Some(OutputFormat::Azure) => format!(
             "##vso[task.logissue type=error;]{}\n",
-            crate::output::azure::escape_data(message)
+            crate::report::output::azure::escape_data(message)
         ),
         _ => return,
     };
@@ -450,7 +452,7 @@ fn policy(cli: &Cli, rules: &RuleArgs, paths: &[PathBuf]) -> Result<Policy, Stri
 
 /// What a scan returns: the outcomes, the walk errors, the settings (with the index) and the counts.
 type Scanned = (
-    Vec<lint::FileOutcome>,
+    Vec<pipeline::FileOutcome>,
     Vec<(String, String)>,
     Settings,
     Counts,
@@ -494,7 +496,7 @@ fn scan(
     let kept = Mutex::new(Vec::new());
     let keep_parsed = settings.keep_parsed;
     let mut walk_errors = crate::discover::visit(paths, &|p| settings.policy.excluded(p), &|p| {
-        let o = lint::process(p, &settings);
+        let o = pipeline::process(p, &settings);
         scanned.fetch_add(1, Ordering::Relaxed);
         parsed.fetch_add(usize::from(o.relevant), Ordering::Relaxed);
         if (keep_parsed && o.relevant) || !o.is_quiet() {
@@ -503,11 +505,11 @@ fn scan(
     });
     if skip_missing_files {
         // pre-commit passes deleted files; a mistyped folder is still an error
-        walk_errors.retain(|(p, _)| !crate::precommit::skippable_missing(p));
+        walk_errors.retain(|(p, _)| !crate::cli::precommit::skippable_missing(p));
     }
-    let mut outcomes: Vec<lint::FileOutcome> = kept.into_inner().expect("not poisoned");
+    let mut outcomes: Vec<pipeline::FileOutcome> = kept.into_inner().expect("not poisoned");
     outcomes.sort_unstable_by(|a, b| a.path.as_os_str().cmp(b.path.as_os_str()));
-    lint::write_pending(&mut outcomes, &settings);
+    pipeline::write_pending(&mut outcomes, &settings);
     update_parameter_files(&mut outcomes, &settings);
     let errors = walk_errors
         .iter()
@@ -535,11 +537,11 @@ fn key_vault_survey(
             None => Ok(()),
         };
     };
-    let opts = crate::rules::CheckOptions {
+    let opts = crate::check::CheckOptions {
         migration: settings.policy.migration.clone(),
         ..Default::default()
     };
-    settings.secrets = crate::key_vault::survey(
+    settings.secrets = crate::check::key_vault::survey(
         &settings.index,
         templates,
         &target,
@@ -548,7 +550,7 @@ fn key_vault_survey(
     )
     .map_err(|e| format!("cannot move credentials to Key Vault; nothing was written:\n{e}"))?;
     if let Some(file) = export {
-        let n = crate::key_vault::export(file, &settings.secrets, paths)?;
+        let n = crate::check::key_vault::export(file, &settings.secrets, paths)?;
         eprintln!(
             "wrote {n} secret value(s) to {} (owner-only): upload them, then delete the file",
             crate::mask::printable(&file.display().to_string())
@@ -565,13 +567,13 @@ pub struct Counts {
 }
 
 /// After ARM templates were migrated: add the new parameters to the parameters files beside them.
-fn update_parameter_files(outcomes: &mut Vec<lint::FileOutcome>, settings: &Settings) {
+fn update_parameter_files(outcomes: &mut Vec<pipeline::FileOutcome>, settings: &Settings) {
     let mut per_file: std::collections::BTreeMap<
         PathBuf,
-        Vec<(String, Vec<crate::arm::NewParameter>)>,
+        Vec<(String, Vec<crate::fix::arm::NewParameter>)>,
     > = Default::default();
     for o in outcomes.iter().filter(|o| !o.arm_renames.is_empty()) {
-        for f in crate::arm::parameter_files(&o.path) {
+        for f in crate::fix::arm::parameter_files(&o.path) {
             per_file
                 .entry(f)
                 .or_default()
@@ -579,13 +581,14 @@ fn update_parameter_files(outcomes: &mut Vec<lint::FileOutcome>, settings: &Sett
         }
     }
     for (path, renames) in per_file {
-        let mut out = lint::FileOutcome {
+        let mut out = pipeline::FileOutcome {
             path: path.clone(),
             relevant: true,
             ..Default::default()
         };
         // found by name beside the template: never through a link
-        let before = match crate::read::read_text(&path, crate::read::Links::Refuse) {
+        let before = match crate::source::read::read_text(&path, crate::source::read::Links::Refuse)
+        {
             Ok(t) => t,
             Err(e) => {
                 out.failed = true;
@@ -602,15 +605,15 @@ fn update_parameter_files(outcomes: &mut Vec<lint::FileOutcome>, settings: &Sett
                 continue;
             }
         };
-        let Some(after) = crate::arm::update_parameters_file(&before, &renames) else {
+        let Some(after) = crate::fix::arm::update_parameters_file(&before, &renames) else {
             continue;
         };
         let written = settings.write && {
-            match crate::write::replace_atomically(
+            match crate::fix::write::replace_atomically(
                 &path,
                 before.as_bytes(),
                 after.as_bytes(),
-                crate::read::Links::Refuse,
+                crate::source::read::Links::Refuse,
             ) {
                 Ok(()) => true,
                 Err(e) => {
@@ -624,10 +627,10 @@ fn update_parameter_files(outcomes: &mut Vec<lint::FileOutcome>, settings: &Sett
                 }
             }
         };
-        out.change = Some(lint::Change {
+        out.change = Some(pipeline::Change {
             before: crate::mask::mask(&before),
             after: crate::mask::mask(&after),
-            applied: vec![lint::Applied {
+            applied: vec![pipeline::Applied {
                 code: "ADFPG001".into(),
                 safety: crate::finding::Safety::Unsafe,
                 title: "parameters of the migrated template added beside the old ones".into(),
@@ -657,17 +660,17 @@ pub fn run(cli: Cli) -> Result<i32, String> {
         return Ok(0);
     }
     // the cap applies to every file read, the config itself included
-    crate::read::set_limit_mib(cli.max_file_size.unwrap_or(64));
+    crate::source::read::set_limit_mib(cli.max_file_size.unwrap_or(64));
     let policy = match &cli.command {
         Some(Command::Plan { paths, rules, .. }) => policy(&cli, rules, paths)?,
         _ => policy(&cli, &cli.rules, &cli.paths)?,
     };
-    crate::read::set_limit_mib(policy.max_file_size.unwrap_or(64));
+    crate::source::read::set_limit_mib(policy.max_file_size.unwrap_or(64));
     match &cli.command {
         Some(Command::Rules { output_format }) => {
             let json = *output_format == ListFormat::Json;
             emit(
-                &crate::docs::rules_list(&policy.catalog, json),
+                &crate::report::docs::rules_list(&policy.catalog, json),
                 if json {
                     Encoding::Json
                 } else {
@@ -692,7 +695,8 @@ pub fn run(cli: Cli) -> Result<i32, String> {
             settings.unsafe_fixes = rules.unsafe_fixes;
             let (outcomes, errors, settings, _) =
                 scan(paths, settings, false, cli.export_secrets.as_deref())?;
-            let plan = crate::plan::build(&outcomes, &settings.index, paths, rules.unsafe_fixes);
+            let plan =
+                crate::report::plan::build(&outcomes, &settings.index, paths, rules.unsafe_fixes);
             let failed = !errors.is_empty() || outcomes.iter().any(|o| o.failed);
             let secrets = &settings.secrets;
             let export = cli.export_secrets.as_deref();
@@ -704,21 +708,21 @@ pub fn run(cli: Cli) -> Result<i32, String> {
             if !(failed && plan.linked_services.is_empty()) {
                 let text = match output_format {
                     PlanFormat::Text => {
-                        crate::plan::render_text(&plan)
-                            + &crate::key_vault::render_secrets(secrets, export)
+                        crate::report::plan::render_text(&plan)
+                            + &crate::check::key_vault::render_secrets(secrets, export)
                     }
-                    PlanFormat::Json => crate::key_vault::with_secrets_json(
-                        crate::plan::render_json(&plan),
+                    PlanFormat::Json => crate::check::key_vault::with_secrets_json(
+                        crate::report::plan::render_json(&plan),
                         secrets,
                     ),
                     PlanFormat::Markdown => {
-                        let section = crate::key_vault::render_secrets(secrets, export);
+                        let section = crate::check::key_vault::render_secrets(secrets, export);
                         let section = if section.is_empty() {
                             section
                         } else {
                             format!("\n## Key Vault\n\n```text\n{section}```\n")
                         };
-                        crate::plan::render_markdown(&plan) + &section
+                        crate::report::plan::render_markdown(&plan) + &section
                     }
                 };
                 emit(&text, encoding)?;
@@ -740,7 +744,7 @@ pub fn run(cli: Cli) -> Result<i32, String> {
                 .catalog
                 .get(code)
                 .ok_or_else(|| format!("no rule `{code}`; `adfpg-migrate rules` lists them"))?;
-            emit(&crate::docs::rule_doc(rule), Encoding::Text(&[]))?;
+            emit(&crate::report::docs::rule_doc(rule), Encoding::Text(&[]))?;
             return Ok(0);
         }
         Some(Command::TestConnection(args)) => return Ok(crate::connect::run(args)),
@@ -809,7 +813,7 @@ pub fn run(cli: Cli) -> Result<i32, String> {
         cli.skip_missing_files,
         cli.export_secrets.as_deref(),
     )?;
-    let baseline = crate::baseline::run(
+    let baseline = crate::report::baseline::run(
         cli.baseline.as_deref(),
         cli.write_baseline.as_deref(),
         &mut outcomes,
@@ -849,7 +853,7 @@ pub fn run(cli: Cli) -> Result<i32, String> {
     };
 
     let color = use_color(cli.color, tty);
-    let cx = crate::output::Context::new(fail_on);
+    let cx = crate::report::output::Context::new(fail_on);
     let mut text = String::new();
     match &cli.output {
         Some(file) => {
@@ -860,7 +864,7 @@ pub fn run(cli: Cli) -> Result<i32, String> {
             } else {
                 crate::mask::guard_output(&report, encoding(format))
             };
-            crate::write::write_whole(file, report.as_bytes())
+            crate::fix::write::write_whole(file, report.as_bytes())
                 .map_err(|e| format!("cannot write {}: {e}", file.display()))?;
             text.push_str(&render(&run, &cli, &cx, human, color));
         }
@@ -868,11 +872,11 @@ pub fn run(cli: Cli) -> Result<i32, String> {
     }
     match format {
         OutputFormat::Github => {
-            if let Err(e) = crate::output::github::write_step_summary(&run, &cx) {
+            if let Err(e) = crate::report::output::github::write_step_summary(&run, &cx) {
                 eprint_line(&format!("warning: {e}"));
             }
         }
-        OutputFormat::Azure => match crate::output::azure::upload_summary(&run, &cx) {
+        OutputFormat::Azure => match crate::report::output::azure::upload_summary(&run, &cx) {
             Ok(line) => text.extend(line),
             Err(e) => eprint_line(&format!("warning: {e}")),
         },
@@ -881,7 +885,8 @@ pub fn run(cli: Cli) -> Result<i32, String> {
     if mode == Mode::Fix && !cli.quiet {
         // what the operator must create: on stdout after a human report, else on stderr
         let moved = moved_secrets(&settings.secrets, &run.outcomes);
-        let section = crate::key_vault::render_secrets(&moved, cli.export_secrets.as_deref());
+        let section =
+            crate::check::key_vault::render_secrets(&moved, cli.export_secrets.as_deref());
         if cli.output.is_none() && matches!(format, OutputFormat::Full | OutputFormat::Concise) {
             text.push_str(&section);
         } else {
@@ -905,7 +910,7 @@ pub fn run(cli: Cli) -> Result<i32, String> {
 fn render(
     run: &Run,
     cli: &Cli,
-    cx: &crate::output::Context,
+    cx: &crate::report::output::Context,
     format: OutputFormat,
     color: bool,
 ) -> String {
@@ -913,13 +918,13 @@ fn render(
     let mut text = String::new();
     match format {
         OutputFormat::Json if cli.statistics => {
-            text.push_str(&crate::output::statistics::json(run))
+            text.push_str(&crate::report::output::statistics::json(run))
         }
         OutputFormat::Json => text.push_str(&report::render_json(run)),
         OutputFormat::Full | OutputFormat::Concise => {
             if mode != Mode::Diff {
                 if cli.statistics {
-                    text.push_str(&crate::output::statistics::text(run));
+                    text.push_str(&crate::report::output::statistics::text(run));
                 } else if format == OutputFormat::Full {
                     text.push_str(&report::render_full(run, color));
                 } else {
@@ -939,9 +944,9 @@ fn render(
         }
         OutputFormat::Github | OutputFormat::Azure => {
             text.push_str(&if format == OutputFormat::Github {
-                crate::output::github::render(run, cx)
+                crate::report::output::github::render(run, cx)
             } else {
-                crate::output::azure::render(run, cx)
+                crate::report::output::azure::render(run, cx)
             });
             if !cli.quiet {
                 // plain lines: neither runner reads them as commands
@@ -949,9 +954,9 @@ fn render(
                 text.extend(run.baseline.as_ref().map(|b| b.render_summary()));
             }
         }
-        OutputFormat::Sarif => text.push_str(&crate::output::sarif::render(run, cx)),
-        OutputFormat::Junit => text.push_str(&crate::output::junit::render(run, cx)),
-        OutputFormat::Markdown => text.push_str(&crate::output::markdown::render(run, cx)),
+        OutputFormat::Sarif => text.push_str(&crate::report::output::sarif::render(run, cx)),
+        OutputFormat::Junit => text.push_str(&crate::report::output::junit::render(run, cx)),
+        OutputFormat::Markdown => text.push_str(&crate::report::output::markdown::render(run, cx)),
     }
     text
 }

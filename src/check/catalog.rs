@@ -2,15 +2,6 @@
 //! (`scope`, `applies_to`, a JSONPath `given`), which check runs there (a built-in function named by
 //! `check`), and what the user reads (severity, message template, help, docs).
 
-mod checks;
-mod engine;
-pub mod factory;
-
-pub use checks::{
-    SECRET_FIELDS, V1_PROPERTIES, V2_PROPERTIES, is_literal_secret, url_password, v1_migration,
-};
-pub use engine::{CheckOptions, Context, check_linked_services};
-
 use crate::finding::{Finding, Severity};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -142,13 +133,13 @@ pub struct Rule {
     #[serde(skip)]
     pub source: String,
     #[serde(skip)]
-    compiled: Option<Compiled>,
+    pub(super) compiled: Option<Compiled>,
 }
 
 #[derive(Debug, Clone)]
-struct Compiled {
-    path: Option<jsonpath_rust::parser::model::JpQuery>,
-    pattern: Option<regex::Regex>,
+pub(super) struct Compiled {
+    pub(super) path: Option<jsonpath_rust::parser::model::JpQuery>,
+    pub(super) pattern: Option<regex::Regex>,
 }
 
 fn root_path() -> String {
@@ -261,17 +252,17 @@ pub fn parse_rule(file: &str, text: &str) -> Result<Rule, RuleError> {
             format!("code `{}` must be letters, digits, `-` or `_`", rule.code),
         ));
     }
-    if !checks::exists(&rule.check) {
+    if !super::checks::exists(&rule.check) {
         return Err(err(
             line_of("check"),
             format!(
                 "unknown check `{}`; known: {}",
                 rule.check,
-                checks::names().join(", ")
+                super::checks::names().join(", ")
             ),
         ));
     }
-    if checks::is_generic(&rule.check) && rule.field.is_none() {
+    if super::checks::is_generic(&rule.check) && rule.field.is_none() {
         return Err(err(
             line_of("check"),
             format!("check `{}` needs `field`", rule.check),

@@ -3,11 +3,11 @@
 
 use super::Rule;
 use super::engine::{Context, Target};
-use crate::adf::{LinkedService, Version, is_expression_node, is_key_vault_ref};
-use crate::connstr::{self, Key, SSL_MODE_NAMES};
 use crate::finding::{Edit, Fix, Safety};
-use crate::json::{Kind, Member, Node, PathStep, string_offsets};
-use crate::migrate::{self, Blocked};
+use crate::fix::migrate::{self, Blocked};
+use crate::source::adf::{LinkedService, Version, is_expression_node, is_key_vault_ref};
+use crate::source::connstr::{self, Key, SSL_MODE_NAMES};
+use crate::source::json::{Kind, Member, Node, PathStep, string_offsets};
 use std::ops::Range;
 
 pub struct Hit {
@@ -108,7 +108,7 @@ pub fn names() -> Vec<&'static str> {
         .iter()
         .map(|(n, _)| *n)
         .chain(PIPELINE_CHECKS.iter().copied())
-        .chain(super::factory::CHECKS.iter().copied())
+        .chain(super::cross_file::CHECKS.iter().copied())
         .collect()
 }
 
@@ -270,7 +270,7 @@ fn v1_linked_service(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
     let hit = Hit::new(span, label, path);
     // --credentials-to-key-vault: the move and the migration are one fix, so the migration keeps the
     // Key Vault reference
-    if let Some(f) = crate::key_vault::v1_with_move(cx) {
+    if let Some(f) = crate::check::key_vault::v1_with_move(cx) {
         let mut title = format!(
             "rewrite to version 2.0 with the password in Key Vault secret `{}`",
             f.secret
@@ -300,7 +300,7 @@ fn v1_linked_service(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
 /// ARM template's resource, or why it is held back.
 pub fn v1_migration(
     text: &str,
-    layout: &crate::document::Layout,
+    layout: &crate::source::document::Layout,
     root: &Node,
     ls: &LinkedService,
     opts: &super::CheckOptions,
@@ -309,22 +309,24 @@ pub fn v1_migration(
         Err(Blocked::ExpressionConnectionString) if !ls.base.is_empty() && opts.linked_template => {
             Err(Blocked::LinkedTemplate)
         }
-        Err(Blocked::ExpressionConnectionString) if !ls.base.is_empty() => crate::arm::migrate(
-            text,
-            layout,
-            root,
-            ls,
-            &opts.migration,
-            (&opts.arm_values, &opts.arm_ls_strings),
-        ),
+        Err(Blocked::ExpressionConnectionString) if !ls.base.is_empty() => {
+            crate::fix::arm::migrate(
+                text,
+                layout,
+                root,
+                ls,
+                &opts.migration,
+                (&opts.arm_values, &opts.arm_ls_strings),
+            )
+        }
         r => r,
     }
 }
 
 /// ADFPG024: with `--credentials-to-key-vault`, a password or service-principal key outside Key Vault
-/// becomes a reference to the vault (see `crate::key_vault`).
+/// becomes a reference to the vault (see `crate::check::key_vault`).
 fn credential_to_key_vault(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
-    use crate::key_vault;
+    use crate::check::key_vault;
     let Some(target) = &cx.opts.migration.key_vault else {
         return Vec::new();
     };
@@ -373,7 +375,7 @@ fn credential_to_key_vault(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
         Ok(_) if ls.version() == Version::V1 => return Vec::new(),
         Ok(mv) => mv,
         Err(why) => {
-            return vec![hit(crate::key_vault::member_of(ls)).arg(
+            return vec![hit(crate::check::key_vault::member_of(ls)).arg(
                 "detail",
                 format!(", and the move to `{vault}` is held back: {}", why.reason),
             )];
@@ -465,8 +467,8 @@ fn v2_required(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
                 Some(m)
                     if matches!(k, "server" | "database" | "username")
                         && m.value.as_str().is_none()
-                        && !crate::adf::is_expression_node(&m.value)
-                        && !crate::adf::is_key_vault_ref(&m.value) =>
+                        && !crate::source::adf::is_expression_node(&m.value)
+                        && !crate::source::adf::is_key_vault_ref(&m.value) =>
                 {
                     Hit::new(
                         m.value.span.clone(),
@@ -994,10 +996,14 @@ fn arm_dropped_keys(cx: &Context) -> Vec<Hit> {
     else {
         return Vec::new();
     };
-    let Some(param) = m.value.as_str().and_then(crate::arm::parameter_reference) else {
+    let Some(param) = m
+        .value
+        .as_str()
+        .and_then(crate::fix::arm::parameter_reference)
+    else {
         return Vec::new();
     };
-    let Some(cs) = crate::arm::source_string(
+    let Some(cs) = crate::fix::arm::source_string(
         param,
         cx.ls.name,
         &cx.opts.arm_values,

@@ -1,10 +1,15 @@
 //! One run's results and the renderers that turn them into text. Every renderer reads the same `Run`;
 //! texts inside it are already masked (see `mask`), and messages never carry secret values.
 
-use crate::adf::Version;
+pub mod baseline;
+pub mod docs;
+pub mod output;
+pub mod plan;
+
+use crate::check::Catalog;
 use crate::finding::{Finding, Safety, Severity};
-use crate::lint::FileOutcome;
-use crate::rules::Catalog;
+use crate::pipeline::FileOutcome;
+use crate::source::adf::Version;
 use crate::text::{display_path, log_safe, log_safe_path, shown_path};
 use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteDiagnostic, NamedSource};
 use serde_json::json;
@@ -24,7 +29,7 @@ pub struct Run<'a> {
     /// Files `--fix` changes (or would change, with `--diff` / `--check`).
     pub files_to_change: usize,
     /// What `--baseline` / `--write-baseline` did (findings the baseline lists are already removed).
-    pub baseline: Option<crate::baseline::Comparison>,
+    pub baseline: Option<crate::report::baseline::Comparison>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,8 +113,8 @@ pub fn location(o: &FileOutcome, f: &Finding) -> ((usize, usize), (usize, usize)
     }
     match &o.source {
         Some(text) => (
-            crate::document::line_col(text, f.span.start),
-            crate::document::line_col(text, f.span.end),
+            crate::source::document::line_col(text, f.span.start),
+            crate::source::document::line_col(text, f.span.end),
         ),
         None => ((1, 1), (1, 1)),
     }

@@ -5,14 +5,16 @@
 //! migration then keeps the Key Vault reference as it keeps any (and an ARM template gets no
 //! `<ls>_password` parameter). Secret values never reach an output; only `--export-secrets` writes them.
 
-use crate::adf::{LinkedService, Version, is_expression_node, is_key_vault_ref, member_layout};
-use crate::connstr::{self, ConnStr, Key};
-use crate::document::Layout;
+use crate::check::CheckOptions;
 use crate::finding::Edit;
-use crate::json::{Kind, Member, Node};
+use crate::fix::migrate::VaultTarget;
 use crate::mask::printable;
-use crate::migrate::VaultTarget;
-use crate::rules::CheckOptions;
+use crate::source::adf::{
+    LinkedService, Version, is_expression_node, is_key_vault_ref, member_layout,
+};
+use crate::source::connstr::{self, ConnStr, Key};
+use crate::source::document::Layout;
+use crate::source::json::{Kind, Member, Node};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -207,7 +209,7 @@ fn v2_value(ls: &LinkedService, key: &str) -> Option<String> {
 fn values(
     ls: &LinkedService,
     cs: Option<&ConnStr>,
-    opts: &crate::migrate::MigrationOptions,
+    opts: &crate::fix::migrate::MigrationOptions,
 ) -> Values {
     match cs {
         Some(cs) => {
@@ -215,7 +217,7 @@ fn values(
             let username = cs.value(Key::Username).map(|u| {
                 server
                     .as_deref()
-                    .and_then(|s| crate::migrate::strip_user_at_server(u, s))
+                    .and_then(|s| crate::fix::migrate::strip_user_at_server(u, s))
                     .filter(|_| opts.strip_user_at_server)
                     .unwrap_or_else(|| u.to_string())
             });
@@ -377,7 +379,7 @@ pub fn plan_move<'a>(
     target: &VaultTarget,
     factory: &str,
     v1_string: Option<&ConnStr>,
-    opts: &crate::migrate::MigrationOptions,
+    opts: &crate::fix::migrate::MigrationOptions,
 ) -> Option<Result<Move<'a>, Held>> {
     let member = credential_member(ls)?;
     let existing = ls.tp(member);
@@ -409,7 +411,7 @@ pub fn plan_move<'a>(
                 // an ARM template's 1.0 connection string is a secure parameter, exported empty
                 None if connection_string
                     .and_then(|m| m.value.as_str())
-                    .and_then(crate::arm::parameter_reference)
+                    .and_then(crate::fix::arm::parameter_reference)
                     .is_some() =>
                 {
                     Ok(Source::NotInRepository("an ARM template parameter"))
@@ -563,7 +565,7 @@ fn depends_on_vault(text: &str, layout: &Layout, ls: &LinkedService, vault: &str
             }
             match items.last() {
                 Some(last) => {
-                    let l = crate::adf::element_lead(text, last);
+                    let l = crate::source::adf::element_lead(text, last);
                     Some(Edit::replace(
                         last.span.end..last.span.end,
                         format!(",{l}{dep}"),
@@ -626,8 +628,8 @@ pub fn template_has_vault(root: &Node, vault: &str) -> bool {
 
 /// The `properties` of the vault's AzureKeyVault linked service in an ARM template.
 fn template_vault<'a>(root: &'a Node, vault: &str) -> Option<&'a Node> {
-    crate::adf::arm_resources(root, "/linkedservices")
-        .filter(|(_, r)| r.str_at("name").map(crate::adf::arm_resource_name) == Some(vault))
+    crate::source::adf::arm_resources(root, "/linkedservices")
+        .filter(|(_, r)| r.str_at("name").map(crate::source::adf::arm_resource_name) == Some(vault))
         .find_map(|(_, r)| {
             r.get("properties")
                 .filter(|p| p.str_at("type") == Some("AzureKeyVault"))
@@ -663,7 +665,7 @@ impl Secret {
 /// Every move of the scanned factories, checked before anything is written: the vault exists and is
 /// AzureKeyVault, names are valid, and one name holds one credential. Err: every problem, one a line.
 pub fn survey(
-    index: &crate::factory::Index,
+    index: &crate::index::Index,
     templates: &[PathBuf],
     target: &VaultTarget,
     opts: &CheckOptions,
@@ -680,14 +682,14 @@ pub fn survey(
             .linked_services
             .values()
             .flatten()
-            .filter(|e| e.kind == crate::adf::LS_TYPE);
+            .filter(|e| e.kind == crate::source::adf::LS_TYPE);
         for entry in entries {
             let Some(doc) = read(&entry.path, max_size) else {
                 continue;
             };
             let Ok(node) = doc.parse() else { continue };
             let layout = doc.layout();
-            for ls in crate::adf::linked_services(&node)
+            for ls in crate::source::adf::linked_services(&node)
                 .iter()
                 .filter(|l| l.name == entry.name)
             {
@@ -774,15 +776,15 @@ pub fn survey(
             continue; // ADFPG024 reports the move held back
         };
         let resource = vault_resource_of(vault_props);
-        let services = crate::adf::linked_services(&node);
+        let services = crate::source::adf::linked_services(&node);
         let v1: Vec<&str> = services
             .iter()
             .filter(|l| l.version() == Version::V1)
             .map(|l| l.name)
             .collect();
         let opts = CheckOptions {
-            arm_values: crate::arm::sibling_parameter_values(t),
-            arm_ls_strings: crate::arm::linked_service_strings(t, &v1),
+            arm_values: crate::fix::arm::sibling_parameter_values(t),
+            arm_ls_strings: crate::fix::arm::linked_service_strings(t, &v1),
             ..opts.clone()
         };
         let factory = template_factory_name(&node).unwrap_or_default();
@@ -893,7 +895,7 @@ fn vault_resource_of(props: &Node) -> Option<String> {
     (host.contains(".vault.") && valid_secret_name(name)).then(|| name.to_string())
 }
 
-fn read(path: &Path, max_size: u64) -> Option<crate::document::Document> {
+fn read(path: &Path, max_size: u64) -> Option<crate::source::document::Document> {
     use std::io::Read;
     let mut buf = Vec::new();
     std::fs::File::open(path)
@@ -902,7 +904,7 @@ fn read(path: &Path, max_size: u64) -> Option<crate::document::Document> {
         .read_to_end(&mut buf)
         .ok()?;
     (buf.len() as u64 <= max_size).then_some(())?;
-    crate::document::Document::decode(buf).ok()
+    crate::source::document::Document::decode(buf).ok()
 }
 
 /// The move of a linked service in a file, given what the 1.0 migration would do: a 1.0 definition
@@ -919,7 +921,7 @@ pub fn file_move<'a>(
 ) -> Option<Result<Move<'a>, Held>> {
     let v1_string = match ls.version() {
         Version::V1 => {
-            if let Err(b) = crate::rules::v1_migration(text, layout, root, ls, opts) {
+            if let Err(b) = crate::check::v1_migration(text, layout, root, ls, opts) {
                 // nothing to say when there is nothing to move anyway
                 return plan_move(ls, target, factory, None, &opts.migration)
                     .map(|_| Err(format!("held back with the migration: {}", b.reason()).into()));
@@ -940,19 +942,19 @@ pub fn file_move<'a>(
 
 /// The 1.0 connection string a migration splits: the literal, or an ARM template's source string.
 fn v1_connection_string(ls: &LinkedService, opts: &CheckOptions) -> Option<ConnStr> {
-    let parsed = match crate::migrate::connection_string(ls) {
-        Ok((_, _, s)) if crate::arm::parameter_reference(&s).is_none() => connstr::parse(&s),
+    let parsed = match crate::fix::migrate::connection_string(ls) {
+        Ok((_, _, s)) if crate::fix::arm::parameter_reference(&s).is_none() => connstr::parse(&s),
         _ => {
             let param = ls
                 .tp("connectionString")?
                 .value
                 .as_str()
-                .and_then(crate::arm::parameter_reference)?;
-            crate::arm::source_string(param, ls.name, &opts.arm_values, &opts.arm_ls_strings)?
+                .and_then(crate::fix::arm::parameter_reference)?;
+            crate::fix::arm::source_string(param, ls.name, &opts.arm_values, &opts.arm_ls_strings)?
         }
     };
     // a URL host (`postgresql://user:pw@host/db`) holds the values the migration splits out of it
-    Some(crate::migrate::expand_host_url(&parsed).unwrap_or(parsed))
+    Some(crate::fix::migrate::expand_host_url(&parsed).unwrap_or(parsed))
 }
 
 /// The operator's part, for `plan` and the `--fix` summary: each secret, and the `az` line that stores
@@ -1146,7 +1148,7 @@ pub struct V1Fix {
     pub unsafe_reasons: Vec<String>,
 }
 
-pub fn v1_with_move(cx: &crate::rules::Context) -> Option<V1Fix> {
+pub fn v1_with_move(cx: &crate::check::Context) -> Option<V1Fix> {
     let target = cx.opts.migration.key_vault.as_ref()?;
     if !cx.ls.base.is_empty() && !template_has_vault(cx.root, &target.vault) {
         return None;
@@ -1158,14 +1160,14 @@ pub fn v1_with_move(cx: &crate::rules::Context) -> Option<V1Fix> {
     .ok()?;
     let moved = edits(cx.text, cx.layout, cx.root, &cx.ls, &mv, &target.vault);
     let (text, _) = crate::finding::apply_edits(cx.text, &moved.iter().collect::<Vec<_>>());
-    let doc = crate::document::Document::decode(text.into_bytes()).ok()?;
+    let doc = crate::source::document::Document::decode(text.into_bytes()).ok()?;
     let root = doc.parse().ok()?;
-    let services = crate::adf::linked_services(&root);
+    let services = crate::source::adf::linked_services(&root);
     let ls = services
         .iter()
         .find(|l| l.base == cx.ls.base && l.name == cx.ls.name)?;
     let migration =
-        crate::rules::v1_migration(&doc.text, &doc.layout(), &root, ls, cx.opts).ok()?;
+        crate::check::v1_migration(&doc.text, &doc.layout(), &root, ls, cx.opts).ok()?;
     let (fin, _) =
         crate::finding::apply_edits(&doc.text, &migration.edits.iter().collect::<Vec<_>>());
     let mut unsafe_reasons: Vec<String> = mv
@@ -1188,7 +1190,7 @@ pub fn v1_with_move(cx: &crate::rules::Context) -> Option<V1Fix> {
 }
 
 /// `{factory}` for the file at hand: its factory folder's, or an ARM template's `factoryName`.
-fn file_factory(cx: &crate::rules::Context) -> String {
+fn file_factory(cx: &crate::check::Context) -> String {
     cx.opts
         .factory
         .clone()
@@ -1208,7 +1210,7 @@ fn line_edits(before: &str, after: &str) -> Vec<Edit> {
         v
     };
     let (old, new) = (starts(before), starts(after));
-    let secrets = crate::document::Document::decode(after.as_bytes().to_vec())
+    let secrets = crate::source::document::Document::decode(after.as_bytes().to_vec())
         .ok()
         .and_then(|d| Some(crate::mask::secret_spans(after, &d.parse().ok()?)))
         .unwrap_or_default();

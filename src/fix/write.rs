@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-pub use crate::read::Links;
+pub use crate::source::read::Links;
 
 pub fn replace_atomically(
     path: &Path,
@@ -237,9 +237,9 @@ fn swap_in(st: &Staged, original: &[u8], new: &[u8]) -> io::Result<bool> {
     // bounded: anything longer than both texts is "changed" already
     let mut current = Vec::new();
     let cap = original.len().max(new.len()) as u64;
-    match crate::read::read_into(&st.target, cap, Links::Refuse, &mut current) {
-        Ok(()) | Err(crate::read::ReadError::TooLarge(_)) => {}
-        Err(crate::read::ReadError::Io(e)) => return Err(e),
+    match crate::source::read::read_into(&st.target, cap, Links::Refuse, &mut current) {
+        Ok(()) | Err(crate::source::read::ReadError::TooLarge(_)) => {}
+        Err(crate::source::read::ReadError::Io(e)) => return Err(e),
     }
     if current == new {
         return Ok(false);

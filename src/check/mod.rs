@@ -1,0 +1,20 @@
+//! The check stage: the rule catalog (`rules/*.toml`), the engine that runs a rule's check where its
+//! JSONPath `given` matches, the checks themselves, the cross-file checks, suppressions, and the
+//! configuration that selects rules and severities.
+
+pub mod catalog;
+mod checks;
+pub mod config;
+pub mod cross_file;
+mod engine;
+pub mod key_vault;
+pub mod suppress;
+
+pub use catalog::{
+    AppliesTo, Catalog, Docs, Example, Examples, FixAvailability, Rule, RuleError, Scope,
+    parse_rule, render_template,
+};
+pub use checks::{
+    SECRET_FIELDS, V1_PROPERTIES, V2_PROPERTIES, is_literal_secret, url_password, v1_migration,
+};
+pub use engine::{CheckOptions, Context, check_linked_services};
