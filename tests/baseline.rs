@@ -305,3 +305,36 @@ fn a_missing_or_broken_baseline_is_an_error() {
     assert_eq!(code, 2);
     assert!(err.contains("version 9"), "{err}");
 }
+
+/// A report or baseline path named on the command line may be a symlink (a shared reports folder): the
+/// file it points to gets the new bytes and the link stays a link, as with `-o` in most tools.
+#[cfg(unix)]
+#[test]
+fn report_and_baseline_paths_that_are_symlinks_are_written_through() {
+    let dir = copy_tree(&example());
+    let elsewhere = tempfile::tempdir().unwrap();
+    for name in ["report.txt", "baseline.json"] {
+        fs::write(elsewhere.path().join(name), "old").unwrap();
+        std::os::unix::fs::symlink(elsewhere.path().join(name), dir.path().join(name)).unwrap();
+    }
+    let (code, out) = concise(
+        dir.path(),
+        &["-o", "report.txt", "--write-baseline", "baseline.json"],
+    );
+    assert_eq!(code, 0, "{out}");
+    for name in ["report.txt", "baseline.json"] {
+        let link = dir.path().join(name);
+        assert!(
+            fs::symlink_metadata(&link).unwrap().is_symlink(),
+            "{name}: the link stays"
+        );
+        let written = fs::read_to_string(elsewhere.path().join(name)).unwrap();
+        assert_ne!(written, "old", "{name}: its target got the new bytes");
+    }
+    let report = fs::read_to_string(elsewhere.path().join("report.txt")).unwrap();
+    assert!(report.contains("Wrote 27 findings to baseline"), "{report}");
+    let baseline: Value =
+        serde_json::from_str(&fs::read_to_string(elsewhere.path().join("baseline.json")).unwrap())
+            .unwrap();
+    assert_eq!(baseline["findings"].as_array().unwrap().len(), 27);
+}

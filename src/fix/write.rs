@@ -430,6 +430,45 @@ pub(crate) mod hook {
 mod tests {
     use super::*;
 
+    /// One result per path, each its own: a path that cannot be opened fails alone; a folder is opened
+    /// read-only (it cannot be opened for writing) and a file for writing.
+    #[test]
+    fn flush_all_reports_each_path() {
+        let d = tempfile::tempdir().unwrap();
+        let file = d.path().join("f.json");
+        fs::write(&file, "x").unwrap();
+        let missing = d.path().join("missing.json");
+        for (paths, files) in [
+            (vec![missing.as_path(), file.as_path()], true),
+            (vec![d.path(), missing.as_path()], false),
+        ] {
+            let r = flush_all(&paths, files);
+            assert_eq!(r.len(), 2);
+            assert_eq!(
+                r.iter().map(|r| r.is_ok()).collect::<Vec<_>>(),
+                [paths[0] != missing, paths[1] != missing]
+            );
+        }
+        assert!(flush_all(&[d.path()], false)[0].is_ok(), "a folder alone");
+        assert!(flush_all(&[missing.as_path()], true)[0].is_err());
+    }
+
+    /// The last check before writing opens the path itself without following a link: a file swapped for
+    /// a symlink after it was examined is refused.
+    #[cfg(unix)]
+    #[test]
+    fn the_write_check_does_not_follow_a_link() {
+        let d = tempfile::tempdir().unwrap();
+        let real = d.path().join("real.json");
+        fs::write(&real, "x").unwrap();
+        let link = d.path().join("link.json");
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        let meta = fs::metadata(&real).unwrap();
+        assert!(refuse_unsafe_target(&real, &meta).is_ok());
+        let e = refuse_unsafe_target(&link, &meta).unwrap_err();
+        assert!(e.to_string().contains("you may not write this file"), "{e}");
+    }
+
     #[test]
     fn replaces_and_refuses_changed_files() {
         let d = tempfile::tempdir().unwrap();
