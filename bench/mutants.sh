@@ -4,15 +4,15 @@
 #
 #   bench/mutants.sh                          # every module below, all tests
 #   bench/mutants.sh --in-diff                # only mutants on lines changed since main (a change's check)
-#   bench/mutants.sh -f src/connstr.rs        # one module (more -f to add); other cargo-mutants options pass through
-#   bench/mutants.sh -f src/connstr.rs -- --lib --test=migration_table   # your own cargo test targets after --
+#   bench/mutants.sh -f src/source/connstr.rs # one module (more -f to add); other cargo-mutants options pass through
+#   bench/mutants.sh -f src/source/connstr.rs -- --lib --test=migration_table   # your own cargo test targets after --
 #
 # Results land in mutants.out/ (caught.txt, missed.txt, timeout.txt, unviable.txt). Mutants deliberately left
 # alive are listed with their reason in bench/mutants-equivalent.txt and excluded here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v cargo-mutants >/dev/null || cargo install --locked cargo-mutants
-modules=(src/migrate.rs src/connstr.rs src/mask.rs src/write.rs src/lint.rs src/arm.rs)
+modules=(src/fix/migrate.rs src/source/connstr.rs src/mask.rs src/fix/write.rs src/pipeline/mod.rs src/fix/arm.rs)
 args=()
 tests=()
 diff_file=
@@ -42,7 +42,7 @@ if [ -f bench/mutants-equivalent.txt ]; then
 fi
 # The test binaries that check what is written and shown. Left out: pg_connect (real PostgreSQL clusters),
 # distribution, ci_recipes and docs (packaging and text), and crash_safety (90 s of kills per mutant: add
-# `--test crash_safety` by hand when mutating src/write.rs).
+# `--test crash_safety` by hand when mutating src/fix/write.rs).
 [ ${#tests[@]} -gt 0 ] || tests=(--lib --test=cli --test=migration_table --test=migration_truth --test=hosts_and_roots
     --test=secrets --test=hostile_input --test=properties --test=rule_examples --test=factory --test=output_formats
     --test=secrets_planted --test=real_factories --test=rest_model --test=skim_agrees --test=config --test=baseline)

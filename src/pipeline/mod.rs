@@ -1061,7 +1061,7 @@ fn fragment_findings(
 mod tests {
     use super::*;
 
-    /// The whole pipeline (`lint::process` with `--fix`): a file another writer changes after it was read
+    /// The whole pipeline (`process` with `--fix`): a file another writer changes after it was read
     /// is reported (ADFPG105) and keeps the other writer's bytes.
     #[test]
     fn pipeline_reports_a_file_changed_between_read_and_write() {
