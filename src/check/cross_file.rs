@@ -10,21 +10,22 @@ use crate::source::json::{Kind, Member, Node, PathStep, pointer};
 use std::path::Path;
 use std::sync::OnceLock;
 
-/// The checks of this module, for the catalog's list of known checks.
+/// The checks of this module, for the catalog's list of known checks; each comment names the function
+/// that raises it.
 pub const CHECKS: &[&str] = &[
-    "file-name-mismatch",
-    "duplicate-resource-name",
-    "dataset-table-name",
-    "dataset-unknown-linked-service",
-    "dataset-linked-service-type",
-    "copy-sink-spelling",
-    "copy-write-method",
-    "upsert-without-keys",
-    "partition-settings",
-    "invalid-timespan",
-    "unknown-key-vault-linked-service",
-    "arm-parameterization",
-    "arm-undeclared-parameter",
+    "file-name-mismatch",               // hygiene
+    "duplicate-resource-name",          // hygiene
+    "dataset-table-name",               // dataset
+    "dataset-unknown-linked-service",   // dataset
+    "dataset-linked-service-type",      // dataset
+    "copy-sink-spelling",               // source_or_sink
+    "copy-write-method",                // source_or_sink
+    "upsert-without-keys",              // source_or_sink
+    "partition-settings",               // partition
+    "invalid-timespan",                 // source_or_sink
+    "unknown-key-vault-linked-service", // key_vault_refs
+    "arm-parameterization",             // parameterization
+    "arm-undeclared-parameter",         // undeclared_parameters
 ];
 
 /// ADF's custom parameterisation file (at the root of the collaboration branch).

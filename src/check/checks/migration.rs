@@ -1,0 +1,232 @@
+//! Connector version checks: 1.0 linked services and their migration to 2.0 (what it rewrites, what it
+//! drops, what holds it back), unknown versions.
+
+use super::{Hit, inner_span, json_str, props_path, tp_path};
+use crate::check::Rule;
+use crate::check::engine::{Context, Target};
+use crate::finding::{Edit, Safety};
+use crate::fix::migrate::{self, Blocked};
+use crate::source::adf::{LinkedService, Version};
+use crate::source::connstr::Key;
+use crate::source::json::Node;
+
+pub(super) fn v1_linked_service(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
+    let ls = &cx.ls;
+    let (span, label, path) = match ls.props.member("version") {
+        Some(v) => (
+            v.value.span.clone(),
+            "version 1.0".to_string(),
+            props_path("version"),
+        ),
+        None => (
+            ls.type_span(),
+            "no `version` here: absent means 1.0".to_string(),
+            props_path("type"),
+        ),
+    };
+    let hit = Hit::new(span, label, path);
+    // --credentials-to-key-vault: the move and the migration are one fix, so the migration keeps the
+    // Key Vault reference
+    if let Some(f) = crate::check::key_vault::v1_with_move(cx) {
+        let mut title = format!(
+            "rewrite to version 2.0 with the password in Key Vault secret `{}`",
+            f.secret
+        );
+        if !f.unsafe_reasons.is_empty() {
+            title = format!("{title} (unsafe: {})", f.unsafe_reasons.join("; "));
+        }
+        return vec![hit.arg("detail", "").fix(f.safety, title, f.edits)];
+    }
+    let result = v1_migration(cx.text, cx.layout, cx.root, ls, cx.opts);
+    match result {
+        Ok(m) => {
+            let mut title = "rewrite to version 2.0".to_string();
+            if !m.unsafe_reasons.is_empty() {
+                title = format!("{title} (unsafe: {})", m.unsafe_reasons.join("; "));
+            }
+            vec![hit.arg("detail", "").fix(m.safety, title, m.edits)]
+        }
+        Err(b) => vec![hit.arg(
+            "detail",
+            format!(" and cannot be migrated automatically: {}", b.reason()),
+        )],
+    }
+}
+
+/// What the 1.0 → 2.0 migration makes of a linked service: the edits of a linked-service file or of an
+/// ARM template's resource, or why it is held back.
+pub fn v1_migration(
+    text: &str,
+    layout: &crate::source::document::Layout,
+    root: &Node,
+    ls: &LinkedService,
+    opts: &crate::check::CheckOptions,
+) -> Result<migrate::Migration, Blocked> {
+    match migrate::migrate(text, layout, ls, &opts.migration) {
+        Err(Blocked::ExpressionConnectionString) if !ls.base.is_empty() && opts.linked_template => {
+            Err(Blocked::LinkedTemplate)
+        }
+        Err(Blocked::ExpressionConnectionString) if !ls.base.is_empty() => {
+            crate::fix::arm::migrate(
+                text,
+                layout,
+                root,
+                ls,
+                &opts.migration,
+                (&opts.arm_values, &opts.arm_ls_strings),
+            )
+        }
+        r => r,
+    }
+}
+
+pub(super) fn unknown_version(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
+    if cx.ls.version() != Version::Unknown {
+        return Vec::new();
+    }
+    let v = cx
+        .ls
+        .props
+        .member("version")
+        .expect("unknown version has a member");
+    let shown = v
+        .value
+        .as_str()
+        .map_or_else(|| cx.text[v.value.span.clone()].to_string(), str::to_string);
+    vec![
+        Hit::new(
+            v.value.span.clone(),
+            "expected \"1.0\" or \"2.0\"",
+            props_path("version"),
+        )
+        .arg("value", shown),
+    ]
+}
+
+pub(super) fn user_at_server(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
+    let ls = &cx.ls;
+    match ls.version() {
+        Version::V2 => {
+            let (Some(u), Some(server)) = (
+                ls.tp("username"),
+                ls.tp("server").and_then(|m| m.value.as_str()),
+            ) else {
+                return Vec::new();
+            };
+            let Some(user) = u.value.as_str() else {
+                return Vec::new();
+            };
+            let Some(plain) = migrate::strip_user_at_server(user, server) else {
+                return Vec::new();
+            };
+            let h = Hit::new(
+                u.value.span.clone(),
+                "Single Server user name",
+                tp_path("username"),
+            )
+            .arg("user", user)
+            .arg("plain", plain.clone());
+            // the migration option that keeps `user@server` also holds this fix back
+            if !cx.opts.migration.strip_user_at_server {
+                return vec![h];
+            }
+            vec![h.fix(
+                Safety::Safe,
+                format!("write `{plain}`"),
+                vec![Edit::replace(u.value.span.clone(), json_str(&plain))],
+            )]
+        }
+        _ => {
+            let Some(c) = cx.connection_string() else {
+                return Vec::new();
+            };
+            let (literal, cs) = (c.literal, &c.parsed);
+            let (Some(u), Some(server)) = (cs.get(Key::Username), cs.value(Key::Server)) else {
+                return Vec::new();
+            };
+            let Some(plain) = migrate::strip_user_at_server(&u.value, server) else {
+                return Vec::new();
+            };
+            vec![
+                Hit::new(
+                    inner_span(cx.text, literal, u.value_span.clone()),
+                    "Single Server user name",
+                    tp_path("connectionString"),
+                )
+                .arg("user", u.value.clone())
+                .arg("plain", plain),
+            ]
+        }
+    }
+}
+
+pub(super) fn dropped_connection_string_keys(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
+    let Some(c) = cx.connection_string() else {
+        return arm_dropped_keys(cx);
+    };
+    let (literal, s, cs) = (c.literal, &c.text, &c.parsed);
+    let mut hits: Vec<Hit> = cs
+        .pairs
+        .iter()
+        .filter(|p| p.canon == Key::Other)
+        .map(|p| {
+            Hit::new(
+                inner_span(cx.text, literal, p.key_span.clone()),
+                "no 2.0 equivalent",
+                tp_path("connectionString"),
+            )
+            .arg("key", crate::mask::shown_key_name(&p.key))
+        })
+        .collect();
+    for j in &cs.junk {
+        // stray text may be a fragment of a password split by a `;`: located, never printed
+        let shown = format!("(text of {} characters)", s[j.clone()].chars().count());
+        hits.push(
+            Hit::new(
+                inner_span(cx.text, literal, j.clone()),
+                "not a key=value pair",
+                tp_path("connectionString"),
+            )
+            .arg("key", shown),
+        );
+    }
+    hits
+}
+
+/// In a template, the keys of the string behind `[parameters(P)]` (read from the parameters file or the
+/// linked-service file) that its migration drops, blamed on the parameter reference.
+fn arm_dropped_keys(cx: &Context) -> Vec<Hit> {
+    let Some(m) = cx
+        .ls
+        .tp("connectionString")
+        .filter(|_| !cx.ls.base.is_empty())
+    else {
+        return Vec::new();
+    };
+    let Some(param) = m
+        .value
+        .as_str()
+        .and_then(crate::fix::arm::parameter_reference)
+    else {
+        return Vec::new();
+    };
+    let Some(cs) = crate::fix::arm::source_string(
+        param,
+        cx.ls.name,
+        &cx.opts.arm_values,
+        &cx.opts.arm_ls_strings,
+    ) else {
+        return Vec::new();
+    };
+    migrate::dropped_keys(&cs)
+        .into_iter()
+        .map(|key| {
+            Hit::new(
+                m.value.span.clone(),
+                "its value has a key with no 2.0 equivalent",
+                tp_path("connectionString"),
+            )
+            .arg("key", key)
+        })
+        .collect()
+}
