@@ -12,7 +12,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v cargo-mutants >/dev/null || cargo install --locked cargo-mutants
-modules=(src/fix/migrate.rs src/source/connstr.rs src/mask.rs src/fix/write.rs src/pipeline/mod.rs src/fix/arm.rs)
+# the per-file pipeline (the fix loop, fragment fixes, pending writes) is every file of src/pipeline/
+modules=(src/fix/migrate.rs src/source/connstr.rs src/mask.rs src/fix/write.rs src/pipeline/*.rs src/fix/arm.rs)
 args=()
 tests=()
 diff_file=

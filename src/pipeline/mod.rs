@@ -1,19 +1,30 @@
-//! One file through the pipeline: read, prefilter, decode, parse, check, fix (in a loop until nothing more
-//! applies), verify, write. Every problem becomes a finding; nothing here panics on bad input.
+//! One file through the pipeline, one stage per module, in the order `process` calls them:
+//! `triage` (bounded read, memchr prefilter, skim) → `fragments` (files whose only connector objects are
+//! copy sources and sinks) → `decode` (text, then the located tree) → `siblings` (what an ARM template's
+//! parameters files and the factory's runtimes tell the checks) → `check` (rules, cross-file checks,
+//! suppressions, policy) → `fix_loop` (fixes until nothing more applies, then the gate) → `pending` (the
+//! batch write, after every file). Every problem becomes a finding; nothing here panics on bad input.
 
+mod check;
+mod decode;
+mod fix_loop;
+mod fragments;
+mod pending;
+mod siblings;
+mod triage;
+
+pub use pending::{PendingWrite, write_pending};
+
+use crate::check::CheckOptions;
 use crate::check::config::Policy;
-use crate::check::cross_file::FactoryCx;
-use crate::check::{CheckOptions, check_linked_services};
-use crate::finding::{Finding, Fix, Safety, Severity, apply_edits};
+use crate::finding::{Finding, Fix, Safety};
 use crate::index::{self, Index};
 use crate::source::adf::{self, Version};
-use crate::source::document::{DecodeError, Document, line_col_bytes};
-use crate::source::json::{Kind, Node, PathStep};
-use crate::source::read::{Links, ReadError};
-use crate::source::skim;
-use memchr::memmem;
-use std::collections::{BTreeMap, HashSet};
+use crate::source::document::Document;
+use crate::source::json::Node;
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+use triage::Triage;
 
 /// The bytes every file that can matter contains (`AzurePostgreSql`, `AzurePostgreSqlTable`,
 /// `AzurePostgreSQLSink` …). Files without them are never parsed.
@@ -219,329 +230,57 @@ pub struct Change {
     pub pending: Option<PendingWrite>,
 }
 
-/// A fixed file not yet written.
-#[derive(Debug)]
-pub struct PendingWrite {
-    /// The text as read (the file must still hold it when it is replaced).
-    original: String,
-    new_text: String,
-    /// The findings and linked services of the new text: the outcome's once it is written.
-    findings: Vec<Finding>,
-    linked_services: Vec<(String, Version)>,
-}
-
-/// Write every pending fix (`--fix`) in one batch ([`crate::fix::write::replace_many`]: a few disk flushes in
-/// all rather than two per file), then make each outcome tell what happened: written (the findings and
-/// source of the new text) or not (the old ones, plus why; the run fails).
-pub fn write_pending(outcomes: &mut [FileOutcome], settings: &Settings) {
-    let mut todo: Vec<(&mut FileOutcome, PendingWrite)> = outcomes
-        .iter_mut()
-        .filter_map(|o| {
-            let p = o.change.as_mut()?.pending.take()?;
-            Some((o, p))
-        })
-        .collect();
-    if todo.is_empty() {
-        return;
-    }
-    let items: Vec<crate::fix::write::Replacement> = todo
-        .iter()
-        .map(|(o, p)| {
-            (
-                o.path.as_path(),
-                p.original.as_bytes(),
-                p.new_text.as_bytes(),
-            )
-        })
-        .collect();
-    let results = crate::fix::write::replace_many(&items, Links::Follow);
-    drop(items);
-    for ((o, p), r) in todo.iter_mut().zip(results) {
-        match r {
-            Ok(()) => {
-                o.findings = std::mem::take(&mut p.findings);
-                o.linked_services = std::mem::take(&mut p.linked_services);
-                if let Some(c) = o.change.as_mut() {
-                    c.written = true;
-                    if settings.keep_source {
-                        o.source = Some(c.after.clone());
-                    }
-                }
-            }
-            Err(e) => {
-                o.failed = true;
-                // the template was not migrated: its parameters file must not be either
-                o.arm_renames.clear();
-                let path = o.path.clone();
-                let cx = FileCx::new(settings, &path);
-                push_pipeline(
-                    &mut o.findings,
-                    &cx,
-                    "fix-not-applied",
-                    0..0,
-                    format!("fixes were not written: {e}"),
-                    "",
-                );
-            }
-        }
-    }
-}
-
+/// One file, top-down: each stage either hands the next its input or ends the file's story (nothing to
+/// do, or a finding that says why not), writing what it found into the outcome.
 pub fn process(path: &Path, settings: &Settings) -> FileOutcome {
     let mut cx = FileCx::new(settings, path);
     let mut out = FileOutcome {
         path: path.to_path_buf(),
         ..FileOutcome::default()
     };
-    let bytes = match triage(path, &cx, &mut out.relevant) {
-        Ok(Triage::Parse(b)) => b,
+    let bytes = match triage::triage(path, &cx, &mut out.relevant) {
+        Ok(Triage::Parse(bytes)) => bytes,
         Ok(Triage::Done) => return out,
         Ok(Triage::Fragments { findings, text }) => {
-            let fixable = settings.fix != FixMode::Off
-                && findings
-                    .iter()
-                    .any(|f| f.fix.as_ref().is_some_and(|x| settings.applicable(x)));
-            let text = match text {
-                Some(text) if fixable => text,
-                text => {
-                    out.source = text
-                        .filter(|_| settings.keep_source)
-                        .map(|t| crate::mask::mask(&t));
-                    out.findings = findings;
-                    return out;
-                }
-            };
-            match fix_fragments(path, &cx, &text, &findings) {
-                Some((new_text, applied, left)) => {
-                    let shown = settings.keep_diff || settings.keep_source;
-                    let before = if shown {
-                        crate::mask::mask(&text)
-                    } else {
-                        String::new()
-                    };
-                    let after = if shown {
-                        crate::mask::mask(&new_text)
-                    } else {
-                        String::new()
-                    };
-                    if settings.keep_source {
-                        out.source = Some(before.clone());
-                    }
-                    out.findings = findings;
-                    let pending = settings.write.then(|| PendingWrite {
-                        original: text,
-                        new_text,
-                        findings: left,
-                        linked_services: Vec::new(),
-                    });
-                    out.change = Some(Change {
-                        before,
-                        after,
-                        applied,
-                        written: false,
-                        pending,
-                    });
-                    return out;
-                }
-                // the fixes did not settle on the copy objects alone: the full pipeline decides
-                None => text.into_bytes(),
+            match fragments::settle(&mut out, &cx, findings, text) {
+                Some(bytes) => bytes,
+                None => return out,
             }
         }
-        Err(ReadError::TooLarge(size)) => {
-            out.relevant = true;
-            let msg = format!(
-                "file is {} MiB, over the {} MiB limit (--max-file-size); it was not checked",
-                size / (1024 * 1024),
-                settings.max_file_size / (1024 * 1024)
-            );
-            push_pipeline(&mut out.findings, &cx, "file-too-large", 0..0, msg, "");
-            return out;
-        }
-        Err(ReadError::Io(e)) => {
-            out.relevant = true;
-            out.failed = true;
-            push_pipeline(
-                &mut out.findings,
-                &cx,
-                "io-error",
-                0..0,
-                format!("cannot read file: {e}"),
-                "",
-            );
-            return out;
-        }
-    };
-    let doc = match Document::decode(bytes) {
-        Ok(d) => d,
         Err(e) => {
-            let (span, source) = match &e {
-                DecodeError::InvalidUtf8 { offset } => {
-                    // the valid prefix is exact text for the offsets up to the bad byte
-                    let mut bytes = Vec::new();
-                    let _ = crate::source::read::read_into(
-                        path,
-                        settings.max_file_size,
-                        Links::Follow,
-                        &mut bytes,
-                    );
-                    let offset = &(*offset).min(bytes.len());
-                    let (line, col) = line_col_bytes(&bytes, *offset);
-                    let prefix = String::from_utf8_lossy(&bytes[..*offset]).into_owned();
-                    (*offset..*offset, Some((prefix, line, col)))
-                }
-                _ => (0..0, None),
-            };
-            let msg = match &source {
-                Some((_, line, col)) => format!(
-                    "{} (first invalid byte at line {line}, column {col})",
-                    e.message()
-                ),
-                None => e.message(),
-            };
-            push_pipeline(
-                &mut out.findings,
-                &cx,
-                "unsupported-encoding",
-                span,
-                msg,
-                "",
-            );
-            if let Some((prefix, _, _)) = &source {
-                crate::finding::locate(&mut out.findings, prefix);
-            }
-            out.source = source
-                .filter(|_| settings.keep_source)
-                .map(|(p, _, _)| crate::mask::mask_by_pattern(&p));
+            triage::unreadable(&mut out, &cx, e);
             return out;
         }
     };
-    let root = match doc.parse() {
-        Ok(r) => r,
-        Err(e) => {
-            let end = (e.offset + 1..=e.offset + 4)
-                .find(|i| doc.text.is_char_boundary(*i))
-                .unwrap_or(e.offset)
-                .min(doc.text.len());
-            push_pipeline(
-                &mut out.findings,
-                &cx,
-                "invalid-json",
-                e.offset..end,
-                e.message.clone(),
-                &e.message,
-            );
-            crate::finding::locate(&mut out.findings, &doc.text);
-            if settings.keep_source {
-                out.source = Some(crate::mask::mask(&doc.text));
-            }
-            return out;
-        }
+    let Some(doc) = decode::decode(&mut out, &cx, bytes) else {
+        return out;
     };
-    out.linked_services = adf::linked_services(&root)
-        .iter()
-        .map(|l| (l.name.to_string(), l.version()))
-        .collect();
-    out.arm_template = adf::is_arm_template(&root);
-    if out.arm_template && out.linked_services.iter().any(|(_, v)| *v == Version::V1) {
-        cx.opts.arm_values = crate::fix::arm::sibling_parameter_values(path);
-        let v1: Vec<&str> = out
-            .linked_services
-            .iter()
-            .filter(|(_, v)| *v == Version::V1)
-            .map(|(n, _)| n.as_str())
-            .collect();
-        cx.opts.arm_ls_strings = crate::fix::arm::linked_service_strings(path, &v1);
-    }
-    cx.opts.self_hosted_runtimes = self_hosted_runtimes(path, &root);
-    if settings.collect_references
-        && matches!(index::folder_kind(path), Some("pipeline" | "dataflow"))
-    {
-        out.references = index::references(&root);
-    }
-    out.findings = lint_text(&doc, &root, &cx);
-
-    if let FixMode::Apply { .. } = settings.fix
-        && out
-            .findings
-            .iter()
-            .any(|f| f.fix.as_ref().is_some_and(|x| settings.applicable(x)))
-    {
-        match fix_loop(&doc, &root, out.findings.clone(), &cx) {
-            Ok(Some(fixed)) if fixed.doc.text != doc.text => {
-                if out.arm_template {
-                    out.arm_renames = crate::fix::arm::renames(
-                        &root,
-                        &fixed.root,
-                        &cx.opts.migration,
-                        (&cx.opts.arm_values, &cx.opts.arm_ls_strings),
-                    );
-                }
-                // masked texts for diffs and snippets, only when something shows them
-                let (before, after) = if settings.keep_diff || settings.keep_source {
-                    (
-                        crate::mask::mask_parsed(&doc.text, &root),
-                        crate::mask::mask_parsed(&fixed.doc.text, &fixed.root),
-                    )
-                } else {
-                    Default::default()
-                };
-                if settings.keep_source {
-                    out.source = Some(before.clone());
-                }
-                // with --fix, `write_pending` then writes every changed file in one batch
-                let pending = settings.write.then(|| PendingWrite {
-                    linked_services: adf::linked_services(&fixed.root)
-                        .iter()
-                        .map(|l| (l.name.to_string(), l.version()))
-                        .collect(),
-                    original: doc.text.clone(),
-                    new_text: fixed.doc.text,
-                    findings: fixed.findings,
-                });
-                out.change = Some(Change {
-                    before,
-                    after,
-                    applied: fixed.applied,
-                    written: false,
-                    pending,
-                });
-                return out;
-            }
-            Ok(_) => {}
-            Err(msg) => push_pipeline(&mut out.findings, &cx, "fix-not-applied", 0..0, msg, ""),
-        }
-    }
-    if settings.keep_source && !out.findings.is_empty() {
+    let Some(root) = decode::parse(&mut out, &cx, &doc) else {
+        return out;
+    };
+    describe(&mut out, &root, settings);
+    siblings::read(&mut cx, &out, &root);
+    out.findings = check::lint_text(&doc, &root, &cx);
+    let fixed = fix_loop::fix_file(&mut out, &doc, &root, &cx);
+    if !fixed && settings.keep_source && !out.findings.is_empty() {
         out.source = Some(crate::mask::mask_parsed(&doc.text, &root));
     }
     out
 }
 
-/// The self-hosted integration runtimes the linked services of a factory file connect via: read from the
-/// factory's `integrationRuntime/<name>.json` (type `SelfHosted`). A runtime without a file there (an
-/// Azure one such as AutoResolveIntegrationRuntime, or one shared from another factory) is not counted.
-fn self_hosted_runtimes(path: &Path, root: &Node) -> Vec<String> {
-    let Some(factory) = index::factory_root(path) else {
-        return Vec::new();
-    };
-    adf::linked_services(root)
+/// What the outcome tells about the file beyond findings: its linked services and their versions, whether
+/// it is an ARM template, and (for the plan) the references of a pipeline or data flow.
+fn describe(out: &mut FileOutcome, root: &Node, settings: &Settings) {
+    out.linked_services = adf::linked_services(root)
         .iter()
-        .filter_map(|l| l.props.get("connectVia")?.str_at("referenceName"))
-        .filter(|name| {
-            let file = factory
-                .join("integrationRuntime")
-                .join(format!("{name}.json"));
-            // found by name: never through a link, never a FIFO or device
-            crate::source::read::read(&file, Links::Refuse)
-                .ok()
-                .and_then(|b| Document::decode(b).ok())
-                .and_then(|d| d.parse().ok())
-                .is_some_and(|r| {
-                    r.get("properties").and_then(|p| p.str_at("type")) == Some("SelfHosted")
-                })
-        })
-        .map(str::to_string)
-        .collect()
+        .map(|l| (l.name.to_string(), l.version()))
+        .collect();
+    out.arm_template = adf::is_arm_template(root);
+    if settings.collect_references
+        && matches!(index::folder_kind(&out.path), Some("pipeline" | "dataflow"))
+    {
+        out.references = index::references(root);
+    }
 }
 
 /// A linked template generated by ADF's publish (`linkedTemplates/ArmTemplate_N.json`).
@@ -549,99 +288,6 @@ fn is_linked_template(path: &Path) -> bool {
     path.parent()
         .and_then(|d| d.file_name())
         .is_some_and(|d| d.eq_ignore_ascii_case("linkedTemplates"))
-}
-
-/// Pipelines and data flows name linked services and datasets only by name (Script activities,
-/// data-flow sources): the second prefilter looks for the names of the PostgreSQL ones.
-fn mentions_pg_resource(path: &Path, bytes: &[u8], index: &Index) -> bool {
-    matches!(index::folder_kind(path), Some("pipeline" | "dataflow"))
-        && index.mentions_pg_name(bytes)
-}
-
-/// Lint already-parsed text: duplicate keys, the linked-service rules, suppressions.
-fn lint_text(doc: &Document, root: &Node, cx: &FileCx) -> Vec<Finding> {
-    let (text, layout) = (doc.text.as_str(), doc.layout());
-    let mut findings = Vec::new();
-    if cx.enabled_check("duplicate-key") {
-        duplicate_keys(root, &mut Vec::new(), &mut |first, second, key, pointer| {
-            let msg = format!(
-                "key `{key}` appears more than once in the same object; ADF keeps only one"
-            );
-            let mut f = pipeline_finding(cx, "duplicate-key", second, msg, "");
-            if let Some(f) = f.as_mut() {
-                f.related.push((first, "first here".into()));
-                f.pointer = pointer;
-            }
-            findings.extend(f);
-        });
-    }
-    let services = adf::linked_services(root);
-    let fcx = FactoryCx {
-        catalog: &cx.s.policy.catalog,
-        index: &cx.s.index,
-        path: cx.path,
-        text,
-        layout: layout.clone().into(),
-    };
-    findings.extend(
-        crate::check::cross_file::check(&fcx, root, &services)
-            .into_iter()
-            .filter_map(|f| cx.keep(f)),
-    );
-    if !services.is_empty() {
-        let all = check_linked_services(
-            &cx.s.policy.catalog,
-            text,
-            root,
-            &layout,
-            &services,
-            &cx.opts,
-        );
-        let all = crate::check::suppress::apply(
-            all,
-            &services,
-            &cx.s.policy.catalog,
-            &|check, span, msg| pipeline_finding(cx, check, span, msg, ""),
-        );
-        findings.extend(all.into_iter().filter_map(|f| cx.keep(f)));
-    }
-    if cx.opts.linked_template {
-        collapse_generated(&mut findings, cx);
-    }
-    findings.sort_by_key(|f| (f.span.start, f.code.clone()));
-    crate::finding::locate(&mut findings, text);
-    findings
-}
-
-/// A linked template (`linkedTemplates/`) is generated by ADF's publish from the collaboration branch:
-/// its 1.0 linked services are one piece of information for the whole file (re-publish after migrating),
-/// not a warning per linked service that fails CI until the next publish.
-fn collapse_generated(findings: &mut Vec<Finding>, cx: &FileCx) {
-    let (v1, rest): (Vec<Finding>, Vec<Finding>) =
-        findings.drain(..).partition(|f| f.code == "ADFPG001");
-    *findings = rest;
-    let Some(first) = v1.first() else {
-        return;
-    };
-    let names: Vec<&str> = v1.iter().filter_map(|f| f.resource.as_deref()).collect();
-    let mut f = first.clone();
-    f.message = format!(
-        "generated linked template: {} AzurePostgreSql linked service{} at connector version 1.0 ({}); {}",
-        names.len(),
-        if names.len() == 1 { "" } else { "s" },
-        names.join(", "),
-        crate::fix::migrate::Blocked::LinkedTemplate.reason()
-    );
-    f.help = "ADF's publish regenerates this file: re-publish after migrating; to leave generated files \
-              out of the check, add `exclude = [\"**/linkedTemplates/**\"]` to adfpg.toml"
-        .into();
-    f.label = "generated by ADF's publish".into();
-    f.severity =
-        cx.s.policy
-            .severity_of(&f.code, crate::finding::Severity::Info);
-    f.fix = None;
-    f.resource = None;
-    findings.push(f);
 }
 
 /// A fix applied (or, without `--fix`, that `--fix` would apply).
@@ -655,177 +301,6 @@ pub struct Applied {
     pub resource: Option<String>,
 }
 
-/// What the fix loop made of a file: the final text, parsed, the fixes applied and the findings left.
-struct Fixed {
-    doc: Document,
-    root: Node,
-    applied: Vec<Applied>,
-    findings: Vec<Finding>,
-}
-
-/// The applicable fixes of `findings`, each taken whole, in the order their edits start: a fix whose
-/// edits overlap one taken before is left out (for a later round). Returns the edits to apply, the
-/// fixes taken, and how many were left out.
-fn take_fixes<'a>(
-    findings: &'a [Finding],
-    settings: &Settings,
-) -> (Vec<&'a crate::finding::Edit>, Vec<Applied>, usize) {
-    let mut fixes: Vec<(&Finding, &Fix)> = findings
-        .iter()
-        .filter_map(|f| {
-            f.fix
-                .as_ref()
-                .filter(|x| settings.applicable(x))
-                .map(|x| (f, x))
-        })
-        .collect();
-    fixes.sort_by_key(|(_, x)| x.edits.iter().map(|e| e.range.start).min());
-    let mut taken: Vec<std::ops::Range<usize>> = Vec::new();
-    let (mut edits, mut applied, mut left_out) = (Vec::new(), Vec::new(), 0);
-    for (f, x) in fixes {
-        let overlaps = x.edits.iter().any(|e| {
-            taken
-                .iter()
-                .any(|t| e.range.start < t.end && t.start < e.range.end.max(e.range.start + 1))
-        });
-        if overlaps {
-            left_out += 1;
-            continue;
-        }
-        taken.extend(x.edits.iter().map(|e| e.range.clone()));
-        edits.extend(x.edits.iter());
-        applied.push(Applied {
-            code: f.code.clone(),
-            safety: x.safety,
-            title: x.title.clone(),
-            resource: f.resource.clone(),
-        });
-    }
-    (edits, applied, left_out)
-}
-
-/// Apply applicable fixes, re-parse and re-lint, until nothing more applies. `findings` are those of
-/// `doc` (parsed as `root`) already, so the first round parses nothing again. `Ok(None)`: no fix
-/// applied; an error when a fix would break the file or the fixes do not settle.
-fn fix_loop(
-    doc: &Document,
-    root: &Node,
-    findings: Vec<Finding>,
-    cx: &FileCx,
-) -> Result<Option<Fixed>, String> {
-    let settings = cx.s;
-    let judge = cx.judge();
-    let input = GateInput::of(doc, root, &lint_text(doc, root, &judge));
-    let mut current: Option<(Document, Node)> = None;
-    let mut findings = findings;
-    let mut applied = Vec::new();
-    for _ in 0..10 {
-        let cur = current.as_ref().map_or(doc, |(d, _)| d);
-        let (edits, taken, _) = take_fixes(&findings, settings);
-        if taken.is_empty() {
-            let Some((doc, root)) = current else {
-                return Ok(None);
-            };
-            gate(&input, &doc, &root, &lint_text(&doc, &root, &judge))?;
-            return Ok(Some(Fixed {
-                doc,
-                root,
-                applied,
-                findings,
-            }));
-        }
-        applied.extend(taken);
-        let next = Document::decode(apply_edits(&cur.text, &edits).0.into_bytes())
-            .map_err(|e| e.message())?;
-        let next_root = next.parse().map_err(|e| {
-            format!(
-                "a fix produced invalid JSON ({}); nothing was written",
-                e.message
-            )
-        })?;
-        findings = lint_text(&next, &next_root, cx);
-        current = Some((next, next_root));
-    }
-    Err("fixes did not settle after 10 rounds; nothing was written".into())
-}
-
-/// What the gate compares a fixed text with: the input's duplicate keys and error-level findings (every
-/// rule's, at its own severity: see `FileCx::every_rule`).
-struct GateInput {
-    /// Does a strict reader accept the input? (The tool's own parser also reads what strict readers
-    /// refuse, such as lone surrogate escapes; nesting past serde_json's limit is not strict-checked.)
-    strict: bool,
-    duplicate_keys: usize,
-    errors: BTreeMap<String, usize>,
-}
-
-impl GateInput {
-    fn of(doc: &Document, root: &Node, findings: &[Finding]) -> GateInput {
-        GateInput {
-            strict: strict_json(doc).is_ok(),
-            duplicate_keys: count_duplicate_keys(root),
-            errors: error_counts(findings),
-        }
-    }
-}
-
-fn strict_json(doc: &Document) -> Result<(), serde_json::Error> {
-    serde_json::from_str::<serde_json::Value>(&doc.text[doc.body_start..]).map(drop)
-}
-
-fn count_duplicate_keys(root: &Node) -> usize {
-    let mut n = 0;
-    duplicate_keys(root, &mut Vec::new(), &mut |_, _, _, _| n += 1);
-    n
-}
-
-fn error_counts(findings: &[Finding]) -> BTreeMap<String, usize> {
-    let mut out = BTreeMap::new();
-    for f in findings.iter().filter(|f| f.severity == Severity::Error) {
-        *out.entry(f.code.clone()).or_insert(0) += 1;
-    }
-    out
-}
-
-/// The fix gate: fixed text is written only if it is strict JSON, holds no duplicate key the input did
-/// not have, and has no error-level finding the input did not have (`findings` are the judge's: every
-/// rule at its own severity, so `--select`, `--ignore` and `--severity` cannot let a broken file
-/// through). Otherwise the reason.
-fn gate(
-    input: &GateInput,
-    doc: &Document,
-    root: &Node,
-    findings: &[Finding],
-) -> Result<(), String> {
-    // only an input a strict reader accepts is held to it (deep nesting passes the tool, not serde_json)
-    if input.strict
-        && let Err(e) = strict_json(doc)
-    {
-        return Err(format!(
-            "the fixed text would not be strict JSON ({e}); nothing was written"
-        ));
-    }
-    if count_duplicate_keys(root) > input.duplicate_keys {
-        return Err(
-            "the fixed text would hold a key twice in one object, which ADF and ARM reject; nothing was written"
-                .into(),
-        );
-    }
-    let after = error_counts(findings);
-    for (code, n) in &after {
-        if *n > input.errors.get(code).copied().unwrap_or(0) {
-            let example = findings
-                .iter()
-                .find(|f| &f.code == code)
-                .map_or(String::new(), |f| format!(": {}", f.message));
-            return Err(format!(
-                "the fixed text would have a new error ({code}{example}); nothing was written"
-            ));
-        }
-    }
-    Ok(())
-}
-
 /// The fix pipeline without the file system, for property tests and fuzzing: decode, parse, lint and
 /// fix `bytes` exactly as `process` does before writing. `Ok(None)`: nothing to change; `Err`: the bytes
 /// cannot be read as JSON, or the fixes would break them (the reason).
@@ -833,52 +308,15 @@ pub fn fix_bytes(bytes: Vec<u8>, settings: &Settings) -> Result<Option<String>, 
     let doc = Document::decode(bytes).map_err(|e| e.message())?;
     let root = doc.parse().map_err(|e| e.message)?;
     let cx = FileCx::new(settings, Path::new("fix_bytes.json"));
-    let findings = lint_text(&doc, &root, &cx);
+    let findings = check::lint_text(&doc, &root, &cx);
     if !findings
         .iter()
         .any(|f| f.fix.as_ref().is_some_and(|x| settings.applicable(x)))
     {
         return Ok(None);
     }
-    let fixed = fix_loop(&doc, &root, findings, &cx)?;
+    let fixed = fix_loop::fix_loop(&doc, &root, findings, &cx)?;
     Ok(fixed.map(|f| f.doc.text).filter(|t| *t != doc.text))
-}
-
-fn duplicate_keys(
-    n: &Node,
-    path: &mut Vec<PathStep>,
-    report: &mut impl FnMut(std::ops::Range<usize>, std::ops::Range<usize>, &str, String),
-) {
-    match &n.kind {
-        Kind::Object(members) => {
-            let mut seen: BTreeMap<&str, &std::ops::Range<usize>> = BTreeMap::new();
-            for m in members {
-                if let Some(first) = seen.insert(&m.key, &m.key_span) {
-                    path.push(PathStep::Key(m.key.clone()));
-                    report(
-                        first.clone(),
-                        m.key_span.clone(),
-                        &m.key,
-                        crate::source::json::pointer(path),
-                    );
-                    path.pop();
-                }
-            }
-            for m in members {
-                path.push(PathStep::Key(m.key.clone()));
-                duplicate_keys(&m.value, path, report);
-                path.pop();
-            }
-        }
-        Kind::Array(items) => {
-            for (i, item) in items.iter().enumerate() {
-                path.push(PathStep::Index(i));
-                duplicate_keys(item, path, report);
-                path.pop();
-            }
-        }
-        _ => {}
-    }
 }
 
 fn pipeline_finding(
@@ -905,156 +343,6 @@ fn push_pipeline(
     label: &str,
 ) {
     out.extend(pipeline_finding(cx, check, span, detail, label));
-}
-
-/// Built once: building a memmem searcher costs more than searching a small file.
-static FINDER: std::sync::LazyLock<memmem::Finder<'static>> =
-    std::sync::LazyLock::new(|| memmem::Finder::new(NEEDLE));
-
-thread_local! {
-    /// Per worker thread: the read buffer and the skim's scratch, reused from file to file.
-    static SCRATCH: std::cell::RefCell<(Vec<u8>, skim::Scratch)> = Default::default();
-}
-
-/// What the cheap look at a file decided.
-enum Triage {
-    /// Nothing in it can concern the connector (`relevant` stays false), or the skim proved the full
-    /// pipeline would report nothing (`relevant` becomes true: the file counts as parsed).
-    Done,
-    /// Only copy sources and sinks concern the connector: their findings, from their objects alone, and
-    /// the file's text when a fix or a source snippet will need it.
-    Fragments {
-        findings: Vec<Finding>,
-        text: Option<String>,
-    },
-    /// Run the full pipeline on these bytes.
-    Parse(Vec<u8>),
-}
-
-/// Read a file and decide how much of the pipeline it needs. The read buffer is reused, so files that
-/// need nothing allocate nothing.
-fn triage(path: &Path, cx: &FileCx, relevant: &mut bool) -> Result<Triage, ReadError> {
-    let settings = cx.s;
-    SCRATCH.with_borrow_mut(|(buf, scratch)| {
-        let r = crate::source::read::read_into(path, settings.max_file_size, Links::Follow, buf)
-            .map(|()| {
-                let utf16_bom = buf.starts_with(&[0xFF, 0xFE]) || buf.starts_with(&[0xFE, 0xFF]);
-                // an empty (or blank) *.json file is never valid: often a truncated linked service
-                let blank = buf
-                    .strip_prefix(b"\xEF\xBB\xBF")
-                    .unwrap_or(buf)
-                    .iter()
-                    .all(u8::is_ascii_whitespace);
-                // the custom ARM parameterisation file names no connector type but matters when there is one
-                let parameterization = (!settings.index.pg_names.is_empty()
-                    || settings.index.pg_in_templates)
-                    && crate::check::cross_file::parameterization_section(path).is_some();
-                // only the plan reads references, so only it needs pipelines that name PostgreSQL resources
-                let named =
-                    settings.collect_references && mentions_pg_resource(path, buf, &settings.index);
-                let mentions = FINDER.find(buf).is_some();
-                if !(utf16_bom || blank || parameterization || named || mentions) {
-                    return Triage::Done;
-                }
-                *relevant = true;
-                if !mentions || named || parameterization || !settings.use_skim {
-                    return Triage::Parse(buf.clone());
-                }
-                match Document::decode_borrowed(buf) {
-                    Ok((text, body)) => match skim::skim(&text[body..], scratch) {
-                        skim::Skim::Clean => Triage::Done,
-                        skim::Skim::Fragments => {
-                            match fragment_findings(path, cx, text, body, scratch.fragments()) {
-                                Some(findings) => {
-                                    // the file's text, only when a fix or a source snippet will need it
-                                    let needs_text = !findings.is_empty()
-                                        && (settings.keep_source || settings.fix != FixMode::Off);
-                                    Triage::Fragments {
-                                        text: needs_text.then(|| text.to_string()),
-                                        findings,
-                                    }
-                                }
-                                None => Triage::Parse(buf.clone()),
-                            }
-                        }
-                        skim::Skim::NeedsParse => Triage::Parse(buf.clone()),
-                    },
-                    Err(_) => Triage::Parse(buf.clone()),
-                }
-            });
-        // one huge file must not pin its buffer for the rest of the run
-        if buf.capacity() > 8 << 20 {
-            *buf = Vec::new();
-        }
-        r
-    })
-}
-
-/// Apply the applicable fixes of copy-object findings and check the result the way the fix loop does
-/// (it must still be clean but for copy objects, and leave no applicable fix), without parsing the file.
-/// Returns the new text, the fixes applied and the findings left; None when that does not hold.
-fn fix_fragments(
-    path: &Path,
-    cx: &FileCx,
-    text: &str,
-    findings: &[Finding],
-) -> Option<(String, Vec<Applied>, Vec<Finding>)> {
-    let settings = cx.s;
-    let (edits, applied, left_out) = take_fixes(findings, settings);
-    if left_out > 0 {
-        return None;
-    }
-    let new_text = apply_edits(text, &edits).0;
-    let (_, body) = Document::decode_borrowed(new_text.as_bytes()).ok()?;
-    let left =
-        SCRATCH.with_borrow_mut(
-            |(_, scratch)| match skim::skim(&new_text[body..], scratch) {
-                skim::Skim::Clean => Some(Vec::new()),
-                skim::Skim::Fragments => {
-                    fragment_findings(path, cx, &new_text, body, scratch.fragments())
-                }
-                skim::Skim::NeedsParse => None,
-            },
-        )?;
-    if left
-        .iter()
-        .any(|f| f.fix.as_ref().is_some_and(|x| settings.applicable(x)))
-    {
-        return None;
-    }
-    Some((new_text, applied, left))
-}
-
-/// The findings of a file's copy sources and sinks, each parsed on its own; None if one does not parse
-/// on its own (then the caller parses the whole file).
-fn fragment_findings(
-    path: &Path,
-    cx: &FileCx,
-    text: &str,
-    body: usize,
-    fragments: &[skim::Fragment],
-) -> Option<Vec<Finding>> {
-    let fcx = FactoryCx {
-        catalog: &cx.s.policy.catalog,
-        index: &cx.s.index,
-        path,
-        text,
-        layout: Default::default(),
-    };
-    let mut findings = Vec::new();
-    for f in fragments {
-        let (start, end) = (body + f.range.start, body + f.range.end);
-        let mut node = crate::source::json::parse(text.get(start..end)?).ok()?;
-        crate::source::document::shift_spans(&mut node, start);
-        findings.extend(
-            crate::check::cross_file::check_copy_object(&fcx, &node, &f.path)
-                .into_iter()
-                .filter_map(|f| cx.keep(f)),
-        );
-    }
-    findings.sort_by_key(|f| (f.span.start, f.code.clone()));
-    crate::finding::locate(&mut findings, text);
-    Some(findings)
 }
 
 #[cfg(test)]
@@ -1110,46 +398,5 @@ mod tests {
         let out = fix(&settings);
         assert!(!out.failed && out.change.is_some_and(|c| c.written));
         assert!(fs::read_to_string(&p).unwrap().contains("\"version\""));
-    }
-
-    fn gate_of(before: &str, after: &str, after_findings: &[Finding]) -> Result<(), String> {
-        let doc = Document::decode(before.as_bytes().to_vec()).unwrap();
-        let input = GateInput::of(&doc, &doc.parse().unwrap(), &[]);
-        let next = Document::decode(after.as_bytes().to_vec()).unwrap();
-        let root = next.parse().unwrap();
-        gate(&input, &next, &root, after_findings)
-    }
-
-    #[test]
-    fn gate_refuses_a_new_duplicate_key_but_not_an_old_one() {
-        let err = gate_of(r#"{"a": 1}"#, r#"{"a": 1, "a": 2}"#, &[]).unwrap_err();
-        assert!(err.contains("key twice"), "{err}");
-        assert_eq!(
-            gate_of(r#"{"a": 1, "a": 2}"#, r#"{"a": 1, "a": 3}"#, &[]),
-            Ok(())
-        );
-    }
-
-    #[test]
-    fn gate_refuses_text_that_is_not_strict_json() {
-        // a lone surrogate escape: the tool's parser reads it (as U+FFFD), strict JSON readers refuse it
-        let err = gate_of(r#"{"a": 1}"#, r#"{"a": "\ud800"}"#, &[]).unwrap_err();
-        assert!(err.contains("strict JSON"), "{err}");
-    }
-
-    #[test]
-    fn gate_refuses_a_new_error_finding() {
-        let catalog = &Settings::builtin().policy.catalog;
-        let f = catalog
-            .finding(
-                "v2-required-properties",
-                0..1,
-                &[("ls", "pg".into()), ("field", "database".into())],
-            )
-            .unwrap();
-        assert_eq!(f.severity, Severity::Error);
-        let err = gate_of(r#"{"a": 1}"#, r#"{"a": 2}"#, &[f]).unwrap_err();
-        assert!(err.contains("ADFPG002"), "{err}");
-        assert_eq!(gate_of(r#"{"a": 1}"#, r#"{"a": 2}"#, &[]), Ok(()));
     }
 }

@@ -1,0 +1,75 @@
+//! The write stage: every fixed file of the run written in one batch (`fix::write::replace_many`), each
+//! outcome then saying what happened.
+
+use super::{FileCx, FileOutcome, Settings, push_pipeline};
+use crate::finding::Finding;
+use crate::source::adf::Version;
+use crate::source::read::Links;
+
+/// A fixed file not yet written.
+#[derive(Debug)]
+pub struct PendingWrite {
+    /// The text as read (the file must still hold it when it is replaced).
+    pub(super) original: String,
+    pub(super) new_text: String,
+    /// The findings and linked services of the new text: the outcome's once it is written.
+    pub(super) findings: Vec<Finding>,
+    pub(super) linked_services: Vec<(String, Version)>,
+}
+
+/// Write every pending fix (`--fix`) in one batch ([`crate::fix::write::replace_many`]: a few disk flushes in
+/// all rather than two per file), then make each outcome tell what happened: written (the findings and
+/// source of the new text) or not (the old ones, plus why; the run fails).
+pub fn write_pending(outcomes: &mut [FileOutcome], settings: &Settings) {
+    let mut todo: Vec<(&mut FileOutcome, PendingWrite)> = outcomes
+        .iter_mut()
+        .filter_map(|o| {
+            let p = o.change.as_mut()?.pending.take()?;
+            Some((o, p))
+        })
+        .collect();
+    if todo.is_empty() {
+        return;
+    }
+    let items: Vec<crate::fix::write::Replacement> = todo
+        .iter()
+        .map(|(o, p)| {
+            (
+                o.path.as_path(),
+                p.original.as_bytes(),
+                p.new_text.as_bytes(),
+            )
+        })
+        .collect();
+    let results = crate::fix::write::replace_many(&items, Links::Follow);
+    drop(items);
+    for ((o, p), r) in todo.iter_mut().zip(results) {
+        match r {
+            Ok(()) => {
+                o.findings = std::mem::take(&mut p.findings);
+                o.linked_services = std::mem::take(&mut p.linked_services);
+                if let Some(c) = o.change.as_mut() {
+                    c.written = true;
+                    if settings.keep_source {
+                        o.source = Some(c.after.clone());
+                    }
+                }
+            }
+            Err(e) => {
+                o.failed = true;
+                // the template was not migrated: its parameters file must not be either
+                o.arm_renames.clear();
+                let path = o.path.clone();
+                let cx = FileCx::new(settings, &path);
+                push_pipeline(
+                    &mut o.findings,
+                    &cx,
+                    "fix-not-applied",
+                    0..0,
+                    format!("fixes were not written: {e}"),
+                    "",
+                );
+            }
+        }
+    }
+}

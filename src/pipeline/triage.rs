@@ -1,0 +1,129 @@
+//! Read a file and triage it: the memchr prefilter, then the skim, decide how much of the pipeline it
+//! needs (nothing, its copy objects alone, or a full parse).
+
+use super::fragments::fragment_findings;
+use super::{FileCx, FileOutcome, FixMode, NEEDLE, push_pipeline};
+use crate::finding::Finding;
+use crate::index::{self, Index};
+use crate::source::document::Document;
+use crate::source::read::{Links, ReadError};
+use crate::source::skim;
+use memchr::memmem;
+use std::path::Path;
+
+/// Built once: building a memmem searcher costs more than searching a small file.
+static FINDER: std::sync::LazyLock<memmem::Finder<'static>> =
+    std::sync::LazyLock::new(|| memmem::Finder::new(NEEDLE));
+
+thread_local! {
+    /// Per worker thread: the read buffer and the skim's scratch, reused from file to file.
+    pub(super) static SCRATCH: std::cell::RefCell<(Vec<u8>, skim::Scratch)> = Default::default();
+}
+
+/// What the cheap look at a file decided.
+pub(super) enum Triage {
+    /// Nothing in it can concern the connector (`relevant` stays false), or the skim proved the full
+    /// pipeline would report nothing (`relevant` becomes true: the file counts as parsed).
+    Done,
+    /// Only copy sources and sinks concern the connector: their findings, from their objects alone, and
+    /// the file's text when a fix or a source snippet will need it.
+    Fragments {
+        findings: Vec<Finding>,
+        text: Option<String>,
+    },
+    /// Run the full pipeline on these bytes.
+    Parse(Vec<u8>),
+}
+
+/// Read a file and decide how much of the pipeline it needs. The read buffer is reused, so files that
+/// need nothing allocate nothing.
+pub(super) fn triage(path: &Path, cx: &FileCx, relevant: &mut bool) -> Result<Triage, ReadError> {
+    let settings = cx.s;
+    SCRATCH.with_borrow_mut(|(buf, scratch)| {
+        let r = crate::source::read::read_into(path, settings.max_file_size, Links::Follow, buf)
+            .map(|()| {
+                let utf16_bom = buf.starts_with(&[0xFF, 0xFE]) || buf.starts_with(&[0xFE, 0xFF]);
+                // an empty (or blank) *.json file is never valid: often a truncated linked service
+                let blank = buf
+                    .strip_prefix(b"\xEF\xBB\xBF")
+                    .unwrap_or(buf)
+                    .iter()
+                    .all(u8::is_ascii_whitespace);
+                // the custom ARM parameterisation file names no connector type but matters when there is one
+                let parameterization = (!settings.index.pg_names.is_empty()
+                    || settings.index.pg_in_templates)
+                    && crate::check::cross_file::parameterization_section(path).is_some();
+                // only the plan reads references, so only it needs pipelines that name PostgreSQL resources
+                let named =
+                    settings.collect_references && mentions_pg_resource(path, buf, &settings.index);
+                let mentions = FINDER.find(buf).is_some();
+                if !(utf16_bom || blank || parameterization || named || mentions) {
+                    return Triage::Done;
+                }
+                *relevant = true;
+                if !mentions || named || parameterization || !settings.use_skim {
+                    return Triage::Parse(buf.clone());
+                }
+                match Document::decode_borrowed(buf) {
+                    Ok((text, body)) => match skim::skim(&text[body..], scratch) {
+                        skim::Skim::Clean => Triage::Done,
+                        skim::Skim::Fragments => {
+                            match fragment_findings(path, cx, text, body, scratch.fragments()) {
+                                Some(findings) => {
+                                    // the file's text, only when a fix or a source snippet will need it
+                                    let needs_text = !findings.is_empty()
+                                        && (settings.keep_source || settings.fix != FixMode::Off);
+                                    Triage::Fragments {
+                                        text: needs_text.then(|| text.to_string()),
+                                        findings,
+                                    }
+                                }
+                                None => Triage::Parse(buf.clone()),
+                            }
+                        }
+                        skim::Skim::NeedsParse => Triage::Parse(buf.clone()),
+                    },
+                    Err(_) => Triage::Parse(buf.clone()),
+                }
+            });
+        // one huge file must not pin its buffer for the rest of the run
+        if buf.capacity() > 8 << 20 {
+            *buf = Vec::new();
+        }
+        r
+    })
+}
+
+/// Pipelines and data flows name linked services and datasets only by name (Script activities,
+/// data-flow sources): the second prefilter looks for the names of the PostgreSQL ones.
+fn mentions_pg_resource(path: &Path, bytes: &[u8], index: &Index) -> bool {
+    matches!(index::folder_kind(path), Some("pipeline" | "dataflow"))
+        && index.mentions_pg_name(bytes)
+}
+
+/// A file that could not be read: over `--max-file-size` (ADFPG103) or an I/O error (ADFPG104, the run
+/// fails).
+pub(super) fn unreadable(out: &mut FileOutcome, cx: &FileCx, e: ReadError) {
+    out.relevant = true;
+    match e {
+        ReadError::TooLarge(size) => {
+            let msg = format!(
+                "file is {} MiB, over the {} MiB limit (--max-file-size); it was not checked",
+                size / (1024 * 1024),
+                cx.s.max_file_size / (1024 * 1024)
+            );
+            push_pipeline(&mut out.findings, cx, "file-too-large", 0..0, msg, "");
+        }
+        ReadError::Io(e) => {
+            out.failed = true;
+            push_pipeline(
+                &mut out.findings,
+                cx,
+                "io-error",
+                0..0,
+                format!("cannot read file: {e}"),
+                "",
+            );
+        }
+    }
+}
