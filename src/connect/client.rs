@@ -431,6 +431,8 @@ fn mode_label(s: &Settings) -> String {
     )
 }
 
+/// Why an attempt failed, as a class (the exit code), a message and a hint, by how far it got: never
+/// reached the server, refused by it (SQLSTATE), a failed TLS handshake, or TLS not offered.
 fn classify(
     ctx: &Ctx<'_>,
     addr: SocketAddr,
@@ -439,121 +441,16 @@ fn classify(
     e: RawError,
 ) -> Failed {
     let s = ctx.s;
-    let f = |class, message: String, hint: &str| Failed {
-        class,
-        message,
-        hint: hint.to_string(),
-        server_error: false,
-        unreachable: false,
-    };
-    let pg = match e {
-        RawError::Setup(m) => return f(Failure::TlsHandshake, m, ""),
-        RawError::TcpTimeout => {
-            let mut x = f(
-                Failure::TcpTimeout,
-                format!(
-                    "no TCP connection to {addr} within {} s",
-                    ctx.per_attempt.as_secs()
-                ),
-                "the server's firewall rules may not allow this client's address (Azure: Networking → firewall \
-                 rules), or the port is wrong",
-            );
-            x.unreachable = true;
-            return x;
-        }
-        RawError::Tcp(err) => {
-            let refused = err.kind() == std::io::ErrorKind::ConnectionRefused;
-            let mut x = f(
-                Failure::TcpRefused,
-                if refused {
-                    format!("connection to {addr} refused")
-                } else {
-                    format!("cannot connect to {addr}: {err}")
-                },
-                "no PostgreSQL server listens on that address and port, or a firewall rejects the connection",
-            );
-            x.unreachable = true;
-            return x;
-        }
-        RawError::StartupTimeout => {
-            return f(
-                Failure::TcpTimeout,
-                format!(
-                    "connected to {addr}, but the server did not finish the start-up within {} s",
-                    ctx.per_attempt.as_secs()
-                ),
-                "the server is overloaded, or something other than PostgreSQL listens on that port",
-            );
-        }
-        RawError::Pg(e) => e,
+    let pg = match server_answer(ctx, addr, e) {
+        Ok(pg) => pg,
+        Err(unreached) => return unreached,
     };
     if let Some(db) = pg.as_db_error() {
-        let msg = db.message().to_string();
-        let code = db.code();
-        let mut x = if *code == SqlState::INVALID_PASSWORD {
-            f(
-                Failure::AuthenticationFailed,
-                format!("authentication failed for user \"{}\": {msg}", s.username),
-                match s.auth {
-                    Auth::Entra(_) => {
-                        "the token must be a current Microsoft Entra access token for \
-                                       https://ossrdbms-aad.database.windows.net, and the user the Entra principal's name"
-                    }
-                    Auth::Basic => {
-                        "check the user name and the password (Single Server wanted user@server, \
-                                    Flexible Server wants the plain user name)"
-                    }
-                },
-            )
-        } else if *code == SqlState::INVALID_CATALOG_NAME {
-            f(
-                Failure::DatabaseDoesNotExist,
-                format!("database \"{}\" does not exist: {msg}", s.database),
-                "check `database` (names are case-sensitive)",
-            )
-        } else if *code == SqlState::INVALID_AUTHORIZATION_SPECIFICATION
-            && msg.starts_with("no pg_hba.conf entry")
-            && msg.ends_with("no encryption")
-        {
-            f(
-                Failure::ServerRequiresTls,
-                format!(
-                    "the server requires TLS, and {} connected without it: {msg}",
-                    mode_label(s)
-                ),
-                "use sslMode 4 (VerifyCA) or 5 (VerifyFull); Azure Flexible Server requires TLS by default",
-            )
-        } else if *code == SqlState::INVALID_AUTHORIZATION_SPECIFICATION
-            && msg.starts_with("no pg_hba.conf entry")
-            && msg.contains("SSL encryption")
-        {
-            f(
-                Failure::TlsNotOffered,
-                format!(
-                    "the server does not accept TLS connections for this user and database, and {} requires TLS: {msg}",
-                    mode_label(s)
-                ),
-                "the server's pg_hba.conf allows only unencrypted (hostnossl) connections here",
-            )
-        } else if *code == SqlState::INVALID_AUTHORIZATION_SPECIFICATION && msg.contains("role") {
-            f(
-                Failure::AuthenticationFailed,
-                format!("authentication failed for user \"{}\": {msg}", s.username),
-                "check `username`",
-            )
-        } else {
-            f(
-                Failure::ServerRefused,
-                format!("the server refused the connection: {} {msg}", code.code()),
-                "",
-            )
-        };
-        x.server_error = true;
-        return x;
+        return refused_by_server(s, db);
     }
     let text = chain(&pg);
     if text.contains("password missing") {
-        return f(
+        return failed(
             Failure::AuthenticationFailed,
             format!(
                 "the server asks user \"{}\" for a password, and none was supplied",
@@ -563,54 +460,13 @@ fn classify(
         );
     }
     if probe.handshake_started && probe.info.is_none() {
-        if let Some(issue) = probe.fatal_issue() {
-            return if issue.is_host_mismatch() {
-                f(
-                    Failure::HostNameMismatch,
-                    format!(
-                        "the server certificate does not match host name \"{}\" (it names {}), and {} checks the host name",
-                        s.host,
-                        names_text(&probe.names),
-                        mode_label(s)
-                    ),
-                    "connect by a name the certificate carries, or use sslMode 4 (VerifyCA) to check the chain only",
-                )
-            } else {
-                f(
-                    Failure::CertificateUntrusted,
-                    format!(
-                        "the server certificate is not trusted ({}): {} (certificate {}), and {} verifies the chain",
-                        ctx.roots_label,
-                        issue.text,
-                        issue.subject,
-                        match s.ssl_mode {
-                            SslMode::VerifyCa | SslMode::VerifyFull => mode_label(s),
-                            _ => format!("{} with a root CA file", mode_label(s)),
-                        }
-                    ),
-                    match ctx.roots {
-                        Roots::File(_) => {
-                            "the --ca-file does not hold the root that issued this certificate"
-                        }
-                        Roots::System(_) => {
-                            "give the issuing root with --ca-file PEM; Azure's certificates chain to public roots \
-                             (DigiCert Global Root G2, Microsoft RSA Root Certificate Authority 2017)"
-                        }
-                    },
-                )
-            };
-        }
-        return f(
-            Failure::TlsHandshake,
-            format!("TLS handshake failed: {text}"),
-            "",
-        );
+        return handshake_failure(ctx, probe, &text);
     }
     if tls_use == TlsUse::Required
         && !probe.handshake_started
         && text.contains("does not support TLS")
     {
-        return f(
+        return failed(
             Failure::TlsNotOffered,
             format!(
                 "the server does not offer TLS (it answered the SSLRequest with 'N'), and {} requires it",
@@ -619,9 +475,177 @@ fn classify(
             "enable ssl on the server, or (weaker) use sslMode 2 (Prefer)",
         );
     }
-    f(
+    failed(
         Failure::ServerRefused,
         format!("the connection failed: {text}"),
+        "",
+    )
+}
+
+/// A failure of one class, with its message and hint.
+fn failed(class: Failure, message: String, hint: &str) -> Failed {
+    Failed {
+        class,
+        message,
+        hint: hint.to_string(),
+        server_error: false,
+        unreachable: false,
+    }
+}
+
+/// The client library's error once the server answered; the failure when the attempt never got that far
+/// (TLS set-up, TCP, the start-up timing out).
+fn server_answer(
+    ctx: &Ctx<'_>,
+    addr: SocketAddr,
+    e: RawError,
+) -> Result<tokio_postgres::Error, Failed> {
+    Err(match e {
+        RawError::Pg(e) => return Ok(e),
+        RawError::Setup(m) => failed(Failure::TlsHandshake, m, ""),
+        RawError::TcpTimeout => {
+            let mut x = failed(
+                Failure::TcpTimeout,
+                format!(
+                    "no TCP connection to {addr} within {} s",
+                    ctx.per_attempt.as_secs()
+                ),
+                "the server's firewall rules may not allow this client's address (Azure: Networking → firewall \
+                 rules), or the port is wrong",
+            );
+            x.unreachable = true;
+            x
+        }
+        RawError::Tcp(err) => {
+            let refused = err.kind() == std::io::ErrorKind::ConnectionRefused;
+            let mut x = failed(
+                Failure::TcpRefused,
+                if refused {
+                    format!("connection to {addr} refused")
+                } else {
+                    format!("cannot connect to {addr}: {err}")
+                },
+                "no PostgreSQL server listens on that address and port, or a firewall rejects the connection",
+            );
+            x.unreachable = true;
+            x
+        }
+        RawError::StartupTimeout => failed(
+            Failure::TcpTimeout,
+            format!(
+                "connected to {addr}, but the server did not finish the start-up within {} s",
+                ctx.per_attempt.as_secs()
+            ),
+            "the server is overloaded, or something other than PostgreSQL listens on that port",
+        ),
+    })
+}
+
+/// The server answered the start-up with an error (SQLSTATE): wrong password or user, no such database, or
+/// pg_hba.conf refusing the connection with or without TLS.
+fn refused_by_server(s: &Settings, db: &tokio_postgres::error::DbError) -> Failed {
+    let msg = db.message().to_string();
+    let code = db.code();
+    let hba = *code == SqlState::INVALID_AUTHORIZATION_SPECIFICATION;
+    let mut x = if *code == SqlState::INVALID_PASSWORD {
+        failed(
+            Failure::AuthenticationFailed,
+            format!("authentication failed for user \"{}\": {msg}", s.username),
+            match s.auth {
+                Auth::Entra(_) => {
+                    "the token must be a current Microsoft Entra access token for \
+                                   https://ossrdbms-aad.database.windows.net, and the user the Entra principal's name"
+                }
+                Auth::Basic => {
+                    "check the user name and the password (Single Server wanted user@server, \
+                                Flexible Server wants the plain user name)"
+                }
+            },
+        )
+    } else if *code == SqlState::INVALID_CATALOG_NAME {
+        failed(
+            Failure::DatabaseDoesNotExist,
+            format!("database \"{}\" does not exist: {msg}", s.database),
+            "check `database` (names are case-sensitive)",
+        )
+    } else if hba && msg.starts_with("no pg_hba.conf entry") && msg.ends_with("no encryption") {
+        failed(
+            Failure::ServerRequiresTls,
+            format!(
+                "the server requires TLS, and {} connected without it: {msg}",
+                mode_label(s)
+            ),
+            "use sslMode 4 (VerifyCA) or 5 (VerifyFull); Azure Flexible Server requires TLS by default",
+        )
+    } else if hba && msg.starts_with("no pg_hba.conf entry") && msg.contains("SSL encryption") {
+        failed(
+            Failure::TlsNotOffered,
+            format!(
+                "the server does not accept TLS connections for this user and database, and {} requires TLS: {msg}",
+                mode_label(s)
+            ),
+            "the server's pg_hba.conf allows only unencrypted (hostnossl) connections here",
+        )
+    } else if hba && msg.contains("role") {
+        failed(
+            Failure::AuthenticationFailed,
+            format!("authentication failed for user \"{}\": {msg}", s.username),
+            "check `username`",
+        )
+    } else {
+        failed(
+            Failure::ServerRefused,
+            format!("the server refused the connection: {} {msg}", code.code()),
+            "",
+        )
+    };
+    x.server_error = true;
+    x
+}
+
+/// The TLS handshake failed: the certificate (its host name, or its chain) or the handshake itself.
+fn handshake_failure(ctx: &Ctx<'_>, probe: &Probe, text: &str) -> Failed {
+    let s = ctx.s;
+    if let Some(issue) = probe.fatal_issue() {
+        return if issue.is_host_mismatch() {
+            failed(
+                Failure::HostNameMismatch,
+                format!(
+                    "the server certificate does not match host name \"{}\" (it names {}), and {} checks the host name",
+                    s.host,
+                    names_text(&probe.names),
+                    mode_label(s)
+                ),
+                "connect by a name the certificate carries, or use sslMode 4 (VerifyCA) to check the chain only",
+            )
+        } else {
+            failed(
+                Failure::CertificateUntrusted,
+                format!(
+                    "the server certificate is not trusted ({}): {} (certificate {}), and {} verifies the chain",
+                    ctx.roots_label,
+                    issue.text,
+                    issue.subject,
+                    match s.ssl_mode {
+                        SslMode::VerifyCa | SslMode::VerifyFull => mode_label(s),
+                        _ => format!("{} with a root CA file", mode_label(s)),
+                    }
+                ),
+                match ctx.roots {
+                    Roots::File(_) => {
+                        "the --ca-file does not hold the root that issued this certificate"
+                    }
+                    Roots::System(_) => {
+                        "give the issuing root with --ca-file PEM; Azure's certificates chain to public roots \
+                         (DigiCert Global Root G2, Microsoft RSA Root Certificate Authority 2017)"
+                    }
+                },
+            )
+        };
+    }
+    failed(
+        Failure::TlsHandshake,
+        format!("TLS handshake failed: {text}"),
         "",
     )
 }
