@@ -283,34 +283,11 @@ pub fn discover(start: &Path) -> Option<PathBuf> {
     }
 }
 
+/// The run's policy: the config file (or none) merged with the command line, step by step: rules, which
+/// are on and how severe, fixes, paths, sslMode policy, migration options. The first invalid entry is the
+/// error, located in the file.
 pub fn load(config: Option<&Path>, cli: &CliOverrides) -> Result<Policy, ConfigError> {
-    let (file, text, base) = match config {
-        Some(p) => {
-            let text = crate::source::read::read_text(p, crate::source::read::Links::Follow)
-                .map_err(|e| ConfigError {
-                    file: p.to_path_buf(),
-                    text: String::new(),
-                    span: None,
-                    message: format!("cannot read config: {e}"),
-                })?;
-            let parsed: ConfigFile = toml::from_str(&text).map_err(|e| ConfigError {
-                file: p.to_path_buf(),
-                text: text.clone(),
-                span: e.span(),
-                message: e.message().to_string(),
-            })?;
-            let base = std::path::absolute(p)
-                .ok()
-                .and_then(|a| a.parent().map(Path::to_path_buf))
-                .unwrap_or_default();
-            (parsed, text, base)
-        }
-        None => (
-            ConfigFile::default(),
-            String::new(),
-            std::env::current_dir().unwrap_or_default(),
-        ),
-    };
+    let (file, text, base) = read_config(config)?;
     let path = config
         .map(Path::to_path_buf)
         .unwrap_or_else(|| PathBuf::from("<command line>"));
@@ -320,17 +297,7 @@ pub fn load(config: Option<&Path>, cli: &CliOverrides) -> Result<Policy, ConfigE
         span,
         message,
     };
-
-    // rules: built-in, then config folders, then --rules folders
-    let mut catalog = Catalog::builtin();
-    let folders = file
-        .rules
-        .iter()
-        .map(|r| base.join(r))
-        .chain(cli.rules.iter().cloned());
-    for dir in folders {
-        load_rule_dir(&dir, &mut catalog)?;
-    }
+    let catalog = rule_catalog(&file, &base, cli)?;
     let known = |c: &Spanned<String>| -> Result<String, ConfigError> {
         let code = c.get_ref().to_ascii_uppercase();
         match catalog.get(&code) {
@@ -347,7 +314,98 @@ pub fn load(config: Option<&Path>, cli: &CliOverrides) -> Result<Policy, ConfigE
             .map(|r| r.code.clone())
             .ok_or_else(|| err(None, format!("unknown rule code `{c}` on the command line")))
     };
+    let (disabled, severity) = rule_levels(&file, cli, &catalog, &known, &known_cli)?;
+    let fixes = fix_rules(&file, cli, &known, &known_cli)?;
+    let exclude = exclude_globs(&file, &err)?;
+    let per_path_ignores = per_path_ignores(&file, &known, &err)?;
+    let ssl_minimum = file
+        .ssl
+        .minimum
+        .as_ref()
+        .map(|v| ssl_value(v, &err))
+        .transpose()?;
+    let mut ssl_paths = Vec::new();
+    for (g, v) in &file.ssl.paths {
+        ssl_paths.push((glob(g, &err)?.compile_matcher(), ssl_value(v, &err)?));
+    }
+    let mut migration = migration_options(&file.migration, &err)?;
+    migration.key_vault = key_vault_target(file.migration.key_vault.as_ref(), cli, &err)?;
+    Ok(Policy {
+        catalog,
+        disabled,
+        severity,
+        fail_on: cli.fail_on.or(file.fail_on).unwrap_or(Severity::Warning),
+        base,
+        exclude: exclude.build().map_err(|e| err(None, e.to_string()))?,
+        per_path_ignores,
+        fixes,
+        ssl_minimum,
+        ssl_paths,
+        migration,
+        max_file_size: cli.max_file_size.or(file.max_file_size),
+        source: config.map(Path::to_path_buf),
+    })
+}
 
+/// The config file parsed, its text (for located errors) and the folder its paths are relative to; with
+/// no file, the defaults and the working directory.
+fn read_config(config: Option<&Path>) -> Result<(ConfigFile, String, PathBuf), ConfigError> {
+    let Some(p) = config else {
+        return Ok((
+            ConfigFile::default(),
+            String::new(),
+            std::env::current_dir().unwrap_or_default(),
+        ));
+    };
+    let text =
+        crate::source::read::read_text(p, crate::source::read::Links::Follow).map_err(|e| {
+            ConfigError {
+                file: p.to_path_buf(),
+                text: String::new(),
+                span: None,
+                message: format!("cannot read config: {e}"),
+            }
+        })?;
+    let parsed: ConfigFile = toml::from_str(&text).map_err(|e| ConfigError {
+        file: p.to_path_buf(),
+        text: text.clone(),
+        span: e.span(),
+        message: e.message().to_string(),
+    })?;
+    let base = std::path::absolute(p)
+        .ok()
+        .and_then(|a| a.parent().map(Path::to_path_buf))
+        .unwrap_or_default();
+    Ok((parsed, text, base))
+}
+
+/// The rules: built-in, then the config's folders, then `--rules` folders.
+fn rule_catalog(
+    file: &ConfigFile,
+    base: &Path,
+    cli: &CliOverrides,
+) -> Result<Catalog, ConfigError> {
+    let mut catalog = Catalog::builtin();
+    let folders = file
+        .rules
+        .iter()
+        .map(|r| base.join(r))
+        .chain(cli.rules.iter().cloned());
+    for dir in folders {
+        load_rule_dir(&dir, &mut catalog)?;
+    }
+    Ok(catalog)
+}
+
+/// Which rules are off (`select`, `ignore`, severity `off`) and the severities set (config, then command
+/// line: `--select` replaces `select`, the others add).
+fn rule_levels(
+    file: &ConfigFile,
+    cli: &CliOverrides,
+    catalog: &Catalog,
+    known: &KnownCode,
+    known_cli: &KnownCliCode,
+) -> Result<(HashSet<String>, HashMap<String, Severity>), ConfigError> {
     let select: Option<Vec<String>> = match &cli.select {
         Some(s) => Some(s.iter().map(|c| known_cli(c)).collect::<Result<_, _>>()?),
         None => file
@@ -392,33 +450,39 @@ pub fn load(config: Option<&Path>, cli: &CliOverrides) -> Result<Policy, ConfigE
             Level::Info => drop(severity.insert(code, Severity::Info)),
         }
     }
+    Ok((disabled, severity))
+}
 
-    let fixes = fix_rules(&file, cli, &known, &known_cli)?;
+fn glob(g: &Spanned<String>, err: &ErrAt) -> Result<Glob, ConfigError> {
+    Glob::new(g.get_ref()).map_err(|e| err(Some(g.span()), format!("invalid glob: {e}")))
+}
 
-    let glob = |g: &Spanned<String>| {
-        Glob::new(g.get_ref()).map_err(|e| err(Some(g.span()), format!("invalid glob: {e}")))
-    };
+/// The `exclude` globs (built last, as before the split, so a run reports the same first error).
+fn exclude_globs(file: &ConfigFile, err: &ErrAt) -> Result<GlobSetBuilder, ConfigError> {
     let mut exclude = GlobSetBuilder::new();
     for g in &file.exclude {
-        exclude.add(glob(g)?);
+        exclude.add(glob(g, err)?);
     }
-    let mut per_path_ignores = Vec::new();
+    Ok(exclude)
+}
+
+/// `per-file-ignores`: a glob and the codes it switches off.
+fn per_path_ignores(
+    file: &ConfigFile,
+    known: &KnownCode,
+    err: &ErrAt,
+) -> Result<Vec<(GlobMatcher, HashSet<String>)>, ConfigError> {
+    let mut out = Vec::new();
     for (g, codes) in &file.per_path_ignores {
         let codes = codes.iter().map(known).collect::<Result<HashSet<_>, _>>()?;
-        per_path_ignores.push((glob(g)?.compile_matcher(), codes));
+        out.push((glob(g, err)?.compile_matcher(), codes));
     }
-    let ssl_minimum = file
-        .ssl
-        .minimum
-        .as_ref()
-        .map(|v| ssl_value(v, &err))
-        .transpose()?;
-    let mut ssl_paths = Vec::new();
-    for (g, v) in &file.ssl.paths {
-        ssl_paths.push((glob(g)?.compile_matcher(), ssl_value(v, &err)?));
-    }
+    Ok(out)
+}
+
+/// The `[migration]` table over the defaults (Key Vault aside).
+fn migration_options(m: &MigrationConfig, err: &ErrAt) -> Result<MigrationOptions, ConfigError> {
     let mut migration = MigrationOptions::default();
-    let m = &file.migration;
     for (value, slot) in [
         (&m.ssl_mode_no_encryption, &mut migration.ssl_no_encryption),
         (&m.ssl_mode_request_ssl, &mut migration.ssl_request),
@@ -426,7 +490,7 @@ pub fn load(config: Option<&Path>, cli: &CliOverrides) -> Result<Policy, ConfigE
         (&m.ssl_mode_validated, &mut migration.ssl_validated),
     ] {
         if let Some(v) = value {
-            *slot = ssl_value(v, &err)?;
+            *slot = ssl_value(v, err)?;
         }
     }
     if let Some(s) = m.strip_user_at_server {
@@ -441,31 +505,22 @@ pub fn load(config: Option<&Path>, cli: &CliOverrides) -> Result<Policy, ConfigE
         }
         migration.authentication_type = a.get_ref().clone();
     }
-    migration.key_vault = key_vault_target(m.key_vault.as_ref(), cli, &err)?;
-
-    Ok(Policy {
-        catalog,
-        disabled,
-        severity,
-        fail_on: cli.fail_on.or(file.fail_on).unwrap_or(Severity::Warning),
-        base,
-        exclude: exclude.build().map_err(|e| err(None, e.to_string()))?,
-        per_path_ignores,
-        fixes,
-        ssl_minimum,
-        ssl_paths,
-        migration,
-        max_file_size: cli.max_file_size.or(file.max_file_size),
-        source: config.map(Path::to_path_buf),
-    })
+    Ok(migration)
 }
+
+/// Builds an error located in the config file (or on the command line).
+type ErrAt<'a> = dyn Fn(Option<std::ops::Range<usize>>, String) -> ConfigError + 'a;
+/// A config file's rule code, checked against the catalog (case-insensitive).
+type KnownCode<'a> = dyn Fn(&Spanned<String>) -> Result<String, ConfigError> + 'a;
+/// A command line's rule code, checked against the catalog.
+type KnownCliCode<'a> = dyn Fn(&str) -> Result<String, ConfigError> + 'a;
 
 /// The fix lists of the config file and the command line (`--fixable` replaces `fixable`; the others add).
 fn fix_rules(
     file: &ConfigFile,
     cli: &CliOverrides,
-    known: &dyn Fn(&Spanned<String>) -> Result<String, ConfigError>,
-    known_cli: &dyn Fn(&str) -> Result<String, ConfigError>,
+    known: &KnownCode,
+    known_cli: &KnownCliCode,
 ) -> Result<FixRules, ConfigError> {
     let from_file = |list: &[Spanned<String>]| -> Result<Vec<String>, ConfigError> {
         list.iter()
@@ -526,7 +581,7 @@ fn fix_rules(
 fn key_vault_target(
     file: Option<&Spanned<KeyVaultConfig>>,
     cli: &CliOverrides,
-    err: &dyn Fn(Option<std::ops::Range<usize>>, String) -> ConfigError,
+    err: &ErrAt,
 ) -> Result<Option<VaultTarget>, ConfigError> {
     use crate::check::key_vault::{DEFAULT_SECRET_NAME, check_template, check_vault_name};
     let cli_err = |message: String| ConfigError {
@@ -577,10 +632,7 @@ fn key_vault_target(
     Ok(Some(VaultTarget { vault, secret_name }))
 }
 
-fn ssl_value(
-    v: &Spanned<SslValue>,
-    err: &dyn Fn(Option<std::ops::Range<usize>>, String) -> ConfigError,
-) -> Result<u8, ConfigError> {
+fn ssl_value(v: &Spanned<SslValue>, err: &ErrAt) -> Result<u8, ConfigError> {
     let n = match v.get_ref() {
         SslValue::Number(n) => u8::try_from(*n).ok().filter(|n| *n <= 5),
         SslValue::Name(s) => crate::source::connstr::ssl_mode_number(s),
