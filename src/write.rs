@@ -323,14 +323,13 @@ fn remove_stale_temps_once(dir: &Path) {
             .ok()
             .and_then(|t| t.elapsed().ok())
             .unwrap_or_default();
-        let stale = if proc_fs {
-            pid != std::process::id()
-                && !Path::new(&format!("/proc/{pid}")).exists()
-                && age > std::time::Duration::from_secs(60)
+        let (alive, limit_secs) = if proc_fs {
+            let alive = pid == std::process::id() || Path::new(&format!("/proc/{pid}")).exists();
+            (alive, 60)
         } else {
-            age > std::time::Duration::from_secs(3600)
+            (false, 3600)
         };
-        if stale {
+        if !alive && age > std::time::Duration::from_secs(limit_secs) {
             let _ = fs::remove_file(e.path());
         }
     }
