@@ -357,6 +357,58 @@ fn arm_and_linked_service_migrate_to_the_same_port_and_ssl_mode() {
     );
 }
 
+/// The git folder was migrated before the last publish: the template (still 1.0) takes its values from
+/// the 2.0 definition, whose server, port, database, username and sslMode are what the factory runs with.
+#[test]
+fn arm_values_come_from_a_linked_service_file_already_at_2_0() {
+    let dir = tempfile::tempdir().unwrap();
+    publish(dir.path(), "f", "", "");
+    let ls = serde_json::json!({
+        "name": "pg",
+        "properties": {
+            "type": "AzurePostgreSql",
+            "version": "2.0",
+            "typeProperties": {
+                "server": "pg2.postgres.database.azure.com",
+                "port": 6432,
+                "database": "sales2",
+                "username": "etl2",
+                "sslMode": 4,
+                "authenticationType": "Basic"
+            }
+        }
+    });
+    write(
+        dir.path(),
+        "linkedService/pg.json",
+        &serde_json::to_string_pretty(&ls).unwrap(),
+    );
+    let out = run_in(
+        dir.path(),
+        &[
+            "--fix",
+            "--unsafe-fixes",
+            "--ignore",
+            "ADFPG004,ADFPG005",
+            "--output-format",
+            "concise",
+            "f",
+        ],
+    )
+    .1;
+    let v = strict(dir.path(), "f/ARMTemplateForFactory.json");
+    let tp = &arm_linked_service(&v)["typeProperties"];
+    assert_eq!(tp["port"], "6432", "{out}");
+    assert_eq!(tp["sslMode"], 4, "VerifyCA, as the 2.0 file says");
+    let default = |p: &str| v["parameters"][p]["defaultValue"].clone();
+    assert_eq!(
+        default("pg_properties_typeProperties_server"),
+        "pg2.postgres.database.azure.com"
+    );
+    assert_eq!(default("pg_properties_typeProperties_database"), "sales2");
+    assert_eq!(default("pg_properties_typeProperties_username"), "etl2");
+}
+
 #[test]
 fn arm_without_any_value_is_held_back_and_says_what_is_missing() {
     let dir = tempfile::tempdir().unwrap();
