@@ -46,6 +46,28 @@ fn fix_beside_good(name: &str, bytes: &[u8], expected: &str) -> String {
     out
 }
 
+/// The span of a JSON syntax error covers the offending character whole: one byte for ASCII, every
+/// byte of a multi-byte one (so editors and SARIF viewers underline it, and no span splits a character).
+#[test]
+fn a_syntax_error_spans_the_whole_offending_character() {
+    let prefix = r#"{"type": "AzurePostgreSql", "a": "#;
+    for (bad, len) in [("x", 1), ("\u{e9}", 2), ("\u{1F600}", 4)] {
+        let text = format!("{prefix}{bad}}}");
+        let start = prefix.len() as u64;
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("bad.json"), &text).unwrap();
+        let (_, out, _) = run_in(dir.path(), &["--output-format", "json", "--exit-zero", "."]);
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        let f = &v["findings"][0];
+        assert_eq!(f["code"], "ADFPG100", "{out}");
+        assert_eq!(
+            (f["span"]["start"].as_u64(), f["span"]["end"].as_u64()),
+            (Some(start), Some(start + len)),
+            "{text}: {out}"
+        );
+    }
+}
+
 #[test]
 fn empty_and_blank_files_are_invalid_json() {
     fix_beside_good(

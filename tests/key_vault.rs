@@ -274,6 +274,39 @@ fn only_plaintext_moves_without_unsafe_fixes() {
     assert!(!out.contains("--name V2Secure-password"), "{out}");
 }
 
+/// The move is ADFPG024's fix: with the rule off nothing moves, not even inside a 1.0 definition's
+/// migration (ADFPG001), which then keeps the password where it was.
+#[test]
+fn nothing_moves_with_the_key_vault_rule_off() {
+    let dir = tempfile::tempdir().unwrap();
+    factory(dir.path());
+    let before = snapshot_tree(dir.path());
+    let (code, out, err) = run_in(
+        dir.path(),
+        &[
+            "--fix",
+            "--unsafe-fixes",
+            "--credentials-to-key-vault",
+            "Vault",
+            "--ignore",
+            "ADFPG024",
+            "--output-format",
+            "concise",
+            ".",
+        ],
+    );
+    assert!(code < 2, "exit {code}: {err}\n{out}");
+    no_value_in(&out);
+    let after = snapshot_tree(dir.path());
+    assert_eq!(
+        before["linkedService/V2Plain.json"],
+        after["linkedService/V2Plain.json"]
+    );
+    let tp = type_props(dir.path(), "V1Plain");
+    assert_ne!(tp["password"]["type"], "AzureKeyVaultSecret", "{tp:#}");
+    assert!(!out.contains("az keyvault secret set"), "{out}");
+}
+
 #[test]
 fn the_plan_lists_each_secret_and_says_which_moves_are_unsafe() {
     let dir = tempfile::tempdir().unwrap();

@@ -357,6 +357,102 @@ fn arm_and_linked_service_migrate_to_the_same_port_and_ssl_mode() {
     );
 }
 
+/// The git folder was migrated before the last publish: the template (still 1.0) takes its values from
+/// the 2.0 definition, whose server, port, database, username and sslMode are what the factory runs with.
+#[test]
+fn arm_values_come_from_a_linked_service_file_already_at_2_0() {
+    let dir = tempfile::tempdir().unwrap();
+    publish(dir.path(), "f", "", "");
+    let ls = serde_json::json!({
+        "name": "pg",
+        "properties": {
+            "type": "AzurePostgreSql",
+            "version": "2.0",
+            "typeProperties": {
+                "server": "pg2.postgres.database.azure.com",
+                "port": 6432,
+                "database": "sales2",
+                "username": "etl2",
+                "sslMode": 4,
+                "authenticationType": "Basic"
+            }
+        }
+    });
+    write(
+        dir.path(),
+        "linkedService/pg.json",
+        &serde_json::to_string_pretty(&ls).unwrap(),
+    );
+    let out = run_in(
+        dir.path(),
+        &[
+            "--fix",
+            "--unsafe-fixes",
+            "--ignore",
+            "ADFPG004,ADFPG005",
+            "--output-format",
+            "concise",
+            "f",
+        ],
+    )
+    .1;
+    let v = strict(dir.path(), "f/ARMTemplateForFactory.json");
+    let tp = &arm_linked_service(&v)["typeProperties"];
+    assert_eq!(tp["port"], "6432", "{out}");
+    assert_eq!(tp["sslMode"], 4, "VerifyCA, as the 2.0 file says");
+    assert_eq!(tp["authenticationType"], "Basic");
+    assert_eq!(
+        tp["password"],
+        serde_json::json!({"type": "SecureString", "value": "[parameters('pg_password')]"})
+    );
+    // declared as ADF's own export declares a linked service's password
+    assert_eq!(
+        v["parameters"]["pg_password"],
+        serde_json::json!({"type": "secureString", "metadata": "Secure string for 'password' of 'pg'"})
+    );
+    let default = |p: &str| v["parameters"][p]["defaultValue"].clone();
+    assert_eq!(
+        default("pg_properties_typeProperties_server"),
+        "pg2.postgres.database.azure.com"
+    );
+    assert_eq!(default("pg_properties_typeProperties_database"), "sales2");
+    assert_eq!(default("pg_properties_typeProperties_username"), "etl2");
+}
+
+/// The fix offered for a template says what it costs: the renamed template parameter always, the dropped
+/// connection-string keys only when there are some.
+#[test]
+fn arm_fix_titles_name_the_dropped_keys_only_when_there_are_some() {
+    let title = |connection_string: &str| -> String {
+        let dir = tempfile::tempdir().unwrap();
+        publish(dir.path(), "f", "", connection_string);
+        let (_, out, _) = run_in(dir.path(), &["--output-format", "json", "--exit-zero", "f"]);
+        let v: Value = serde_json::from_str(&out).unwrap();
+        let titles: Vec<String> = v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["code"] == "ADFPG001")
+            .map(|f| f["fix"]["title"].as_str().unwrap_or_default().to_string())
+            .collect();
+        assert_eq!(titles.len(), 1, "{out}");
+        titles[0].clone()
+    };
+    let base =
+        "host=pg.postgres.database.azure.com;port=5432;database=sales;uid=etl;EncryptionMethod=1";
+    let plain = title(base);
+    assert!(
+        plain.contains("template parameter `pg_connectionString` is replaced by"),
+        "{plain}"
+    );
+    assert!(!plain.contains("dropped"), "{plain}");
+    let dropped = title(&format!("{base};Keepalive=10"));
+    assert!(
+        dropped.contains("connection-string keys with no 2.0 property are dropped: Keepalive"),
+        "{dropped}"
+    );
+}
+
 #[test]
 fn arm_without_any_value_is_held_back_and_says_what_is_missing() {
     let dir = tempfile::tempdir().unwrap();

@@ -439,34 +439,28 @@ fn ls_of(param: &str) -> &str {
 }
 
 /// The parameter renames between a template and its fixed text: every linked service that was 1.0 with
-/// `[parameters('P')]` and is 2.0 now.
+/// `[parameters('P')]` whose migrated resource uses new parameters (a held-back one uses none).
 pub fn renames(
     before: &Node,
     after: &Node,
     opts: &MigrationOptions,
     sources: (&BTreeMap<String, String>, &BTreeMap<String, String>),
 ) -> Vec<(String, Vec<NewParameter>)> {
-    let now_v2: Vec<String> = crate::source::adf::linked_services(after)
-        .iter()
-        .filter(|l| l.version() == crate::source::adf::Version::V2)
-        .map(|l| l.name.to_string())
-        .collect();
     crate::source::adf::linked_services(before)
         .iter()
-        .filter(|l| {
-            l.version() == crate::source::adf::Version::V1 && now_v2.iter().any(|n| n == l.name)
-        })
+        .filter(|l| l.version() == crate::source::adf::Version::V1)
         .filter_map(|l| {
             let p = parameter_reference(l.tp("connectionString")?.value.as_str()?)?;
             let old = source_string(p, l.name, sources.0, sources.1)
                 .map(|c| crate::fix::migrate::expand_host_url(&c).unwrap_or(c));
             // the parameters the migrated resource uses (a kept Key Vault password has none)
             let now = after_resource_text(after, l.name);
-            let new = new_parameters(l.name, old.as_ref(), opts)
+            let new: Vec<NewParameter> = new_parameters(l.name, old.as_ref(), opts)
                 .into_iter()
                 .filter(|n| now.contains(&n.name))
                 .collect();
-            Some((p.to_string(), new))
+            // none: the resource was held back (still 1.0) and its parameter stays as it is
+            (!new.is_empty()).then(|| (p.to_string(), new))
         })
         .collect()
 }

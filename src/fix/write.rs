@@ -323,14 +323,13 @@ fn remove_stale_temps_once(dir: &Path) {
             .ok()
             .and_then(|t| t.elapsed().ok())
             .unwrap_or_default();
-        let stale = if proc_fs {
-            pid != std::process::id()
-                && !Path::new(&format!("/proc/{pid}")).exists()
-                && age > std::time::Duration::from_secs(60)
+        let (alive, limit_secs) = if proc_fs {
+            let alive = pid == std::process::id() || Path::new(&format!("/proc/{pid}")).exists();
+            (alive, 60)
         } else {
-            age > std::time::Duration::from_secs(3600)
+            (false, 3600)
         };
-        if stale {
+        if !alive && age > std::time::Duration::from_secs(limit_secs) {
             let _ = fs::remove_file(e.path());
         }
     }
@@ -352,14 +351,21 @@ fn create_temp(dir: &Path, target: &Path) -> io::Result<(PathBuf, File)> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    for attempt in 0..100u32 {
+    create_first_new((0..100u32).map(|attempt| {
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.subsec_nanos());
-        let p = dir.join(format!(
+        dir.join(format!(
             ".{stem}.adfpg-{}-{nanos:x}-{attempt}.tmp",
             std::process::id()
-        ));
+        ))
+    }))
+}
+
+/// Create the first of `names` that does not exist yet (another run's temp file may hold a name);
+/// any other failure ends the attempts.
+fn create_first_new(names: impl IntoIterator<Item = PathBuf>) -> io::Result<(PathBuf, File)> {
+    for p in names {
         let mut opts = OpenOptions::new();
         opts.write(true).create_new(true);
         // owner-only until it is complete: the file may hold secrets the original's mode protects
@@ -451,6 +457,27 @@ mod tests {
         }
         assert!(flush_all(&[d.path()], false)[0].is_ok(), "a folder alone");
         assert!(flush_all(&[missing.as_path()], true)[0].is_err());
+    }
+
+    /// A name another file holds is skipped; any other failure is reported as it is, at once.
+    #[test]
+    fn temp_files_take_the_first_free_name() {
+        let d = tempfile::tempdir().unwrap();
+        let taken = d.path().join("taken");
+        fs::write(&taken, "another run's").unwrap();
+        let free = d.path().join("free");
+        let (p, _) = create_first_new([taken.clone(), free.clone()]).unwrap();
+        assert_eq!(p, free);
+        assert_eq!(fs::read(&taken).unwrap(), b"another run's");
+        let later = d.path().join("later");
+        let e = create_first_new([d.path().join("no/such/folder"), later.clone()]).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::NotFound);
+        assert!(!later.exists(), "no attempt after a real failure");
+        let e = create_first_new([taken]).unwrap_err();
+        assert!(
+            e.to_string().contains("could not create a temporary file"),
+            "{e}"
+        );
     }
 
     /// The last check before writing opens the path itself without following a link: a file swapped for

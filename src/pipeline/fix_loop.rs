@@ -269,6 +269,38 @@ mod tests {
         assert!(err.contains("strict JSON"), "{err}");
     }
 
+    /// Fixes whose edits touch are applied one round apart: an insertion at the very byte where a
+    /// replacement already taken starts counts as overlapping it (the order of the two would decide the
+    /// text); one right after the replaced bytes does not.
+    #[test]
+    fn an_insertion_where_a_replacement_starts_waits_for_the_next_round() {
+        let settings = Settings::builtin();
+        let with_fix = |range: std::ops::Range<usize>, text: &str| {
+            let mut f = settings
+                .policy
+                .catalog
+                .finding(
+                    "v2-required-properties",
+                    0..1,
+                    &[("ls", "pg".into()), ("field", "port".into())],
+                )
+                .unwrap();
+            f.fix = Some(Fix {
+                safety: crate::finding::Safety::Safe,
+                title: text.into(),
+                edits: vec![crate::finding::Edit::replace(range, text)],
+            });
+            f
+        };
+        let findings = [with_fix(5..9, "replaced"), with_fix(5..5, "inserted")];
+        let (edits, applied, left_out) = take_fixes(&findings, &settings);
+        assert_eq!((edits.len(), applied.len(), left_out), (1, 1, 1));
+        assert_eq!(applied[0].title, "replaced");
+        // apart, both apply in one round
+        let findings = [with_fix(5..9, "replaced"), with_fix(9..9, "inserted")];
+        assert_eq!(take_fixes(&findings, &settings).2, 0);
+    }
+
     #[test]
     fn gate_refuses_a_new_error_finding() {
         let catalog = &Settings::builtin().policy.catalog;
