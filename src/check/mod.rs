@@ -5,6 +5,7 @@
 pub mod catalog;
 mod checks;
 pub mod config;
+mod context;
 pub mod cross_file;
 mod engine;
 pub mod key_vault;
@@ -17,4 +18,5 @@ pub use catalog::{
 pub use checks::{
     SECRET_FIELDS, V1_PROPERTIES, V2_PROPERTIES, is_literal_secret, url_password, v1_migration,
 };
-pub use engine::{CheckOptions, Context, check_linked_services};
+pub use context::{CheckOptions, Context};
+pub use engine::check_linked_services;

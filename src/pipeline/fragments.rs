@@ -2,8 +2,7 @@
 //! alone, and their fixes applied and re-checked without parsing the whole file.
 
 use super::fix_loop::take_fixes;
-use super::triage::SCRATCH;
-use super::{Applied, Change, FileCx, FileOutcome, FixMode, PendingWrite};
+use super::{Applied, Change, FileCx, FileOutcome, FixMode, PendingWrite, SCRATCH};
 use crate::check::cross_file::FactoryCx;
 use crate::finding::{Finding, apply_edits};
 use crate::source::document::Document;

@@ -30,6 +30,11 @@ use triage::Triage;
 /// `AzurePostgreSQLSink` …). Files without them are never parsed.
 pub const NEEDLE: &[u8] = b"AzurePostgreS";
 
+thread_local! {
+    /// Per worker thread: the read buffer and the skim's scratch, reused from file to file.
+    static SCRATCH: std::cell::RefCell<(Vec<u8>, crate::source::skim::Scratch)> = Default::default();
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FixMode {
     /// Lint only.

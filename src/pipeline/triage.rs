@@ -2,7 +2,7 @@
 //! needs (nothing, its copy objects alone, or a full parse).
 
 use super::fragments::fragment_findings;
-use super::{FileCx, FileOutcome, FixMode, NEEDLE, push_pipeline};
+use super::{FileCx, FileOutcome, FixMode, NEEDLE, SCRATCH, push_pipeline};
 use crate::finding::Finding;
 use crate::index::{self, Index};
 use crate::source::document::Document;
@@ -14,11 +14,6 @@ use std::path::Path;
 /// Built once: building a memmem searcher costs more than searching a small file.
 static FINDER: std::sync::LazyLock<memmem::Finder<'static>> =
     std::sync::LazyLock::new(|| memmem::Finder::new(NEEDLE));
-
-thread_local! {
-    /// Per worker thread: the read buffer and the skim's scratch, reused from file to file.
-    pub(super) static SCRATCH: std::cell::RefCell<(Vec<u8>, skim::Scratch)> = Default::default();
-}
 
 /// What the cheap look at a file decided.
 pub(super) enum Triage {

@@ -3,7 +3,7 @@
 
 use super::{Hit, inner_span, is_basic, props_path, tp_path};
 use crate::check::Rule;
-use crate::check::engine::{Context, Target};
+use crate::check::context::{Context, Target};
 use crate::finding::Safety;
 use crate::fix::migrate::{self, Blocked};
 use crate::source::adf::{Version, is_expression_node, is_key_vault_ref};

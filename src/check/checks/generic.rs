@@ -2,7 +2,7 @@
 
 use super::Hit;
 use crate::check::Rule;
-use crate::check::engine::{Context, Target};
+use crate::check::context::{Context, Target};
 use crate::source::adf::is_expression_node;
 use crate::source::json::{Member, Node, PathStep};
 use std::ops::Range;

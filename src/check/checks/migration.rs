@@ -3,7 +3,7 @@
 
 use super::{Hit, inner_span, json_str, props_path, tp_path};
 use crate::check::Rule;
-use crate::check::engine::{Context, Target};
+use crate::check::context::{Context, Target};
 use crate::finding::{Edit, Safety};
 use crate::fix::migrate::{self, Blocked};
 use crate::source::adf::{LinkedService, Version};

@@ -15,7 +15,7 @@ pub use migration::v1_migration;
 pub use properties::{V1_PROPERTIES, V2_PROPERTIES};
 
 use crate::check::Rule;
-use crate::check::engine::{Context, Target};
+use crate::check::context::{Context, Target};
 use crate::finding::{Edit, Fix, Safety};
 use crate::source::adf::LinkedService;
 use crate::source::json::{Kind, Node, PathStep, string_offsets};

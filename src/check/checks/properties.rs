@@ -2,7 +2,7 @@
 
 use super::{Hit, auth_type, inner_span, int_of, is_basic, json_str, props_path, tp_path};
 use crate::check::Rule;
-use crate::check::engine::{Context, Target};
+use crate::check::context::{Context, Target};
 use crate::finding::{Edit, Safety};
 use crate::source::adf::{Version, is_expression_node, is_key_vault_ref};
 use crate::source::connstr::{self, Key};

@@ -2,7 +2,7 @@
 
 use super::{Hit, inner_span, int_of, tp_path};
 use crate::check::Rule;
-use crate::check::engine::{Context, Target};
+use crate::check::context::{Context, Target};
 use crate::finding::{Edit, Fix, Safety};
 use crate::source::adf::{LinkedService, is_expression_node};
 use crate::source::connstr::{self, Key, SSL_MODE_NAMES};
