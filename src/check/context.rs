@@ -1,7 +1,7 @@
 //! What a check sees: the file, the linked service, the options resolved for the file, and the place a
 //! rule's `given` selected. The engine builds it; the checks read it.
 
-use crate::fix::migrate::MigrationOptions;
+use crate::fix::migrate::{self, Blocked, MigrationOptions};
 use crate::source::adf::LinkedService;
 use crate::source::document::Layout;
 use crate::source::json::{Node, PathStep};
@@ -69,4 +69,31 @@ pub struct Target<'a> {
     /// The member whose value `node` is, when it is one.
     pub member: Option<&'a crate::source::json::Member>,
     pub path: Vec<PathStep>,
+}
+
+/// What the 1.0 → 2.0 migration makes of a linked service: the edits of a linked-service file or of an
+/// ARM template's resource, or why it is held back.
+pub fn v1_migration(
+    text: &str,
+    layout: &Layout,
+    root: &Node,
+    ls: &LinkedService,
+    opts: &CheckOptions,
+) -> Result<migrate::Migration, Blocked> {
+    match migrate::migrate(text, layout, ls, &opts.migration) {
+        Err(Blocked::ExpressionConnectionString) if !ls.base.is_empty() && opts.linked_template => {
+            Err(Blocked::LinkedTemplate)
+        }
+        Err(Blocked::ExpressionConnectionString) if !ls.base.is_empty() => {
+            crate::fix::arm::migrate(
+                text,
+                layout,
+                root,
+                ls,
+                &opts.migration,
+                (&opts.arm_values, &opts.arm_ls_strings),
+            )
+        }
+        r => r,
+    }
 }

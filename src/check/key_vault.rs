@@ -5,7 +5,7 @@
 //! migration then keeps the Key Vault reference as it keeps any (and an ARM template gets no
 //! `<ls>_password` parameter). Secret values never reach an output; only `--export-secrets` writes them.
 
-use crate::check::CheckOptions;
+use crate::check::context::{CheckOptions, Context, v1_migration};
 use crate::finding::Edit;
 use crate::fix::migrate::VaultTarget;
 use crate::mask::printable;
@@ -921,7 +921,7 @@ pub fn file_move<'a>(
 ) -> Option<Result<Move<'a>, Held>> {
     let v1_string = match ls.version() {
         Version::V1 => {
-            if let Err(b) = crate::check::v1_migration(text, layout, root, ls, opts) {
+            if let Err(b) = v1_migration(text, layout, root, ls, opts) {
                 // nothing to say when there is nothing to move anyway
                 return plan_move(ls, target, factory, None, &opts.migration)
                     .map(|_| Err(format!("held back with the migration: {}", b.reason()).into()));
@@ -1148,7 +1148,7 @@ pub struct V1Fix {
     pub unsafe_reasons: Vec<String>,
 }
 
-pub fn v1_with_move(cx: &crate::check::Context) -> Option<V1Fix> {
+pub fn v1_with_move(cx: &Context) -> Option<V1Fix> {
     let target = cx.opts.migration.key_vault.as_ref()?;
     if !cx.ls.base.is_empty() && !template_has_vault(cx.root, &target.vault) {
         return None;
@@ -1166,8 +1166,7 @@ pub fn v1_with_move(cx: &crate::check::Context) -> Option<V1Fix> {
     let ls = services
         .iter()
         .find(|l| l.base == cx.ls.base && l.name == cx.ls.name)?;
-    let migration =
-        crate::check::v1_migration(&doc.text, &doc.layout(), &root, ls, cx.opts).ok()?;
+    let migration = v1_migration(&doc.text, &doc.layout(), &root, ls, cx.opts).ok()?;
     let (fin, _) =
         crate::finding::apply_edits(&doc.text, &migration.edits.iter().collect::<Vec<_>>());
     let mut unsafe_reasons: Vec<String> = mv
@@ -1190,7 +1189,7 @@ pub fn v1_with_move(cx: &crate::check::Context) -> Option<V1Fix> {
 }
 
 /// `{factory}` for the file at hand: its factory folder's, or an ARM template's `factoryName`.
-fn file_factory(cx: &crate::check::Context) -> String {
+fn file_factory(cx: &Context) -> String {
     cx.opts
         .factory
         .clone()

@@ -15,8 +15,6 @@ pub use catalog::{
     AppliesTo, Catalog, Docs, Example, Examples, FixAvailability, Rule, RuleError, Scope,
     parse_rule, render_template,
 };
-pub use checks::{
-    SECRET_FIELDS, V1_PROPERTIES, V2_PROPERTIES, is_literal_secret, url_password, v1_migration,
-};
+pub use checks::{SECRET_FIELDS, V1_PROPERTIES, V2_PROPERTIES, is_literal_secret, url_password};
 pub use context::{CheckOptions, Context};
 pub use engine::check_linked_services;

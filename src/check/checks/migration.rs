@@ -3,12 +3,11 @@
 
 use super::{Hit, inner_span, json_str, props_path, tp_path};
 use crate::check::Rule;
-use crate::check::context::{Context, Target};
+use crate::check::context::{Context, Target, v1_migration};
 use crate::finding::{Edit, Safety};
-use crate::fix::migrate::{self, Blocked};
-use crate::source::adf::{LinkedService, Version};
+use crate::fix::migrate;
+use crate::source::adf::Version;
 use crate::source::connstr::Key;
-use crate::source::json::Node;
 
 pub(super) fn v1_linked_service(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
     let ls = &cx.ls;
@@ -50,33 +49,6 @@ pub(super) fn v1_linked_service(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> 
             "detail",
             format!(" and cannot be migrated automatically: {}", b.reason()),
         )],
-    }
-}
-
-/// What the 1.0 → 2.0 migration makes of a linked service: the edits of a linked-service file or of an
-/// ARM template's resource, or why it is held back.
-pub fn v1_migration(
-    text: &str,
-    layout: &crate::source::document::Layout,
-    root: &Node,
-    ls: &LinkedService,
-    opts: &crate::check::CheckOptions,
-) -> Result<migrate::Migration, Blocked> {
-    match migrate::migrate(text, layout, ls, &opts.migration) {
-        Err(Blocked::ExpressionConnectionString) if !ls.base.is_empty() && opts.linked_template => {
-            Err(Blocked::LinkedTemplate)
-        }
-        Err(Blocked::ExpressionConnectionString) if !ls.base.is_empty() => {
-            crate::fix::arm::migrate(
-                text,
-                layout,
-                root,
-                ls,
-                &opts.migration,
-                (&opts.arm_values, &opts.arm_ls_strings),
-            )
-        }
-        r => r,
     }
 }
 

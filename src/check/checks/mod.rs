@@ -11,7 +11,6 @@ mod properties;
 mod tls;
 
 pub use credentials::{SECRET_FIELDS, is_literal_secret, url_password};
-pub use migration::v1_migration;
 pub use properties::{V1_PROPERTIES, V2_PROPERTIES};
 
 use crate::check::Rule;
