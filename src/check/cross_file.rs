@@ -704,7 +704,7 @@ fn parameterization(cx: &FactoryCx, root: &Node, section_key: &str, out: &mut Ve
 
 /// A linked-service property of the AzurePostgreSql type (1.0 or 2.0).
 fn is_pg_property(key: &str) -> bool {
-    crate::check::V1_PROPERTIES.contains(&key) || crate::check::V2_PROPERTIES.contains(&key)
+    adf::V1_PROPERTIES.contains(&key) || adf::V2_PROPERTIES.contains(&key)
 }
 
 /// `"AzurePostgreSql": {…},` to insert before the section's first member: a copy of the `*` block (so

@@ -15,6 +15,5 @@ pub use catalog::{
     AppliesTo, Catalog, Docs, Example, Examples, FixAvailability, Rule, RuleError, Scope,
     parse_rule, render_template,
 };
-pub use checks::{SECRET_FIELDS, V1_PROPERTIES, V2_PROPERTIES, is_literal_secret, url_password};
 pub use context::{CheckOptions, Context};
 pub use engine::check_linked_services;

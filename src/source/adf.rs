@@ -3,6 +3,37 @@
 
 use crate::source::json::{Kind, Member, Node, PathStep};
 
+/// The properties each version's `typeProperties` may hold.
+pub const V2_PROPERTIES: &[&str] = &[
+    "server",
+    "port",
+    "database",
+    "sslMode",
+    "authenticationType",
+    "username",
+    "password",
+    "tenant",
+    "servicePrincipalId",
+    "servicePrincipalCredentialType",
+    "servicePrincipalKey",
+    "servicePrincipalEmbeddedCert",
+    "servicePrincipalEmbeddedCertPassword",
+    "azureCloudType",
+    "credential",
+    "timeout",
+    "connectionTimeout",
+    "commandTimeout",
+    "trustServerCertificate",
+    "readBufferSize",
+    "timezone",
+    "encoding",
+    "schema",
+    "pooling",
+    "encryptedCredential",
+];
+
+pub const V1_PROPERTIES: &[&str] = &["connectionString", "password", "encryptedCredential"];
+
 pub const LS_TYPE: &str = "AzurePostgreSql";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -210,7 +210,7 @@ pub(super) fn credentials_for_authentication_type(_: &Rule, cx: &Context, _: &Ta
 }
 
 /// Properties that hold a secret in a 2.0 definition.
-pub const SECRET_FIELDS: &[&str] = &[
+const SECRET_FIELDS: &[&str] = &[
     "password",
     "servicePrincipalKey",
     "servicePrincipalEmbeddedCert",
@@ -218,7 +218,7 @@ pub const SECRET_FIELDS: &[&str] = &[
 ];
 
 /// A literal secret value: not empty, not an ADF or ARM expression, not a `****` placeholder.
-pub fn is_literal_secret(v: &str) -> bool {
+fn is_literal_secret(v: &str) -> bool {
     let t = v.trim();
     let arm_expression = t.starts_with('[') && t.ends_with(']');
     let placeholder = t.chars().all(|c| c == '*'); // also true for ""
@@ -276,7 +276,7 @@ pub(super) fn plaintext_secret(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
 }
 
 /// The span (in the decoded connection string) of a literal password inside a URL-form host.
-pub fn url_password(p: &connstr::Pair) -> Option<std::ops::Range<usize>> {
+fn url_password(p: &connstr::Pair) -> Option<std::ops::Range<usize>> {
     if p.canon != Key::Server {
         return None;
     }

@@ -10,9 +10,6 @@ mod migration;
 mod properties;
 mod tls;
 
-pub use credentials::{SECRET_FIELDS, is_literal_secret, url_password};
-pub use properties::{V1_PROPERTIES, V2_PROPERTIES};
-
 use crate::check::Rule;
 use crate::check::context::{Context, Target};
 use crate::finding::{Edit, Fix, Safety};

@@ -4,7 +4,9 @@ use super::{Hit, auth_type, inner_span, int_of, is_basic, json_str, props_path, 
 use crate::check::Rule;
 use crate::check::context::{Context, Target};
 use crate::finding::{Edit, Safety};
-use crate::source::adf::{Version, is_expression_node, is_key_vault_ref};
+use crate::source::adf::{
+    V1_PROPERTIES, V2_PROPERTIES, Version, is_expression_node, is_key_vault_ref,
+};
 use crate::source::connstr::{self, Key};
 use crate::source::json::{Kind, Node};
 
@@ -63,7 +65,7 @@ pub(super) fn v2_required_properties(_: &Rule, cx: &Context, _: &Target) -> Vec<
         .collect()
 }
 
-pub const ENUMS: &[(&str, &[&str])] = &[
+const ENUMS: &[(&str, &[&str])] = &[
     (
         "authenticationType",
         &[
@@ -161,37 +163,6 @@ pub(super) fn invalid_port(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
         _ => Vec::new(),
     }
 }
-
-/// The properties each version's `typeProperties` may hold.
-pub const V2_PROPERTIES: &[&str] = &[
-    "server",
-    "port",
-    "database",
-    "sslMode",
-    "authenticationType",
-    "username",
-    "password",
-    "tenant",
-    "servicePrincipalId",
-    "servicePrincipalCredentialType",
-    "servicePrincipalKey",
-    "servicePrincipalEmbeddedCert",
-    "servicePrincipalEmbeddedCertPassword",
-    "azureCloudType",
-    "credential",
-    "timeout",
-    "connectionTimeout",
-    "commandTimeout",
-    "trustServerCertificate",
-    "readBufferSize",
-    "timezone",
-    "encoding",
-    "schema",
-    "pooling",
-    "encryptedCredential",
-];
-
-pub const V1_PROPERTIES: &[&str] = &["connectionString", "password", "encryptedCredential"];
 
 /// Levenshtein distance, for did-you-mean suggestions on short property names.
 fn distance(a: &str, b: &str) -> usize {
