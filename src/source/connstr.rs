@@ -385,6 +385,18 @@ mod tests {
         assert_eq!(&s[pw.value_span.clone()], "\"p\"\"w\"");
     }
 
+    /// Inside an expression, braces and semicolons in a '…' string are text: they neither open nor
+    /// close the expression, nor end the value.
+    #[test]
+    fn braces_and_semicolons_in_expression_strings_are_text() {
+        let c = parse("host=h;x=@{concat('}', ';x')};y=@{concat('{', ';y')};database=d");
+        let values: Vec<&str> = c.pairs.iter().map(|p| p.value.as_str()).collect();
+        assert_eq!(
+            values,
+            ["h", "@{concat('}', ';x')}", "@{concat('{', ';y')}", "d"]
+        );
+    }
+
     #[test]
     fn junk_and_empty() {
         let c = parse(";;  garbage ; =v; k = v ");
