@@ -2,7 +2,7 @@
 //! merged with the command line (CLI over config over defaults). Unknown keys and bad values are errors
 //! that point into the config file.
 
-use crate::check::{Catalog, parse_rule};
+use crate::check::catalog::{Catalog, parse_rule};
 use crate::finding::{Safety, Severity};
 use crate::fix::migrate::{MigrationOptions, VaultTarget};
 use globset::{Glob, GlobMatcher, GlobSet, GlobSetBuilder};

@@ -1,7 +1,7 @@
 //! Checks that look beyond one linked service: datasets, copy sources and sinks, factory hygiene (file
 //! names, duplicate names) and references to Key Vault linked services. They read the phase-1 index.
 
-use crate::check::Catalog;
+use crate::check::catalog::Catalog;
 use crate::finding::{Edit, Finding, Fix, Safety};
 use crate::index::{Factory, Index, folder_kind};
 use crate::source::adf::{self, LS_TYPE, LinkedService, member_layout};
@@ -9,24 +9,6 @@ use crate::source::document::Layout;
 use crate::source::json::{Kind, Member, Node, PathStep, pointer};
 use std::path::Path;
 use std::sync::OnceLock;
-
-/// The checks of this module, for the catalog's list of known checks; each comment names the function
-/// that raises it.
-pub const CHECKS: &[&str] = &[
-    "file-name-mismatch",               // hygiene
-    "duplicate-resource-name",          // hygiene
-    "dataset-table-name",               // dataset
-    "dataset-unknown-linked-service",   // dataset
-    "dataset-linked-service-type",      // dataset
-    "copy-sink-spelling",               // source_or_sink
-    "copy-write-method",                // source_or_sink
-    "upsert-without-keys",              // source_or_sink
-    "partition-settings",               // partition
-    "invalid-timespan",                 // source_or_sink
-    "unknown-key-vault-linked-service", // key_vault_refs
-    "arm-parameterization",             // parameterization
-    "arm-undeclared-parameter",         // undeclared_parameters
-];
 
 /// ADF's custom parameterisation file (at the root of the collaboration branch).
 pub const PARAMETERIZATION_FILE: &str = "arm-template-parameters-definition.json";

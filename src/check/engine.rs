@@ -1,8 +1,9 @@
 //! Run the linked-service rules of a catalog over one parsed document.
 
+use super::catalog::{Catalog, render_template};
 use super::checks::{self, Hit};
 use super::context::{CheckOptions, Context, Target};
-use super::{AppliesTo, Catalog, Rule, Scope, render_template};
+use super::rule::{AppliesTo, Rule, Scope};
 use crate::finding::Finding;
 use crate::source::adf::{LinkedService, Version};
 use crate::source::document::Layout;

@@ -9,11 +9,10 @@ mod context;
 pub mod cross_file;
 mod engine;
 pub mod key_vault;
+pub mod rule;
 pub mod suppress;
 
-pub use catalog::{
-    AppliesTo, Catalog, Docs, Example, Examples, FixAvailability, Rule, RuleError, Scope,
-    parse_rule, render_template,
-};
+pub use catalog::{Catalog, RuleError, parse_rule, render_template};
 pub use context::{CheckOptions, Context};
 pub use engine::check_linked_services;
+pub use rule::{AppliesTo, Docs, Example, Examples, FixAvailability, Rule, Scope};

@@ -2,7 +2,7 @@
 //! `"adfpg-ignore: CODE[,CODE] reason"` in `properties.annotations` (ADF shows annotations as tags).
 //! A suppression without a reason, and one that suppresses nothing, are reported.
 
-use crate::check::Catalog;
+use crate::check::catalog::Catalog;
 use crate::finding::Finding;
 use crate::source::adf::LinkedService;
 use std::ops::Range;

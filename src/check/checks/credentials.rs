@@ -2,8 +2,8 @@
 //! references, and moving credentials to Key Vault.
 
 use super::{Hit, inner_span, is_basic, props_path, tp_path};
-use crate::check::Rule;
 use crate::check::context::{Context, Target};
+use crate::check::rule::Rule;
 use crate::finding::Safety;
 use crate::fix::migrate::{self, Blocked};
 use crate::source::adf::{Version, is_expression_node, is_key_vault_ref};

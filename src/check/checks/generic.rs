@@ -1,8 +1,8 @@
 //! Generic checks: their parameters (`field`, `values`, `pattern`) come from the rule file.
 
 use super::Hit;
-use crate::check::Rule;
 use crate::check::context::{Context, Target};
+use crate::check::rule::Rule;
 use crate::source::adf::is_expression_node;
 use crate::source::json::{Member, Node, PathStep};
 use std::ops::Range;

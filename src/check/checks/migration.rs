@@ -2,8 +2,8 @@
 //! drops, what holds it back), unknown versions.
 
 use super::{Hit, inner_span, json_str, props_path, tp_path};
-use crate::check::Rule;
 use crate::check::context::{Context, Target, v1_migration};
+use crate::check::rule::Rule;
 use crate::finding::{Edit, Safety};
 use crate::fix::migrate;
 use crate::source::adf::Version;

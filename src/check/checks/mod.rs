@@ -2,7 +2,8 @@
 //! (`defined`, `undefined`, `enumeration`, `pattern`: their parameters come from the rule), `migration`
 //! (connector 1.0 → 2.0), `credentials`, `tls` (sslMode) and `properties` (2.0 `typeProperties`). A
 //! rule's `check = "weak-ssl-mode"` runs the function of that name, `tls::weak_ssl_mode`: `CHECKS` below
-//! says where each lives. Checks over the whole factory are in `super::cross_file`.
+//! says where each lives. Checks over the whole factory are in `super::cross_file` (`CROSS_FILE_CHECKS`
+//! lists them), checks the pipeline raises itself in `crate::pipeline` (`PIPELINE_CHECKS`).
 
 mod credentials;
 mod generic;
@@ -10,8 +11,8 @@ mod migration;
 mod properties;
 mod tls;
 
-use crate::check::Rule;
 use crate::check::context::{Context, Target};
+use crate::check::rule::Rule;
 use crate::finding::{Edit, Fix, Safety};
 use crate::source::adf::LinkedService;
 use crate::source::json::{Kind, Node, PathStep, string_offsets};
@@ -120,13 +121,30 @@ const PIPELINE_CHECKS: &[&str] = &[
     "unused-suppression",
 ];
 
+/// Checks over the whole factory (`cross_file`); each comment names the function there that raises it.
+const CROSS_FILE_CHECKS: &[&str] = &[
+    "file-name-mismatch",               // hygiene
+    "duplicate-resource-name",          // hygiene
+    "dataset-table-name",               // dataset
+    "dataset-unknown-linked-service",   // dataset
+    "dataset-linked-service-type",      // dataset
+    "copy-sink-spelling",               // source_or_sink
+    "copy-write-method",                // source_or_sink
+    "upsert-without-keys",              // source_or_sink
+    "partition-settings",               // partition
+    "invalid-timespan",                 // source_or_sink
+    "unknown-key-vault-linked-service", // key_vault_refs
+    "arm-parameterization",             // parameterization
+    "arm-undeclared-parameter",         // undeclared_parameters
+];
+
 /// Every check a rule file may name.
 pub fn names() -> Vec<&'static str> {
     CHECKS
         .iter()
         .map(|(n, _)| *n)
         .chain(PIPELINE_CHECKS.iter().copied())
-        .chain(super::cross_file::CHECKS.iter().copied())
+        .chain(CROSS_FILE_CHECKS.iter().copied())
         .collect()
 }
 

@@ -1,8 +1,8 @@
 //! Property checks: required, known, well-typed and well-formed `typeProperties` of a 2.0 definition.
 
 use super::{Hit, auth_type, inner_span, int_of, is_basic, json_str, props_path, tp_path};
-use crate::check::Rule;
 use crate::check::context::{Context, Target};
+use crate::check::rule::Rule;
 use crate::finding::{Edit, Safety};
 use crate::source::adf::{
     V1_PROPERTIES, V2_PROPERTIES, Version, is_expression_node, is_key_vault_ref,

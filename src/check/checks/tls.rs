@@ -1,8 +1,8 @@
 //! TLS checks: sslMode values, what each leaves open, conflicting 1.0 settings, the configured minimum.
 
 use super::{Hit, inner_span, int_of, tp_path};
-use crate::check::Rule;
 use crate::check::context::{Context, Target};
+use crate::check::rule::Rule;
 use crate::finding::{Edit, Fix, Safety};
 use crate::source::adf::{LinkedService, is_expression_node};
 use crate::source::connstr::{self, Key, SSL_MODE_NAMES};
