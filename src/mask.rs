@@ -720,6 +720,24 @@ mod tests {
         );
     }
 
+    /// A secret the run holds (a password given to `test-connection`) is masked wherever any output
+    /// echoes it; a value under four characters is not registered (it would mask ordinary words).
+    #[test]
+    fn registered_secrets_are_masked_in_every_output() {
+        register_secret("Zq9-held-secret");
+        register_secret("ab1");
+        let out = guard_output(
+            "server said: password Zq9-held-secret rejected (ab1)\n",
+            Encoding::Text(&[]),
+        );
+        assert!(!out.contains("Zq9-held-secret"), "{out}");
+        assert!(out.contains("(ab1)"), "{out}");
+        assert!(
+            !guard_output("{\"e\": \"Zq9-held-secret\"}", Encoding::Json)
+                .contains("Zq9-held-secret")
+        );
+    }
+
     /// XML 1.0 allows no C0 control but tab, LF and CR, not even as a character reference: they become
     /// `?`; other unsafe characters become references.
     #[test]
