@@ -360,7 +360,7 @@ fn find_all_ascii_ci<'a>(s: &'a str, needle: &'a str) -> impl Iterator<Item = us
 /// bidirectional overrides become `\u{..}` escapes, so a hostile file cannot move the cursor, recolour
 /// or retitle the user's terminal, or forge output lines; and CI log commands are broken (Azure
 /// Pipelines obeys `##vso[` anywhere in a line, GitHub Actions `::` at a line's start, both `##[`):
-/// `##vso\u{5b}`, `\u{3a}:`.
+/// `##vso\u{5b}`, `\u{3a}:`, `##\u{5b}`.
 pub fn printable(s: &str) -> std::borrow::Cow<'_, str> {
     let command = find_all_ascii_ci(s, "##vso[").next().is_some()
         || s.starts_with("::")
@@ -373,7 +373,7 @@ pub fn printable(s: &str) -> std::borrow::Cow<'_, str> {
         let breaks_command =
             (c == '[' && i >= 5 && s.as_bytes()[i - 5..i].eq_ignore_ascii_case(b"##vso"))
                 || (i == 0 && c == ':' && s.starts_with("::"))
-                || (i == 1 && c == '[' && s.starts_with("##["));
+                || (i == 2 && c == '[' && s.starts_with("##["));
         if is_unsafe_char(c) || breaks_command {
             out.push_str(&format!("\\u{{{:x}}}", c as u32));
         } else {
@@ -440,7 +440,7 @@ fn guard(text: &str, enc: Encoding, colour: bool) -> String {
                 } else if rest.starts_with("::") {
                     (0, ':')
                 } else {
-                    (1, '[')
+                    (2, '[')
                 };
                 out.push_str(&rest[i..i + keep]);
                 out.push_str(&escape_char(esc, enc));
@@ -703,6 +703,58 @@ fn lenient_value_len(rest: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `…key` names a secret (`accountKey`, `apiKey`), but a bare `key` (a map's key, a partition key)
+    /// does not.
+    #[test]
+    fn a_bare_key_is_not_a_secret_name() {
+        assert!(!secret_name("key"));
+        assert!(!secret_name("Key"));
+        for name in ["apiKey", "AccountKey", "x_key", "pw", "sig"] {
+            assert!(secret_name(name), "{name}");
+        }
+    }
+
+    /// Exactly what a CI log command becomes: only the character that makes it one is escaped.
+    #[test]
+    fn log_commands_are_broken_by_one_escaped_character() {
+        assert_eq!(printable("::error::x"), "\\u{3a}:error::x");
+        assert_eq!(printable("##[group]x"), "##\\u{5b}group]x");
+        assert_eq!(printable("a ##VSO[task.x]b"), "a ##VSO\\u{5b}task.x]b");
+        let text = Encoding::Text(&[]);
+        assert_eq!(
+            guard_output("##vso[task.setvariable]x\n::error::y\n##[group]z\n", text),
+            "##vso\\u{5b}task.setvariable]x\n\\u{3a}:error::y\n##\\u{5b}group]z\n"
+        );
+    }
+
+    /// A secret the run holds (a password given to `test-connection`) is masked wherever any output
+    /// echoes it; a value under four characters is not registered (it would mask ordinary words).
+    #[test]
+    fn registered_secrets_are_masked_in_every_output() {
+        register_secret("Zq9-held-secret");
+        register_secret("ab1");
+        let out = guard_output(
+            "server said: password Zq9-held-secret rejected (ab1)\n",
+            Encoding::Text(&[]),
+        );
+        assert!(!out.contains("Zq9-held-secret"), "{out}");
+        assert!(out.contains("(ab1)"), "{out}");
+        assert!(
+            !guard_output("{\"e\": \"Zq9-held-secret\"}", Encoding::Json)
+                .contains("Zq9-held-secret")
+        );
+    }
+
+    /// XML 1.0 allows no C0 control but tab, LF and CR, not even as a character reference: they become
+    /// `?`; other unsafe characters become references.
+    #[test]
+    fn xml_output_replaces_c0_controls_and_escapes_the_rest() {
+        assert_eq!(
+            guard_output("a\u{7}b\u{1b}c\u{85}d\u{202e}e\r\n", Encoding::Xml),
+            "a?b?c&#x85;d&#x202e;e\r\n"
+        );
+    }
 
     #[test]
     fn masks_every_secret_place() {
