@@ -151,9 +151,12 @@ impl Index {
             match e {
                 Entry::Ls(l) => {
                     f.has_linked_services = true;
-                    f.linked_services.entry(l.name.clone()).or_default().push(l);
+                    f.linked_services
+                        .entry(l.name.clone())
+                        .or_insert_with(one)
+                        .push(l);
                 }
-                Entry::Ds(d) => f.datasets.entry(d.name.clone()).or_default().push(d),
+                Entry::Ds(d) => f.datasets.entry(d.name.clone()).or_insert_with(one).push(d),
             }
         }
         let mut names: HashSet<String> = HashSet::new();
@@ -230,6 +233,11 @@ impl Index {
 enum Entry {
     Ls(LinkedServiceEntry),
     Ds(DatasetEntry),
+}
+
+/// Room for one entry: a name is almost always unique, and a pushed-to empty vector reserves four.
+fn one<T>() -> Vec<T> {
+    Vec::with_capacity(1)
 }
 
 fn index_file(path: &Path, read_datasets: bool) -> Option<Entry> {

@@ -627,7 +627,7 @@ fn update_parameter_files(outcomes: &mut Vec<pipeline::FileOutcome>, settings: &
                 }
             }
         };
-        out.change = Some(pipeline::Change {
+        out.change = Some(Box::new(pipeline::Change {
             before: crate::mask::mask(&before),
             after: crate::mask::mask(&after),
             applied: vec![pipeline::Applied {
@@ -638,7 +638,7 @@ fn update_parameter_files(outcomes: &mut Vec<pipeline::FileOutcome>, settings: &
             }],
             written,
             pending: None,
-        });
+        }));
         // the parameters file may already be in the list (it is scanned too): keep its findings
         match outcomes.iter_mut().find(|o| o.path == path) {
             Some(scanned) => {
@@ -807,12 +807,14 @@ pub fn run(cli: Cli) -> Result<i32, String> {
     {
         return Err("--statistics works with full, concise and json output; write other formats with --output FILE".into());
     }
-    let (mut outcomes, walk_errors, settings, counts) = scan(
+    let (mut outcomes, walk_errors, mut settings, counts) = scan(
         &cli.paths,
         settings,
         cli.skip_missing_files,
         cli.export_secrets.as_deref(),
     )?;
+    // the report needs no index: free it before the output is built (peak memory on big factories)
+    settings.index = Index::default();
     let baseline = crate::report::baseline::run(
         cli.baseline.as_deref(),
         cli.write_baseline.as_deref(),
@@ -854,8 +856,7 @@ pub fn run(cli: Cli) -> Result<i32, String> {
 
     let color = use_color(cli.color, tty);
     let cx = crate::report::output::Context::new(fail_on);
-    let mut text = String::new();
-    match &cli.output {
+    let mut text = match &cli.output {
         Some(file) => {
             // files get colour only when asked for explicitly
             let report = render(&run, &cli, &cx, format, cli.color == ColorChoice::Always);
@@ -866,10 +867,10 @@ pub fn run(cli: Cli) -> Result<i32, String> {
             };
             crate::fix::write::write_whole(file, report.as_bytes())
                 .map_err(|e| format!("cannot write {}: {e}", file.display()))?;
-            text.push_str(&render(&run, &cli, &cx, human, color));
+            render(&run, &cli, &cx, human, color)
         }
-        None => text.push_str(&render(&run, &cli, &cx, format, color)),
-    }
+        None => render(&run, &cli, &cx, format, color),
+    };
     match format {
         OutputFormat::Github => {
             if let Err(e) = crate::report::output::github::write_step_summary(&run, &cx) {
@@ -918,47 +919,62 @@ fn render(
     let mut text = String::new();
     match format {
         OutputFormat::Json if cli.statistics => {
-            text.push_str(&crate::report::output::statistics::json(run))
+            append(&mut text, crate::report::output::statistics::json(run))
         }
-        OutputFormat::Json => text.push_str(&report::render_json(run)),
+        OutputFormat::Json => append(&mut text, report::render_json(run)),
         OutputFormat::Full | OutputFormat::Concise => {
             if mode != Mode::Diff {
                 if cli.statistics {
-                    text.push_str(&crate::report::output::statistics::text(run));
+                    append(&mut text, crate::report::output::statistics::text(run));
                 } else if format == OutputFormat::Full {
-                    text.push_str(&report::render_full(run, color));
+                    append(&mut text, report::render_full(run, color));
                 } else {
-                    text.push_str(&report::render_concise(run, color));
+                    append(&mut text, report::render_concise(run, color));
                 }
             }
             if mode == Mode::Diff || cli.show_changes {
-                text.push_str(&report::render_diffs(run, color));
+                append(&mut text, report::render_diffs(run, color));
             }
             if mode == Mode::Fix {
-                text.push_str(&report::render_fixed(run));
+                append(&mut text, report::render_fixed(run));
             }
             if !cli.quiet {
-                text.push_str(&report::render_summary(run));
+                append(&mut text, report::render_summary(run));
                 text.extend(run.baseline.as_ref().map(|b| b.render_summary()));
             }
         }
         OutputFormat::Github | OutputFormat::Azure => {
-            text.push_str(&if format == OutputFormat::Github {
-                crate::report::output::github::render(run, cx)
-            } else {
-                crate::report::output::azure::render(run, cx)
-            });
+            append(
+                &mut text,
+                if format == OutputFormat::Github {
+                    crate::report::output::github::render(run, cx)
+                } else {
+                    crate::report::output::azure::render(run, cx)
+                },
+            );
             if !cli.quiet {
                 // plain lines: neither runner reads them as commands
-                text.push_str(&report::render_summary(run));
+                append(&mut text, report::render_summary(run));
                 text.extend(run.baseline.as_ref().map(|b| b.render_summary()));
             }
         }
-        OutputFormat::Sarif => text.push_str(&crate::report::output::sarif::render(run, cx)),
-        OutputFormat::Junit => text.push_str(&crate::report::output::junit::render(run, cx)),
-        OutputFormat::Markdown => text.push_str(&crate::report::output::markdown::render(run, cx)),
+        OutputFormat::Sarif => append(&mut text, crate::report::output::sarif::render(run, cx)),
+        OutputFormat::Junit => append(&mut text, crate::report::output::junit::render(run, cx)),
+        OutputFormat::Markdown => {
+            append(&mut text, crate::report::output::markdown::render(run, cx))
+        }
     }
     text
+}
+
+/// Add a section to the output; the first one becomes the output without a copy (a big factory's
+/// findings run to megabytes).
+fn append(text: &mut String, section: String) {
+    if text.is_empty() {
+        *text = section;
+    } else {
+        text.push_str(&section);
+    }
 }
 
 fn exit_code(run: &Run, cli: &Cli, fail_on: Severity) -> i32 {

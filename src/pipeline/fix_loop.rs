@@ -59,13 +59,13 @@ pub(super) fn fix_file(out: &mut FileOutcome, doc: &Document, root: &Node, cx: &
         new_text: fixed.doc.text,
         findings: fixed.findings,
     });
-    out.change = Some(Change {
+    out.change = Some(Box::new(Change {
         before,
         after,
         applied: fixed.applied,
         written: false,
         pending,
-    });
+    }));
     true
 }
 

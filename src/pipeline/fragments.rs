@@ -57,13 +57,13 @@ pub(super) fn settle(
         findings: left,
         linked_services: Vec::new(),
     });
-    out.change = Some(Change {
+    out.change = Some(Box::new(Change {
         before,
         after,
         applied,
         written: false,
         pending,
-    });
+    }));
     None
 }
 

@@ -204,8 +204,9 @@ pub struct FileOutcome {
     pub arm_template: bool,
     /// ARM template parameters the fixes replaced (old name → new parameters), for the parameters files.
     pub arm_renames: Vec<(String, Vec<crate::fix::arm::NewParameter>)>,
-    /// Masked before/after texts when fixes changed the file.
-    pub change: Option<Change>,
+    /// Masked before/after texts when fixes changed the file; boxed because most kept outcomes (findings
+    /// only) have none, and every kept outcome stays in memory until the report.
+    pub change: Option<Box<Change>>,
     /// The tool could not do its job on this file (unreadable, not writable): exit code 2.
     pub failed: bool,
 }
@@ -222,6 +223,16 @@ impl FileOutcome {
             && self.source.is_none()
             && !self.failed
     }
+
+    /// Give back the spare capacity of what the report keeps: a finding vector grown by pushes holds
+    /// room for several findings, and every kept outcome lives until the end of the run.
+    fn shrink_to_fit(&mut self) {
+        self.findings.shrink_to_fit();
+        self.linked_services.shrink_to_fit();
+        if let Some(c) = self.change.as_mut() {
+            c.applied.shrink_to_fit();
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -235,9 +246,17 @@ pub struct Change {
     pub pending: Option<PendingWrite>,
 }
 
+/// One file through the pipeline ([`run_stages`]), its outcome trimmed to what it holds: the CLI keeps
+/// every outcome with something to report until the end of the run.
+pub fn process(path: &Path, settings: &Settings) -> FileOutcome {
+    let mut out = run_stages(path, settings);
+    out.shrink_to_fit();
+    out
+}
+
 /// One file, top-down: each stage either hands the next its input or ends the file's story (nothing to
 /// do, or a finding that says why not), writing what it found into the outcome.
-pub fn process(path: &Path, settings: &Settings) -> FileOutcome {
+fn run_stages(path: &Path, settings: &Settings) -> FileOutcome {
     let mut cx = FileCx::new(settings, path);
     let mut out = FileOutcome {
         path: path.to_path_buf(),
@@ -353,6 +372,28 @@ fn push_pipeline(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The outcome the CLI keeps holds no spare room: a factory's findings stay in memory until the
+    /// report, and a pushed-to vector reserves room for four (issue 17: peak RSS at 100k files).
+    #[test]
+    fn kept_outcome_holds_no_spare_capacity() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("ls.json");
+        // a 1.0 linked service: ADFPG001 and friends, with a fix
+        std::fs::write(&p, r#"{"name":"pg","properties":{"type":"AzurePostgreSql","typeProperties":{"connectionString":"host=h;database=d;uid=u;password=pw;sslmode=require"}}}"#).unwrap();
+        // as every CLI run: the fixes --fix would apply are computed (and kept, for the counts)
+        let mut settings = Settings::builtin();
+        settings.fix = FixMode::Apply {
+            unsafe_fixes: false,
+        };
+        let out = process(&p, &settings);
+        assert!(!out.findings.is_empty());
+        assert_eq!(out.findings.capacity(), out.findings.len());
+        assert_eq!(out.linked_services.capacity(), out.linked_services.len());
+        let applied = &out.change.as_ref().expect("what --fix would apply").applied;
+        assert!(!applied.is_empty());
+        assert_eq!(applied.capacity(), applied.len());
+    }
 
     /// The whole pipeline (`process` with `--fix`): a file another writer changes after it was read
     /// is reported (ADFPG105) and keeps the other writer's bytes.
