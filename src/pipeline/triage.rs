@@ -31,11 +31,12 @@ pub(super) enum Triage {
 }
 
 /// Read a file and decide how much of the pipeline it needs. The read buffer is reused, so files that
-/// need nothing allocate nothing.
+/// need nothing allocate nothing; a file to parse takes the buffer with it (rather than a copy).
 pub(super) fn triage(path: &Path, cx: &FileCx, relevant: &mut bool) -> Result<Triage, ReadError> {
     let settings = cx.s;
     SCRATCH.with_borrow_mut(|(buf, scratch)| {
-        let r = crate::source::read::read_into(path, settings.max_file_size, Links::Follow, buf)
+        // `process` gets the paths the walk found as regular files
+        let r = crate::source::read::read_into(path, settings.max_file_size, Links::Walked, buf)
             .map(|()| {
                 let utf16_bom = buf.starts_with(&[0xFF, 0xFE]) || buf.starts_with(&[0xFE, 0xFF]);
                 // an empty (or blank) *.json file is never valid: often a truncated linked service
@@ -57,7 +58,7 @@ pub(super) fn triage(path: &Path, cx: &FileCx, relevant: &mut bool) -> Result<Tr
                 }
                 *relevant = true;
                 if !mentions || named || parameterization || !settings.use_skim {
-                    return Triage::Parse(buf.clone());
+                    return Triage::Parse(std::mem::take(buf));
                 }
                 match Document::decode_borrowed(buf) {
                     Ok((text, body)) => match skim::skim(&text[body..], scratch) {
@@ -73,12 +74,12 @@ pub(super) fn triage(path: &Path, cx: &FileCx, relevant: &mut bool) -> Result<Tr
                                         findings,
                                     }
                                 }
-                                None => Triage::Parse(buf.clone()),
+                                None => Triage::Parse(std::mem::take(buf)),
                             }
                         }
-                        skim::Skim::NeedsParse => Triage::Parse(buf.clone()),
+                        skim::Skim::NeedsParse => Triage::Parse(std::mem::take(buf)),
                     },
-                    Err(_) => Triage::Parse(buf.clone()),
+                    Err(_) => Triage::Parse(std::mem::take(buf)),
                 }
             });
         // one huge file must not pin its buffer for the rest of the run

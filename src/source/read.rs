@@ -17,6 +17,9 @@ pub enum Links {
     /// The tool found the path by its name (a sibling file, a discovered config, a rule folder's entry):
     /// a link there was put by whoever wrote the repository, so it is refused.
     Refuse,
+    /// The walk found the path as a regular file (its directory entry says so): read as with `Follow`,
+    /// without a second look before opening; the check on what was opened still refuses anything else.
+    Walked,
 }
 
 #[derive(Debug)]
@@ -71,13 +74,15 @@ pub fn read_text(path: &Path, links: Links) -> Result<String, String> {
 /// a regular file, and (with [`Links::Refuse`]) a symlink.
 pub fn read_into(path: &Path, max: u64, links: Links, buf: &mut Vec<u8>) -> Result<(), ReadError> {
     buf.clear();
-    // look before opening: opening some devices has effects of its own
-    let meta = match links {
-        Links::Follow => std::fs::metadata(path),
-        Links::Refuse => std::fs::symlink_metadata(path),
+    // look before opening: opening some devices has effects of its own (a walked file was looked at)
+    let look = match links {
+        Links::Follow => Some(std::fs::metadata(path)),
+        Links::Refuse => Some(std::fs::symlink_metadata(path)),
+        Links::Walked => None,
+    };
+    if let Some(meta) = look {
+        check_kind(&meta.map_err(ReadError::Io)?)?;
     }
-    .map_err(ReadError::Io)?;
-    check_kind(&meta)?;
     let f = open(path, links).map_err(ReadError::Io)?;
     // and again on what was opened: the path may have been swapped for a FIFO or a link meanwhile
     let meta = f.metadata().map_err(ReadError::Io)?;
@@ -156,7 +161,8 @@ mod tests {
         let link = d.path().join("zero.json");
         std::os::unix::fs::symlink("/dev/zero", &link).unwrap();
         let mut buf = Vec::new();
-        for links in [Links::Follow, Links::Refuse] {
+        // `Walked` skips the look before opening: the check after opening refuses the device
+        for links in [Links::Follow, Links::Refuse, Links::Walked] {
             let e = read_into(&link, 1 << 20, links, &mut buf).unwrap_err();
             assert!(matches!(e, ReadError::Io(_)), "{links:?}: {e}");
         }
@@ -167,5 +173,23 @@ mod tests {
         assert!(read_into(&link, 10, Links::Refuse, &mut buf).is_err());
         read_into(&link, 10, Links::Follow, &mut buf).unwrap();
         assert_eq!(buf, b"x");
+        read_into(&real, 10, Links::Walked, &mut buf).unwrap();
+        assert_eq!(buf, b"x");
+    }
+
+    /// A FIFO swapped in after the walk looked: opened without blocking, refused after opening.
+    #[cfg(unix)]
+    #[test]
+    fn a_walked_path_that_became_a_fifo_is_refused_without_blocking() {
+        let d = tempfile::tempdir().unwrap();
+        let fifo = d.path().join("f.json");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        assert!(
+            made.is_ok_and(|s| s.success()),
+            "mkfifo is part of coreutils"
+        );
+        let mut buf = Vec::new();
+        let e = read_into(&fifo, 1 << 20, Links::Walked, &mut buf).unwrap_err();
+        assert!(e.to_string().contains("not a regular file"), "{e}");
     }
 }
