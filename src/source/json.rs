@@ -346,7 +346,7 @@ impl Parser<'_> {
                 }
                 self.pos += 1;
             }
-            out.push_str(&self.text[run_start..self.pos]);
+            let run = &self.text[run_start..self.pos];
             match self.src.get(self.pos) {
                 None => {
                     return Err(ParseError {
@@ -356,10 +356,16 @@ impl Parser<'_> {
                 }
                 Some(b'"') => {
                     self.pos += 1;
+                    // most strings have no escape: one allocation of the right size, nothing pushed
+                    if !escaped {
+                        return Ok((run.to_string(), false));
+                    }
+                    out.push_str(run);
                     return Ok((out, escaped));
                 }
                 Some(b'\\') => {
                     escaped = true;
+                    out.push_str(run);
                     self.escape(&mut out)?;
                 }
                 Some(_) => {
