@@ -746,6 +746,35 @@ mod tests {
         );
     }
 
+    /// How far a secret's value runs in text that is not JSON: a string to its closing quote (escapes
+    /// skipped), an object or array to its matching bracket (brackets inside strings are text), a bare
+    /// word to `,` `}` `]` or the line's end; anything unclosed to the end.
+    #[test]
+    fn lenient_values_end_where_they_close() {
+        for (rest, want) in [
+            (r#""ab\"c", "host": "h""#, 7),
+            (r#"'s3' , x"#, 4),
+            (r#""unclosed"#, 9),
+            (r#"{"a": {"b": 1}, "c": "}"} tail"#, 25),
+            (r#"[1, [2]], x"#, 8),
+            (r#"{"a": 1"#, 7),
+            (r#"[{"#, 2),
+            ("bare, next", 4),
+            ("bare\nnext", 4),
+            ("", 0),
+        ] {
+            assert_eq!(lenient_value_len(rest), want, "{rest}");
+        }
+    }
+
+    /// A span that does not fall on character boundaries is not applied (and never panics).
+    #[test]
+    fn spans_off_character_boundaries_are_skipped() {
+        assert_eq!(apply("a\u{e9} b", &[1..2]), "a\u{e9} b");
+        assert_eq!(apply("a\u{e9} b", &[2..4]), "a\u{e9} b");
+        assert_eq!(apply("a\u{e9} b", &[1..3, 4..5]), "a** *");
+    }
+
     /// XML 1.0 allows no C0 control but tab, LF and CR, not even as a character reference: they become
     /// `?`; other unsafe characters become references.
     #[test]

@@ -51,9 +51,13 @@ fn fix_beside_good(name: &str, bytes: &[u8], expected: &str) -> String {
 #[test]
 fn a_syntax_error_spans_the_whole_offending_character() {
     let prefix = r#"{"type": "AzurePostgreSql", "a": "#;
-    for (bad, len) in [("x", 1), ("\u{e9}", 2), ("\u{1F600}", 4)] {
-        let text = format!("{prefix}{bad}}}");
-        let start = prefix.len() as u64;
+    let mut cases: Vec<(String, u64, u64)> = [("x", 1), ("\u{e9}", 2), ("\u{1F600}", 4)]
+        .into_iter()
+        .map(|(bad, len)| (format!("{prefix}{bad}}}"), prefix.len() as u64, len))
+        .collect();
+    // at the very first byte
+    cases.push((r#"x{"type": "AzurePostgreSql"}"#.to_string(), 0, 1));
+    for (text, start, len) in cases {
         let dir = tempfile::tempdir().unwrap();
         fs::write(dir.path().join("bad.json"), &text).unwrap();
         let (_, out, _) = run_in(dir.path(), &["--output-format", "json", "--exit-zero", "."]);

@@ -453,6 +453,32 @@ fn arm_fix_titles_name_the_dropped_keys_only_when_there_are_some() {
     );
 }
 
+/// Only ARM parameters files (`ARMTemplateParameters*.json`, Synapse's `TemplateParametersForWorkspace*.json`)
+/// beside a template gain the new parameters: another JSON file there, even one shaped like them, is left
+/// as it is.
+#[test]
+fn only_parameters_files_beside_a_template_gain_the_new_parameters() {
+    let dir = tempfile::tempdir().unwrap();
+    publish(
+        dir.path(),
+        "f",
+        "",
+        "host=pg.postgres.database.azure.com;port=5432;database=sales;uid=etl;EncryptionMethod=1",
+    );
+    let params = dir.path().join("f/ARMTemplateParametersForFactory.json");
+    let before = fs::read(&params).unwrap();
+    let lookalike = dir.path().join("f/release-overrides.json");
+    fs::write(&lookalike, &before).unwrap();
+    let out = fix(dir.path());
+    let after = strict(dir.path(), "f/ARMTemplateParametersForFactory.json");
+    assert_eq!(
+        after["parameters"]["pg_properties_typeProperties_server"]["value"],
+        "pg.postgres.database.azure.com",
+        "{out}"
+    );
+    assert_eq!(fs::read(&lookalike).unwrap(), before, "{out}");
+}
+
 #[test]
 fn arm_without_any_value_is_held_back_and_says_what_is_missing() {
     let dir = tempfile::tempdir().unwrap();
