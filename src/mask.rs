@@ -770,8 +770,14 @@ mod tests {
     /// A span that does not fall on character boundaries is not applied (and never panics).
     #[test]
     fn spans_off_character_boundaries_are_skipped() {
-        assert_eq!(apply("a\u{e9} b", &[1..2]), "a\u{e9} b");
-        assert_eq!(apply("a\u{e9} b", &[2..4]), "a\u{e9} b");
+        assert_eq!(
+            apply("a\u{e9} b", std::slice::from_ref(&(1..2))),
+            "a\u{e9} b"
+        );
+        assert_eq!(
+            apply("a\u{e9} b", std::slice::from_ref(&(2..4))),
+            "a\u{e9} b"
+        );
         assert_eq!(apply("a\u{e9} b", &[1..3, 4..5]), "a** *");
     }
 
