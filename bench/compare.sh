@@ -178,12 +178,12 @@ measure() {
     FIXRUNS=$DIR/fix-runs
     rm -rf "$FIXRUNS"
     mkdir -p "$FIXRUNS"
-    # hard-linked copies, all made before any run: --fix replaces files by rename, so the base stays intact,
-    # and no deletion happens between runs. (An ext4 without a journal, like the development VM's, avoids
-    # reusing inodes deleted in the last 1-6 minutes and scans past them: creating files near fresh
+    # copies, all made before any run, so that no deletion happens between runs (not hard links: --fix
+    # refuses to replace a file with several links, ADFPG105, and would change nothing). (An ext4
+    # without a journal, like the development VM's, avoids reusing inodes deleted in the last 1-6 minutes and scans past them: creating files near fresh
     # deletions is slow. So the copies are deleted only at the end, and two runs of this script within a
     # few minutes of each other inflate the second one's --fix time there.)
-    for i in $(seq "$RUNS"); do cp -al "$FIXBASE" "$FIXRUNS/$i"; done
+    for i in $(seq "$RUNS"); do cp -a "$FIXBASE" "$FIXRUNS/$i"; done
     sync
     "$BIN" --check --output-format concise "$FIXBASE" >/dev/null 2>&1 || true
     fix_times=(); lint_times=()
@@ -194,10 +194,10 @@ measure() {
     FIX=$(printf '%s\n' "${fix_times[@]}" | median)
     FIX_LINT=$(printf '%s\n' "${lint_times[@]}" | median)
     # one more run on a fresh copy, for its summary line and its peak RSS
-    cp -al "$FIXBASE" "$FIXRUNS/extra"
+    cp -a "$FIXBASE" "$FIXRUNS/extra"
     CHANGED=$({ "$BIN" --fix --unsafe-fixes --output-format concise "$FIXRUNS/extra" 2>/dev/null || true; } | grep -o 'Fixed [0-9]* files' || echo "Fixed 0 files")
     rm -rf "$FIXRUNS/extra"
-    cp -al "$FIXBASE" "$FIXRUNS/extra"
+    cp -a "$FIXBASE" "$FIXRUNS/extra"
     read -r FIX_RSS _ < <(time_v "$BIN" --fix --unsafe-fixes --output-format concise "$FIXRUNS/extra")
     rm -rf "$FIXRUNS"
 
