@@ -238,6 +238,21 @@ fn strict(root: &Path, rel: &str) -> Value {
     v
 }
 
+/// `--fix --unsafe-fixes` of the template folder `f` with the migration's own sslMode: without the unsafe
+/// raise to VerifyFull that ADFPG004/005 offer. Its output.
+fn fix_template_without_hardening(root: &Path) -> String {
+    let args = [
+        "--fix",
+        "--unsafe-fixes",
+        "--ignore",
+        "ADFPG004,ADFPG005",
+        "--output-format",
+        "concise",
+        "f",
+    ];
+    run_in(root, &args).1
+}
+
 fn arm_linked_service(v: &Value) -> &Value {
     &v["resources"][0]["properties"]
 }
@@ -292,20 +307,7 @@ fn arm_port_and_ssl_mode_come_from_the_linked_service_file() {
         lint.contains("ADFPG012") && lint.contains("Keepalive"),
         "{lint}"
     );
-    // the migration's own sslMode, without the unsafe raise to VerifyFull that ADFPG004/005 offer
-    let out = run_in(
-        dir.path(),
-        &[
-            "--fix",
-            "--unsafe-fixes",
-            "--ignore",
-            "ADFPG004,ADFPG005",
-            "--output-format",
-            "concise",
-            "f",
-        ],
-    )
-    .1;
+    let out = fix_template_without_hardening(dir.path());
     let v = strict(dir.path(), "f/ARMTemplateForFactory.json");
     let tp = &arm_linked_service(&v)["typeProperties"];
     assert_eq!(tp["port"], "6432", "{out}");
@@ -383,19 +385,7 @@ fn arm_values_come_from_a_linked_service_file_already_at_2_0() {
         "linkedService/pg.json",
         &serde_json::to_string_pretty(&ls).unwrap(),
     );
-    let out = run_in(
-        dir.path(),
-        &[
-            "--fix",
-            "--unsafe-fixes",
-            "--ignore",
-            "ADFPG004,ADFPG005",
-            "--output-format",
-            "concise",
-            "f",
-        ],
-    )
-    .1;
+    let out = fix_template_without_hardening(dir.path());
     let v = strict(dir.path(), "f/ARMTemplateForFactory.json");
     let tp = &arm_linked_service(&v)["typeProperties"];
     assert_eq!(tp["port"], "6432", "{out}");
