@@ -758,6 +758,7 @@ mod tests {
             (r#"{"a": {"b": 1}, "c": "}"} tail"#, 25),
             (r#"[1, [2]], x"#, 8),
             (r#"{"a": 1"#, 7),
+            (r#"{"a": "x\"}", "b": 1} tail"#, 21),
             (r#"[{"#, 2),
             ("bare, next", 4),
             ("bare\nnext", 4),
@@ -779,6 +780,42 @@ mod tests {
             "a\u{e9} b"
         );
         assert_eq!(apply("a\u{e9} b", &[1..3, 4..5]), "a** *");
+    }
+
+    /// An expression with literal text around it is not a reference: the literal may be a secret.
+    #[test]
+    fn only_a_whole_expression_is_shown_as_a_reference() {
+        assert!(shown_as_reference("@{linkedService().password}"));
+        assert!(!shown_as_reference("@{linkedService().p}s3cret"));
+        assert!(!shown_as_reference("s3cret@{linkedService().p}"));
+    }
+
+    /// In coloured output only complete colour sequences pass; any other ESC is escaped.
+    #[test]
+    fn coloured_output_passes_colour_sequences_only() {
+        assert_eq!(
+            guard_coloured(
+                "x\u{1b}[31mred\u{1b}[0m \u{1b}]0;title\u{7} \u{1b}",
+                Encoding::Text(&[])
+            ),
+            "x\u{1b}[31mred\u{1b}[0m \\u{1b}]0;title\\u{7} \\u{1b}"
+        );
+    }
+
+    /// Spans that are empty, reversed or past the end are ignored.
+    #[test]
+    fn spans_outside_the_text_are_ignored() {
+        let reversed = std::ops::Range { start: 2, end: 1 };
+        assert_eq!(apply("abc", &[reversed, 1..9, 0..1]), "*bc");
+    }
+
+    /// A file with a byte-order mark is masked at the right bytes: the mark shifts every span by three.
+    #[test]
+    fn masks_after_a_byte_order_mark_at_the_right_bytes() {
+        assert_eq!(
+            mask("\u{feff}{\"password\": \"s3\", \"host\": \"h\"}"),
+            "\u{feff}{\"password\": \"**\", \"host\": \"h\"}"
+        );
     }
 
     /// XML 1.0 allows no C0 control but tab, LF and CR, not even as a character reference: they become
