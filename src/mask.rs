@@ -785,9 +785,28 @@ mod tests {
     /// An expression with literal text around it is not a reference: the literal may be a secret.
     #[test]
     fn only_a_whole_expression_is_shown_as_a_reference() {
-        assert!(shown_as_reference("@{linkedService().password}"));
-        assert!(!shown_as_reference("@{linkedService().p}s3cret"));
-        assert!(!shown_as_reference("s3cret@{linkedService().p}"));
+        for reference in [
+            "@{linkedService().password}",
+            "[parameters('pw')]",
+            "@concat('a', 'b')",
+            "********",
+        ] {
+            assert!(shown_as_reference(reference), "{reference}");
+        }
+        for literal in [
+            "@{linkedService().p}s3cret",
+            "s3cret@{linkedService().p}",
+            "[s3cret",
+            "s3cret]",
+            "[s3cret]",
+            "[[parameters('x')]",
+            "s3(cret)",
+            "@s3cret",
+            "@@concat(x)",
+            "@1(x)",
+        ] {
+            assert!(!shown_as_reference(literal), "{literal}");
+        }
     }
 
     /// In coloured output only complete colour sequences pass; any other ESC is escaped.
