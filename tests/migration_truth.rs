@@ -253,6 +253,17 @@ fn fix_template_without_hardening(root: &Path) -> String {
     run_in(root, &args).1
 }
 
+/// The defaults a migrated template gives its new server, database and username parameters.
+fn assert_new_parameter_defaults(template: &Value, [server, database, username]: [&str; 3]) {
+    let default = |member: &str| {
+        template["parameters"][format!("pg_properties_typeProperties_{member}")]["defaultValue"]
+            .clone()
+    };
+    assert_eq!(default("server"), server);
+    assert_eq!(default("database"), database);
+    assert_eq!(default("username"), username);
+}
+
 fn arm_linked_service(v: &Value) -> &Value {
     &v["resources"][0]["properties"]
 }
@@ -316,13 +327,7 @@ fn arm_port_and_ssl_mode_come_from_the_linked_service_file() {
         "EncryptionMethod=1 without validation is Require"
     );
     assert_eq!(tp["timeout"], 30, "options are carried over");
-    let default = |p: &str| v["parameters"][p]["defaultValue"].clone();
-    assert_eq!(
-        default("pg_properties_typeProperties_server"),
-        "pg.postgres.database.azure.com"
-    );
-    assert_eq!(default("pg_properties_typeProperties_database"), "sales");
-    assert_eq!(default("pg_properties_typeProperties_username"), "etl");
+    assert_new_parameter_defaults(&v, ["pg.postgres.database.azure.com", "sales", "etl"]);
 }
 
 #[test]
@@ -400,13 +405,7 @@ fn arm_values_come_from_a_linked_service_file_already_at_2_0() {
         v["parameters"]["pg_password"],
         serde_json::json!({"type": "secureString", "metadata": "Secure string for 'password' of 'pg'"})
     );
-    let default = |p: &str| v["parameters"][p]["defaultValue"].clone();
-    assert_eq!(
-        default("pg_properties_typeProperties_server"),
-        "pg2.postgres.database.azure.com"
-    );
-    assert_eq!(default("pg_properties_typeProperties_database"), "sales2");
-    assert_eq!(default("pg_properties_typeProperties_username"), "etl2");
+    assert_new_parameter_defaults(&v, ["pg2.postgres.database.azure.com", "sales2", "etl2"]);
 }
 
 /// The fix offered for a template says what it costs: the renamed template parameter always, the dropped
