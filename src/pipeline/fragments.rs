@@ -5,7 +5,6 @@ use super::fix_loop::take_fixes;
 use super::{Applied, Change, FileCx, FileOutcome, FixMode, PendingWrite, SCRATCH};
 use crate::check::cross_file::FactoryCx;
 use crate::finding::{Finding, apply_edits};
-use crate::source::document::Document;
 use crate::source::skim;
 use std::path::Path;
 
@@ -17,15 +16,16 @@ pub(super) fn settle(
     cx: &FileCx,
     findings: Vec<Finding>,
     text: Option<String>,
+    fragments: Option<skim::Fragments>,
 ) -> Option<Vec<u8>> {
     let settings = cx.s;
     let fixable = settings.fix != FixMode::Off
         && findings
             .iter()
             .any(|f| f.fix.as_ref().is_some_and(|x| settings.applicable(x)));
-    let text = match text {
-        Some(text) if fixable => text,
-        text => {
+    let (text, fragments) = match (text, fragments) {
+        (Some(text), Some(fragments)) if fixable => (text, fragments),
+        (text, _) => {
             out.source = text
                 .filter(|_| settings.keep_source)
                 .map(|t| crate::mask::mask(&t));
@@ -33,7 +33,9 @@ pub(super) fn settle(
             return None;
         }
     };
-    let Some((new_text, applied, left)) = fix_fragments(&out.path, cx, &text, &findings) else {
+    let Some((new_text, applied, left)) =
+        fix_fragments(&out.path, cx, &text, &fragments, &findings)
+    else {
         return Some(text.into_bytes());
     };
     let shown = settings.keep_diff || settings.keep_source;
@@ -74,6 +76,7 @@ fn fix_fragments(
     path: &Path,
     cx: &FileCx,
     text: &str,
+    fragments: &skim::Fragments,
     findings: &[Finding],
 ) -> Option<(String, Vec<Applied>, Vec<Finding>)> {
     let settings = cx.s;
@@ -81,18 +84,28 @@ fn fix_fragments(
     if left_out > 0 {
         return None;
     }
-    let new_text = apply_edits(text, &edits).0;
-    let (_, body) = Document::decode_borrowed(new_text.as_bytes()).ok()?;
-    let left =
-        SCRATCH.with_borrow_mut(
-            |(_, scratch)| match skim::skim(&new_text[body..], scratch) {
+    let (new_text, done) = apply_edits(text, &edits);
+    if done != edits.len() {
+        return None;
+    }
+    // edits are inside the JSON body: a BOM stays as it was
+    let body = crate::source::document::body_start(text);
+    if crate::source::document::body_start(&new_text) != body {
+        return None;
+    }
+    let left = SCRATCH.with_borrow_mut(|(_, scratch)| {
+        match moved_fragments(&new_text, body, fragments, &edits, scratch) {
+            Some(moved) => fragment_findings(path, cx, &new_text, body, &moved),
+            // an edit outside the copy objects: the whole text is skimmed again
+            None => match skim::skim(&new_text[body..], scratch) {
                 skim::Skim::Clean => Some(Vec::new()),
                 skim::Skim::Fragments => {
                     fragment_findings(path, cx, &new_text, body, scratch.fragments())
                 }
                 skim::Skim::NeedsParse => None,
             },
-        )?;
+        }
+    })?;
     if left
         .iter()
         .any(|f| f.fix.as_ref().is_some_and(|x| settings.applicable(x)))
@@ -102,6 +115,35 @@ fn fix_fragments(
     Some((new_text, applied, left))
 }
 
+/// The copy objects of the fixed text when every edit fell inside one and each object an edit changed
+/// still clears on its own (then the rest of the text, byte for byte as before, clears as before).
+fn moved_fragments(
+    new_text: &str,
+    body: usize,
+    fragments: &skim::Fragments,
+    edits: &[&crate::finding::Edit],
+    scratch: &mut skim::Scratch,
+) -> Option<skim::Fragments> {
+    let mut in_body: Vec<(std::ops::Range<usize>, usize)> = edits
+        .iter()
+        .map(|e| {
+            Some((
+                e.range.start.checked_sub(body)?..e.range.end - body,
+                e.text.len(),
+            ))
+        })
+        .collect::<Option<_>>()?;
+    in_body.sort_by_key(|(r, _)| (r.start, r.end));
+    let (moved, touched) = fragments.after_edits(&in_body)?;
+    let new_body = &new_text[body..];
+    for (f, changed) in moved.list().iter().zip(touched) {
+        if changed && !skim::fragment_clears(new_body.get(f.range.clone())?, f.depth(), scratch) {
+            return None;
+        }
+    }
+    Some(moved)
+}
+
 /// The findings of a file's copy sources and sinks, each parsed on its own; None if one does not parse
 /// on its own (then the caller parses the whole file).
 pub(super) fn fragment_findings(
@@ -109,7 +151,7 @@ pub(super) fn fragment_findings(
     cx: &FileCx,
     text: &str,
     body: usize,
-    fragments: &[skim::Fragment],
+    fragments: &skim::Fragments,
 ) -> Option<Vec<Finding>> {
     let fcx = FactoryCx {
         catalog: &cx.s.policy.catalog,
@@ -119,15 +161,23 @@ pub(super) fn fragment_findings(
         layout: Default::default(),
     };
     let mut findings = Vec::new();
-    for f in fragments {
+    for f in fragments.list() {
         let (start, end) = (body + f.range.start, body + f.range.end);
         let mut node = crate::source::json::parse(text.get(start..end)?).ok()?;
         crate::source::document::shift_spans(&mut node, start);
-        findings.extend(
-            crate::check::cross_file::check_copy_object(&fcx, &node, &f.path)
-                .into_iter()
-                .filter_map(|f| cx.keep(f)),
-        );
+        // checked as if at the root, then placed: a pointer to the object followed by one inside it is
+        // the pointer from the root (most objects report nothing, so their path is rarely spelled out)
+        let mut here = None;
+        for mut found in crate::check::cross_file::check_copy_object(&fcx, &node, &[])
+            .into_iter()
+            .filter_map(|f| cx.keep(f))
+        {
+            let at = here.get_or_insert_with(|| {
+                crate::source::json::pointer(&fragments.path(&text[body..], f))
+            });
+            found.pointer.insert_str(0, at);
+            findings.push(found);
+        }
     }
     findings.sort_by_key(|f| (f.span.start, f.code.clone()));
     crate::finding::locate(&mut findings, text);

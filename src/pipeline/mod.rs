@@ -265,12 +265,14 @@ fn run_stages(path: &Path, settings: &Settings) -> FileOutcome {
     let bytes = match triage::triage(path, &cx, &mut out.relevant) {
         Ok(Triage::Parse(bytes)) => bytes,
         Ok(Triage::Done) => return out,
-        Ok(Triage::Fragments { findings, text }) => {
-            match fragments::settle(&mut out, &cx, findings, text) {
-                Some(bytes) => bytes,
-                None => return out,
-            }
-        }
+        Ok(Triage::Fragments {
+            findings,
+            text,
+            fragments,
+        }) => match fragments::settle(&mut out, &cx, findings, text, fragments) {
+            Some(bytes) => bytes,
+            None => return out,
+        },
         Err(e) => {
             triage::unreadable(&mut out, &cx, e);
             return out;

@@ -25,6 +25,8 @@ pub(super) enum Triage {
     Fragments {
         findings: Vec<Finding>,
         text: Option<String>,
+        /// The copy objects, when a fix may change them.
+        fragments: Option<skim::Fragments>,
     },
     /// Run the full pipeline on these bytes.
     Parse(Vec<u8>),
@@ -64,13 +66,16 @@ pub(super) fn triage(path: &Path, cx: &FileCx, relevant: &mut bool) -> Result<Tr
                     Ok((text, body)) => match skim::skim(&text[body..], scratch) {
                         skim::Skim::Clean => Triage::Done,
                         skim::Skim::Fragments => {
-                            match fragment_findings(path, cx, text, body, scratch.fragments()) {
+                            let fragments = scratch.fragments();
+                            match fragment_findings(path, cx, text, body, fragments) {
                                 Some(findings) => {
                                     // the file's text, only when a fix or a source snippet will need it
                                     let needs_text = !findings.is_empty()
                                         && (settings.keep_source || settings.fix != FixMode::Off);
                                     Triage::Fragments {
                                         text: needs_text.then(|| text.to_string()),
+                                        fragments: (needs_text && settings.fix != FixMode::Off)
+                                            .then(|| fragments.clone()),
                                         findings,
                                     }
                                 }

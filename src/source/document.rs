@@ -112,7 +112,8 @@ fn check_not_utf16_or_32(bytes: &[u8]) -> Result<(), DecodeError> {
     Ok(())
 }
 
-fn body_start(text: &str) -> usize {
+/// Where the JSON body of a decoded text starts: after a UTF-8 BOM, if any.
+pub fn body_start(text: &str) -> usize {
     if text.starts_with(UTF8_BOM) { 3 } else { 0 }
 }
 

@@ -4,6 +4,7 @@
 //! of them, which one is undocumented, so we report them), a hard nesting limit instead of a stack overflow,
 //! and an owned tree that outlives the text borrow. The grammar is small; this file is the whole of it.
 
+use crate::source::scan;
 use std::ops::Range;
 
 /// Nesting deeper than this is an error, not a stack overflow.
@@ -238,8 +239,12 @@ impl Parser<'_> {
     }
 
     fn skip_ws(&mut self) {
-        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.src.get(self.pos) {
-            self.pos += 1;
+        loop {
+            match self.src.get(self.pos) {
+                Some(b' ') => self.pos = scan::skip_spaces(self.src, self.pos),
+                Some(b'\t' | b'\n' | b'\r') => self.pos += 1,
+                _ => return,
+            }
         }
     }
 
@@ -340,12 +345,7 @@ impl Parser<'_> {
         loop {
             // copy the run of plain bytes in one go
             let run_start = self.pos;
-            while let Some(&b) = self.src.get(self.pos) {
-                if b == b'"' || b == b'\\' || b < 0x20 {
-                    break;
-                }
-                self.pos += 1;
-            }
+            self.pos = scan::next_special(self.src, self.pos).unwrap_or(self.src.len());
             let run = &self.text[run_start..self.pos];
             match self.src.get(self.pos) {
                 None => {

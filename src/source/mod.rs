@@ -6,4 +6,5 @@ pub mod connstr;
 pub mod document;
 pub mod json;
 pub mod read;
+pub mod scan;
 pub mod skim;

@@ -14,6 +14,7 @@
 
 use crate::source::adf::LS_TYPE;
 use crate::source::json::MAX_DEPTH;
+use crate::source::scan;
 
 /// What every type name of the connector starts with (`AzurePostgreSql`, `…Table`, `…Source`, `…Sink`,
 /// and the older `AzurePostgreSQLSink`).
@@ -50,8 +51,81 @@ pub enum Skim {
 pub struct Fragment {
     /// Byte range of the object in the skimmed text.
     pub range: std::ops::Range<usize>,
-    /// Its path from the root.
-    pub path: Vec<crate::source::json::PathStep>,
+    /// Its steps from the root, in [`Fragments::path`]'s terms (kept raw: most fragments report
+    /// nothing, so their paths are never spelled out).
+    steps: std::ops::Range<usize>,
+    /// How many objects and arrays enclose it.
+    depth: usize,
+}
+
+/// The copy sources and sinks of a skim, in text order (nested ones after the one holding them).
+#[derive(Debug, Clone, Default)]
+pub struct Fragments {
+    list: Vec<Fragment>,
+    /// The steps of every fragment's path, one after the other.
+    steps: Vec<Via>,
+}
+
+impl Fragment {
+    /// How many objects and arrays enclose it.
+    pub fn depth(&self) -> usize {
+        self.depth
+    }
+}
+
+impl Fragments {
+    pub fn list(&self) -> &[Fragment] {
+        &self.list
+    }
+
+    /// A fragment's path from the root; `text` is the text the skim read.
+    pub fn path(&self, text: &str, f: &Fragment) -> Vec<crate::source::json::PathStep> {
+        use crate::source::json::PathStep;
+        self.steps[f.steps.clone()]
+            .iter()
+            .map(|via| match *via {
+                // keys with escapes never reach a fragment (the skim gives up on them), so the raw
+                // bytes are the key
+                Via::Key(a, b) => PathStep::Key(text[a as usize..b as usize].to_string()),
+                Via::Index(i) => PathStep::Index(i as usize),
+                Via::Root => PathStep::Index(0),
+            })
+            .collect()
+    }
+
+    /// The fragments of the text that `edits` (ranges in the skimmed text, each with the length of
+    /// its replacement; sorted, not overlapping) make, and which of them the edits changed. None when
+    /// an edit is not strictly inside a fragment: then only a new skim can tell. (Paths stay as they
+    /// were: a fragment's keys and array positions are outside the edits.)
+    pub fn after_edits(
+        &self,
+        edits: &[(std::ops::Range<usize>, usize)],
+    ) -> Option<(Fragments, Vec<bool>)> {
+        let inside = |e: &std::ops::Range<usize>, f: &Fragment| {
+            f.range.start < e.start && e.end < f.range.end
+        };
+        if !edits
+            .iter()
+            .all(|(e, _)| self.list.iter().any(|f| inside(e, f)))
+        {
+            return None;
+        }
+        // where a position of the old text is in the new one
+        let moved = |at: usize| -> usize {
+            let mut to = at as isize;
+            for (e, len) in edits.iter().take_while(|(e, _)| e.end <= at) {
+                to += *len as isize - e.len() as isize;
+            }
+            to as usize
+        };
+        let mut out = self.clone();
+        let mut touched = Vec::with_capacity(self.list.len());
+        for f in &mut out.list {
+            touched.push(edits.iter().any(|(e, _)| inside(e, f)));
+            f.range = moved(f.range.start)..moved(f.range.end);
+        }
+        Some((out, touched))
+    }
 }
 
 /// Reusable buffers, so that skimming many files allocates once per thread.
@@ -59,14 +133,16 @@ pub struct Fragment {
 pub struct Scratch {
     /// Raw key spans of the open objects (keys without escapes compare equal iff their bytes do).
     keys: Vec<(u32, u32)>,
+    /// A [`fingerprint`] of each key in `keys`.
+    prints: Vec<u64>,
     frames: Vec<Frame>,
-    fragments: Vec<Fragment>,
+    found: Fragments,
 }
 
 impl Scratch {
     /// The copy sources and sinks of the last skim that said [`Skim::Fragments`].
-    pub fn fragments(&self) -> &[Fragment] {
-        &self.fragments
+    pub fn fragments(&self) -> &Fragments {
+        &self.found
     }
 }
 
@@ -97,19 +173,45 @@ pub fn skim(text: &str, scratch: &mut Scratch) -> Skim {
         return Skim::NeedsParse;
     }
     scratch.keys.clear();
+    scratch.prints.clear();
     scratch.frames.clear();
-    scratch.fragments.clear();
+    scratch.found.list.clear();
+    scratch.found.steps.clear();
     let mut s = Skimmer {
         s: text.as_bytes(),
         pos: 0,
         sc: scratch,
         last_key_is_type: false,
+        base: 0,
     };
     match s.run() {
-        Some(()) if scratch.fragments.is_empty() => Skim::Clean,
+        Some(()) if scratch.found.list.is_empty() => Skim::Clean,
         Some(()) => Skim::Fragments,
         None => Skim::NeedsParse,
     }
+}
+
+/// Does `text`, a copy source or sink `depth` levels deep in a text the skim cleared (see
+/// [`Fragment`]) and changed since by a fix, still clear as that fragment alone? The text around it is
+/// as it was, so the skim of the whole new text would reach the same verdict as before with this
+/// object in place: it is as valid, has no duplicate key, names the connector only in its `type`.
+pub fn fragment_clears(text: &str, depth: usize, scratch: &mut Scratch) -> bool {
+    if text.len() >= u32::MAX as usize {
+        return false;
+    }
+    scratch.keys.clear();
+    scratch.prints.clear();
+    scratch.frames.clear();
+    scratch.found.list.clear();
+    scratch.found.steps.clear();
+    let mut s = Skimmer {
+        s: text.as_bytes(),
+        pos: 0,
+        sc: scratch,
+        last_key_is_type: false,
+        base: depth,
+    };
+    s.run().is_some() && matches!(&scratch.found.list[..], [f] if f.range == (0..text.len()))
 }
 
 struct Skimmer<'a> {
@@ -118,6 +220,8 @@ struct Skimmer<'a> {
     sc: &'a mut Scratch,
     /// The value being read is the member `type` of an object.
     last_key_is_type: bool,
+    /// How many objects and arrays enclose the text (a fragment skimmed alone: [`fragment_clears`]).
+    base: usize,
 }
 
 /// `None` means "not provably clean": the caller parses fully.
@@ -137,23 +241,15 @@ impl Skimmer<'_> {
         }
     }
 
-    /// Skip a run of spaces: each eight-byte word ends the run where its first non-space byte is, so
-    /// an indentation of any width costs a step or two rather than one per byte.
+    /// How many objects and arrays are open here, counting those around the skimmed text.
+    #[inline]
+    fn depth(&self) -> usize {
+        self.base + self.sc.frames.len()
+    }
+
     #[inline]
     fn skip_spaces(&mut self) {
-        const SPACES: u64 = u64::from_le_bytes([b' '; 8]);
-        while let Some(w) = self.s.get(self.pos..self.pos + 8) {
-            // little-endian: the lowest set bit belongs to the first byte that is not a space
-            let others = u64::from_le_bytes(w.try_into().expect("8 bytes")) ^ SPACES;
-            if others != 0 {
-                self.pos += (others.trailing_zeros() / 8) as usize;
-                return;
-            }
-            self.pos += 8;
-        }
-        while self.s.get(self.pos) == Some(&b' ') {
-            self.pos += 1;
-        }
+        self.pos = scan::skip_spaces(self.s, self.pos);
     }
 
     fn run(&mut self) -> R<()> {
@@ -166,7 +262,7 @@ impl Skimmer<'_> {
             // a value starts here
             match *self.s.get(self.pos)? {
                 b'{' => {
-                    if self.sc.frames.len() >= MAX_DEPTH {
+                    if self.depth() >= MAX_DEPTH {
                         return None;
                     }
                     let via = self.via();
@@ -189,7 +285,7 @@ impl Skimmer<'_> {
                     }
                 }
                 b'[' => {
-                    if self.sc.frames.len() >= MAX_DEPTH {
+                    if self.depth() >= MAX_DEPTH {
                         return None;
                     }
                     let via = self.via();
@@ -223,7 +319,7 @@ impl Skimmer<'_> {
                     // a copy source or sink: its object alone is checked; any other connector type as a
                     // value (a linked service, a dataset), or one an escape near the start may spell,
                     // needs the whole file
-                    let depth = self.sc.frames.len();
+                    let depth = self.depth();
                     let in_object = self.sc.frames.last().is_some_and(|f| f.object);
                     if !escaped
                         && in_object
@@ -295,25 +391,34 @@ impl Skimmer<'_> {
         }
         let key = &self.s[start + 1..self.pos - 1];
         let frame = *self.sc.frames.last()?;
-        let keys = &self.sc.keys[frame.first_key..];
-        if keys.len() < SMALL_OBJECT
-            && keys
+        let first = frame.first_key;
+        let print = fingerprint(self.s, start + 1, self.pos - 1);
+        // equal keys have equal fingerprints: the bytes are compared only when those agree
+        if self.sc.keys.len() - first < SMALL_OBJECT
+            && self.sc.prints[first..]
                 .iter()
-                .any(|&(a, b)| &self.s[a as usize..b as usize] == key)
+                .zip(&self.sc.keys[first..])
+                .any(|(&p, &(a, b))| p == print && &self.s[a as usize..b as usize] == key)
         {
             return None; // a duplicate key: reported by the full pipeline
         }
         self.sc.keys.push((start as u32 + 1, self.pos as u32 - 1));
+        self.sc.prints.push(print);
         self.last_key_is_type = key == b"type";
-        self.ws();
+        // most keys are followed by `: ` and the value: that costs no whitespace loop
         if self.s.get(self.pos) != Some(&b':') {
-            return None;
+            self.ws();
+            if self.s.get(self.pos) != Some(&b':') {
+                return None;
+            }
         }
         self.pos += 1;
+        if self.s.get(self.pos) == Some(&b' ') {
+            self.pos += 1;
+        }
         self.ws();
-        let depth = self.sc.frames.len();
         Some((
-            depth == 1 && key == b"properties",
+            self.depth() == 1 && key == b"properties",
             frame.root_props && key == b"type",
         ))
     }
@@ -333,13 +438,14 @@ impl Skimmer<'_> {
                 return None;
             }
         }
-        if let Some(f) = self.sc.fragments.last_mut()
+        if let Some(f) = self.sc.found.list.last_mut()
             && f.range.start == frame.start as usize
             && f.range.end == 0
         {
             f.range.end = self.pos;
         }
         self.sc.keys.truncate(frame.first_key);
+        self.sc.prints.truncate(frame.first_key);
         self.sc.frames.pop();
         Some(())
     }
@@ -360,32 +466,26 @@ impl Skimmer<'_> {
     /// The innermost object is a copy source or sink: note its start and path (its end comes when it
     /// closes).
     fn record_fragment(&mut self) {
-        use crate::source::json::PathStep;
         let Some(frame) = self.sc.frames.last() else {
             return;
         };
         if self
             .sc
-            .fragments
+            .found
+            .list
             .last()
             .is_some_and(|f| f.range.start == frame.start as usize)
         {
             return;
         }
-        let path = self.sc.frames[1..]
-            .iter()
-            .map(|f| match f.via {
-                Via::Key(a, b) => PathStep::Key(
-                    String::from_utf8_lossy(&self.s[a as usize..b as usize]).into_owned(),
-                ),
-                Via::Index(i) => PathStep::Index(i as usize),
-                Via::Root => PathStep::Index(0),
-            })
-            .collect();
+        let first = self.sc.found.steps.len();
+        let frames = &self.sc.frames[1..];
+        self.sc.found.steps.extend(frames.iter().map(|f| f.via));
         let start = frame.start as usize;
-        self.sc.fragments.push(Fragment {
+        self.sc.found.list.push(Fragment {
             range: start..0,
-            path,
+            steps: first..self.sc.found.steps.len(),
+            depth: self.depth() - 1,
         });
     }
 
@@ -442,7 +542,7 @@ impl Skimmer<'_> {
         self.pos += 1;
         let mut escaped = false;
         loop {
-            self.pos = next_special(self.s, self.pos)?;
+            self.pos = scan::next_special(self.s, self.pos)?;
             match self.s[self.pos] {
                 b'"' => {
                     self.pos += 1;
@@ -474,35 +574,27 @@ impl Skimmer<'_> {
     }
 }
 
+/// Eight bytes that equal keys share: the first and last eight bytes of the key `s[a..b]` and its
+/// length, mixed. Read as whole words (a key is never the text's last bytes but its loads may reach
+/// past it, masked off).
+#[inline]
+fn fingerprint(s: &[u8], a: usize, b: usize) -> u64 {
+    let n = b - a;
+    let word = |at: usize| {
+        s.get(at..at + 8)
+            .map(|w| u64::from_le_bytes(w.try_into().expect("8 bytes")))
+    };
+    let head = match word(a) {
+        Some(w) if n >= 8 => w,
+        Some(w) => w & ((1u64 << (8 * n)) - 1),
+        None => s[a..b].iter().rev().fold(0, |w, &x| w << 8 | x as u64),
+    };
+    let tail = if n > 8 { word(b - 8).unwrap_or(0) } else { 0 };
+    head ^ tail.rotate_left(29) ^ (n as u64).rotate_right(8)
+}
+
 /// Objects with fewer keys are checked for duplicates as each key arrives; bigger ones when they close.
 const SMALL_OBJECT: usize = 24;
-
-/// The index of the first `"`, `\` or control character (< 0x20) at or after `i`; eight bytes at a time.
-#[inline]
-fn next_special(s: &[u8], mut i: usize) -> Option<usize> {
-    const LO: u64 = 0x0101_0101_0101_0101;
-    const HI: u64 = 0x8080_8080_8080_8080;
-    while i + 8 <= s.len() {
-        let w = u64::from_le_bytes(s[i..i + 8].try_into().expect("8 bytes"));
-        let q = w ^ (LO * b'"' as u64);
-        let b = w ^ (LO * b'\\' as u64);
-        // the classic "has zero byte" / "has byte less than n" tests: exact for the lowest flagged byte
-        let m =
-            (q.wrapping_sub(LO) & !q | b.wrapping_sub(LO) & !b | w.wrapping_sub(LO * 0x20) & !w)
-                & HI;
-        if m != 0 {
-            return Some(i + (m.trailing_zeros() / 8) as usize);
-        }
-        i += 8;
-    }
-    while i < s.len() {
-        if matches!(s[i], b'"' | b'\\' | 0..0x20) {
-            return Some(i);
-        }
-        i += 1;
-    }
-    None
-}
 
 #[cfg(test)]
 mod tests {
@@ -534,14 +626,15 @@ mod tests {
         let t = "{\"name\":\"p\",\"properties\":{\"activities\":[{\"name\":\"a\"},{\"typeProperties\":{\"sink\":{\"writeMethod\":\"Upsert\",\"type\":\"AzurePostgreSQLSink\",\"x\":{}}}}]}}";
         let mut sc = Scratch::default();
         assert_eq!(skim(t, &mut sc), Skim::Fragments);
-        let f = &sc.fragments()[0];
+        let f = &sc.fragments().list()[0];
+        let path = sc.fragments().path(t, f);
         assert_eq!(
             &t[f.range.clone()],
             "{\"writeMethod\":\"Upsert\",\"type\":\"AzurePostgreSQLSink\",\"x\":{}}"
         );
         let k = |s: &str| Key(s.to_string());
         assert_eq!(
-            f.path,
+            path,
             vec![
                 k("properties"),
                 k("activities"),
@@ -623,16 +716,116 @@ mod tests {
         }
     }
 
+    /// A copy object changed by a fix clears on its own exactly when the whole text, with it in place,
+    /// still skims as before: the same verdict as a skim of the whole new text.
     #[test]
-    fn special_bytes_found_at_every_offset() {
-        for n in 0..20 {
-            for c in [b'"', b'\\', b'\n', 0x1f] {
-                let mut s = vec![b'a'; n];
-                s.push(c);
-                s.extend_from_slice(b"zzzzzzzzz\xc3\xa9");
-                assert_eq!(next_special(&s, 0), Some(n));
-            }
+    fn a_changed_fragment_clears_alone_as_in_the_whole_text() {
+        let around = |o: &str| {
+            format!(
+                "{{\"properties\":{{\"activities\":[{{\"typeProperties\":{{\"sink\":{o}}}}}]}}}}"
+            )
+        };
+        let sink = "{\"type\":\"AzurePostgreSqlSink\",\"writeMethod\":\"Upsert\"}";
+        let mut sc = Scratch::default();
+        assert_eq!(skim(&around(sink), &mut sc), Skim::Fragments);
+        let depth = sc.fragments().list()[0].depth();
+        assert_eq!(
+            depth, 5,
+            "the root, properties, activities, the activity, typeProperties"
+        );
+        for (object, clears) in [
+            (sink, true),
+            (
+                "{\"type\":\"AzurePostgreSqlSource\",\"query\":\"select\"}",
+                true,
+            ),
+            // a duplicate key, invalid JSON, a type that is not a copy object, a connector value
+            // elsewhere, a nested copy object, an escaped key: not the same as before
+            (
+                "{\"type\":\"AzurePostgreSqlSink\",\"type\":\"AzurePostgreSqlSink\"}",
+                false,
+            ),
+            ("{\"type\":\"AzurePostgreSqlSink\",}", false),
+            ("{\"type\":\"AzurePostgreSqlSink\"} ", false),
+            ("{\"type\":\"AzurePostgreSqlTable\"}", false),
+            ("{\"type\":\"SqlSink\"}", false),
+            (
+                "{\"type\":\"AzurePostgreSqlSink\",\"x\":\"AzurePostgreSql\"}",
+                false,
+            ),
+            (
+                "{\"type\":\"AzurePostgreSqlSink\",\"x\":{\"type\":\"AzurePostgreSqlSink\"}}",
+                false,
+            ),
+            ("{\"type\":\"AzurePostgreSqlSink\",\"\\u0061\":1}", false),
+            ("[{\"type\":\"AzurePostgreSqlSink\"}]", false),
+        ] {
+            assert_eq!(fragment_clears(object, depth, &mut sc), clears, "{object}");
+            // the whole text agrees: one fragment, this object, or something else
+            let whole = around(object);
+            let alone = skim(&whole, &mut sc) == Skim::Fragments
+                && sc.fragments().list().len() == 1
+                && whole[sc.fragments().list()[0].range.clone()] == *object;
+            assert_eq!(alone, clears, "{whole}");
         }
-        assert_eq!(next_special("é€ abc ~\x7f".as_bytes(), 0), None);
+        // nesting: the objects around it count toward the parser's limit
+        let deep = |n: usize, o: &str| format!("{}{o}{}", "[".repeat(n), "]".repeat(n));
+        assert_eq!(skim(&deep(MAX_DEPTH, sink), &mut sc), Skim::NeedsParse);
+        assert!(!fragment_clears(sink, MAX_DEPTH, &mut sc));
+        assert_eq!(skim(&deep(MAX_DEPTH - 1, sink), &mut sc), Skim::Fragments);
+        assert_eq!(sc.fragments().list()[0].depth(), MAX_DEPTH - 1);
+        assert!(fragment_clears(sink, MAX_DEPTH - 1, &mut sc));
+        let nested = "{\"type\":\"AzurePostgreSqlSink\",\"x\":{}}";
+        assert_eq!(
+            skim(&deep(MAX_DEPTH - 1, nested), &mut sc),
+            Skim::NeedsParse
+        );
+        assert!(!fragment_clears(nested, MAX_DEPTH - 1, &mut sc));
+    }
+
+    /// Edits inside copy objects move the objects after them by the change in length; an edit
+    /// anywhere else (or on an object's brackets) leaves the question to a new skim.
+    #[test]
+    fn fragments_move_with_the_edits_inside_them() {
+        let t = "{\"a\":[{\"x\":{\"type\":\"AzurePostgreSQLSink\"}},{\"x\":{\"type\":\"AzurePostgreSqlSource\"}}]}";
+        let mut sc = Scratch::default();
+        assert_eq!(skim(t, &mut sc), Skim::Fragments);
+        let found = sc.fragments().clone();
+        let [first, second] = found.list() else {
+            panic!("two fragments")
+        };
+        let value = t.find("\"AzurePostgreSQLSink\"").unwrap();
+        let edit = |at: usize, len: usize, new: usize| vec![(at..at + len, new)];
+        // three bytes longer: the second object moves by three, the first grows by three
+        let (moved, touched) = found.after_edits(&edit(value, 21, 24)).unwrap();
+        assert_eq!(touched, vec![true, false]);
+        assert_eq!(
+            moved.list()[0].range,
+            first.range.start..first.range.end + 3
+        );
+        assert_eq!(
+            moved.list()[1].range,
+            second.range.start + 3..second.range.end + 3
+        );
+        assert_eq!(moved.path(t, &moved.list()[1]), found.path(t, second));
+        // outside every object, or on its brackets
+        assert!(found.after_edits(&edit(1, 3, 3)).is_none());
+        assert!(found.after_edits(&edit(first.range.start, 1, 1)).is_none());
+        assert!(
+            found
+                .after_edits(&edit(first.range.end - 1, 1, 1))
+                .is_none()
+        );
+        // several edits: each moves what follows it
+        let both = vec![
+            (value..value + 21, 19),
+            (second.range.start + 2..second.range.start + 6, 10),
+        ];
+        let (moved, touched) = found.after_edits(&both).unwrap();
+        assert_eq!(touched, vec![true, true]);
+        assert_eq!(
+            moved.list()[1].range,
+            second.range.start - 2..second.range.end + 4
+        );
     }
 }
