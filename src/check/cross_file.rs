@@ -8,7 +8,6 @@ use crate::source::adf::{self, LS_TYPE, LinkedService, member_layout};
 use crate::source::document::Layout;
 use crate::source::json::{Kind, Member, Node, PathStep, pointer};
 use std::path::Path;
-use std::sync::OnceLock;
 
 /// ADF's custom parameterisation file (at the root of the collaboration branch).
 pub const PARAMETERIZATION_FILE: &str = "arm-template-parameters-definition.json";
@@ -319,12 +318,33 @@ fn copy_activities(cx: &FactoryCx, n: &Node, path: &mut Vec<PathStep>, out: &mut
     }
 }
 
+/// `[-][d.]hh:mm:ss[.fffffff]` (hours 0–23 in one or two digits; ASCII digits, as ADF's TimeSpan reads
+/// them), around any whitespace. Written out rather than as a regex: every copy source and sink has
+/// one, and a regex search costs more than the rest of the object's checks.
 fn timespan_ok(s: &str) -> bool {
-    static RE: OnceLock<regex::Regex> = OnceLock::new();
-    RE.get_or_init(|| {
-        regex::Regex::new(r"^-?(\d+\.)?([01]?\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,7})?$").unwrap()
-    })
-    .is_match(s.trim())
+    let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
+    let s = s.trim();
+    let s = s.strip_prefix('-').unwrap_or(s);
+    let mut parts = s.split(':');
+    let (Some(head), Some(mm), Some(rest), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return false;
+    };
+    let hours = match head.split_once('.') {
+        Some((days, hours)) if digits(days) => hours,
+        Some(_) => return false,
+        None => head,
+    };
+    let hours_ok = match hours.as_bytes() {
+        [h] => h.is_ascii_digit(),
+        [b'0' | b'1', h] => h.is_ascii_digit(),
+        [b'2', h] => (b'0'..=b'3').contains(h),
+        _ => false,
+    };
+    let sixty = |t: &str| matches!(t.as_bytes(), [b'0'..=b'5', d] if d.is_ascii_digit());
+    let (ss, fraction) = rest.split_once('.').unwrap_or((rest, "1"));
+    hours_ok && sixty(mm) && sixty(ss) && digits(fraction) && fraction.len() <= 7
 }
 
 /// The checks of one copy source or sink object parsed on its own (a fragment of a file the skim found
@@ -768,11 +788,78 @@ mod tests {
 
     #[test]
     fn timespans() {
-        for ok in ["02:00:00", "0.12:00:00", "1.00:00:00.5", "-00:00:30"] {
+        for ok in [
+            "02:00:00",
+            "0.12:00:00",
+            "1.00:00:00.5",
+            "-00:00:30",
+            " 7:05:09 ",
+            "23:59:59.1234567",
+        ] {
             assert!(timespan_ok(ok), "{ok}");
         }
-        for bad in ["120", "2h", "25:00:00", "00:60:00", ""] {
+        for bad in [
+            "120",
+            "2h",
+            "25:00:00",
+            "24:00:00",
+            "00:60:00",
+            "00:00:60",
+            "",
+            "1.",
+            ".01:00:00",
+            "1..01:00:00",
+            "01:00",
+            "01:00:00:00",
+            "01:00:00.",
+            "01:00:00.12345678",
+            "001:00:00",
+            "1:0:00",
+            "--01:00:00",
+            "01:00:0x",
+            "\u{661}:00:00",
+        ] {
             assert!(!timespan_ok(bad), "{bad}");
         }
+    }
+
+    /// The same strings as the grammar written as a regular expression (ASCII digits): every string
+    /// of the characters that matter up to five long, and valid timespans with one or two characters
+    /// replaced, or one dropped or doubled.
+    #[test]
+    fn timespans_agree_with_the_grammar() {
+        let re = regex::Regex::new(
+            r"^-?([0-9]+\.)?([01]?[0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,7})?$",
+        )
+        .unwrap();
+        let alphabet = ['0', '1', '2', '3', '5', '6', '9', ':', '.', '-', ' ', 'x'];
+        let mut checked = 0;
+        let mut same = |s: &str| {
+            assert_eq!(timespan_ok(s), re.is_match(s.trim()), "{s:?}");
+            checked += 1;
+        };
+        let mut strings = vec![String::new()];
+        for _ in 0..5 {
+            strings = strings
+                .iter()
+                .flat_map(|s| alphabet.iter().map(move |c| format!("{s}{c}")))
+                .collect();
+            strings.iter().for_each(|s| same(s));
+        }
+        let replace = |s: &str, i: usize, c: char| format!("{}{c}{}", &s[..i], &s[i + 1..]);
+        for base in ["12.23:59:59.1234567", "-1.09:05:00", "0:00:00.0"] {
+            for i in 0..base.len() {
+                same(&format!("{}{}", &base[..i], &base[i + 1..]));
+                same(&format!("{}{}", &base[..i + 1], &base[i..]));
+                for c in alphabet {
+                    let once = replace(base, i, c);
+                    same(&once);
+                    for j in i + 1..base.len() {
+                        alphabet.iter().for_each(|&d| same(&replace(&once, j, d)));
+                    }
+                }
+            }
+        }
+        assert!(checked > 100_000, "{checked}");
     }
 }
