@@ -114,6 +114,22 @@ pub struct Finding {
     pub end: (usize, usize),
 }
 
+impl Finding {
+    /// The same finding in a text where its bytes moved by `by` (an edit before them changed the
+    /// length); line and column are [`locate`]d again.
+    pub fn moved(mut self, by: isize) -> Finding {
+        let at = |r: &mut Range<usize>| {
+            *r = r.start.wrapping_add_signed(by)..r.end.wrapping_add_signed(by);
+        };
+        at(&mut self.span);
+        self.related.iter_mut().for_each(|(r, _)| at(r));
+        for e in self.fix.iter_mut().flat_map(|x| x.edits.iter_mut()) {
+            at(&mut e.range);
+        }
+        self
+    }
+}
+
 /// Line starts of a text, for 1-based line/column lookups without rescanning the text each time.
 pub struct LineIndex<'a> {
     text: &'a str,
@@ -221,6 +237,47 @@ pub fn apply_edits(src: &str, edits: &[&Edit]) -> (String, usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_moved_finding_moves_its_span_related_spans_and_edits() {
+        let f = Finding {
+            code: "ADFPG040".into(),
+            severity: Severity::Info,
+            message: String::new(),
+            help: String::new(),
+            span: 10..20,
+            label: String::new(),
+            related: vec![(30..31, "there".into())],
+            fix: Some(Fix {
+                safety: Safety::Safe,
+                title: String::new(),
+                edits: vec![Edit::replace(12..15, "x"), Edit::replace(40..40, "y")],
+            }),
+            resource: None,
+            pointer: "/a".into(),
+            start: (1, 11),
+            end: (1, 21),
+        };
+        let ranges = |f: &Finding| {
+            let edits = f
+                .fix
+                .iter()
+                .flat_map(|x| x.edits.iter().map(|e| e.range.clone()));
+            [f.span.clone(), f.related[0].0.clone()]
+                .into_iter()
+                .chain(edits)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            ranges(&f.clone().moved(3)),
+            vec![13..23, 33..34, 15..18, 43..43]
+        );
+        assert_eq!(
+            ranges(&f.clone().moved(-10)),
+            vec![0..10, 20..21, 2..5, 30..30]
+        );
+        assert_eq!(f.clone().moved(0), f);
+    }
 
     #[test]
     fn edits_splice_and_skip_overlaps() {

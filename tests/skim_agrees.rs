@@ -184,7 +184,107 @@ fn same_with_and_without_skim(all: &[PathBuf]) -> (usize, usize) {
         let after =
             |o: &adfpg_migrate::lint::FileOutcome| o.change.as_ref().map(|c| c.after.clone());
         assert_eq!(after(&a), after(&b), "{} fixed", p.display());
-        fixed += usize::from(a.change.is_some());
+        if a.change.is_some() {
+            fixed += 1;
+            // written (a copy alone in a new folder, the same for both paths): the same bytes on
+            // disk and the same findings left in them
+            let written = |settings: &Settings| {
+                let dir = tempfile::tempdir().unwrap();
+                let copy = dir.path().join(p.file_name().unwrap());
+                std::fs::copy(p, &copy).unwrap();
+                let mut settings = settings.clone();
+                settings.write = true;
+                let mut out = vec![process(&copy, &settings)];
+                adfpg_migrate::lint::write_pending(&mut out, &settings);
+                let written = out[0].change.as_ref().is_some_and(|c| c.written);
+                (
+                    written,
+                    std::fs::read_to_string(&copy).unwrap(),
+                    key(&out[0]),
+                )
+            };
+            assert_eq!(
+                written(&fast_fix),
+                written(&slow_fix),
+                "{} written",
+                p.display()
+            );
+        }
     }
     (with_findings, fixed)
+}
+
+/// A pipeline whose first copy sink has a fix and whose later copy objects keep findings without one:
+/// after the fix, those findings are the same (spans, lines, pointers) as a full parse of the new text
+/// finds.
+#[test]
+fn findings_of_objects_a_fix_did_not_change_stay_in_place() {
+    let activity = |name: &str, source: &str, sink: &str| {
+        format!(
+            r#"{{"name": "{name}", "type": "Copy", "typeProperties": {{"source": {source}, "sink": {sink}}}}}"#
+        )
+    };
+    let text = format!(
+        "{{\n  \"name\": \"p\",\n  \"properties\": {{\n    \"activities\": [\n      {},\n      {},\n      {}\n    ]\n  }}\n}}\n",
+        activity(
+            "old sink",
+            r#"{"type": "DelimitedTextSource"}"#,
+            r#"{"type": "AzurePostgreSQLSink", "writeMethod": "BulkInsert"}"#
+        ),
+        activity(
+            "bad timeout",
+            r#"{"type": "AzurePostgreSqlSource", "queryTimeout": "120"}"#,
+            r#"{"type": "ParquetSink"}"#
+        ),
+        activity(
+            "bad method",
+            r#"{"type": "DelimitedTextSource"}"#,
+            r#"{"type": "AzurePostgreSqlSink", "writeMethod": "Merge"}"#
+        ),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("pipeline").join("p.json");
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(&p, &text).unwrap();
+    assert_eq!(same_with_and_without_skim(std::slice::from_ref(&p)), (1, 1));
+    // and the fast path did take it: its copy objects are fragments
+    let mut scratch = Scratch::default();
+    assert_eq!(
+        check(text.as_bytes(), "p.json", &mut scratch),
+        Skim::Fragments
+    );
+    // what --fix leaves: the two findings without a fix, where they are
+    use adfpg_migrate::lint::{FixMode, Settings, process, write_pending};
+    let mut settings = Settings::builtin();
+    settings.fix = FixMode::Apply {
+        unsafe_fixes: false,
+    };
+    settings.write = true;
+    let mut out = vec![process(&p, &settings)];
+    write_pending(&mut out, &settings);
+    let left: Vec<(&str, &str, usize)> = out[0]
+        .findings
+        .iter()
+        .map(|f| (f.code.as_str(), f.pointer.as_str(), f.start.0))
+        .collect();
+    assert_eq!(
+        left,
+        vec![
+            (
+                "ADFPG044",
+                "/properties/activities/1/typeProperties/source/queryTimeout",
+                6
+            ),
+            (
+                "ADFPG041",
+                "/properties/activities/2/typeProperties/sink/writeMethod",
+                7
+            ),
+        ]
+    );
+    assert!(
+        std::fs::read_to_string(&p)
+            .unwrap()
+            .contains("\"AzurePostgreSqlSink\", \"writeMethod\": \"BulkInsert\"")
+    );
 }

@@ -95,7 +95,34 @@ fn fix_fragments(
     }
     let left = SCRATCH.with_borrow_mut(|(_, scratch)| {
         match moved_fragments(&new_text, body, fragments, &edits, scratch) {
-            Some(moved) => fragment_findings(path, cx, &new_text, body, &moved),
+            Some((moved, touched)) => {
+                // an object no edit changed keeps its findings, moved with it
+                let nested = fragments
+                    .list()
+                    .windows(2)
+                    .any(|w| w[1].range.start < w[0].range.end);
+                let kept = |i: usize| -> Option<Vec<Finding>> {
+                    if nested || touched[i] {
+                        return None;
+                    }
+                    let (was, now) = (&fragments.list()[i].range, &moved.list()[i].range);
+                    let by = now.start as isize - was.start as isize;
+                    let inside = |f: &&Finding| {
+                        f.span
+                            .start
+                            .checked_sub(body)
+                            .is_some_and(|s| was.contains(&s))
+                    };
+                    Some(
+                        findings
+                            .iter()
+                            .filter(inside)
+                            .map(|f| f.clone().moved(by))
+                            .collect(),
+                    )
+                };
+                findings_of(path, cx, &new_text, body, &moved, kept)
+            }
             // an edit outside the copy objects: the whole text is skimmed again
             None => match skim::skim(&new_text[body..], scratch) {
                 skim::Skim::Clean => Some(Vec::new()),
@@ -123,7 +150,7 @@ fn moved_fragments(
     fragments: &skim::Fragments,
     edits: &[&crate::finding::Edit],
     scratch: &mut skim::Scratch,
-) -> Option<skim::Fragments> {
+) -> Option<(skim::Fragments, Vec<bool>)> {
     let mut in_body: Vec<(std::ops::Range<usize>, usize)> = edits
         .iter()
         .map(|e| {
@@ -136,12 +163,12 @@ fn moved_fragments(
     in_body.sort_by_key(|(r, _)| (r.start, r.end));
     let (moved, touched) = fragments.after_edits(&in_body)?;
     let new_body = &new_text[body..];
-    for (f, changed) in moved.list().iter().zip(touched) {
+    for (f, &changed) in moved.list().iter().zip(&touched) {
         if changed && !skim::fragment_clears(new_body.get(f.range.clone())?, f.depth(), scratch) {
             return None;
         }
     }
-    Some(moved)
+    Some((moved, touched))
 }
 
 /// The findings of a file's copy sources and sinks, each parsed on its own; None if one does not parse
@@ -153,6 +180,18 @@ pub(super) fn fragment_findings(
     body: usize,
     fragments: &skim::Fragments,
 ) -> Option<Vec<Finding>> {
+    findings_of(path, cx, text, body, fragments, |_| None)
+}
+
+/// [`fragment_findings`], taking from `kept` the findings of the objects (by index) it already knows.
+fn findings_of(
+    path: &Path,
+    cx: &FileCx,
+    text: &str,
+    body: usize,
+    fragments: &skim::Fragments,
+    kept: impl Fn(usize) -> Option<Vec<Finding>>,
+) -> Option<Vec<Finding>> {
     let fcx = FactoryCx {
         catalog: &cx.s.policy.catalog,
         index: &cx.s.index,
@@ -161,7 +200,11 @@ pub(super) fn fragment_findings(
         layout: Default::default(),
     };
     let mut findings = Vec::new();
-    for f in fragments.list() {
+    for (i, f) in fragments.list().iter().enumerate() {
+        if let Some(known) = kept(i) {
+            findings.extend(known);
+            continue;
+        }
         let (start, end) = (body + f.range.start, body + f.range.end);
         let mut node = crate::source::json::parse(text.get(start..end)?).ok()?;
         crate::source::document::shift_spans(&mut node, start);
@@ -179,7 +222,7 @@ pub(super) fn fragment_findings(
             findings.push(found);
         }
     }
-    findings.sort_by_key(|f| (f.span.start, f.code.clone()));
+    findings.sort_by(|a, b| (a.span.start, &a.code).cmp(&(b.span.start, &b.code)));
     crate::finding::locate(&mut findings, text);
     Some(findings)
 }
