@@ -196,8 +196,7 @@ fn line_cols(text: &str, sorted: &[usize]) -> Vec<(usize, usize)> {
         .map(|&o| {
             let o = crate::source::document::floor_char_boundary(text, o.min(text.len()));
             let passed = &bytes[pos..o];
-            // a plain count: the compiler vectorises it
-            let newlines = passed.iter().filter(|&&b| b == b'\n').count();
+            let newlines = crate::source::document::count_newlines(passed);
             if newlines > 0 {
                 line += newlines;
                 line_start = pos + memchr::memrchr(b'\n', passed).expect("counted") + 1;

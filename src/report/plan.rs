@@ -378,7 +378,7 @@ fn stale_references(roots: &[PathBuf], renames: &[Rename]) -> Vec<StaleReference
             }
             for m in finder.find_iter(&bytes) {
                 // a declaration inside a template's own `parameters` block is not a stale override
-                let line = bytes[..m.start()].iter().filter(|&&b| b == b'\n').count() + 1;
+                let line = crate::source::document::count_newlines(&bytes[..m.start()]) + 1;
                 out.push(StaleReference {
                     path: display_path(p),
                     line,

@@ -239,13 +239,7 @@ impl Parser<'_> {
     }
 
     fn skip_ws(&mut self) {
-        loop {
-            match self.src.get(self.pos) {
-                Some(b' ') => self.pos = scan::skip_spaces(self.src, self.pos),
-                Some(b'\t' | b'\n' | b'\r') => self.pos += 1,
-                _ => return,
-            }
-        }
+        self.pos = scan::skip_ws(self.src, self.pos);
     }
 
     fn value(&mut self) -> Result<Node, ParseError> {

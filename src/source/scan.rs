@@ -1,24 +1,37 @@
 //! Byte scanning shared by the skim and the parser: the two loops that see most of a JSON file's bytes
-//! (indentation and the inside of strings), eight bytes at a time.
+//! (whitespace and the inside of strings), eight bytes at a time.
 
-/// The index of the first byte at or after `i` that is not a space: each eight-byte word ends the run
-/// where its first other byte is, so an indentation of any width costs a step or two rather than one
-/// per byte.
+/// The index of the first byte at or after `i` that is not `byte`: each eight-byte word ends the run
+/// where its first other byte is, so an indentation of any width (spaces or tabs) costs a step or two
+/// rather than one per byte.
 #[inline]
-pub fn skip_spaces(s: &[u8], mut i: usize) -> usize {
-    const SPACES: u64 = u64::from_le_bytes([b' '; 8]);
+pub fn skip_run(s: &[u8], mut i: usize, byte: u8) -> usize {
+    let same = u64::from_le_bytes([byte; 8]);
     while let Some(w) = s.get(i..i + 8) {
-        // little-endian: the lowest set bit belongs to the first byte that is not a space
-        let others = u64::from_le_bytes(w.try_into().expect("8 bytes")) ^ SPACES;
+        // little-endian: the lowest set bit belongs to the first other byte
+        let others = u64::from_le_bytes(w.try_into().expect("8 bytes")) ^ same;
         if others != 0 {
             return i + (others.trailing_zeros() / 8) as usize;
         }
         i += 8;
     }
-    while s.get(i) == Some(&b' ') {
+    while s.get(i) == Some(&byte) {
         i += 1;
     }
     i
+}
+
+/// The index of the first byte at or after `i` that is not JSON whitespace: a line break, then the run
+/// of spaces or tabs that indents the next line, each run a word at a time.
+#[inline]
+pub fn skip_ws(s: &[u8], mut i: usize) -> usize {
+    loop {
+        match s.get(i) {
+            Some(&b @ (b' ' | b'\t')) => i = skip_run(s, i, b),
+            Some(b'\n' | b'\r') => i += 1,
+            _ => return i,
+        }
+    }
 }
 
 /// The index of the first `"`, `\` or control character (< 0x20) at or after `i`; eight bytes at a time.
@@ -66,12 +79,18 @@ mod tests {
     }
 
     #[test]
-    fn space_runs_of_every_length_end_at_the_first_other_byte() {
+    fn runs_of_every_length_end_at_the_first_other_byte() {
         for n in 0..20 {
-            for end in [&b"x"[..], b"\n", b"\t", b""] {
-                let s = [" ".repeat(n).as_bytes(), end].concat();
-                assert_eq!(skip_spaces(&s, 0), n, "{n} {end:?}");
-                assert_eq!(skip_spaces(&s, n), n);
+            for (run, end) in [
+                (" ", &b"x"[..]),
+                (" ", b"\n"),
+                (" ", b"\t"),
+                ("\t", b" "),
+                ("\t", b""),
+            ] {
+                let s = [run.repeat(n).as_bytes(), end].concat();
+                assert_eq!(skip_run(&s, 0, run.as_bytes()[0]), n, "{n} {end:?}");
+                assert_eq!(skip_run(&s, n, run.as_bytes()[0]), n);
             }
         }
     }

@@ -131,10 +131,9 @@ impl Fragments {
 /// Reusable buffers, so that skimming many files allocates once per thread.
 #[derive(Debug, Default)]
 pub struct Scratch {
-    /// Raw key spans of the open objects (keys without escapes compare equal iff their bytes do).
-    keys: Vec<(u32, u32)>,
-    /// A [`fingerprint`] of each key in `keys`.
-    prints: Vec<u64>,
+    /// The keys of the open objects: raw spans (keys without escapes compare equal iff their bytes do)
+    /// and a [`fingerprint`] of each.
+    keys: Vec<Key>,
     frames: Vec<Frame>,
     found: Fragments,
 }
@@ -144,6 +143,13 @@ impl Scratch {
     pub fn fragments(&self) -> &Fragments {
         &self.found
     }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Key {
+    start: u32,
+    end: u32,
+    print: u64,
 }
 
 /// How a frame sits in its parent: under a key (its raw span) or at an array index.
@@ -173,7 +179,6 @@ pub fn skim(text: &str, scratch: &mut Scratch) -> Skim {
         return Skim::NeedsParse;
     }
     scratch.keys.clear();
-    scratch.prints.clear();
     scratch.frames.clear();
     scratch.found.list.clear();
     scratch.found.steps.clear();
@@ -200,7 +205,6 @@ pub fn fragment_clears(text: &str, depth: usize, scratch: &mut Scratch) -> bool 
         return false;
     }
     scratch.keys.clear();
-    scratch.prints.clear();
     scratch.frames.clear();
     scratch.found.list.clear();
     scratch.found.steps.clear();
@@ -228,28 +232,16 @@ struct Skimmer<'a> {
 type R<T> = Option<T>;
 
 impl Skimmer<'_> {
-    /// Skip whitespace. Indentation by spaces, most of the bytes of files laid out with them, goes
-    /// eight bytes at a time (see `skip_spaces`).
+    /// Skip whitespace (see `scan::skip_ws`).
     #[inline]
     fn ws(&mut self) {
-        loop {
-            match self.s.get(self.pos) {
-                Some(b' ') => self.skip_spaces(),
-                Some(b'\t' | b'\n' | b'\r') => self.pos += 1,
-                _ => return,
-            }
-        }
+        self.pos = scan::skip_ws(self.s, self.pos);
     }
 
     /// How many objects and arrays are open here, counting those around the skimmed text.
     #[inline]
     fn depth(&self) -> usize {
         self.base + self.sc.frames.len()
-    }
-
-    #[inline]
-    fn skip_spaces(&mut self) {
-        self.pos = scan::skip_spaces(self.s, self.pos);
     }
 
     fn run(&mut self) -> R<()> {
@@ -312,26 +304,26 @@ impl Skimmer<'_> {
                     let start = self.pos;
                     let escaped = self.string()?;
                     let value = &self.s[start + 1..self.pos - 1];
-                    // `properties.type` of the root that is, or may decode to, AzurePostgreSql
-                    if pending_type && (escaped || value == LS_TYPE.as_bytes()) {
-                        return None;
-                    }
-                    // a copy source or sink: its object alone is checked; any other connector type as a
-                    // value (a linked service, a dataset), or one an escape near the start may spell,
-                    // needs the whole file
-                    let depth = self.depth();
-                    let in_object = self.sc.frames.last().is_some_and(|f| f.object);
-                    if !escaped
-                        && in_object
-                        && self.last_key_is_type
-                        && depth >= 3
-                        && COPY_TYPES.contains(&value)
-                    {
-                        self.record_fragment();
-                    } else if value.starts_with(CONNECTOR_PREFIX)
-                        || (escaped && may_hide_prefix(value))
-                    {
-                        return None;
+                    // most values neither name the connector nor have escapes: nothing more to ask
+                    if escaped || value.starts_with(CONNECTOR_PREFIX) {
+                        // `properties.type` of the root that is, or may decode to, AzurePostgreSql
+                        if pending_type && (escaped || value == LS_TYPE.as_bytes()) {
+                            return None;
+                        }
+                        // a copy source or sink: its object alone is checked; any other connector type
+                        // as a value (a linked service, a dataset), or one an escape near the start may
+                        // spell, needs the whole file
+                        let in_object = self.sc.frames.last().is_some_and(|f| f.object);
+                        if !escaped
+                            && in_object
+                            && self.last_key_is_type
+                            && self.depth() >= 3
+                            && COPY_TYPES.contains(&value)
+                        {
+                            self.record_fragment();
+                        } else if value.starts_with(CONNECTOR_PREFIX) || may_hide_prefix(value) {
+                            return None;
+                        }
                     }
                 }
                 b't' => self.word(b"true")?,
@@ -395,15 +387,17 @@ impl Skimmer<'_> {
         let print = fingerprint(self.s, start + 1, self.pos - 1);
         // equal keys have equal fingerprints: the bytes are compared only when those agree
         if self.sc.keys.len() - first < SMALL_OBJECT
-            && self.sc.prints[first..]
+            && self.sc.keys[first..]
                 .iter()
-                .zip(&self.sc.keys[first..])
-                .any(|(&p, &(a, b))| p == print && &self.s[a as usize..b as usize] == key)
+                .any(|k| k.print == print && &self.s[k.start as usize..k.end as usize] == key)
         {
             return None; // a duplicate key: reported by the full pipeline
         }
-        self.sc.keys.push((start as u32 + 1, self.pos as u32 - 1));
-        self.sc.prints.push(print);
+        self.sc.keys.push(Key {
+            start: start as u32 + 1,
+            end: self.pos as u32 - 1,
+            print,
+        });
         self.last_key_is_type = key == b"type";
         // most keys are followed by `: ` and the value: that costs no whitespace loop
         if self.s.get(self.pos) != Some(&b':') {
@@ -428,13 +422,9 @@ impl Skimmer<'_> {
         if keys.len() > SMALL_OBJECT {
             // big objects were not checked key by key: sort and compare neighbours
             let s = self.s;
-            keys.sort_unstable_by(|&(a, b), &(c, d)| {
-                s[a as usize..b as usize].cmp(&s[c as usize..d as usize])
-            });
-            if keys
-                .windows(2)
-                .any(|w| s[w[0].0 as usize..w[0].1 as usize] == s[w[1].0 as usize..w[1].1 as usize])
-            {
+            let bytes = |k: &Key| &s[k.start as usize..k.end as usize];
+            keys.sort_unstable_by(|a, b| bytes(a).cmp(bytes(b)));
+            if keys.windows(2).any(|w| bytes(&w[0]) == bytes(&w[1])) {
                 return None;
             }
         }
@@ -445,7 +435,6 @@ impl Skimmer<'_> {
             f.range.end = self.pos;
         }
         self.sc.keys.truncate(frame.first_key);
-        self.sc.prints.truncate(frame.first_key);
         self.sc.frames.pop();
         Some(())
     }
@@ -458,7 +447,7 @@ impl Skimmer<'_> {
                 .sc
                 .keys
                 .last()
-                .map_or(Via::Root, |&(a, b)| Via::Key(a, b)),
+                .map_or(Via::Root, |k| Via::Key(k.start, k.end)),
             Some(f) => Via::Index(f.count),
         }
     }
@@ -661,6 +650,8 @@ mod tests {
             "{\"resources\":[{\"properties\":{\"type\":\"AzurePostgreSql\"}}]}",
             "{\"a\":\"\\u0041zurePostgreSqlSource\"}",
             "{\"properties\":{\"a\":1,\"type\":\"AzurePostgre\\u0053ql\"}}",
+            // a connector type as a value, with an escape far from its start
+            &format!("{{\"a\":\"AzurePostgreSqlTable{}\\n\"}}", "x".repeat(100)),
             // duplicates, small and big objects, and escaped keys
             "{\"a\":1,\"b\":{\"c\":1,\"c\":2}}",
             &format!("{{{many}\"k7\":2}}"),
@@ -704,8 +695,8 @@ mod tests {
 
     #[test]
     fn indentation_of_every_width_is_skipped_exactly() {
-        for n in 0..20 {
-            let pad = " ".repeat(n);
+        for (n, unit) in (0..20).flat_map(|n| [(n, " "), (n, "\t"), (n, " \t")]) {
+            let pad = unit.repeat(n);
             let t = format!("{{\n{pad}\"a\":{pad}[{pad}1{pad}]{pad}\r\n{pad}}}{pad}");
             assert_eq!(sk(&t), Skim::Clean, "{t:?}");
             // a byte that is not whitespace right after the run is seen
