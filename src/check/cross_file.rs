@@ -347,11 +347,33 @@ fn timespan_ok(s: &str) -> bool {
     hours_ok && sixty(mm) && sixty(ss) && digits(fraction) && fraction.len() <= 7
 }
 
+/// The members of a copy source or sink its checks read. A copy object checked on its own is parsed
+/// with only these (`json::parse_members`): a check that reads another one lists it here, and reads go
+/// through [`copy_member`], which panics in debug builds (every test) on a member not listed.
+pub const COPY_OBJECT_KEYS: [&str; 7] = [
+    "type",
+    "queryTimeout",
+    "writeBatchTimeout",
+    "writeMethod",
+    "upsertSettings",
+    "partitionOption",
+    "partitionSettings",
+];
+
+fn copy_member<'a>(n: &'a Node, key: &str) -> Option<&'a crate::source::json::Member> {
+    debug_assert!(
+        COPY_OBJECT_KEYS.contains(&key),
+        "the copy-object checks read `{key}`: list it in COPY_OBJECT_KEYS"
+    );
+    n.member(key)
+}
+
 /// The checks of one copy source or sink object parsed on its own (a fragment of a file the skim found
-/// otherwise clean): `node`'s spans are file offsets, `path` its JSON path.
+/// otherwise clean, with the members in [`COPY_OBJECT_KEYS`]): `node`'s spans are file offsets, `path`
+/// its JSON path.
 pub fn check_copy_object(cx: &FactoryCx, node: &Node, path: &[PathStep]) -> Vec<Finding> {
     let mut out = Vec::new();
-    if let Some(t) = node.member("type") {
+    if let Some(t) = copy_member(node, "type") {
         source_or_sink(cx, node, t, path, &mut out);
     }
     out
@@ -386,7 +408,7 @@ fn source_or_sink(
         out.extend(f);
     }
     for field in ["queryTimeout", "writeBatchTimeout"] {
-        if let Some(m) = n.member(field) {
+        if let Some(m) = copy_member(n, field) {
             let ok = adf::is_expression_node(&m.value) || m.value.as_str().is_some_and(timespan_ok);
             if !ok {
                 let shown: String = cx.text[m.value.span.clone()].chars().take(40).collect();
@@ -400,9 +422,8 @@ fn source_or_sink(
         }
     }
     if ty != SOURCE_TYPE {
-        if let Some(wm) = n
-            .member("writeMethod")
-            .filter(|m| !adf::is_expression_node(&m.value))
+        if let Some(wm) =
+            copy_member(n, "writeMethod").filter(|m| !adf::is_expression_node(&m.value))
         {
             let v = wm.value.as_str();
             if !matches!(v, Some("CopyCommand" | "BulkInsert" | "Upsert")) {
@@ -415,7 +436,7 @@ fn source_or_sink(
                 ));
             }
             if v == Some("Upsert") {
-                let keys = n.get("upsertSettings").and_then(|u| u.get("keys"));
+                let keys = copy_member(n, "upsertSettings").and_then(|u| u.value.get("keys"));
                 let ok = keys.is_some_and(|k| {
                     adf::is_expression_node(k) || k.elements().is_some_and(|e| !e.is_empty())
                 });
@@ -436,8 +457,8 @@ fn source_or_sink(
 
 fn partition(cx: &FactoryCx, n: &Node, path: &[PathStep], out: &mut Vec<Finding>) {
     let at = |k: &str| -> Vec<PathStep> { path.iter().cloned().chain([key(k)]).collect() };
-    let option = n.member("partitionOption");
-    let settings = n.member("partitionSettings");
+    let option = copy_member(n, "partitionOption");
+    let settings = copy_member(n, "partitionSettings");
     if option.is_some_and(|o| adf::is_expression_node(&o.value)) {
         return;
     }

@@ -206,7 +206,12 @@ fn findings_of(
             continue;
         }
         let (start, end) = (body + f.range.start, body + f.range.end);
-        let mut node = crate::source::json::parse(text.get(start..end)?).ok()?;
+        // only what the checks read is built
+        let mut node = crate::source::json::parse_members(
+            text.get(start..end)?,
+            &crate::check::cross_file::COPY_OBJECT_KEYS,
+        )
+        .ok()?;
         crate::source::document::shift_spans(&mut node, start);
         // checked as if at the root, then placed: a pointer to the object followed by one inside it is
         // the pointer from the root (most objects report nothing, so their path is rarely spelled out)

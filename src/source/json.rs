@@ -223,6 +223,75 @@ pub fn parse(text: &str) -> Result<Node, ParseError> {
     Ok(v)
 }
 
+/// An object with only the members named in `keep`, the values of the others passed over unbuilt
+/// (spans as [`parse`] gives them). For text already found strictly valid with no duplicate key (a
+/// copy object the skim cleared): what it passes over is skipped, not checked. The copy-object checks
+/// read a handful of members, and building the rest (queries, scripts, mappings) cost more than the
+/// checks themselves.
+pub fn parse_members(text: &str, keep: &[&str]) -> Result<Node, ParseError> {
+    let mut p = Parser {
+        src: text.as_bytes(),
+        text,
+        pos: 0,
+        depth: 1,
+    };
+    p.skip_ws();
+    let start = p.pos;
+    if p.src.get(p.pos) != Some(&b'{') {
+        return Err(p.err("expected an object"));
+    }
+    p.pos += 1;
+    let mut members = Vec::new();
+    loop {
+        p.skip_ws();
+        match p.src.get(p.pos) {
+            Some(b'}') => {
+                p.pos += 1;
+                break;
+            }
+            Some(b',') => {
+                p.pos += 1;
+                continue;
+            }
+            Some(b'"') => {}
+            _ => return Err(p.err("expected a key")),
+        }
+        let ks = p.pos;
+        p.skip_string()?;
+        let key_span = ks..p.pos;
+        let raw = &text[ks + 1..p.pos - 1];
+        // the skim leaves keys with escapes to the full parser; here they would need decoding
+        if raw.contains('\\') {
+            return Err(p.err("a key with escapes"));
+        }
+        p.skip_ws();
+        if p.src.get(p.pos) != Some(&b':') {
+            return Err(p.err("expected `:` after the key"));
+        }
+        p.pos += 1;
+        p.skip_ws();
+        if keep.contains(&raw) {
+            let value = p.value()?;
+            members.push(Member {
+                key: raw.to_string(),
+                key_span,
+                value,
+            });
+        } else {
+            p.skip_value()?;
+        }
+    }
+    let span = start..p.pos;
+    p.skip_ws();
+    if p.pos < p.src.len() {
+        return Err(p.err("unexpected content after the end of the JSON value"));
+    }
+    Ok(Node {
+        span,
+        kind: Kind::Object(members),
+    })
+}
+
 struct Parser<'a> {
     src: &'a [u8],
     text: &'a str,
@@ -329,6 +398,50 @@ impl Parser<'_> {
             }
         }
         Ok(self.text[start..self.pos].to_string())
+    }
+
+    /// Past a string literal, decoding nothing (see [`parse_members`]).
+    fn skip_string(&mut self) -> Result<(), ParseError> {
+        self.pos += 1;
+        loop {
+            self.pos = scan::next_special(self.src, self.pos)
+                .ok_or_else(|| self.err("unterminated string"))?;
+            match self.src[self.pos] {
+                b'"' => {
+                    self.pos += 1;
+                    return Ok(());
+                }
+                b'\\' => self.pos += 2,
+                _ => return Err(self.err("control character inside a string (must be escaped)")),
+            }
+        }
+    }
+
+    /// Past a value, building nothing (see [`parse_members`]): strings and brackets are followed, any
+    /// other byte is part of a scalar.
+    fn skip_value(&mut self) -> Result<(), ParseError> {
+        let mut depth = 0usize;
+        loop {
+            match self.src.get(self.pos) {
+                None => return Err(self.err("unexpected end of file")),
+                Some(b'"') => self.skip_string()?,
+                Some(b'{' | b'[') => {
+                    depth += 1;
+                    self.pos += 1;
+                }
+                Some(b'}' | b']') if depth > 0 => {
+                    depth -= 1;
+                    self.pos += 1;
+                }
+                Some(b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r') if depth == 0 => {
+                    return Ok(());
+                }
+                Some(_) => self.pos += 1,
+            }
+            if depth == 0 && matches!(self.src.get(self.pos - 1), Some(b'"' | b'}' | b']')) {
+                return Ok(());
+            }
+        }
     }
 
     fn string(&mut self) -> Result<(String, bool), ParseError> {
@@ -517,6 +630,37 @@ mod tests {
         assert_eq!(&t[m[0].key_span.clone()], "\"a\"");
         assert_eq!(&t[m[0].value.span.clone()], "[1, \"x\"]");
         assert_eq!(n.get("a").unwrap().kind, Kind::Null, "last duplicate wins");
+    }
+
+    /// The members kept are the ones `parse` builds, spans and all; the others are passed over whatever
+    /// they hold (brackets and quotes inside strings, escapes, nesting, every kind of scalar).
+    #[test]
+    fn parse_members_keeps_the_named_members_as_parse_builds_them() {
+        let t = " {\"query\": \"select '}]\\\" from t\", \"type\" : \"AzurePostgreSqlSource\",\n\t\"x\": {\"a\": [1, {\"b\": \"]\"}], \"c\": -1.5e3},\"n\":null,\"t\":true,\"f\":false,\"num\":12,\"partitionSettings\": {\"partitionNames\": [\"p1\"]}, \"e\": [], \"o\": {}} ";
+        let full = parse(t).unwrap();
+        let shallow = parse_members(t, &["type", "partitionSettings", "missing"]).unwrap();
+        assert_eq!(shallow.span, full.span);
+        let kept: Vec<&Member> = full
+            .members()
+            .unwrap()
+            .iter()
+            .filter(|m| m.key == "type" || m.key == "partitionSettings")
+            .collect();
+        assert_eq!(shallow.members().unwrap().iter().collect::<Vec<_>>(), kept);
+        assert_eq!(
+            parse_members("{}", &["type"]).unwrap().members(),
+            Some(&[][..])
+        );
+        // what the skim would have sent to the full parser is refused, never misread
+        for bad in [
+            "{\"ty\\u0070e\": \"x\"}",
+            "{\"type\": \"x\"} x",
+            "[1]",
+            "{\"a\": [1, 2}",
+            "{\"a\": \"open",
+        ] {
+            assert!(parse_members(bad, &["type"]).is_err(), "{bad}");
+        }
     }
 
     #[test]
