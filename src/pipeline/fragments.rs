@@ -93,7 +93,7 @@ fn fix_fragments(
     if crate::source::document::body_start(&new_text) != body {
         return None;
     }
-    let left = SCRATCH.with_borrow_mut(|(_, scratch)| {
+    let left = SCRATCH.with_borrow_mut(|(_, _, scratch)| {
         match moved_fragments(&new_text, body, fragments, &edits, scratch) {
             Some((moved, touched)) => {
                 // an object no edit changed keeps its findings, moved with it

@@ -31,8 +31,9 @@ use triage::Triage;
 pub const NEEDLE: &[u8] = b"AzurePostgreS";
 
 thread_local! {
-    /// Per worker thread: the read buffer and the skim's scratch, reused from file to file.
-    static SCRATCH: std::cell::RefCell<(Vec<u8>, crate::source::skim::Scratch)> = Default::default();
+    /// Per worker thread: the read buffer, the chunk buffer of big files and the skim's scratch, reused
+    /// from file to file.
+    static SCRATCH: std::cell::RefCell<(Vec<u8>, Vec<u8>, crate::source::skim::Scratch)> = Default::default();
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -395,6 +396,36 @@ mod tests {
         let applied = &out.change.as_ref().expect("what --fix would apply").applied;
         assert!(!applied.is_empty());
         assert_eq!(applied.capacity(), applied.len());
+    }
+
+    /// Files over one read chunk: the connector past the first chunk is found, and a blank or UTF-16
+    /// file is still reported, not passed over for naming nothing.
+    #[test]
+    fn big_files_are_triaged_on_all_their_bytes() {
+        let d = tempfile::tempdir().unwrap();
+        let settings = Settings::builtin();
+        let codes = |name: &str, bytes: &[u8]| -> Vec<String> {
+            let p = d.path().join(name);
+            std::fs::write(&p, bytes).unwrap();
+            let out = process(&p, &settings);
+            assert!(out.relevant, "{name}");
+            out.findings.into_iter().map(|f| f.code).collect()
+        };
+        let pad = " ".repeat(2 * crate::source::read::CHUNK);
+        let late = format!(
+            r#"{{"name":"pg",{pad}"properties":{{"type":"AzurePostgreSql","typeProperties":{{"connectionString":"host=h;database=d;uid=u;password=pw;sslmode=require"}}}}}}"#
+        );
+        assert!(codes("late.json", late.as_bytes()).contains(&"ADFPG001".to_string()));
+        assert!(!codes("blank.json", pad.as_bytes()).is_empty());
+        let utf16: Vec<u8> = [0xFF, 0xFE]
+            .into_iter()
+            .chain(late.encode_utf16().flat_map(u16::to_le_bytes))
+            .collect();
+        assert!(!codes("utf16.json", &utf16).is_empty());
+        // and one that names nothing is passed over
+        let p = d.path().join("plain.json");
+        std::fs::write(&p, format!("{{{pad}}}")).unwrap();
+        assert!(!process(&p, &settings).relevant);
     }
 
     /// The whole pipeline (`process` with `--fix`): a file another writer changes after it was read

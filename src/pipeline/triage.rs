@@ -6,7 +6,7 @@ use super::{FileCx, FileOutcome, FixMode, NEEDLE, SCRATCH, push_pipeline};
 use crate::finding::Finding;
 use crate::index::{self, Index};
 use crate::source::document::Document;
-use crate::source::read::{Links, ReadError};
+use crate::source::read::{self, Links, ReadError};
 use crate::source::skim;
 use memchr::memmem;
 use std::path::Path;
@@ -36,63 +36,98 @@ pub(super) enum Triage {
 /// need nothing allocate nothing; a file to parse takes the buffer with it (rather than a copy).
 pub(super) fn triage(path: &Path, cx: &FileCx, relevant: &mut bool) -> Result<Triage, ReadError> {
     let settings = cx.s;
-    SCRATCH.with_borrow_mut(|(buf, scratch)| {
+    SCRATCH.with_borrow_mut(|(buf, chunk, scratch)| {
+        // the custom ARM parameterisation file names no connector type but matters when there is one
+        let parameterization = (!settings.index.pg_names.is_empty()
+            || settings.index.pg_in_templates)
+            && crate::check::cross_file::parameterization_section(path).is_some();
+        // only the plan reads references, so only it needs pipelines that name PostgreSQL resources
+        let names_matter = settings.collect_references
+            && matches!(index::folder_kind(path), Some("pipeline" | "dataflow"));
         // `process` gets the paths the walk found as regular files
-        let r = crate::source::read::read_into(path, settings.max_file_size, Links::Walked, buf)
-            .map(|()| {
-                let utf16_bom = buf.starts_with(&[0xFF, 0xFE]) || buf.starts_with(&[0xFE, 0xFF]);
-                // an empty (or blank) *.json file is never valid: often a truncated linked service
-                let blank = buf
-                    .strip_prefix(b"\xEF\xBB\xBF")
-                    .unwrap_or(buf)
-                    .iter()
-                    .all(u8::is_ascii_whitespace);
-                // the custom ARM parameterisation file names no connector type but matters when there is one
-                let parameterization = (!settings.index.pg_names.is_empty()
-                    || settings.index.pg_in_templates)
-                    && crate::check::cross_file::parameterization_section(path).is_some();
-                // only the plan reads references, so only it needs pipelines that name PostgreSQL resources
-                let named =
-                    settings.collect_references && mentions_pg_resource(path, buf, &settings.index);
-                let mentions = FINDER.find(buf).is_some();
-                if !(utf16_bom || blank || parameterization || named || mentions) {
-                    return Triage::Done;
-                }
-                *relevant = true;
-                if !mentions || named || parameterization || !settings.use_skim {
-                    return Triage::Parse(std::mem::take(buf));
-                }
-                match Document::decode_borrowed(buf) {
-                    Ok((text, body)) => match skim::skim(&text[body..], scratch) {
-                        skim::Skim::Clean => Triage::Done,
-                        skim::Skim::Fragments => {
-                            let fragments = scratch.fragments();
-                            match fragment_findings(path, cx, text, body, fragments) {
-                                Some(findings) => {
-                                    // the file's text, only when a fix or a source snippet will need it
-                                    let needs_text = !findings.is_empty()
-                                        && (settings.keep_source || settings.fix != FixMode::Off);
-                                    Triage::Fragments {
-                                        text: needs_text.then(|| text.to_string()),
-                                        fragments: (needs_text && settings.fix != FixMode::Off)
-                                            .then(|| fragments.clone()),
-                                        findings,
-                                    }
+        let read = if parameterization || names_matter {
+            read::read_into(path, settings.max_file_size, Links::Walked, buf).map(|()| true)
+        } else {
+            // most files are passed over on their bytes alone: a big one is not even held whole
+            let mut first = true;
+            read::read_into_if(
+                path,
+                settings.max_file_size,
+                Links::Walked,
+                buf,
+                chunk,
+                NEEDLE.len() - 1,
+                |w| {
+                    (std::mem::replace(&mut first, false) && might_be_relevant(w))
+                        || FINDER.find(w).is_some()
+                },
+            )
+        };
+        let r = read.map(|whole| {
+            if !whole {
+                return Triage::Done;
+            }
+            let utf16_bom = buf.starts_with(&[0xFF, 0xFE]) || buf.starts_with(&[0xFE, 0xFF]);
+            // an empty (or blank) *.json file is never valid: often a truncated linked service
+            let blank = buf
+                .strip_prefix(b"\xEF\xBB\xBF")
+                .unwrap_or(buf)
+                .iter()
+                .all(u8::is_ascii_whitespace);
+            let named =
+                settings.collect_references && mentions_pg_resource(path, buf, &settings.index);
+            let mentions = FINDER.find(buf).is_some();
+            if !(utf16_bom || blank || parameterization || named || mentions) {
+                return Triage::Done;
+            }
+            *relevant = true;
+            if !mentions || named || parameterization || !settings.use_skim {
+                return Triage::Parse(std::mem::take(buf));
+            }
+            match Document::decode_borrowed(buf) {
+                Ok((text, body)) => match skim::skim(&text[body..], scratch) {
+                    skim::Skim::Clean => Triage::Done,
+                    skim::Skim::Fragments => {
+                        let fragments = scratch.fragments();
+                        match fragment_findings(path, cx, text, body, fragments) {
+                            Some(findings) => {
+                                // the file's text, only when a fix or a source snippet will need it
+                                let needs_text = !findings.is_empty()
+                                    && (settings.keep_source || settings.fix != FixMode::Off);
+                                Triage::Fragments {
+                                    text: needs_text.then(|| text.to_string()),
+                                    fragments: (needs_text && settings.fix != FixMode::Off)
+                                        .then(|| fragments.clone()),
+                                    findings,
                                 }
-                                None => Triage::Parse(std::mem::take(buf)),
                             }
+                            None => Triage::Parse(std::mem::take(buf)),
                         }
-                        skim::Skim::NeedsParse => Triage::Parse(std::mem::take(buf)),
-                    },
-                    Err(_) => Triage::Parse(std::mem::take(buf)),
-                }
-            });
+                    }
+                    skim::Skim::NeedsParse => Triage::Parse(std::mem::take(buf)),
+                },
+                Err(_) => Triage::Parse(std::mem::take(buf)),
+            }
+        });
         // one huge file must not pin its buffer for the rest of the run
         if buf.capacity() > 8 << 20 {
             *buf = Vec::new();
         }
         r
     })
+}
+
+/// Could a file starting with `head` (its first chunk, or all of it) be relevant without naming the
+/// connector? A UTF-16 one (reported as such), or a blank one (never valid JSON): a blank file's
+/// first chunk is blank too, so a file that is not is decided on the needle alone.
+fn might_be_relevant(head: &[u8]) -> bool {
+    head.starts_with(&[0xFF, 0xFE])
+        || head.starts_with(&[0xFE, 0xFF])
+        || head
+            .strip_prefix(b"\xEF\xBB\xBF")
+            .unwrap_or(head)
+            .iter()
+            .all(u8::is_ascii_whitespace)
 }
 
 /// Pipelines and data flows name linked services and datasets only by name (Script activities,

@@ -74,6 +74,63 @@ pub fn read_text(path: &Path, links: Links) -> Result<String, String> {
 /// a regular file, and (with [`Links::Refuse`]) a symlink.
 pub fn read_into(path: &Path, max: u64, links: Links, buf: &mut Vec<u8>) -> Result<(), ReadError> {
     buf.clear();
+    let (f, len) = open_checked(path, max, links)?;
+    read_rest(f, len, max, buf)
+}
+
+/// Files bigger than this are read a chunk at a time by [`read_into_if`].
+pub const CHUNK: usize = 64 * 1024;
+
+/// [`read_into`] for a caller that wants the file only if `wanted` says so of its bytes. A file over
+/// [`CHUNK`] bytes is read a chunk at a time into `chunk`, which stays in the CPU's cache (copying a big
+/// file into a buffer of its own size cost the kernel twice as much as the same bytes in chunks), and
+/// `wanted` sees each chunk after the last `overlap` bytes of the one before (so a needle of up to
+/// `overlap + 1` bytes is never split); the first time it says yes, the whole file is read into `buf`.
+/// A smaller file is read whole and shown to `wanted` at once. Returns whether `buf` holds the file.
+pub fn read_into_if(
+    path: &Path,
+    max: u64,
+    links: Links,
+    buf: &mut Vec<u8>,
+    chunk: &mut Vec<u8>,
+    overlap: usize,
+    mut wanted: impl FnMut(&[u8]) -> bool,
+) -> Result<bool, ReadError> {
+    buf.clear();
+    let (mut f, len) = open_checked(path, max, links)?;
+    if len <= CHUNK as u64 {
+        read_rest(f, len, max, buf)?;
+        return Ok(wanted(buf));
+    }
+    chunk.resize(overlap + CHUNK, 0);
+    let (mut kept, mut total) = (0, 0u64);
+    loop {
+        let n = match f.read(&mut chunk[kept..]) {
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(ReadError::Io(e)),
+        };
+        if n == 0 {
+            return Ok(false);
+        }
+        total += n as u64;
+        if total > max {
+            return Err(ReadError::TooLarge(total));
+        }
+        let end = kept + n;
+        if wanted(&chunk[..end]) {
+            // from the start: the chunks before this one were not kept
+            use std::io::Seek;
+            f.seek(io::SeekFrom::Start(0)).map_err(ReadError::Io)?;
+            return read_rest(f, len, max, buf).map(|()| true);
+        }
+        kept = overlap.min(end);
+        chunk.copy_within(end - kept..end, 0);
+    }
+}
+
+/// Open, then check what was opened: a regular file within the cap. Returns it with its length.
+fn open_checked(path: &Path, max: u64, links: Links) -> Result<(std::fs::File, u64), ReadError> {
     // look before opening: opening some devices has effects of its own (a walked file was looked at)
     let look = match links {
         Links::Follow => Some(std::fs::metadata(path)),
@@ -91,6 +148,12 @@ pub fn read_into(path: &Path, max: u64, links: Links, buf: &mut Vec<u8>) -> Resu
     if len > max {
         return Err(ReadError::TooLarge(len));
     }
+    Ok((f, len))
+}
+
+/// Read from where `f` is to its end into `buf`, at most `max` bytes in all (`len`: the size seen).
+fn read_rest(f: std::fs::File, len: u64, max: u64, buf: &mut Vec<u8>) -> Result<(), ReadError> {
+    buf.clear();
     // one spare byte, so that the read that finds the end needs no reallocation
     buf.reserve(usize::try_from(len).unwrap_or(0).saturating_add(1));
     // bounded even if the file grows while we read it
@@ -152,6 +215,61 @@ mod tests {
         let mut buf = Vec::new();
         read_into(&p, u64::MAX, Links::Refuse, &mut buf).unwrap();
         assert_eq!(buf, b"{}");
+    }
+
+    /// A big file is read whole exactly when a chunk (with the tail of the one before) is wanted: a
+    /// needle is found wherever it falls, across a chunk boundary too, and nothing is kept otherwise.
+    #[test]
+    fn big_files_are_read_whole_only_when_a_chunk_is_wanted() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("big.json");
+        let needle = b"AzurePostgreS";
+        let (mut buf, mut chunk) = (Vec::new(), Vec::new());
+        let mut read = |bytes: &[u8], buf: &mut Vec<u8>| {
+            std::fs::write(&p, bytes).unwrap();
+            read_into_if(
+                &p,
+                1 << 30,
+                Links::Walked,
+                buf,
+                &mut chunk,
+                needle.len() - 1,
+                |w| memchr::memmem::find(w, needle).is_some(),
+            )
+            .unwrap()
+        };
+        for at in [
+            0,
+            CHUNK - needle.len(),
+            CHUNK - 7,
+            CHUNK - 1,
+            CHUNK,
+            3 * CHUNK - 5,
+            4 * CHUNK - needle.len(),
+        ] {
+            let mut bytes = vec![b' '; 4 * CHUNK];
+            bytes[at..at + needle.len()].copy_from_slice(needle);
+            assert!(read(&bytes, &mut buf), "needle at {at}");
+            assert_eq!(buf, bytes, "the whole file, needle at {at}");
+        }
+        let plain = vec![b'x'; 3 * CHUNK + 5];
+        assert!(!read(&plain, &mut buf));
+        assert!(buf.is_empty(), "nothing of a file not wanted");
+        // a small file is shown whole, once
+        assert!(read(b"{\"t\":\"AzurePostgreSql\"}", &mut buf));
+        assert_eq!(buf, b"{\"t\":\"AzurePostgreSql\"}");
+        // the cap holds as for a whole read
+        std::fs::write(&p, vec![b' '; 2 * CHUNK]).unwrap();
+        let e = read_into_if(
+            &p,
+            CHUNK as u64,
+            Links::Walked,
+            &mut buf,
+            &mut Vec::new(),
+            0,
+            |_| false,
+        );
+        assert!(matches!(e, Err(ReadError::TooLarge(n)) if n == 2 * CHUNK as u64));
     }
 
     #[cfg(unix)]
