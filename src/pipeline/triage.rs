@@ -45,6 +45,7 @@ pub(super) fn triage(path: &Path, cx: &FileCx, relevant: &mut bool) -> Result<Tr
         let names_matter = settings.collect_references
             && matches!(index::folder_kind(path), Some("pipeline" | "dataflow"));
         // `process` gets the paths the walk found as regular files
+        let mut mentions = false;
         let read = if parameterization || names_matter {
             read::read_into(path, settings.max_file_size, Links::Walked, buf).map(|()| true)
         } else {
@@ -58,8 +59,8 @@ pub(super) fn triage(path: &Path, cx: &FileCx, relevant: &mut bool) -> Result<Tr
                 chunk,
                 NEEDLE.len() - 1,
                 |w| {
-                    (std::mem::replace(&mut first, false) && might_be_relevant(w))
-                        || FINDER.find(w).is_some()
+                    mentions = FINDER.find(w).is_some();
+                    mentions || (std::mem::replace(&mut first, false) && might_be_relevant(w))
                 },
             )
         };
@@ -67,17 +68,11 @@ pub(super) fn triage(path: &Path, cx: &FileCx, relevant: &mut bool) -> Result<Tr
             if !whole {
                 return Triage::Done;
             }
-            let utf16_bom = buf.starts_with(&[0xFF, 0xFE]) || buf.starts_with(&[0xFE, 0xFF]);
-            // an empty (or blank) *.json file is never valid: often a truncated linked service
-            let blank = buf
-                .strip_prefix(b"\xEF\xBB\xBF")
-                .unwrap_or(buf)
-                .iter()
-                .all(u8::is_ascii_whitespace);
             let named =
                 settings.collect_references && mentions_pg_resource(path, buf, &settings.index);
-            let mentions = FINDER.find(buf).is_some();
-            if !(utf16_bom || blank || parameterization || named || mentions) {
+            // searched again only when what was read whole was not read for the needle
+            let mentions = mentions || FINDER.find(buf).is_some();
+            if !(might_be_relevant(buf) || parameterization || named || mentions) {
                 return Triage::Done;
             }
             *relevant = true;
@@ -118,8 +113,9 @@ pub(super) fn triage(path: &Path, cx: &FileCx, relevant: &mut bool) -> Result<Tr
 }
 
 /// Could a file starting with `head` (its first chunk, or all of it) be relevant without naming the
-/// connector? A UTF-16 one (reported as such), or a blank one (never valid JSON): a blank file's
-/// first chunk is blank too, so a file that is not is decided on the needle alone.
+/// connector? A UTF-16 one (reported as such), or a blank one (never valid JSON: often a truncated
+/// linked service); a blank file's first chunk is blank too, so a file whose is not is decided on the
+/// needle alone.
 fn might_be_relevant(head: &[u8]) -> bool {
     head.starts_with(&[0xFF, 0xFE])
         || head.starts_with(&[0xFE, 0xFF])
