@@ -84,7 +84,16 @@ pub fn folder_kind(path: &Path) -> Option<&'static str> {
 pub fn factory_root(path: &Path) -> Option<PathBuf> {
     folder_kind(path)?;
     let root = path.parent()?.parent()?;
-    // lexical, no file-system calls: this runs for every file
+    // lexical, and the working folder asked once: this runs several times for every file
+    static CWD: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
+    let joined;
+    let root = match CWD.get_or_init(|| std::env::current_dir().ok()) {
+        Some(cwd) if root.is_relative() => {
+            joined = cwd.join(root);
+            joined.as_path()
+        }
+        _ => root,
+    };
     Some(std::path::absolute(root).unwrap_or_else(|_| root.to_path_buf()))
 }
 
@@ -383,5 +392,25 @@ mod tests {
             folder_kind(Path::new("a/linkedservice/x.json")),
             Some("linkedService")
         );
+    }
+
+    /// The factory folder is absolute and free of `.` parts, whether the path was given relative or
+    /// absolute, so both spellings of one factory are one factory; a file outside the layout has none.
+    #[test]
+    fn factory_root_is_absolute_and_lexical() {
+        let cwd = std::env::current_dir().unwrap();
+        assert_eq!(
+            factory_root(Path::new("./f/./linkedService/a.json")),
+            Some(cwd.join("f"))
+        );
+        assert_eq!(
+            factory_root(Path::new("/x/f/dataset/a.json")),
+            Some(PathBuf::from("/x/f"))
+        );
+        assert_eq!(
+            factory_root(Path::new("linkedService/a.json")),
+            Some(cwd.clone())
+        );
+        assert_eq!(factory_root(Path::new("f/other/a.json")), None);
     }
 }
