@@ -7,6 +7,7 @@ use crate::finding::{Finding, Fix, Severity, apply_edits};
 use crate::source::adf;
 use crate::source::document::Document;
 use crate::source::json::Node;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 /// With `--fix` or `--diff` and an applicable fix: run the fix loop and record the change (masked
@@ -129,7 +130,7 @@ pub(super) fn fix_loop(
 ) -> Result<Option<Fixed>, String> {
     let settings = cx.s;
     let judge = cx.judge();
-    let input = GateInput::of(doc, root, &lint_text(doc, root, &judge));
+    let input = GateInput::of(doc, root, &judged(doc, root, cx, &judge, &findings));
     let mut current: Option<(Document, Node)> = None;
     let mut findings = findings;
     let mut applied = Vec::new();
@@ -140,7 +141,12 @@ pub(super) fn fix_loop(
             let Some((doc, root)) = current else {
                 return Ok(None);
             };
-            gate(&input, &doc, &root, &lint_text(&doc, &root, &judge))?;
+            gate(
+                &input,
+                &doc,
+                &root,
+                &judged(&doc, &root, cx, &judge, &findings),
+            )?;
             return Ok(Some(Fixed {
                 doc,
                 root,
@@ -161,6 +167,24 @@ pub(super) fn fix_loop(
         current = Some((next, next_root));
     }
     Err("fixes did not settle after 10 rounds; nothing was written".into())
+}
+
+/// The judge's findings of a text whose findings through `cx` are `seen`: `seen` itself when both views
+/// see the same rules (the default policy: a fixed file is then linted once per round, not twice), else a
+/// lint of the judge's own.
+fn judged<'a>(
+    doc: &Document,
+    root: &Node,
+    cx: &FileCx,
+    judge: &FileCx,
+    seen: &'a [Finding],
+) -> Cow<'a, [Finding]> {
+    if cx.sees_as_judge() {
+        debug_assert_eq!(seen, lint_text(doc, root, judge), "the views differ");
+        Cow::Borrowed(seen)
+    } else {
+        Cow::Owned(lint_text(doc, root, judge))
+    }
 }
 
 /// What the gate compares a fixed text with: the input's duplicate keys and error-level findings (every

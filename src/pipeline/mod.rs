@@ -158,6 +158,15 @@ impl FileCx<'_> {
         }
     }
 
+    /// Does the fix gate's view ([`FileCx::judge`]) see what this one sees: no rule off, run-wide or
+    /// here, and no severity changed (the default policy)? Then a lint through either is the same.
+    fn sees_as_judge(&self) -> bool {
+        self.every_rule
+            || (self.s.policy.disabled.is_empty()
+                && self.ignored.is_empty()
+                && self.s.policy.severity.is_empty())
+    }
+
     fn enabled(&self, code: &str) -> bool {
         self.every_rule || (!self.s.policy.disabled.contains(code) && !self.ignored.contains(code))
     }
@@ -396,6 +405,30 @@ mod tests {
         let applied = &out.change.as_ref().expect("what --fix would apply").applied;
         assert!(!applied.is_empty());
         assert_eq!(applied.capacity(), applied.len());
+    }
+
+    /// The gate may take a file's own findings for its judge's only when nothing is off and no severity
+    /// is changed: a rule off for the run, off for this path, or re-severed makes the views differ.
+    #[test]
+    fn the_judge_sees_as_the_file_only_under_the_default_policy() {
+        let path = Path::new("f/linkedService/pg.json");
+        let builtin = Settings::builtin();
+        let cx = FileCx::new(&builtin, path);
+        assert!(cx.sees_as_judge());
+        assert!(cx.judge().sees_as_judge());
+        let mut off = Settings::builtin();
+        off.policy.disabled.insert("ADFPG022".into());
+        assert!(!FileCx::new(&off, path).sees_as_judge());
+        assert!(FileCx::new(&off, path).judge().sees_as_judge());
+        let mut severe = Settings::builtin();
+        severe
+            .policy
+            .severity
+            .insert("ADFPG022".into(), crate::finding::Severity::Warning);
+        assert!(!FileCx::new(&severe, path).sees_as_judge());
+        let mut here = FileCx::new(&builtin, path);
+        here.ignored.insert("ADFPG022".into());
+        assert!(!here.sees_as_judge());
     }
 
     /// Files over one read chunk: the connector past the first chunk is found, and a blank or UTF-16
