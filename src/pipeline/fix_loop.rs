@@ -189,18 +189,19 @@ fn judged<'a>(
 
 /// What the gate compares a fixed text with: the input's duplicate keys and error-level findings (every
 /// rule's, at its own severity: see `FileCx::every_rule`).
-struct GateInput {
-    /// Does a strict reader accept the input? (The tool's own parser also reads what strict readers
-    /// refuse, such as lone surrogate escapes; nesting past serde_json's limit is not strict-checked.)
-    strict: bool,
+struct GateInput<'a> {
+    /// The input, asked whether a strict reader accepts it only when the fixed text is refused by one
+    /// (the tool's own parser also reads what strict readers refuse, such as lone surrogate escapes;
+    /// nesting past serde_json's limit is not strict-checked).
+    doc: &'a Document,
     duplicate_keys: usize,
     errors: BTreeMap<String, usize>,
 }
 
-impl GateInput {
-    fn of(doc: &Document, root: &Node, findings: &[Finding]) -> GateInput {
+impl GateInput<'_> {
+    fn of<'a>(doc: &'a Document, root: &Node, findings: &[Finding]) -> GateInput<'a> {
         GateInput {
-            strict: strict_json(doc).is_ok(),
+            doc,
             duplicate_keys: count_duplicate_keys(root),
             errors: error_counts(findings),
         }
@@ -236,8 +237,8 @@ fn gate(
     findings: &[Finding],
 ) -> Result<(), String> {
     // only an input a strict reader accepts is held to it (deep nesting passes the tool, not serde_json)
-    if input.strict
-        && let Err(e) = strict_json(doc)
+    if let Err(e) = strict_json(doc)
+        && strict_json(input.doc).is_ok()
     {
         return Err(format!(
             "the fixed text would not be strict JSON ({e}); nothing was written"
@@ -291,6 +292,11 @@ mod tests {
         // a lone surrogate escape: the tool's parser reads it (as U+FFFD), strict JSON readers refuse it
         let err = gate_of(r#"{"a": 1}"#, r#"{"a": "\ud800"}"#, &[]).unwrap_err();
         assert!(err.contains("strict JSON"), "{err}");
+        // an input strict readers already refuse is not held to them
+        assert_eq!(
+            gate_of(r#"{"a": "\ud800", "b": 1}"#, r#"{"a": "\ud800"}"#, &[]),
+            Ok(())
+        );
     }
 
     /// Fixes whose edits touch are applied one round apart: an insertion at the very byte where a
