@@ -8,14 +8,14 @@ use crate::finding::Finding;
 use crate::source::adf;
 use crate::source::document::Document;
 use crate::source::json::{Kind, Node, PathStep};
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 
 /// Lint already-parsed text: duplicate keys, the linked-service rules, suppressions.
 pub(super) fn lint_text(doc: &Document, root: &Node, cx: &FileCx) -> Vec<Finding> {
     let (text, layout) = (doc.text.as_str(), doc.layout());
     let mut findings = Vec::new();
     if cx.enabled_check("duplicate-key") {
-        duplicate_keys(root, &mut Vec::new(), &mut |first, second, key, pointer| {
+        duplicate_keys(root, &mut |first, second, key, pointer| {
             let msg = format!(
                 "key `{key}` appears more than once in the same object; ADF keeps only one"
             );
@@ -96,39 +96,139 @@ fn collapse_generated(findings: &mut Vec<Finding>, cx: &FileCx) {
     findings.push(f);
 }
 
+/// Every key that appears again in the same object: `report(earlier, this, key, pointer)` with the span
+/// of the key's previous appearance. The walk allocates nothing until it finds one (it runs on every
+/// parsed file and, in the fix gate, on every fixed text).
 pub(super) fn duplicate_keys(
-    n: &Node,
-    path: &mut Vec<PathStep>,
+    root: &Node,
+    report: &mut impl FnMut(std::ops::Range<usize>, std::ops::Range<usize>, &str, String),
+) {
+    walk_keys(root, &mut Vec::new(), report)
+}
+
+/// Objects up to this many members are searched for a repeated key by a scan, bigger ones with a map.
+const SCANNED_OBJECT: usize = 32;
+
+/// A step of the path walked so far, borrowed from the tree.
+enum Step<'a> {
+    Key(&'a str),
+    Index(usize),
+}
+
+fn walk_keys<'a>(
+    n: &'a Node,
+    path: &mut Vec<Step<'a>>,
     report: &mut impl FnMut(std::ops::Range<usize>, std::ops::Range<usize>, &str, String),
 ) {
     match &n.kind {
         Kind::Object(members) => {
-            let mut seen: BTreeMap<&str, &std::ops::Range<usize>> = BTreeMap::new();
-            for m in members {
-                if let Some(first) = seen.insert(&m.key, &m.key_span) {
-                    path.push(PathStep::Key(m.key.clone()));
+            // the latest earlier appearance of each key: a scan for the small objects ADF writes, a map
+            // for big ones (a scan would be quadratic in a hostile file's key count)
+            let mut latest: HashMap<&str, usize> = HashMap::new();
+            for (i, m) in members.iter().enumerate() {
+                let earlier = if members.len() <= SCANNED_OBJECT {
+                    members[..i].iter().rposition(|e| e.key == m.key)
+                } else {
+                    latest.insert(&m.key, i)
+                };
+                if let Some(first) = earlier.map(|j| &members[j]) {
+                    let mut steps: Vec<PathStep> = path
+                        .iter()
+                        .map(|s| match s {
+                            Step::Key(k) => PathStep::Key(k.to_string()),
+                            Step::Index(i) => PathStep::Index(*i),
+                        })
+                        .collect();
+                    steps.push(PathStep::Key(m.key.clone()));
                     report(
-                        first.clone(),
+                        first.key_span.clone(),
                         m.key_span.clone(),
                         &m.key,
-                        crate::source::json::pointer(path),
+                        crate::source::json::pointer(&steps),
                     );
-                    path.pop();
                 }
             }
             for m in members {
-                path.push(PathStep::Key(m.key.clone()));
-                duplicate_keys(&m.value, path, report);
+                path.push(Step::Key(&m.key));
+                walk_keys(&m.value, path, report);
                 path.pop();
             }
         }
         Kind::Array(items) => {
             for (i, item) in items.iter().enumerate() {
-                path.push(PathStep::Index(i));
-                duplicate_keys(item, path, report);
+                path.push(Step::Index(i));
+                walk_keys(item, path, report);
                 path.pop();
             }
         }
         _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// (earlier key's text, repeated key's text, key, pointer) of every repeat, in the order reported.
+    fn repeats(text: &str) -> Vec<(String, String, String, String)> {
+        let root = crate::source::json::parse(text).unwrap();
+        let mut out = Vec::new();
+        duplicate_keys(&root, &mut |a, b, key, pointer| {
+            out.push((
+                text[a].to_string(),
+                text[b].to_string(),
+                key.into(),
+                pointer,
+            ))
+        });
+        out
+    }
+
+    /// Each repeat names the key's latest earlier appearance and the path to it (escaped as RFC 6901
+    /// says), in small objects and in big ones alike.
+    #[test]
+    fn repeated_keys_name_their_latest_earlier_appearance() {
+        let r = repeats(r#"{"a": [0, {"x/~y": 1, "k": 2, "x/~y": 3, "x/~y": 4}], "b": {}}"#);
+        let at = |a: &str, b: &str| (a.to_string(), b.to_string());
+        assert_eq!(
+            r.iter()
+                .map(|x| (x.0.clone(), x.1.clone()))
+                .collect::<Vec<_>>(),
+            [at("\"x/~y\"", "\"x/~y\""), at("\"x/~y\"", "\"x/~y\"")]
+        );
+        assert!(
+            r.iter().all(|x| x.2 == "x/~y" && x.3 == "/a/1/x~1~0y"),
+            "{r:?}"
+        );
+        // spans: the second report's earlier key is the first report's repeated one
+        let text = r#"{"k": 1, "k": 2, "k": 3}"#;
+        let root = crate::source::json::parse(text).unwrap();
+        let mut spans = Vec::new();
+        duplicate_keys(&root, &mut |a, b, _, _| spans.push((a.start, b.start)));
+        assert_eq!(spans, [(1, 9), (9, 17)]);
+        // past the scanned size the map takes over: the same reports
+        for n in [SCANNED_OBJECT - 1, SCANNED_OBJECT, SCANNED_OBJECT + 1, 200] {
+            let keys: Vec<String> = (0..n).map(|i| format!("\"k{i}\": {i}")).collect();
+            let text = format!(
+                "{{\"o\": {{{}, \"k3\": 0, \"k1\": 1, \"k3\": 2}}}}",
+                keys.join(", ")
+            );
+            let got: Vec<(String, String)> = repeats(&text)
+                .into_iter()
+                .map(|(_, _, key, pointer)| (key, pointer))
+                .collect();
+            let want = [("k3", "/o/k3"), ("k1", "/o/k1"), ("k3", "/o/k3")]
+                .map(|(k, p)| (k.to_string(), p.to_string()));
+            assert_eq!(got, want, "{n} keys");
+            let root = crate::source::json::parse(&text).unwrap();
+            let mut firsts = Vec::new();
+            duplicate_keys(&root, &mut |a, _, _, _| firsts.push(a.start));
+            let second_k3 = text.rfind("\"k3\": 0").unwrap();
+            assert_eq!(
+                firsts[2], second_k3,
+                "{n} keys: the latest, not the first, k3"
+            );
+        }
+        assert!(repeats(r#"{"a": {"a": 1}, "b": [{"a": 1}, {"a": 2}]}"#).is_empty());
     }
 }

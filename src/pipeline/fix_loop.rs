@@ -214,7 +214,7 @@ fn strict_json(doc: &Document) -> Result<(), serde_json::Error> {
 
 fn count_duplicate_keys(root: &Node) -> usize {
     let mut n = 0;
-    duplicate_keys(root, &mut Vec::new(), &mut |_, _, _, _| n += 1);
+    duplicate_keys(root, &mut |_, _, _, _| n += 1);
     n
 }
 
