@@ -215,27 +215,125 @@ fn line_cols(text: &str, sorted: &[usize]) -> Vec<(usize, usize)> {
 /// Apply non-overlapping edits to `src`. Edits are sorted by start; an edit that overlaps an earlier one is
 /// skipped and returned, so that the caller can try it again on the new text.
 pub fn apply_edits(src: &str, edits: &[&Edit]) -> (String, usize) {
-    let mut sorted: Vec<&Edit> = edits.to_vec();
-    sorted.sort_by_key(|e| (e.range.start, e.range.end));
+    let placed = place_edits(src.len(), edits);
     let mut out = String::with_capacity(src.len() + 256);
     let mut at = 0;
-    let mut applied = 0;
-    for e in sorted {
-        if e.range.start < at || e.range.end > src.len() {
-            continue;
-        }
-        out.push_str(&src[at..e.range.start]);
-        out.push_str(&e.text);
-        at = e.range.end;
-        applied += 1;
+    for p in &placed {
+        out.push_str(&src[at..p.edit.range.start]);
+        out.push_str(&p.edit.text);
+        at = p.edit.range.end;
     }
     out.push_str(&src[at..]);
-    (out, applied)
+    (out, placed.len())
+}
+
+/// An edit [`apply_edits`] applies, and where its text lands in the result.
+struct Placed<'a> {
+    edit: &'a Edit,
+    new: Range<usize>,
+}
+
+/// The edits [`apply_edits`] applies, in order: sorted by position, an edit that overlaps one before it
+/// or reaches past the text left out.
+fn place_edits<'a>(len: usize, edits: &[&'a Edit]) -> Vec<Placed<'a>> {
+    let mut sorted: Vec<&Edit> = edits.to_vec();
+    sorted.sort_by_key(|e| (e.range.start, e.range.end));
+    let (mut at, mut shift) = (0usize, 0isize);
+    let mut out = Vec::with_capacity(sorted.len());
+    for e in sorted {
+        if e.range.start < at || e.range.end > len {
+            continue;
+        }
+        let start = (e.range.start as isize + shift) as usize;
+        out.push(Placed {
+            edit: e,
+            new: start..start + e.text.len(),
+        });
+        shift += e.text.len() as isize - e.range.len() as isize;
+        at = e.range.end;
+    }
+    out
+}
+
+/// The bytes of the text [`apply_edits`] makes that the edits wrote, together with `marked` (ranges of
+/// `src` written by earlier edits) carried into the result: a marked range moves with the text around
+/// it and grows to cover an edit inside it. Sorted and merged, for [`inside`].
+pub fn written_ranges(src: &str, edits: &[&Edit], marked: &[Range<usize>]) -> Vec<Range<usize>> {
+    let placed = place_edits(src.len(), edits);
+    // shifts[i]: how far the edits before the i-th move the text after them
+    let mut shifts = Vec::with_capacity(placed.len() + 1);
+    shifts.push(0isize);
+    for x in &placed {
+        let last = *shifts.last().expect("one pushed");
+        shifts.push(last + x.edit.text.len() as isize - x.edit.range.len() as isize);
+    }
+    // a position of `src` in the result; strictly inside an edit, the start (or end) of its new text
+    let map = |p: usize, end: bool| -> usize {
+        let i = placed.partition_point(|x| x.edit.range.end <= p);
+        match placed.get(i) {
+            Some(x) if x.edit.range.start < p => {
+                if end {
+                    x.new.end
+                } else {
+                    x.new.start
+                }
+            }
+            _ => (p as isize + shifts[i]) as usize,
+        }
+    };
+    let mut out: Vec<Range<usize>> = placed.iter().map(|x| x.new.clone()).collect();
+    out.extend(marked.iter().map(|r| map(r.start, false)..map(r.end, true)));
+    out.sort_by_key(|r| (r.start, r.end));
+    // merged where they overlap or touch, so that [`inside`] is one binary search
+    let mut merged: Vec<Range<usize>> = Vec::with_capacity(out.len());
+    for r in out {
+        match merged.last_mut() {
+            Some(last) if r.start <= last.end => last.end = last.end.max(r.end),
+            _ => merged.push(r),
+        }
+    }
+    merged
+}
+
+/// Does `span` lie within one of `ranges` (sorted and disjoint, as [`written_ranges`] returns them)?
+pub fn inside(ranges: &[Range<usize>], span: &Range<usize>) -> bool {
+    let i = ranges.partition_point(|r| r.start <= span.start);
+    i > 0 && span.end <= ranges[i - 1].end
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What the edits wrote, and earlier written ranges carried through them: moved by the edits before
+    /// them, grown over an edit inside them, merged where they touch.
+    #[test]
+    fn written_ranges_follow_the_text() {
+        let src = "0123456789abcdef";
+        let a = Edit::replace(2..4, "XYZ"); // "01XYZ456789abcdef": +1
+        let b = Edit::replace(8..8, "++"); // insertion: +2
+        let (text, _) = apply_edits(src, &[&a, &b]);
+        assert_eq!(text, "01XYZ4567++89abcdef");
+        let w = written_ranges(src, &[&b, &a], &[]);
+        assert_eq!(w, vec![2..5, 9..11]);
+        assert_eq!(&text[2..5], "XYZ");
+        assert_eq!(&text[9..11], "++");
+        // a marked range after both moves by three; one around `a` grows over its new text
+        let w = written_ranges(src, &[&a, &b], &[12..14, 1..5]);
+        assert_eq!(w, vec![1..6, 9..11, 15..17]);
+        assert_eq!(&text[15..17], &src[12..14]);
+        assert_eq!(&text[1..6], "1XYZ4");
+        // touching ranges merge; `inside` needs the whole span within one
+        let w = written_ranges(src, &[&a], std::slice::from_ref(&(4..6)));
+        assert_eq!(w, vec![2..7]);
+        assert!(inside(&w, &(3..7)));
+        assert!(!inside(&w, &(1..3)));
+        assert!(!inside(&w, &(6..8)));
+        assert!(!inside(&[], &(0..0)));
+        // an edit left out by apply_edits (overlapping one before it) writes nothing
+        let c = Edit::replace(3..5, "?");
+        assert_eq!(written_ranges(src, &[&a, &c], &[]), vec![2..5]);
+    }
 
     #[test]
     fn a_moved_finding_moves_its_span_related_spans_and_edits() {

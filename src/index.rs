@@ -34,6 +34,29 @@ pub struct Factory {
     pub has_linked_services: bool,
     pub linked_services: BTreeMap<String, Vec<LinkedServiceEntry>>,
     pub datasets: BTreeMap<String, Vec<DatasetEntry>>,
+    /// What a published template is matched against (read on first use, only when several factory
+    /// folders could have published it): the factory's own name and its pipelines' names.
+    others: std::sync::OnceLock<OtherNames>,
+}
+
+/// The names of a factory folder that phase 1 does not read: `factory/<name>.json` (ADF's factory
+/// resource, named after the factory) and the files of `pipeline/` (named after their pipelines).
+#[derive(Debug, Clone, Default)]
+struct OtherNames {
+    factory: Vec<String>,
+    pipelines: HashSet<String>,
+}
+
+/// The factory folder a published template (ARMTemplateForFactory.json, TemplateForWorkspace.json, a
+/// linked template) was published from, decided by its content (see [`Index::template_home`]).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum TemplateHome {
+    Root(PathBuf),
+    /// Several folders match it equally: nothing is read from any of them.
+    Ambiguous(Vec<PathBuf>),
+    /// No factory folder was scanned.
+    #[default]
+    None,
 }
 
 impl Factory {
@@ -83,18 +106,21 @@ pub fn folder_kind(path: &Path) -> Option<&'static str> {
 /// The factory folder a resource file belongs to (the parent of its `linkedService/` … folder).
 pub fn factory_root(path: &Path) -> Option<PathBuf> {
     folder_kind(path)?;
-    let root = path.parent()?.parent()?;
-    // lexical, and the working folder asked once: this runs several times for every file
+    Some(absolute(path.parent()?.parent()?))
+}
+
+/// `path` made absolute lexically, the working folder asked once: this runs several times for every file.
+pub fn absolute(path: &Path) -> PathBuf {
     static CWD: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
     let joined;
-    let root = match CWD.get_or_init(|| std::env::current_dir().ok()) {
-        Some(cwd) if root.is_relative() => {
-            joined = cwd.join(root);
+    let path = match CWD.get_or_init(|| std::env::current_dir().ok()) {
+        Some(cwd) if path.is_relative() => {
+            joined = cwd.join(path);
             joined.as_path()
         }
-        _ => root,
+        _ => path,
     };
-    Some(std::path::absolute(root).unwrap_or_else(|_| root.to_path_buf()))
+    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
 static EMPTY: std::sync::OnceLock<Factory> = std::sync::OnceLock::new();
@@ -105,6 +131,69 @@ impl Index {
         factory_root(path)
             .and_then(|r| self.factories.get(&r))
             .unwrap_or_else(|| EMPTY.get_or_init(Factory::default))
+    }
+
+    /// The factory folder a published template was published from, decided by what it holds (ADF's
+    /// publish writes templates wherever the publish branch keeps them: beside the factory folders, in
+    /// `publish/` or `ARM/`, or at the top of a repository holding several workspaces). In order: the
+    /// folder whose factory carries the template's `factoryName` (`factory/<name>.json`); then the one
+    /// sharing most linked-service, dataset and pipeline names with it; then, only to break a tie, the
+    /// folder the template sits in, else the nearest. Still tied: ambiguous, and nothing is read. With
+    /// no factory folder among the scanned paths, the nearest one above the template.
+    pub fn template_home(&self, template: &Path, root: &Node) -> TemplateHome {
+        let roots: Vec<&PathBuf> = self.factories.keys().collect();
+        match roots.as_slice() {
+            [] => return nearest_factory_above(template),
+            [one] => return TemplateHome::Root((*one).clone()),
+            _ => {}
+        }
+        let facts = TemplateFacts::of(root);
+        let others = |r: &PathBuf| self.factories[r].others.get_or_init(|| OtherNames::read(r));
+        let named: Vec<&PathBuf> = match &facts.factory {
+            Some(name) => roots
+                .iter()
+                .copied()
+                .filter(|r| {
+                    others(r)
+                        .factory
+                        .iter()
+                        .any(|f| f.eq_ignore_ascii_case(name))
+                })
+                .collect(),
+            None => Vec::new(),
+        };
+        let pool = if named.is_empty() { roots } else { named };
+        let score = |r: &PathBuf| {
+            let f = &self.factories[r];
+            let ls = facts
+                .linked_services
+                .iter()
+                .filter(|n| f.linked_services.contains_key(*n));
+            let ds = facts
+                .datasets
+                .iter()
+                .filter(|n| f.datasets.contains_key(*n));
+            let pl = facts
+                .pipelines
+                .iter()
+                .filter(|n| others(r).pipelines.contains(*n));
+            ls.count() + ds.count() + pl.count()
+        };
+        let winners = best_by(pool, score);
+        let dir = absolute(template.parent().unwrap_or(Path::new(".")));
+        let proximity = |r: &PathBuf| {
+            let common = r
+                .components()
+                .zip(dir.components())
+                .take_while(|(a, b)| a == b)
+                .count();
+            (dir.starts_with(r), common)
+        };
+        let winners = best_by(winners, proximity);
+        match winners.as_slice() {
+            [one] => TemplateHome::Root((*one).clone()),
+            many => TemplateHome::Ambiguous(many.iter().map(|r| (*r).clone()).collect()),
+        }
     }
 
     /// Does the text mention a PostgreSQL linked service or dataset by name?
@@ -236,6 +325,107 @@ impl Index {
             }
         }
         out
+    }
+}
+
+/// With no factory folder scanned (a run on the publish folder alone): the nearest folder above the
+/// template that holds `linkedService/`, two levels up at most and not past the repository's top.
+fn nearest_factory_above(template: &Path) -> TemplateHome {
+    let dir = absolute(template.parent().unwrap_or(Path::new(".")));
+    for d in dir.ancestors().take(3) {
+        if std::fs::symlink_metadata(d.join("linkedService")).is_ok_and(|m| m.is_dir()) {
+            return TemplateHome::Root(d.to_path_buf());
+        }
+        if d.join(".git").exists() {
+            break;
+        }
+    }
+    TemplateHome::None
+}
+
+/// The items with the highest `key`.
+fn best_by<T: Copy, K: Ord>(items: Vec<T>, key: impl Fn(T) -> K) -> Vec<T> {
+    let keys: Vec<K> = items.iter().map(|&i| key(i)).collect();
+    let Some(best) = keys.iter().max() else {
+        return Vec::new();
+    };
+    items
+        .iter()
+        .zip(&keys)
+        .filter(|(_, k)| *k == best)
+        .map(|(i, _)| *i)
+        .collect()
+}
+
+/// What a published template says about the factory it came from.
+struct TemplateFacts {
+    /// The `factoryName` (or Synapse `workspaceName`) parameter's default.
+    factory: Option<String>,
+    linked_services: Vec<String>,
+    datasets: Vec<String>,
+    pipelines: Vec<String>,
+}
+
+impl TemplateFacts {
+    fn of(root: &Node) -> TemplateFacts {
+        let names = |suffix| {
+            adf::arm_resources(root, suffix)
+                .filter_map(|(_, r)| r.str_at("name"))
+                .map(|n| adf::arm_resource_name(n).to_string())
+                .collect()
+        };
+        let params = root.get("parameters");
+        let factory = ["factoryName", "workspaceName"].into_iter().find_map(|p| {
+            let v = params?.get(p)?.str_at("defaultValue")?;
+            Some(v.to_string()).filter(|v| !v.is_empty())
+        });
+        TemplateFacts {
+            factory,
+            linked_services: names("/linkedservices"),
+            datasets: names("/datasets"),
+            pipelines: names("/pipelines"),
+        }
+    }
+}
+
+impl OtherNames {
+    /// `factory/*.json`'s resource names and `pipeline/*.json`'s file names: small reads, never through
+    /// a link, bounded.
+    fn read(root: &Path) -> OtherNames {
+        let jsons = |sub: &str| -> Vec<PathBuf> {
+            let Ok(rd) = std::fs::read_dir(root.join(sub)) else {
+                return Vec::new();
+            };
+            rd.filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| {
+                    p.extension()
+                        .is_some_and(|x| x.eq_ignore_ascii_case("json"))
+                })
+                .filter(|p| std::fs::symlink_metadata(p).is_ok_and(|m| m.is_file()))
+                .take(100_000)
+                .collect()
+        };
+        let factory = jsons("factory")
+            .iter()
+            .take(16)
+            .filter_map(|p| {
+                let mut bytes = Vec::new();
+                crate::source::read::read_into(
+                    p,
+                    1 << 20,
+                    crate::source::read::Links::Refuse,
+                    &mut bytes,
+                )
+                .ok()?;
+                let root = Document::decode(bytes).ok()?.parse().ok()?;
+                Some(root.str_at("name")?.to_string())
+            })
+            .collect();
+        let pipelines = jsons("pipeline")
+            .iter()
+            .filter_map(|p| Some(p.file_stem()?.to_str()?.to_string()))
+            .collect();
+        OtherNames { factory, pipelines }
     }
 }
 

@@ -72,17 +72,34 @@ fn arm_plan_lists_parameter_renames_and_stale_references() {
         "overrideParameters: -AzurePostgreSql2_connectionString $(pg2)\n",
     )
     .unwrap();
-    let (_, json, _) = run_in(
-        dir.path(),
-        &["--no-config", "plan", ".", "--output-format", "json"],
+    let plan = |extra: &[&str]| -> serde_json::Value {
+        let mut args = vec!["--no-config", "plan", ".", "--output-format", "json"];
+        args.extend_from_slice(extra);
+        let (_, json, _) = run_in(dir.path(), &args);
+        serde_json::from_str(&json).unwrap()
+    };
+    let ls_of = |v: &serde_json::Value| {
+        v["linked_services"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["name"] == "AzurePostgreSql2")
+            .unwrap()
+            .clone()
+    };
+    // the template's migration is an unsafe fix: `--fix` alone renames nothing, so the plan of `--fix`
+    // announces no rename, and says what `--unsafe-fixes` would do instead
+    let v = plan(&[]);
+    let ls = ls_of(&v);
+    assert_eq!(ls["arm_templates"][0]["renames"], serde_json::json!([]));
+    assert!(
+        v["stale_parameter_references"]
+            .as_array()
+            .unwrap()
+            .is_empty()
     );
-    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
-    let ls = v["linked_services"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|l| l["name"] == "AzurePostgreSql2")
-        .unwrap();
+    let v = plan(&["--unsafe-fixes"]);
+    let ls = ls_of(&v);
     let arm = &ls["arm_templates"][0];
     assert_eq!(
         arm["renames"][0]["old"],
@@ -201,9 +218,17 @@ fn adf_publish_export_is_migrated_with_its_parameters() {
         !diff.contains("Arm-Secret-9"),
         "the parameter value's password is masked"
     );
+    // the template's migration is unsafe: the plan of `--fix --unsafe-fixes` renames its parameter
     let (_, plan, _) = run_in(
         dir.path(),
-        &["--no-config", "plan", ".", "--output-format", "json"],
+        &[
+            "--no-config",
+            "plan",
+            ".",
+            "--unsafe-fixes",
+            "--output-format",
+            "json",
+        ],
     );
     let v: serde_json::Value = serde_json::from_str(&plan).unwrap();
     let stale: Vec<String> = v["stale_parameter_references"]
@@ -233,8 +258,9 @@ fn adf_publish_export_is_migrated_with_its_parameters() {
         "user@server stripped"
     );
     assert_eq!(
-        p["PgSales_password"]["value"], "",
-        "secrets are never copied into a parameters file"
+        p["PgSales_password"]["value"], "Arm-Secret-9",
+        "the file gave the old parameter the password: it is carried over, not left empty (a deployment \
+         would set an empty password)"
     );
     assert!(
         p["PgSales_connectionString"].is_object(),

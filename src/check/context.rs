@@ -5,7 +5,6 @@ use crate::fix::migrate::{self, Blocked, MigrationOptions};
 use crate::source::adf::LinkedService;
 use crate::source::document::Layout;
 use crate::source::json::{Node, PathStep};
-use std::collections::BTreeMap;
 
 /// What a check sees: the file text, its layout, the linked service and the options.
 pub struct Context<'a> {
@@ -50,10 +49,8 @@ pub struct CheckOptions {
     pub migration: MigrationOptions,
     /// The weakest sslMode the policy accepts for this file (ADFPG018), if a policy is set.
     pub ssl_minimum: Option<u8>,
-    /// For ARM templates: template parameter values from the parameters files beside it.
-    pub arm_values: BTreeMap<String, String>,
-    /// For ARM templates: the connection string of each 1.0 linked service's file of the same name.
-    pub arm_ls_strings: BTreeMap<String, String>,
+    /// For ARM templates: what the parameters files beside it and the factory it was published from say.
+    pub template: crate::fix::arm::TemplateSources,
     /// A linked template (`linkedTemplates/`): its parameters come from the master template.
     pub linked_template: bool,
     /// The factory's name (`{factory}` in Key Vault secret names), for files in a factory folder.
@@ -85,14 +82,7 @@ pub fn v1_migration(
             Err(Blocked::LinkedTemplate)
         }
         Err(Blocked::ExpressionConnectionString) if !ls.base.is_empty() => {
-            crate::fix::arm::migrate(
-                text,
-                layout,
-                root,
-                ls,
-                &opts.migration,
-                (&opts.arm_values, &opts.arm_ls_strings),
-            )
+            crate::fix::arm::migrate(text, layout, root, ls, &opts.migration, &opts.template)
         }
         r => r,
     }

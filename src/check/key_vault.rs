@@ -783,8 +783,7 @@ pub fn survey(
             .map(|l| l.name)
             .collect();
         let opts = CheckOptions {
-            arm_values: crate::fix::arm::sibling_parameter_values(t),
-            arm_ls_strings: crate::fix::arm::linked_service_strings(t, &v1),
+            template: crate::fix::arm::template_sources(t, index.template_home(t, &node), &v1),
             ..opts.clone()
         };
         let factory = template_factory_name(&node).unwrap_or_default();
@@ -950,7 +949,7 @@ fn v1_connection_string(ls: &LinkedService, opts: &CheckOptions) -> Option<ConnS
                 .value
                 .as_str()
                 .and_then(crate::fix::arm::parameter_reference)?;
-            crate::fix::arm::source_string(param, ls.name, &opts.arm_values, &opts.arm_ls_strings)?
+            crate::fix::arm::source_string(param, ls.name, &opts.template)?
         }
     };
     // a URL host (`postgresql://user:pw@host/db`) holds the values the migration splits out of it
@@ -1174,7 +1173,16 @@ pub fn v1_with_move(cx: &Context) -> Option<V1Fix> {
         .unsafe_reason(&mv.secret, &target.vault)
         .into_iter()
         .collect();
-    unsafe_reasons.extend(migration.unsafe_reasons);
+    // the move put the string's own password in the vault: the reference and the string now hold the
+    // same one, which is no conflict unless the file had a `password` property already
+    let twice = crate::fix::migrate::password_twice_note();
+    let had_property = cx.ls.tp("password").is_some();
+    unsafe_reasons.extend(
+        migration
+            .unsafe_reasons
+            .into_iter()
+            .filter(|r| had_property || *r != twice),
+    );
     let safety = if unsafe_reasons.is_empty() {
         crate::finding::Safety::Safe
     } else {

@@ -124,6 +124,10 @@ pub struct Rule {
     pub help: String,
     #[serde(default)]
     pub fix: FixAvailability,
+    /// The finding means the connector does not accept the value (a type, a range, an enumeration): a fix
+    /// whose written bytes still carry such an error is held back, even when the input had it too.
+    #[serde(default)]
+    pub invalid_value: bool,
     pub docs: Docs,
     #[serde(default)]
     pub examples: Examples,

@@ -605,8 +605,22 @@ fn update_parameter_files(outcomes: &mut Vec<pipeline::FileOutcome>, settings: &
                 continue;
             }
         };
-        let Some(after) = crate::fix::arm::update_parameters_file(&before, &renames) else {
-            continue;
+        let after = match crate::fix::arm::update_parameters_file(
+            &before,
+            &renames,
+            &settings.policy.migration,
+        ) {
+            Ok(Some(after)) => after,
+            Ok(None) => continue,
+            Err(why) => {
+                out.findings.extend(settings.policy.catalog.finding(
+                    "fix-not-applied",
+                    0..0,
+                    &[("detail", format!("parameters not added: {why}"))],
+                ));
+                merge_outcome(outcomes, out);
+                continue;
+            }
         };
         let written = settings.write && {
             match crate::fix::write::replace_atomically(
@@ -639,17 +653,21 @@ fn update_parameter_files(outcomes: &mut Vec<pipeline::FileOutcome>, settings: &
             written,
             pending: None,
         }));
-        // the parameters file may already be in the list (it is scanned too): keep its findings
-        match outcomes.iter_mut().find(|o| o.path == path) {
-            Some(scanned) => {
-                scanned.change = out.change;
-                scanned.failed |= out.failed;
-                scanned.findings.extend(out.findings);
-            }
-            None => outcomes.push(out),
-        }
+        merge_outcome(outcomes, out);
     }
     outcomes.sort_by(|a, b| a.path.cmp(&b.path));
+}
+
+/// The parameters file may already be in the list (it is scanned too): keep its findings.
+fn merge_outcome(outcomes: &mut Vec<pipeline::FileOutcome>, out: pipeline::FileOutcome) {
+    match outcomes.iter_mut().find(|o| o.path == out.path) {
+        Some(scanned) => {
+            scanned.change = out.change.or(scanned.change.take());
+            scanned.failed |= out.failed;
+            scanned.findings.extend(out.findings);
+        }
+        None => outcomes.push(out),
+    }
 }
 
 pub fn run(cli: Cli) -> Result<i32, String> {

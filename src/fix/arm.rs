@@ -6,6 +6,7 @@
 
 use crate::finding::{Edit, Safety};
 use crate::fix::migrate::{Blocked, Migration, MigrationOptions};
+use crate::index::TemplateHome;
 use crate::source::adf::{LinkedService, member_layout};
 use crate::source::connstr::{self, ConnStr, Key};
 use crate::source::document::{Document, Layout};
@@ -22,8 +23,26 @@ pub fn parameter_reference(s: &str) -> Option<&str> {
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewParameter {
     pub name: String,
+    /// The `typeProperties` member it feeds: `server`, `database`, `username` or `password`.
+    pub member: &'static str,
     pub value: String,
     pub secure: bool,
+}
+
+impl NewParameter {
+    /// The linked service it was made for: its name less `_properties_typeProperties_<member>` or
+    /// `_<member>`.
+    pub fn linked_service(&self) -> &str {
+        let infix = if self.secure {
+            "_"
+        } else {
+            "_properties_typeProperties_"
+        };
+        self.name
+            .strip_suffix(self.member)
+            .and_then(|r| r.strip_suffix(infix))
+            .unwrap_or(&self.name)
+    }
 }
 
 /// The parameters that replace `<ls>_connectionString`, with values from `old_value` when known.
@@ -43,92 +62,92 @@ pub fn new_parameters(
         })
         .flatten()
         .unwrap_or_else(|| v(Key::Username));
+    let param = |member: &'static str, value: String, secure: bool| NewParameter {
+        name: if secure {
+            format!("{ls}_{member}")
+        } else {
+            format!("{ls}_properties_typeProperties_{member}")
+        },
+        member,
+        value,
+        secure,
+    };
     vec![
-        NewParameter {
-            name: format!("{ls}_properties_typeProperties_server"),
-            value: v(Key::Server),
-            secure: false,
-        },
-        NewParameter {
-            name: format!("{ls}_properties_typeProperties_database"),
-            value: v(Key::Database),
-            secure: false,
-        },
-        NewParameter {
-            name: format!("{ls}_properties_typeProperties_username"),
-            value: user,
-            secure: false,
-        },
-        NewParameter {
-            name: format!("{ls}_password"),
-            value: v(Key::Password),
-            secure: true,
-        },
+        param("server", v(Key::Server), false),
+        param("database", v(Key::Database), false),
+        param("username", user, false),
+        param("password", v(Key::Password), true),
     ]
+}
+
+/// What migrating a template's 1.0 linked services reads beside it: the parameter values of its
+/// parameters files, and the linked-service files of the factory it was published from.
+#[derive(Debug, Clone, Default)]
+pub struct TemplateSources {
+    /// Template parameter values from the parameters files beside it.
+    pub values: BTreeMap<String, String>,
+    /// The connection string of each 1.0 linked service's file of the same name in `home`.
+    pub ls_strings: BTreeMap<String, String>,
+    pub home: TemplateHome,
+}
+
+/// The sources of a template published from `home` whose 1.0 linked services are `v1`.
+pub fn template_sources(path: &Path, home: TemplateHome, v1: &[&str]) -> TemplateSources {
+    TemplateSources {
+        values: sibling_parameter_values(path),
+        ls_strings: linked_service_strings(&home, v1),
+        home,
+    }
 }
 
 /// The 1.0 connection string behind `[parameters('param')]` of linked service `ls`: the parameter's value
 /// in the parameters files (ADF exports secure strings as `""`, so often there is none), else the
-/// connection string of the factory's linked-service file of that name.
-pub fn source_string(
-    param: &str,
-    ls: &str,
-    values: &BTreeMap<String, String>,
-    ls_strings: &BTreeMap<String, String>,
-) -> Option<ConnStr> {
+/// connection string of the linked-service file of that name in the template's factory.
+pub fn source_string(param: &str, ls: &str, sources: &TemplateSources) -> Option<ConnStr> {
     let known = |v: &&String| !v.trim().is_empty();
-    values
+    sources
+        .values
         .get(param)
         .filter(known)
-        .or_else(|| ls_strings.get(ls).filter(known))
+        .or_else(|| sources.ls_strings.get(ls).filter(known))
         .map(|v| connstr::parse(v))
 }
 
-/// For each 1.0 linked service of a template, the connection string of the linked-service file of the
-/// same name in the factory the template belongs to (`linkedService/<name>.json` in the template's
-/// folder or the nearest folder above it, within the repository). A 2.0 file gives its properties as an
-/// equivalent 1.0 string.
-pub fn linked_service_strings(template: &Path, names: &[&str]) -> BTreeMap<String, String> {
-    let mut out = BTreeMap::new();
-    let dir = template
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let Ok(dir) = std::fs::canonicalize(dir) else {
-        return out;
+/// For each 1.0 linked service of a template, the connection string of `linkedService/<name>.json` in
+/// the factory folder it was published from (none when that is ambiguous). A 2.0 file gives its
+/// properties as an equivalent 1.0 string.
+fn linked_service_strings(home: &TemplateHome, names: &[&str]) -> BTreeMap<String, String> {
+    let TemplateHome::Root(dir) = home else {
+        return BTreeMap::new();
     };
-    for name in names {
-        if let Some(s) =
-            linked_service_file_in(&dir, name).and_then(|p| connection_string_of_file(&p, name))
-        {
-            out.insert((*name).to_string(), s);
-        }
-    }
-    out
+    names
+        .iter()
+        .filter_map(|name| {
+            let file = dir.join("linkedService").join(format!("{name}.json"));
+            Some(((*name).to_string(), connection_string_of_file(&file, name)?))
+        })
+        .collect()
 }
 
-/// The linked-service file of the factory a template belongs to: `linkedService/<name>.json` in the
-/// template's folder or the nearest folder above it (two levels at most, not past the repository's top).
-pub fn linked_service_file(template: &Path, name: &str) -> Option<PathBuf> {
-    let dir = template
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    linked_service_file_in(&std::fs::canonicalize(dir).ok()?, name)
-}
-
-fn linked_service_file_in(dir: &Path, name: &str) -> Option<PathBuf> {
-    for d in dir.ancestors().take(3) {
-        let candidate = d.join("linkedService").join(format!("{name}.json"));
-        if candidate.is_file() {
-            return Some(candidate);
-        }
-        // the repository's top: a linked service outside it is another project's
-        if d.join(".git").exists() {
-            break;
+/// Why a template's linked service has no file to read values from, said without claiming it exists
+/// nowhere: where the tool looked.
+pub fn missing_file_reason(home: &TemplateHome, ls: &str) -> String {
+    match home {
+        TemplateHome::Root(dir) => format!(
+            "the factory folder it was published from, `{}`, has no `linkedService/{ls}.json`",
+            crate::text::display_path(dir)
+        ),
+        TemplateHome::Ambiguous(dirs) => format!(
+            "several factory folders match the template equally ({}), so none of their files is read",
+            dirs.iter()
+                .map(|d| format!("`{}`", crate::text::display_path(d)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        TemplateHome::None => {
+            format!("no factory folder was scanned to read `linkedService/{ls}.json` from")
         }
     }
-    None
 }
 
 fn connection_string_of_file(path: &Path, name: &str) -> Option<String> {
@@ -268,7 +287,7 @@ pub fn migrate(
     root: &Node,
     ls: &LinkedService,
     opts: &MigrationOptions,
-    sources: (&BTreeMap<String, String>, &BTreeMap<String, String>),
+    sources: &TemplateSources,
 ) -> Result<Migration, Blocked> {
     let cs_member = ls
         .tp("connectionString")
@@ -279,8 +298,15 @@ pub fn migrate(
         .and_then(parameter_reference)
         .ok_or(Blocked::ExpressionConnectionString)?;
     let name = ls.name;
-    let old = source_string(param, name, sources.0, sources.1)
-        .ok_or_else(|| Blocked::ArmValuesUnknown(param.to_string(), name.to_string()))?;
+    if let TemplateHome::Ambiguous(_) = sources.home {
+        return Err(Blocked::ArmValuesUnknown(
+            param.to_string(),
+            missing_file_reason(&sources.home, name),
+        ));
+    }
+    let old = source_string(param, name, sources).ok_or_else(|| {
+        Blocked::ArmValuesUnknown(param.to_string(), missing_file_reason(&sources.home, name))
+    })?;
     if let Some((a, b)) = crate::fix::migrate::duplicate_setting(&old) {
         return Err(Blocked::DuplicateConnectionKey(a, b));
     }
@@ -369,6 +395,9 @@ pub fn migrate(
             .collect::<Vec<_>>()
             .join(", ")
     )];
+    if old.value(Key::Password).is_some_and(|p| !p.is_empty()) && tp.member("password").is_some() {
+        unsafe_reasons.push(crate::fix::migrate::password_twice_note());
+    }
     let dropped = crate::fix::migrate::dropped_keys(&old);
     if !dropped.is_empty() {
         unsafe_reasons.push(format!(
@@ -412,7 +441,7 @@ fn declarations(
                     "metadata",
                     json(&format!(
                         "Secure string for 'password' of '{}'",
-                        ls_of(&n.name)
+                        n.linked_service()
                     )),
                 ),
             ]
@@ -434,24 +463,20 @@ fn declarations(
     (!out.is_empty()).then(|| Edit::replace(anchor.value.span.end..anchor.value.span.end, out))
 }
 
-fn ls_of(param: &str) -> &str {
-    param.strip_suffix("_password").unwrap_or(param)
-}
-
 /// The parameter renames between a template and its fixed text: every linked service that was 1.0 with
 /// `[parameters('P')]` whose migrated resource uses new parameters (a held-back one uses none).
 pub fn renames(
     before: &Node,
     after: &Node,
     opts: &MigrationOptions,
-    sources: (&BTreeMap<String, String>, &BTreeMap<String, String>),
+    sources: &TemplateSources,
 ) -> Vec<(String, Vec<NewParameter>)> {
     crate::source::adf::linked_services(before)
         .iter()
         .filter(|l| l.version() == crate::source::adf::Version::V1)
         .filter_map(|l| {
             let p = parameter_reference(l.tp("connectionString")?.value.as_str()?)?;
-            let old = source_string(p, l.name, sources.0, sources.1)
+            let old = source_string(p, l.name, sources)
                 .map(|c| crate::fix::migrate::expand_host_url(&c).unwrap_or(c));
             // the parameters the migrated resource uses (a kept Key Vault password has none)
             let now = after_resource_text(after, l.name);
@@ -496,29 +521,42 @@ fn collect_strings(n: &Node, out: &mut String) {
 }
 
 /// Add `{"value": …}` entries for new parameters to a parameters file, after the old parameter's entry.
-/// Returns the new text, or None when there is nothing to add.
+/// The values come from what this file gives the old parameter: its connection string split as the
+/// template's was (the password included: it is already in this file), or, when it gives the empty
+/// value ADF exports for secure strings, the template's defaults and an empty password, as ADF's own
+/// export of a 2.0 linked service writes it. `Ok(None)`: nothing to add; `Err`: why the file is held
+/// back (a value the file takes from Key Vault cannot be split).
 pub fn update_parameters_file(
     text: &str,
     renames: &[(String, Vec<NewParameter>)],
-) -> Option<String> {
-    let doc = Document::decode(text.as_bytes().to_vec()).ok()?;
-    let root = doc.parse().ok()?;
+    opts: &MigrationOptions,
+) -> Result<Option<String>, String> {
+    let Ok(doc) = Document::decode(text.as_bytes().to_vec()) else {
+        return Ok(None);
+    };
+    let Ok(root) = doc.parse() else {
+        return Ok(None);
+    };
     let layout = doc.layout();
-    let params = root.get("parameters")?;
+    let Some(params) = root.get("parameters") else {
+        return Ok(None);
+    };
     let mut edits = Vec::new();
     for (old, new) in renames {
         let Some(anchor) = params.member(old) else {
             continue;
         };
+        let new: Vec<&NewParameter> = new
+            .iter()
+            .filter(|n| params.member(&n.name).is_none())
+            .collect();
+        if new.is_empty() {
+            continue;
+        }
+        let values = file_values(old, &anchor.value, &new, opts)?;
         let l = member_layout(&doc.text, anchor);
         let mut out = String::new();
-        for n in new.iter().filter(|n| params.member(&n.name).is_none()) {
-            // secrets are never written into a parameters file: the pipeline supplies them
-            let value = if n.secure {
-                String::new()
-            } else {
-                n.value.clone()
-            };
+        for (n, value) in new.iter().zip(values) {
             let lead = if l.multiline {
                 format!("{}{}", layout.eol, l.lead)
             } else {
@@ -533,18 +571,63 @@ pub fn update_parameters_file(
             );
             out.push_str(&format!(",{lead}{}{}{obj}", json(&n.name), l.sep));
         }
-        if !out.is_empty() {
-            edits.push(Edit::replace(
-                anchor.value.span.end..anchor.value.span.end,
-                out,
-            ));
-        }
+        edits.push(Edit::replace(
+            anchor.value.span.end..anchor.value.span.end,
+            out,
+        ));
     }
     if edits.is_empty() {
-        return None;
+        return Ok(None);
     }
     let refs: Vec<&Edit> = edits.iter().collect();
-    Some(crate::finding::apply_edits(&doc.text, &refs).0)
+    Ok(Some(crate::finding::apply_edits(&doc.text, &refs).0))
+}
+
+/// The values a parameters file gives the new parameters, from its entry for the old one (`entry`).
+fn file_values(
+    old: &str,
+    entry: &Node,
+    new: &[&NewParameter],
+    opts: &MigrationOptions,
+) -> Result<Vec<String>, String> {
+    if entry.get("reference").is_some() {
+        return Err(format!(
+            "`{old}` takes its value from a Key Vault secret here, which a file rewrite cannot split: add {} by hand",
+            new.iter()
+                .map(|n| format!("`{}`", n.name))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    let given = entry
+        .get("value")
+        .and_then(Node::as_str)
+        .filter(|v| !v.trim().is_empty());
+    let Some(given) = given else {
+        // ADF's export: string parameters with their current value, secure ones empty
+        return Ok(new
+            .iter()
+            .map(|n| {
+                if n.secure {
+                    String::new()
+                } else {
+                    n.value.clone()
+                }
+            })
+            .collect());
+    };
+    let parsed = connstr::parse(given);
+    let cs = crate::fix::migrate::expand_host_url(&parsed).unwrap_or(parsed);
+    let ls = new.first().map_or("", |n| n.linked_service());
+    let here = new_parameters(ls, Some(&cs), opts);
+    Ok(new
+        .iter()
+        .map(|n| {
+            here.iter()
+                .find(|h| h.member == n.member)
+                .map_or_else(String::new, |h| h.value.clone())
+        })
+        .collect())
 }
 
 #[cfg(test)]
@@ -561,7 +644,9 @@ mod tests {
                 "pg_connectionString".into(),
                 new_parameters("pg", Some(&cs), &MigrationOptions::default()),
             )],
+            &MigrationOptions::default(),
         )
+        .unwrap()
         .unwrap();
         assert!(out.contains("\t\t\"pg_properties_typeProperties_server\": {\n\t\t\t\"value\": \"h.example.com\"\n\t\t},"), "{out}");
         assert!(
@@ -574,6 +659,7 @@ mod tests {
             out.contains("\"pg_password\": {\n\t\t\t\"value\": \"\"\n\t\t}\n\t}\n}"),
             "{out}"
         );
+        // the file gave the old parameter "": the password is left for the pipeline, as ADF exports it
         assert!(!out.contains("secret"));
         assert!(
             update_parameters_file(
@@ -581,8 +667,10 @@ mod tests {
                 &[(
                     "pg_connectionString".into(),
                     new_parameters("pg", Some(&cs), &MigrationOptions::default())
-                )]
+                )],
+                &MigrationOptions::default(),
             )
+            .unwrap()
             .is_none(),
             "idempotent"
         );

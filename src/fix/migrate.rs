@@ -69,9 +69,12 @@ pub enum Blocked {
     NoDatabase,
     /// The host is written as a URL that cannot be migrated as it is (the reason).
     HostUrl(String),
-    /// An ARM template's `[parameters(P)]` connection string whose value is nowhere in the repository:
-    /// (parameter, linked service).
+    /// An ARM template's `[parameters(P)]` connection string whose value is nowhere to read: (parameter,
+    /// where the tool looked and why it found nothing).
     ArmValuesUnknown(String, String),
+    /// 1.0 checked the certificate against `HostNameInCertificate`, which names another host than the
+    /// server: 2.0's VerifyFull checks `server` (certificate host, server).
+    CertificateHostDiffers(String, String),
 }
 
 impl Blocked {
@@ -106,14 +109,20 @@ impl Blocked {
             Blocked::HostUrl(why) => format!(
                 "the host is written as a URL: {why}; write host, port, database and user name as separate keys"
             ),
-            Blocked::ArmValuesUnknown(param, ls) => format!(
+            Blocked::ArmValuesUnknown(param, looked) => format!(
                 "port and sslMode stay literal in a 2.0 template, but `{param}` has no value in the parameters \
-                 file and there is no linked-service file `linkedService/{ls}.json` to read them from: migrate \
-                 the linked service in the factory and re-publish, or give `{param}` its value"
+                 file and {looked}: migrate the linked service in the factory and re-publish, or give \
+                 `{param}` its value"
             ),
             Blocked::NoDatabase => "the connection string names no database, which 2.0 requires: add \
                  `Database=<name>` to it (or write `database` by hand)"
                 .into(),
+            Blocked::CertificateHostDiffers(cert, server) => format!(
+                "1.0 checked the server certificate against HostNameInCertificate `{cert}`, but 2.0's \
+                 VerifyFull (sslMode 5) checks it against the server name `{server}`, so the migrated \
+                 service could not connect: write the host as the certificate's name (`host={cert}`), or \
+                 choose a weaker mode by hand (`SSL Mode=VerifyCA` keeps the certificate-chain check)"
+            ),
         }
     }
 }
@@ -180,21 +189,79 @@ pub fn ssl_mode(cs: &ConnStr, opts: &MigrationOptions) -> Result<Result<u8, Stri
         .value(Key::EncryptionMethod)
         .map(str::trim)
         .unwrap_or("0");
-    let validate = cs
-        .value(Key::ValidateServerCertificate)
-        .is_some_and(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "1" | "true" | "yes"));
-    // with validation on, a HostNameInCertificate makes the 1.0 driver check the host name too
-    let host_checked = cs
-        .value(Key::HostNameInCertificate)
-        .is_some_and(|v| !v.trim().is_empty());
+    let validate = validates_certificate(cs);
     Ok(Ok(match em {
         "0" => opts.ssl_no_encryption,
         "6" => opts.ssl_request,
-        "1" if validate && host_checked => 5,
-        "1" if validate => opts.ssl_validated,
+        "1" if validate => match certificate_host(cs) {
+            None => opts.ssl_validated,
+            Some(CertificateHost::Server) => 5,
+            Some(CertificateHost::Other(cert)) => {
+                let server = cs.value(Key::Server).unwrap_or_default().trim().to_string();
+                return Err(Blocked::CertificateHostDiffers(cert, server));
+            }
+        },
         "1" => opts.ssl_encrypted,
         other => return Err(Blocked::UnknownEncryptionMethod(other.to_string())),
     }))
+}
+
+/// `ValidateServerCertificate` is on.
+fn validates_certificate(cs: &ConnStr) -> bool {
+    cs.value(Key::ValidateServerCertificate)
+        .is_some_and(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "1" | "true" | "yes"))
+}
+
+/// What a `HostNameInCertificate` names, when the string has one.
+pub enum CertificateHost {
+    /// The server itself (its name, or the driver's `#SERVERNAME#`): VerifyFull checks the same name.
+    Server,
+    Other(String),
+}
+
+pub fn certificate_host(cs: &ConnStr) -> Option<CertificateHost> {
+    let cert = cs
+        .value(Key::HostNameInCertificate)
+        .map(str::trim)
+        .filter(|v| !v.is_empty())?;
+    let server = cs.value(Key::Server).unwrap_or_default().trim();
+    Some(
+        if cert.eq_ignore_ascii_case("#SERVERNAME#") || names_host(cert, server) {
+            CertificateHost::Server
+        } else {
+            CertificateHost::Other(cert.to_string())
+        },
+    )
+}
+
+/// Does a certificate name `cert` cover `host`, as a certificate check of `host` against it would? The
+/// same name (letter case aside), or a wildcard `*.rest` standing for exactly the first label of `host`
+/// (`*.postgres.database.azure.com`, the name Azure's certificates carry, covers `pg1.postgres…`).
+fn names_host(cert: &str, host: &str) -> bool {
+    if cert.eq_ignore_ascii_case(host) {
+        return true;
+    }
+    let Some(rest) = cert.strip_prefix("*.").filter(|r| !r.is_empty()) else {
+        return false;
+    };
+    host.split_once('.').is_some_and(|(first, tail)| {
+        !first.is_empty() && !first.contains('*') && tail.eq_ignore_ascii_case(rest)
+    })
+}
+
+/// What dropping `HostNameInCertificate` (2.0 has no such property) changes: nothing when 1.0 ignored
+/// it or when sslMode 5 checks the same name; otherwise the migration is held back.
+pub fn certificate_host_dropped(cs: &ConnStr) -> &'static str {
+    let ssl = cs.value(Key::EncryptionMethod).map(str::trim) == Some("1");
+    if cs.get(Key::SslMode).is_some() {
+        "`SSL Mode` decides the TLS settings, so 1.0 ignored it too"
+    } else if !(ssl && validates_certificate(cs)) {
+        "1.0 ignores it unless EncryptionMethod=1 and ValidateServerCertificate=1"
+    } else if matches!(certificate_host(cs), Some(CertificateHost::Server)) {
+        "its check is kept, as sslMode 5 (VerifyFull) checks the certificate against `server`, the same host"
+    } else {
+        "2.0 checks the certificate against `server`, another host, so the migration is held back"
+    }
 }
 
 /// The string with a URL-form host (`postgresql://user:pw@host:6432/db`) split into the keys it stands
@@ -357,12 +424,11 @@ pub fn migrate(
     let dropped = dropped_keys(&cs);
 
     let mut unsafe_reasons = Vec::new();
+    if password_in_string.is_some() && existing("password") {
+        unsafe_reasons.push(password_twice_note());
+    }
     if password_in_string.is_none() && !existing("password") && existing("encryptedCredential") {
-        unsafe_reasons.push(
-            "the password is held only in `encryptedCredential`, which ADF Studio re-encrypts on upgrade: \
-             re-enter the password in Studio (or move it to Key Vault) and test the connection"
-                .to_string(),
-        );
+        unsafe_reasons.push(ENCRYPTED_CREDENTIAL_NOTE.to_string());
     }
     if !dropped.is_empty() {
         unsafe_reasons.push(format!(
@@ -383,6 +449,21 @@ pub fn migrate(
         unsafe_reasons,
         dropped,
     })
+}
+
+/// The follow-up of a migration whose password is held only in `encryptedCredential` (the fact ADFPG010
+/// states, said once: in the fix, not beside it).
+pub const ENCRYPTED_CREDENTIAL_NOTE: &str = "the password is held only in `encryptedCredential`, which ADF \
+     Studio re-encrypts on upgrade: re-enter the password in Studio (or move it to Key Vault) and test the \
+     connection";
+
+/// The follow-up note of a migration that drops the connection string's password for the `password`
+/// property (ADFPG025).
+pub fn password_twice_note() -> String {
+    "the password is given twice, in the connection string and as the `password` property: the fix keeps \
+     the `password` property (it is what the 2.0 definition reads) and drops the one in the string; check \
+     which one is current"
+        .to_string()
 }
 
 /// The 2.0 properties of the string's other options (timeouts, trustServerCertificate …).
@@ -535,6 +616,37 @@ fn members_edit(text: &str, layout: &Layout, cs: &Member, members: &[NewMember])
 mod tests {
     use super::*;
     use crate::source::document::Document;
+
+    /// A certificate name covers the host it names, in any letter case, and a wildcard covers exactly
+    /// one first label (RFC 6125's rule, which both drivers' host-name checks follow).
+    #[test]
+    fn certificate_names_cover_hosts() {
+        let azure = "pg1.postgres.database.azure.com";
+        assert!(names_host("PG1.postgres.database.AZURE.com", azure));
+        assert!(names_host("*.postgres.database.azure.com", azure));
+        assert!(!names_host("*.database.azure.com", azure), "one label only");
+        assert!(!names_host(
+            "*.postgres.database.azure.com",
+            "postgres.database.azure.com"
+        ));
+        assert!(!names_host("pg2.postgres.database.azure.com", azure));
+        assert!(!names_host("*.", "a."));
+        assert!(!names_host("pg1.postgres.database.azure.com", "10.1.2.3"));
+        let cs = |hnic: &str| {
+            connstr::parse(&format!(
+                "host={azure};EncryptionMethod=1;ValidateServerCertificate=1;HostNameInCertificate={hnic}"
+            ))
+        };
+        assert!(matches!(
+            certificate_host(&cs("#SERVERNAME#")),
+            Some(CertificateHost::Server)
+        ));
+        assert!(matches!(
+            certificate_host(&cs("other.example.com")),
+            Some(CertificateHost::Other(c)) if c == "other.example.com"
+        ));
+        assert!(certificate_host(&cs(" ")).is_none());
+    }
 
     /// The edit's masked text (what the JSON report shows of a fix) hides exactly the password's
     /// characters, quotes and layout kept, in both layouts.

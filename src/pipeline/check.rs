@@ -55,13 +55,37 @@ pub(super) fn lint_text(doc: &Document, root: &Node, cx: &FileCx) -> Vec<Finding
             &cx.s.policy.catalog,
             &|check, span, msg| pipeline_finding(cx, check, span, msg, ""),
         );
-        findings.extend(all.into_iter().filter_map(|f| cx.keep(f)));
+        let kept: Vec<Finding> = all.into_iter().filter_map(|f| cx.keep(f)).collect();
+        findings.extend(one_fact_one_finding(kept));
     }
     if cx.opts.linked_template {
         collapse_generated(&mut findings, cx);
     }
     findings.sort_by_key(|f| (f.span.start, f.code.clone()));
     crate::finding::locate(&mut findings, text);
+    findings
+}
+
+/// A password held only in `encryptedCredential` (ADFPG010) is the reason ADFPG001's migration of the
+/// same linked service needs a person: the fix says it, so the fact is not a second finding beside it.
+/// With ADFPG001 off or suppressed, ADFPG010 stays.
+fn one_fact_one_finding(mut findings: Vec<Finding>) -> Vec<Finding> {
+    let migrated: Vec<(Option<String>, String)> = findings
+        .iter()
+        .filter(|f| f.code == "ADFPG001")
+        .map(|f| (f.resource.clone(), f.pointer.clone()))
+        .collect();
+    // the same resource: the same name, and in an ARM template the same resource (`/resources/<i>`)
+    let base = |p: &str| match p.strip_prefix("/resources/") {
+        Some(rest) => rest.split('/').next().unwrap_or_default().to_string(),
+        None => String::new(),
+    };
+    findings.retain(|f| {
+        f.code != "ADFPG010"
+            || !migrated
+                .iter()
+                .any(|(r, p)| *r == f.resource && base(p) == base(&f.pointer))
+    });
     findings
 }
 

@@ -3,7 +3,8 @@
 
 use super::check::{duplicate_keys, lint_text};
 use super::{Applied, Change, FileCx, FileOutcome, FixMode, PendingWrite, Settings, push_pipeline};
-use crate::finding::{Finding, Fix, Severity, apply_edits};
+use crate::check::catalog::Catalog;
+use crate::finding::{Finding, Fix, Severity, apply_edits, inside, written_ranges};
 use crate::source::adf;
 use crate::source::document::Document;
 use crate::source::json::Node;
@@ -31,12 +32,8 @@ pub(super) fn fix_file(out: &mut FileOutcome, doc: &Document, root: &Node, cx: &
         }
     };
     if out.arm_template {
-        out.arm_renames = crate::fix::arm::renames(
-            root,
-            &fixed.root,
-            &cx.opts.migration,
-            (&cx.opts.arm_values, &cx.opts.arm_ls_strings),
-        );
+        out.arm_renames =
+            crate::fix::arm::renames(root, &fixed.root, &cx.opts.migration, &cx.opts.template);
     }
     // masked texts for diffs and snippets, only when something shows them
     let (before, after) = if settings.keep_diff || settings.keep_source {
@@ -134,6 +131,8 @@ pub(super) fn fix_loop(
     let mut current: Option<(Document, Node)> = None;
     let mut findings = findings;
     let mut applied = Vec::new();
+    // the bytes of the current text that fixes wrote
+    let mut written: Vec<std::ops::Range<usize>> = Vec::new();
     for _ in 0..10 {
         let cur = current.as_ref().map_or(doc, |(d, _)| d);
         let (edits, taken, _) = take_fixes(&findings, settings);
@@ -141,12 +140,13 @@ pub(super) fn fix_loop(
             let Some((doc, root)) = current else {
                 return Ok(None);
             };
-            gate(
-                &input,
-                &doc,
-                &root,
-                &judged(&doc, &root, cx, &judge, &findings),
-            )?;
+            let output = Output {
+                doc: &doc,
+                root: &root,
+                findings: &judged(&doc, &root, cx, &judge, &findings),
+                written: &written,
+            };
+            gate(&input, &output, &settings.policy.catalog)?;
             return Ok(Some(Fixed {
                 doc,
                 root,
@@ -155,6 +155,7 @@ pub(super) fn fix_loop(
             }));
         }
         applied.extend(taken);
+        written = written_ranges(&cur.text, &edits, &written);
         let next = Document::decode(apply_edits(&cur.text, &edits).0.into_bytes())
             .map_err(|e| e.message())?;
         let next_root = next.parse().map_err(|e| {
@@ -226,34 +227,50 @@ fn error_counts(findings: &[Finding]) -> BTreeMap<String, usize> {
     out
 }
 
+/// A fixed text as the gate sees it: parsed, the judge's findings, and the bytes the fixes wrote.
+struct Output<'a> {
+    doc: &'a Document,
+    root: &'a Node,
+    findings: &'a [Finding],
+    written: &'a [std::ops::Range<usize>],
+}
+
 /// The fix gate: fixed text is written only if it is strict JSON, holds no duplicate key the input did
-/// not have, and has no error-level finding the input did not have (`findings` are the judge's: every
-/// rule at its own severity, so `--select`, `--ignore` and `--severity` cannot let a broken file
-/// through). Otherwise the reason.
-fn gate(
-    input: &GateInput,
-    doc: &Document,
-    root: &Node,
-    findings: &[Finding],
-) -> Result<(), String> {
+/// not have, has no error-level finding the input did not have, and no error saying the connector refuses
+/// a value (a rule with `invalid_value`) on bytes a fix wrote, even one the input had (a 1.0 `port=abc`
+/// written as `"port": "abc"`). The findings are the judge's: every rule at its own severity, so
+/// `--select`, `--ignore` and `--severity` cannot let a broken file through. Otherwise the reason.
+fn gate(input: &GateInput, out: &Output, catalog: &Catalog) -> Result<(), String> {
     // only an input a strict reader accepts is held to it (deep nesting passes the tool, not serde_json)
-    if let Err(e) = strict_json(doc)
+    if let Err(e) = strict_json(out.doc)
         && strict_json(input.doc).is_ok()
     {
         return Err(format!(
             "the fixed text would not be strict JSON ({e}); nothing was written"
         ));
     }
-    if count_duplicate_keys(root) > input.duplicate_keys {
+    if count_duplicate_keys(out.root) > input.duplicate_keys {
         return Err(
             "the fixed text would hold a key twice in one object, which ADF and ARM reject; nothing was written"
                 .into(),
         );
     }
-    let after = error_counts(findings);
+    let refused = out.findings.iter().find(|f| {
+        f.severity == Severity::Error
+            && inside(out.written, &f.span)
+            && catalog.get(&f.code).is_some_and(|r| r.invalid_value)
+    });
+    if let Some(f) = refused {
+        return Err(format!(
+            "the fix would write a value the connector does not accept ({}: {}); nothing was written",
+            f.code, f.message
+        ));
+    }
+    let after = error_counts(out.findings);
     for (code, n) in &after {
         if *n > input.errors.get(code).copied().unwrap_or(0) {
-            let example = findings
+            let example = out
+                .findings
                 .iter()
                 .find(|f| &f.code == code)
                 .map_or(String::new(), |f| format!(": {}", f.message));
@@ -274,7 +291,13 @@ mod tests {
         let input = GateInput::of(&doc, &doc.parse().unwrap(), &[]);
         let next = Document::decode(after.as_bytes().to_vec()).unwrap();
         let root = next.parse().unwrap();
-        gate(&input, &next, &root, after_findings)
+        let out = Output {
+            doc: &next,
+            root: &root,
+            findings: after_findings,
+            written: &[],
+        };
+        gate(&input, &out, &Settings::builtin().policy.catalog)
     }
 
     #[test]

@@ -127,8 +127,7 @@ impl FileCx<'_> {
             opts: CheckOptions {
                 migration: s.policy.migration.clone(),
                 ssl_minimum: s.policy.ssl_minimum_for(path),
-                arm_values: Default::default(),
-                arm_ls_strings: Default::default(),
+                template: Default::default(),
                 linked_template: is_linked_template(path),
                 factory: None,
                 self_hosted_runtimes: Vec::new(),
@@ -212,6 +211,8 @@ pub struct FileOutcome {
     pub references: Vec<index::Reference>,
     /// Is this an ARM template (its linked services are published copies)?
     pub arm_template: bool,
+    /// For an ARM template: the factory folder it was published from.
+    pub template_home: crate::index::TemplateHome,
     /// ARM template parameters the fixes replaced (old name → new parameters), for the parameters files.
     pub arm_renames: Vec<(String, Vec<crate::fix::arm::NewParameter>)>,
     /// Masked before/after texts when fixes changed the file; boxed because most kept outcomes (findings
@@ -312,6 +313,9 @@ fn describe(out: &mut FileOutcome, root: &Node, settings: &Settings) {
         .map(|l| (l.name.to_string(), l.version()))
         .collect();
     out.arm_template = adf::is_arm_template(root);
+    if out.arm_template && !out.linked_services.is_empty() {
+        out.template_home = settings.index.template_home(&out.path, root);
+    }
     if settings.collect_references
         && matches!(index::folder_kind(&out.path), Some("pipeline" | "dataflow"))
     {

@@ -15,14 +15,13 @@ use std::path::Path;
 pub(super) fn read(cx: &mut FileCx, out: &FileOutcome, root: &Node) {
     let path = cx.path;
     if out.arm_template && out.linked_services.iter().any(|(_, v)| *v == Version::V1) {
-        cx.opts.arm_values = crate::fix::arm::sibling_parameter_values(path);
         let v1: Vec<&str> = out
             .linked_services
             .iter()
             .filter(|(_, v)| *v == Version::V1)
             .map(|(n, _)| n.as_str())
             .collect();
-        cx.opts.arm_ls_strings = crate::fix::arm::linked_service_strings(path, &v1);
+        cx.opts.template = crate::fix::arm::template_sources(path, out.template_home.clone(), &v1);
     }
     cx.opts.self_hosted_runtimes = self_hosted_runtimes(path, root);
 }

@@ -44,8 +44,11 @@ pub enum Mode {
 pub struct Summary {
     pub files_scanned: usize,
     pub files_parsed: usize,
+    /// Distinct linked services: one per factory folder and name, however many templates copy it.
     pub linked_services: usize,
     pub linked_services_v1: usize,
+    /// Copies of linked services in published ARM templates (and linked templates).
+    pub template_copies: usize,
     pub errors: usize,
     pub warnings: usize,
     pub infos: usize,
@@ -73,13 +76,13 @@ impl Run<'_> {
             files_changed: self.files_to_change,
             ..Summary::default()
         };
+        let distinct = distinct_linked_services(&self.outcomes);
+        s.linked_services = distinct.len();
+        s.linked_services_v1 = distinct.values().filter(|v| **v == Version::V1).count();
         for o in &self.outcomes {
-            s.linked_services += o.linked_services.len();
-            s.linked_services_v1 += o
-                .linked_services
-                .iter()
-                .filter(|(_, v)| *v == Version::V1)
-                .count();
+            if o.arm_template {
+                s.template_copies += o.linked_services.len();
+            }
             // with --fix, only what was written counts
             if let Some(c) = o
                 .change
@@ -104,6 +107,31 @@ impl Run<'_> {
         }
         s
     }
+}
+
+/// Each linked service once, by factory folder and name, with its version: a file's own (a file outside
+/// a factory folder is its own place), or for a linked service known only from templates, the first
+/// template's, placed in the folder it was published from.
+fn distinct_linked_services(
+    outcomes: &[FileOutcome],
+) -> std::collections::BTreeMap<(std::path::PathBuf, &str), Version> {
+    let mut out = std::collections::BTreeMap::new();
+    for o in outcomes.iter().filter(|o| !o.arm_template) {
+        let place = crate::index::factory_root(&o.path).unwrap_or_else(|| o.path.clone());
+        for (n, v) in &o.linked_services {
+            out.insert((place.clone(), n.as_str()), *v);
+        }
+    }
+    for o in outcomes.iter().filter(|o| o.arm_template) {
+        let place = match &o.template_home {
+            crate::index::TemplateHome::Root(r) => r.clone(),
+            _ => o.path.clone(),
+        };
+        for (n, v) in &o.linked_services {
+            out.entry((place.clone(), n.as_str())).or_insert(*v);
+        }
+    }
+    out
 }
 
 /// The location of a finding: 1-based line/column of its start and end.
@@ -403,13 +431,20 @@ pub fn render_summary(run: &Run) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "Scanned {} file{} ({} parsed): {} AzurePostgreSql linked service{}, {} at version 1.0.",
+        "Scanned {} file{} ({} parsed): {} AzurePostgreSql linked service{}, {} at version 1.0{}.",
         s.files_scanned,
         plural(s.files_scanned),
         s.files_parsed,
         s.linked_services,
         plural(s.linked_services),
-        s.linked_services_v1
+        s.linked_services_v1,
+        match s.template_copies {
+            0 => String::new(),
+            n => format!(
+                ", with {n} cop{} in ARM templates",
+                if n == 1 { "y" } else { "ies" }
+            ),
+        }
     );
     match run.mode {
         Mode::Fix => {

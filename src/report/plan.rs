@@ -3,7 +3,7 @@
 //! linked service, and what a reviewer should re-test after the move to 2.0.
 
 use crate::finding::Safety;
-use crate::index::{Index, RefKind};
+use crate::index::{Index, RefKind, TemplateHome};
 use crate::pipeline::FileOutcome;
 use crate::source::adf::Version;
 use crate::text::display_path;
@@ -53,8 +53,14 @@ pub struct Step {
 pub struct ArmUse {
     pub path: String,
     pub version: &'static str,
-    /// `<ls>_connectionString` → the parameters ADF's publish step creates for 2.0.
+    /// `<ls>_connectionString` → the parameters the fix of this template creates (none when the plan's
+    /// fix command does not migrate it).
     pub renames: Vec<Rename>,
+    /// The template's own copy of the linked service: what the fix command does to it, what it leaves
+    /// for `--unsafe-fixes`, and what it cannot do.
+    pub will_do: Vec<Step>,
+    pub needs_unsafe_fixes: Vec<Step>,
+    pub cannot_do: Vec<Step>,
 }
 
 #[derive(Debug, Serialize, Clone)]
@@ -97,16 +103,6 @@ fn version_str(v: Version) -> &'static str {
     }
 }
 
-/// The ARM parameters ADF's publish step creates for a 2.0 AzurePostgreSql linked service.
-pub fn v2_parameters(ls: &str) -> Vec<String> {
-    vec![
-        format!("{ls}_properties_typeProperties_server"),
-        format!("{ls}_properties_typeProperties_database"),
-        format!("{ls}_properties_typeProperties_username"),
-        format!("{ls}_password"),
-    ]
-}
-
 /// The plan of a dry `--fix` run: `outcomes` carry the changes it would make (`unsafe_fixes`: whether
 /// it had `--unsafe-fixes`).
 pub fn build(
@@ -117,32 +113,43 @@ pub fn build(
 ) -> Plan {
     let mut plans = Vec::new();
     let mut renames_all: Vec<Rename> = Vec::new();
+    let home_of = |o: &FileOutcome| match &o.template_home {
+        TemplateHome::Root(r) => Some(r.clone()),
+        _ => None,
+    };
+    // the linked-service files by (factory folder, name): a template's copy belongs to the file of its
+    // home folder, never to a same-named linked service of another factory
+    let files: std::collections::HashSet<(PathBuf, &str)> = outcomes
+        .iter()
+        .filter(|o| !o.arm_template)
+        .filter_map(|o| Some((crate::index::factory_root(&o.path)?, o)))
+        .flat_map(|(r, o)| {
+            o.linked_services
+                .iter()
+                .map(move |(n, _)| (r.clone(), n.as_str()))
+        })
+        .collect();
     for o in outcomes.iter().filter(|o| !o.arm_template) {
-        let file = std::fs::canonicalize(&o.path).ok();
+        let root = crate::index::factory_root(&o.path);
         for (name, version) in &o.linked_services {
-            // the templates of this file's own factory root, never a same-named linked service's elsewhere
-            let arm = arm_uses(outcomes, name, |t| {
-                crate::fix::arm::linked_service_file(t, name) == file
-            });
+            let arm = arm_uses(outcomes, name, |t| root.is_some() && home_of(t) == root);
             renames_all.extend(arm.iter().flat_map(|a| a.renames.iter().cloned()));
             plans.push(plan_one(o, name, *version, arm, outcomes, index));
         }
     }
-    // linked services known only from ARM templates
-    let mut arm_only: BTreeMap<&str, ()> = BTreeMap::new();
+    // linked services known only from ARM templates (their home folder has no file of that name, or
+    // which folder is their home is not known)
     let without_file =
-        |t: &Path, name: &str| crate::fix::arm::linked_service_file(t, name).is_none();
+        |t: &FileOutcome, name: &str| home_of(t).is_none_or(|r| !files.contains(&(r, name)));
+    let mut arm_only: BTreeMap<(Option<PathBuf>, &str), ()> = BTreeMap::new();
     for o in outcomes.iter().filter(|o| o.arm_template) {
-        for (name, _) in &o.linked_services {
-            if without_file(&o.path, name) && arm_only.insert(name, ()).is_none() {
-                let arm = arm_uses(outcomes, name, |t| without_file(t, name));
+        for (name, v) in &o.linked_services {
+            if without_file(o, name) && arm_only.insert((home_of(o), name), ()).is_none() {
+                let arm = arm_uses(outcomes, name, |t| {
+                    without_file(t, name) && home_of(t) == home_of(o)
+                });
                 renames_all.extend(arm.iter().flat_map(|a| a.renames.iter().cloned()));
-                let v = o
-                    .linked_services
-                    .iter()
-                    .find(|(n, _)| n == name)
-                    .map_or(Version::Unknown, |(_, v)| *v);
-                plans.push(plan_one(o, name, v, arm, outcomes, index));
+                plans.push(plan_one(o, name, *v, arm, outcomes, index));
             }
         }
     }
@@ -160,53 +167,64 @@ pub fn build(
     }
 }
 
-/// The templates among `outcomes` that hold linked service `name` and that `belongs` accepts.
-fn arm_uses(outcomes: &[FileOutcome], name: &str, belongs: impl Fn(&Path) -> bool) -> Vec<ArmUse> {
+/// The templates among `outcomes` that hold linked service `name` and that `belongs` accepts, with the
+/// parameter renames the dry run's fix of each made (none where the fix was held back or not applied).
+fn arm_uses(
+    outcomes: &[FileOutcome],
+    name: &str,
+    belongs: impl Fn(&FileOutcome) -> bool,
+) -> Vec<ArmUse> {
     outcomes
         .iter()
-        .filter(|o| o.arm_template && belongs(&o.path))
+        .filter(|o| o.arm_template && belongs(o))
         .filter_map(|o| {
             let (_, v) = o.linked_services.iter().find(|(n, _)| n == name)?;
-            let renames = if *v == Version::V1 {
-                vec![Rename {
-                    old: format!("{name}_connectionString"),
-                    new: v2_parameters(name),
-                }]
-            } else {
-                Vec::new()
-            };
+            let renames = o
+                .arm_renames
+                .iter()
+                .filter(|(_, new)| new.first().is_some_and(|n| n.linked_service() == name))
+                .map(|(old, new)| Rename {
+                    old: old.clone(),
+                    new: new.iter().map(|n| n.name.clone()).collect(),
+                })
+                .collect();
+            let steps = steps_of(o, name);
             Some(ArmUse {
                 path: display_path(&o.path),
                 version: version_str(*v),
                 renames,
+                will_do: steps.will_do,
+                needs_unsafe_fixes: steps.needs_unsafe_fixes,
+                cannot_do: steps.cannot_do,
             })
         })
         .collect()
 }
 
-fn plan_one(
-    o: &FileOutcome,
-    name: &str,
-    version: Version,
-    arm_templates: Vec<ArmUse>,
-    outcomes: &[FileOutcome],
-    index: &Index,
-) -> LinkedServicePlan {
-    // what the dry run applied to this linked service, follow-up rounds included
-    let will_do: Vec<Step> = o
-        .change
-        .iter()
-        .flat_map(|c| &c.applied)
-        .filter(|a| a.resource.as_deref() == Some(name))
-        .map(|a| Step {
-            code: a.code.clone(),
-            text: a.title.clone(),
-        })
-        .collect();
-    let applied = |code: &str| will_do.iter().any(|s| s.code == code);
-    let mut needs_unsafe_fixes = Vec::new();
-    let mut suggestions = Vec::new();
-    let mut cannot_do = Vec::new();
+/// What the dry run did and left for linked service `name` of one file: the fixes it applied (follow-up
+/// rounds included), the unsafe ones it left for `--unsafe-fixes`, the suggestions, and what it cannot do.
+#[derive(Default)]
+struct Steps {
+    will_do: Vec<Step>,
+    needs_unsafe_fixes: Vec<Step>,
+    suggestions: Vec<Step>,
+    cannot_do: Vec<Step>,
+}
+
+fn steps_of(o: &FileOutcome, name: &str) -> Steps {
+    let mut s = Steps {
+        will_do: o
+            .change
+            .iter()
+            .flat_map(|c| &c.applied)
+            .filter(|a| a.resource.as_deref() == Some(name))
+            .map(|a| Step {
+                code: a.code.clone(),
+                text: a.title.clone(),
+            })
+            .collect(),
+        ..Steps::default()
+    };
     for f in o
         .findings
         .iter()
@@ -217,17 +235,34 @@ fn plan_one(
             text: text.to_string(),
         };
         match &f.fix {
-            Some(_) if applied(&f.code) => {}
-            Some(x) if x.safety == Safety::DisplayOnly => suggestions.push(step(&format!(
+            Some(_) if s.will_do.iter().any(|x| x.code == f.code) => {}
+            Some(x) if x.safety == Safety::DisplayOnly => s.suggestions.push(step(&format!(
                 "{} (suggestion: applied only with --extend-fixable {} --unsafe-fixes)",
                 x.title, f.code
             ))),
-            Some(x) if x.safety == Safety::Unsafe => needs_unsafe_fixes.push(step(&x.title)),
+            Some(x) if x.safety == Safety::Unsafe => s.needs_unsafe_fixes.push(step(&x.title)),
             // a safe fix that the dry run did not apply (it overlapped another, or a fix failed)
-            Some(x) => cannot_do.push(step(&x.title)),
-            None => cannot_do.push(step(&f.message)),
+            Some(x) => s.cannot_do.push(step(&x.title)),
+            None => s.cannot_do.push(step(&f.message)),
         }
     }
+    s
+}
+
+fn plan_one(
+    o: &FileOutcome,
+    name: &str,
+    version: Version,
+    arm_templates: Vec<ArmUse>,
+    outcomes: &[FileOutcome],
+    index: &Index,
+) -> LinkedServicePlan {
+    let Steps {
+        will_do,
+        needs_unsafe_fixes,
+        suggestions,
+        cannot_do,
+    } = steps_of(o, name);
     let factory = index.factory_of(&o.path);
     let datasets: Vec<String> = factory
         .datasets
@@ -303,7 +338,16 @@ fn retest(o: &FileOutcome, name: &str, version: Version, used_by: &[Usage]) -> V
         what: "Run Test connection from the integration runtime with the new sslMode: 2.0 negotiates TLS (up to 1.3) according to sslMode 0–5 where 1.0 used EncryptionMethod/ValidateServerCertificate".into(),
         basis: "documented",
     });
-    if has("ADFPG010") {
+    // the fact is ADFPG010's, or (said once) the follow-up of ADFPG001's migration
+    let encrypted_only = has("ADFPG010")
+        || o.findings.iter().any(|f| {
+            f.resource.as_deref() == Some(name)
+                && f.fix.as_ref().is_some_and(|x| {
+                    x.title
+                        .contains(crate::fix::migrate::ENCRYPTED_CREDENTIAL_NOTE)
+                })
+        });
+    if encrypted_only {
         r.push(Retest {
             what: "Re-enter the password in ADF Studio (or reference Key Vault): Studio re-encrypts encryptedCredential when it upgrades a linked service".into(),
             basis: "documented",
@@ -433,6 +477,18 @@ pub fn render_text(plan: &Plan) -> String {
                     p(&r.old),
                     p(&r.new.join(", "))
                 );
+            }
+            for (title, steps) in [
+                (format!("{} will", plan.fix_command), &a.will_do),
+                (
+                    "with --unsafe-fixes, --fix would also".to_string(),
+                    &a.needs_unsafe_fixes,
+                ),
+                ("cannot be fixed automatically".to_string(), &a.cannot_do),
+            ] {
+                for st in steps {
+                    let _ = writeln!(out, "    {title}: {} {}", st.code, p(&st.text));
+                }
             }
         }
         if !ls.datasets.is_empty() {

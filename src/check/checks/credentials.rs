@@ -342,3 +342,53 @@ pub(super) fn password_only_in_encrypted_credential(
         tp_path("encryptedCredential"),
     )]
 }
+
+/// ADFPG025: a 1.0 connection string with a password in it and a `password` property beside it (in a
+/// template, the string behind the `[parameters(…)]` reference). Which one the 1.0 connector used is
+/// undocumented; the migration keeps the property, so the string's one is dropped.
+pub(super) fn password_given_twice(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
+    let ls = &cx.ls;
+    let Some(property) = ls.tp("password") else {
+        return Vec::new();
+    };
+    let kind = if is_key_vault_ref(&property.value) {
+        "a Key Vault reference"
+    } else {
+        "a secret given in the file"
+    };
+    let hit = |span, label: &str| {
+        let mut h = Hit::new(span, label, tp_path("connectionString")).arg("kind", kind);
+        h.related
+            .push((property.key_span.clone(), "the `password` property".into()));
+        h
+    };
+    if let Some(c) = cx.connection_string() {
+        return c
+            .parsed
+            .get(Key::Password)
+            .filter(|p| !p.value.is_empty())
+            .map(|p| {
+                hit(
+                    inner_span(cx.text, c.literal, p.key_span.clone()),
+                    "a password in the string",
+                )
+            })
+            .into_iter()
+            .collect();
+    }
+    let Some(m) = ls.tp("connectionString").filter(|_| !ls.base.is_empty()) else {
+        return Vec::new();
+    };
+    let Some(param) = m
+        .value
+        .as_str()
+        .and_then(crate::fix::arm::parameter_reference)
+    else {
+        return Vec::new();
+    };
+    crate::fix::arm::source_string(param, ls.name, &cx.opts.template)
+        .filter(|cs| cs.value(Key::Password).is_some_and(|p| !p.is_empty()))
+        .map(|_| hit(m.value.span.clone(), "its value holds a password"))
+        .into_iter()
+        .collect()
+}

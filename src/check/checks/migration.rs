@@ -148,8 +148,24 @@ pub(super) fn dropped_connection_string_keys(_: &Rule, cx: &Context, _: &Target)
                 tp_path("connectionString"),
             )
             .arg("key", crate::mask::shown_key_name(&p.key))
+            .arg("detail", "")
         })
         .collect();
+    // HostNameInCertificate has no 2.0 property either: said here, and whether its check survives
+    if let Some(p) = cs.get(Key::HostNameInCertificate) {
+        hits.push(
+            Hit::new(
+                inner_span(cx.text, literal, p.key_span.clone()),
+                "no 2.0 equivalent",
+                tp_path("connectionString"),
+            )
+            .arg("key", p.key.clone())
+            .arg(
+                "detail",
+                format!(": {}", migrate::certificate_host_dropped(cs)),
+            ),
+        );
+    }
     for j in &cs.junk {
         // stray text may be a fragment of a password split by a `;`: located, never printed
         let shown = format!("(text of {} characters)", s[j.clone()].chars().count());
@@ -159,7 +175,8 @@ pub(super) fn dropped_connection_string_keys(_: &Rule, cx: &Context, _: &Target)
                 "not a key=value pair",
                 tp_path("connectionString"),
             )
-            .arg("key", shown),
+            .arg("key", shown)
+            .arg("detail", ""),
         );
     }
     hits
@@ -182,12 +199,7 @@ fn arm_dropped_keys(cx: &Context) -> Vec<Hit> {
     else {
         return Vec::new();
     };
-    let Some(cs) = crate::fix::arm::source_string(
-        param,
-        cx.ls.name,
-        &cx.opts.arm_values,
-        &cx.opts.arm_ls_strings,
-    ) else {
+    let Some(cs) = crate::fix::arm::source_string(param, cx.ls.name, &cx.opts.template) else {
         return Vec::new();
     };
     migrate::dropped_keys(&cs)
@@ -199,6 +211,7 @@ fn arm_dropped_keys(cx: &Context) -> Vec<Hit> {
                 tp_path("connectionString"),
             )
             .arg("key", key)
+            .arg("detail", "")
         })
         .collect()
 }

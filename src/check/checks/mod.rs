@@ -92,6 +92,7 @@ const CHECKS: &[(&str, CheckFn)] = &[
         "password-only-in-encrypted-credential",
         credentials::password_only_in_encrypted_credential,
     ),
+    ("password-given-twice", credentials::password_given_twice),
     ("user-at-server", migration::user_at_server),
     (
         "dropped-connection-string-keys",
