@@ -52,8 +52,14 @@ pub struct Cli {
     pub output_format: Option<OutputFormat>,
 
     /// Write the report to FILE (in --output-format, else guessed from the extension: .sarif, .json,
-    /// .xml = junit, .md = markdown); the terminal still gets the human report.
-    #[arg(short = 'o', long, alias = "output-file", value_name = "FILE")]
+    /// .xml = junit, .md = markdown); the terminal still gets the human report. For `plan`: the plan.
+    #[arg(
+        short = 'o',
+        long,
+        alias = "output-file",
+        global = true,
+        value_name = "FILE"
+    )]
     pub output: Option<PathBuf>,
 
     /// Print how many findings each rule produced instead of each finding (full, concise and json).
@@ -74,16 +80,20 @@ pub struct Cli {
     pub skip_missing_files: bool,
 
     /// When to use colour (NO_COLOR is honoured with `auto`).
-    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    #[arg(long, value_enum, global = true, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
 
-    /// Print findings only, no summary.
-    #[arg(short, long)]
+    /// Print findings only, no summary (for `plan -o FILE`: no line saying where the plan went).
+    #[arg(short, long, global = true)]
     pub quiet: bool,
 
     /// Exit 0 even when there are findings (advisory runs).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "exit_non_zero_on_fix")]
     pub exit_zero: bool,
+
+    /// With --fix: exit 1 when a file was fixed, even if no finding is left (as ruff).
+    #[arg(long, requires = "fix")]
+    pub exit_non_zero_on_fix: bool,
 
     /// Skip files larger than this many MiB (reported) [default: 64].
     #[arg(long, value_name = "MIB")]
@@ -136,13 +146,22 @@ pub struct Cli {
 /// `plan`, so that the plan says what `--fix` with the same options writes.
 #[derive(clap::Args, Debug, Clone, Default)]
 pub struct RuleArgs {
-    /// Only these rules (comma-separated codes); replaces the config's `select`.
+    /// Only these rules (comma-separated codes, code prefixes such as ADFPG00, or ALL); replaces the
+    /// config's `select`.
     #[arg(long, value_delimiter = ',', value_name = "CODES")]
     pub select: Option<Vec<String>>,
 
-    /// Switch these rules off (comma-separated codes); adds to the config's `ignore`.
+    /// Also these rules (codes, prefixes or ALL), on top of `select` (the config's or --select).
+    #[arg(long, value_delimiter = ',', value_name = "CODES")]
+    pub extend_select: Vec<String>,
+
+    /// Switch these rules off (codes, prefixes or ALL); adds to the config's `ignore`.
     #[arg(long, value_delimiter = ',', value_name = "CODES")]
     pub ignore: Vec<String>,
+
+    /// The same as --ignore (ruff's name): adds to the config's `ignore`.
+    #[arg(long, value_delimiter = ',', value_name = "CODES")]
+    pub extend_ignore: Vec<String>,
 
     /// Set a rule's severity: CODE=error|warning|info|off (repeatable).
     #[arg(long, value_parser = parse_severity, value_name = "CODE=LEVEL")]
@@ -363,6 +382,48 @@ fn misplaced_subcommand(paths: &[PathBuf]) -> Option<String> {
     ))
 }
 
+/// `adfpg-migrate plna ./repo`: a first path that does not exist, is a bare word and is one or two
+/// edits from a subcommand's name was meant as that subcommand (nothing is linted).
+fn mistyped_subcommand(paths: &[PathBuf]) -> Option<String> {
+    let first = paths.first()?;
+    let word = first.to_str()?;
+    if first.exists() || word.contains(['/', '\\', '.']) {
+        return None;
+    }
+    let command = <Cli as clap::CommandFactory>::command();
+    let name = command
+        .get_subcommands()
+        .flat_map(|c| std::iter::once(c.get_name()).chain(c.get_all_aliases()))
+        .filter(|n| *n != word)
+        .map(|n| (edit_distance(word, n), n))
+        .filter(|(d, _)| *d <= 2)
+        .min()?
+        .1
+        .to_string();
+    Some(format!(
+        "`{}` is not a file, folder or subcommand; did you mean `{name}`?",
+        crate::mask::printable(word)
+    ))
+}
+
+/// Levenshtein distance, by characters (names are short).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let next = (row[j + 1] + 1)
+                .min(row[j] + 1)
+                .min(diagonal + usize::from(ca != *cb));
+            diagonal = row[j + 1];
+            row[j + 1] = next;
+        }
+    }
+    row[b.len()]
+}
+
 /// How a format's output is encoded for the output guard, and which line starts are its own log
 /// commands (every other `##vso[` or line-starting `::` is broken).
 fn encoding(format: OutputFormat) -> Encoding {
@@ -414,7 +475,13 @@ fn write_stdout(text: &str) -> Result<(), String> {
 fn policy(cli: &Cli, rules: &RuleArgs, paths: &[PathBuf]) -> Result<Policy, String> {
     let overrides = CliOverrides {
         select: rules.select.clone(),
-        ignore: rules.ignore.clone(),
+        extend_select: rules.extend_select.clone(),
+        ignore: rules
+            .ignore
+            .iter()
+            .chain(&rules.extend_ignore)
+            .cloned()
+            .collect(),
         severity: rules.severity.clone(),
         fail_on: cli.fail_on.map(|f| match f {
             FailOn::Error => Severity::Error,
@@ -725,17 +792,23 @@ pub fn run(cli: Cli) -> Result<i32, String> {
                         crate::report::plan::render_markdown(&plan) + &section
                     }
                 };
-                emit(&text, encoding)?;
+                match &cli.output {
+                    Some(file) => {
+                        let text = crate::mask::guard_output(&text, encoding);
+                        crate::fix::write::write_whole(file, text.as_bytes())
+                            .map_err(|e| format!("cannot write {}: {e}", file.display()))?;
+                        if !cli.quiet {
+                            eprint_line(&format!(
+                                "wrote the plan to {}",
+                                crate::text::shown_path(file)
+                            ));
+                        }
+                    }
+                    None => emit(&text, encoding)?,
+                }
             }
             for (p, e) in &errors {
                 eprint_line(&format!("error: {}: {}", crate::mask::printable(p), e));
-            }
-            for (p, e) in &errors {
-                eprintln!(
-                    "error: {}: {}",
-                    crate::mask::printable(p),
-                    crate::mask::printable(e)
-                );
             }
             return Ok(if failed { 2 } else { 0 });
         }
@@ -751,7 +824,8 @@ pub fn run(cli: Cli) -> Result<i32, String> {
         Some(Command::Completions { .. } | Command::Man) => unreachable!("handled above"),
         None => {}
     }
-    if let Some(hint) = misplaced_subcommand(&cli.paths) {
+    if let Some(hint) = mistyped_subcommand(&cli.paths).or_else(|| misplaced_subcommand(&cli.paths))
+    {
         return Err(hint);
     }
     if let Some(n) = cli.threads {
@@ -917,6 +991,21 @@ fn render(
 ) -> String {
     let mode = run.mode;
     let mut text = String::new();
+    if mode == Mode::Diff {
+        // as ruff: the diff, whatever the output format
+        append(
+            &mut text,
+            report::render_diffs(
+                run,
+                color && matches!(format, OutputFormat::Full | OutputFormat::Concise),
+            ),
+        );
+        if !cli.quiet {
+            append(&mut text, report::render_summary(run));
+            text.extend(run.baseline.as_ref().map(|b| b.render_summary()));
+        }
+        return text;
+    }
     match format {
         OutputFormat::Json if cli.statistics => {
             append(&mut text, crate::report::output::statistics::json(run))
@@ -983,6 +1072,9 @@ fn exit_code(run: &Run, cli: &Cli, fail_on: Severity) -> i32 {
     }
     if cli.exit_zero {
         return 0;
+    }
+    if cli.exit_non_zero_on_fix && run.mode == Mode::Fix && run.files_to_change > 0 {
+        return 1;
     }
     let pending = run.files_to_change > 0;
     // --diff, as in ruff: 1 exactly when it shows a diff, whatever findings remain
