@@ -39,5 +39,9 @@ fi
 tail -n 1 "$WORK/lint.txt"
 "$CMD" completions bash > /dev/null
 echo "wheel: $(basename "$WHEEL")"
-echo "wheel size: $(du -k "$WHEEL" | cut -f1) KiB ($(stat -c %s "$WHEEL") bytes); installed binary: $(du -k "$CMD" | cut -f1) KiB"
+# the figures README.md quotes (pre-commit section), in its units
+mib() { awk -v b="$1" 'BEGIN { printf "%.1f MiB", b / 1048576 }'; }
+size=$(stat -c %s "$WHEEL")
+bytes=$(echo "$size" | sed -e ':a' -e 's/\([0-9]\)\([0-9]\{3\}\)\($\|,\)/\1,\2\3/' -e 'ta')
+echo "wheel size: $(mib "$size") ($bytes bytes); the binary inside: $(mib "$(stat -c %s "$CMD")")"
 [ "$KEEP" = 1 ] || rm -rf "$WORK"

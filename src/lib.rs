@@ -3,10 +3,11 @@
 //! The folders follow the data (see docs/architecture.md): `discover` finds the files; per file, in
 //! parallel, `pipeline` reads them through `source` (bounded read, text, located JSON, linked-service
 //! views), runs `check` (the rules, with the phase-1 `index` of the whole factory), applies `fix` edits and
-//! writes them; `report` renders the run. `connect` is the `test-connection` subcommand and `cli` wires it
-//! all. Below every stage: `finding` (findings and edits), `mask` (secrets and control characters out of
+//! writes them; `report` renders the run. `connect` is the `test-connection` subcommand; `app` wires the phases of
+//! a run and `cli` maps the command line to it. Below every stage: `finding` (findings and edits), `mask` (secrets and control characters out of
 //! every output) and `text` (paths and log-safe text). Each module imports only from the ones before it.
 
+pub mod app;
 pub mod check;
 pub mod cli;
 pub mod connect;

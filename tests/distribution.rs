@@ -84,6 +84,8 @@ fn machine(
         for tool in ["initdb", "pg_ctl", "psql", "openssl"] {
             stub(tool, &format!("{logs}\nexit 0"));
         }
+        // Python with venv is there too (scripts/ci-tools then fails to install into the stub: a warning)
+        stub("python3", "exit 0");
     }
     let out = std::process::Command::new(bin.join("bash"))
         .arg(root().join("scripts/test"))
@@ -119,7 +121,7 @@ fn test_script_installs_postgresql_with_apt_then_runs_every_test() {
             "sudo test -e /usr/sbin/policy-rc.d",
             "sudo apt-get update -q",
             "sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-             postgresql postgresql-client openssl",
+             postgresql postgresql-client openssl python3-venv",
             "cargo test --locked --no-fail-fast --test cli",
         ],
         "{stderr}"

@@ -124,7 +124,8 @@ fn sarif_is_valid_and_complete_for_github() {
     let runs: Vec<Vec<&str>> = vec![
         vec!["."],
         vec![".", "--unsafe-fixes"],
-        vec![".", "--diff"],
+        // (`--diff` prints the diff whatever the format: tests/ruff_habits.rs)
+        vec![".", "--check"],
         vec![".", "no-such-dir"],
         vec!["linkedService/PgGoodV2.json"],
     ];

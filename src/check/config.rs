@@ -133,7 +133,10 @@ impl ConfigError {
 /// What the command line says about rules and policy (each `None`/empty means "not given").
 #[derive(Debug, Default, Clone)]
 pub struct CliOverrides {
+    /// Rule selectors (codes, code prefixes, `ALL`): `--select` replaces the config's `select`,
+    /// `--extend-select` adds to it, `--ignore` and `--extend-ignore` add to `ignore`.
     pub select: Option<Vec<String>>,
+    pub extend_select: Vec<String>,
     pub ignore: Vec<String>,
     pub severity: Vec<(String, Level)>,
     pub fail_on: Option<Severity>,
@@ -406,14 +409,29 @@ fn rule_levels(
     known: &KnownCode,
     known_cli: &KnownCliCode,
 ) -> Result<(HashSet<String>, HashMap<String, Severity>), ConfigError> {
-    let select: Option<Vec<String>> = match &cli.select {
-        Some(s) => Some(s.iter().map(|c| known_cli(c)).collect::<Result<_, _>>()?),
+    // a selector is `ALL`, a code or a code prefix (ruff's habit); one that names no rule is an error
+    let file_codes = |c: &Spanned<String>| match selected(catalog, c.get_ref()) {
+        m if m.is_empty() => known(c).map(|k| vec![k]),
+        m => Ok(m),
+    };
+    let cli_codes = |c: &String| match selected(catalog, c) {
+        m if m.is_empty() => known_cli(c).map(|k| vec![k]),
+        m => Ok(m),
+    };
+    let flat = |v: Vec<Vec<String>>| v.into_iter().flatten().collect::<HashSet<String>>();
+    let mut select: Option<HashSet<String>> = match &cli.select {
+        Some(s) => Some(flat(s.iter().map(cli_codes).collect::<Result<_, _>>()?)),
         None => file
             .select
             .as_ref()
-            .map(|s| s.iter().map(known).collect::<Result<_, _>>())
+            .map(|s| s.iter().map(file_codes).collect::<Result<_, _>>().map(flat))
             .transpose()?,
     };
+    if let Some(sel) = select.as_mut() {
+        for c in &cli.extend_select {
+            sel.extend(cli_codes(c)?);
+        }
+    }
     let mut disabled: HashSet<String> = match &select {
         Some(sel) => catalog
             .rules
@@ -424,10 +442,10 @@ fn rule_levels(
         None => HashSet::new(),
     };
     for c in &file.ignore {
-        disabled.insert(known(c)?);
+        disabled.extend(file_codes(c)?);
     }
     for c in &cli.ignore {
-        disabled.insert(known_cli(c)?);
+        disabled.extend(cli_codes(c)?);
     }
     let mut severity = HashMap::new();
     let levels = file
@@ -451,6 +469,21 @@ fn rule_levels(
         }
     }
     Ok((disabled, severity))
+}
+
+/// The codes a rule selector names: every rule for `ALL`, else the rules whose code starts with it
+/// (case-insensitive), a whole code included. Empty when it names none.
+fn selected(catalog: &Catalog, selector: &str) -> Vec<String> {
+    let s = selector.trim().to_ascii_uppercase();
+    if s.is_empty() {
+        return Vec::new();
+    }
+    catalog
+        .rules
+        .iter()
+        .filter(|r| s == ALL || r.code.to_ascii_uppercase().starts_with(&s))
+        .map(|r| r.code.clone())
+        .collect()
 }
 
 fn glob(g: &Spanned<String>, err: &ErrAt) -> Result<Glob, ConfigError> {

@@ -1,20 +1,17 @@
-//! Command line: clap definitions, wiring, exit codes (0 clean, 1 findings or pending changes, 2 the tool
-//! could not do its job). The exit code never depends on the output format.
+//! Command line: clap definitions, the mapping of options to the application's (`crate::app`), the
+//! rendering of its results, exit codes (0 clean, 1 findings or pending changes, 2 the tool could not do
+//! its job). The exit code never depends on the output format.
 
 pub mod precommit;
 
 use crate::check::config::{self, CliOverrides, Level, Policy};
-use crate::check::key_vault::Secret;
 use crate::finding::Severity;
-use crate::index::Index;
 use crate::mask::{Encoding, eprint_line};
-use crate::pipeline::{self, FileOutcome, FixMode, Settings};
+use crate::pipeline::{FixMode, Settings};
 use crate::report::{self, Mode, Run};
 use clap::{Parser, Subcommand, ValueEnum};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -52,8 +49,14 @@ pub struct Cli {
     pub output_format: Option<OutputFormat>,
 
     /// Write the report to FILE (in --output-format, else guessed from the extension: .sarif, .json,
-    /// .xml = junit, .md = markdown); the terminal still gets the human report.
-    #[arg(short = 'o', long, alias = "output-file", value_name = "FILE")]
+    /// .xml = junit, .md = markdown); the terminal still gets the human report. For `plan`: the plan.
+    #[arg(
+        short = 'o',
+        long,
+        alias = "output-file",
+        global = true,
+        value_name = "FILE"
+    )]
     pub output: Option<PathBuf>,
 
     /// Print how many findings each rule produced instead of each finding (full, concise and json).
@@ -74,16 +77,20 @@ pub struct Cli {
     pub skip_missing_files: bool,
 
     /// When to use colour (NO_COLOR is honoured with `auto`).
-    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    #[arg(long, value_enum, global = true, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
 
-    /// Print findings only, no summary.
-    #[arg(short, long)]
+    /// Print findings only, no summary (for `plan -o FILE`: no line saying where the plan went).
+    #[arg(short, long, global = true)]
     pub quiet: bool,
 
     /// Exit 0 even when there are findings (advisory runs).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "exit_non_zero_on_fix")]
     pub exit_zero: bool,
+
+    /// With --fix: exit 1 when a file was fixed, even if no finding is left (as ruff).
+    #[arg(long, requires = "fix")]
+    pub exit_non_zero_on_fix: bool,
 
     /// Skip files larger than this many MiB (reported) [default: 64].
     #[arg(long, value_name = "MIB")]
@@ -136,13 +143,22 @@ pub struct Cli {
 /// `plan`, so that the plan says what `--fix` with the same options writes.
 #[derive(clap::Args, Debug, Clone, Default)]
 pub struct RuleArgs {
-    /// Only these rules (comma-separated codes); replaces the config's `select`.
+    /// Only these rules (comma-separated codes, code prefixes such as ADFPG00, or ALL); replaces the
+    /// config's `select`.
     #[arg(long, value_delimiter = ',', value_name = "CODES")]
     pub select: Option<Vec<String>>,
 
-    /// Switch these rules off (comma-separated codes); adds to the config's `ignore`.
+    /// Also these rules (codes, prefixes or ALL), on top of `select` (the config's or --select).
+    #[arg(long, value_delimiter = ',', value_name = "CODES")]
+    pub extend_select: Vec<String>,
+
+    /// Switch these rules off (codes, prefixes or ALL); adds to the config's `ignore`.
     #[arg(long, value_delimiter = ',', value_name = "CODES")]
     pub ignore: Vec<String>,
+
+    /// The same as --ignore (ruff's name): adds to the config's `ignore`.
+    #[arg(long, value_delimiter = ',', value_name = "CODES")]
+    pub extend_ignore: Vec<String>,
 
     /// Set a rule's severity: CODE=error|warning|info|off (repeatable).
     #[arg(long, value_parser = parse_severity, value_name = "CODE=LEVEL")]
@@ -363,6 +379,48 @@ fn misplaced_subcommand(paths: &[PathBuf]) -> Option<String> {
     ))
 }
 
+/// `adfpg-migrate plna ./repo`: a first path that does not exist, is a bare word and is one or two
+/// edits from a subcommand's name was meant as that subcommand (nothing is linted).
+fn mistyped_subcommand(paths: &[PathBuf]) -> Option<String> {
+    let first = paths.first()?;
+    let word = first.to_str()?;
+    if first.exists() || word.contains(['/', '\\', '.']) {
+        return None;
+    }
+    let command = <Cli as clap::CommandFactory>::command();
+    let name = command
+        .get_subcommands()
+        .flat_map(|c| std::iter::once(c.get_name()).chain(c.get_all_aliases()))
+        .filter(|n| *n != word)
+        .map(|n| (edit_distance(word, n), n))
+        .filter(|(d, _)| *d <= 2)
+        .min()?
+        .1
+        .to_string();
+    Some(format!(
+        "`{}` is not a file, folder or subcommand; did you mean `{name}`?",
+        crate::mask::printable(word)
+    ))
+}
+
+/// Levenshtein distance, by characters (names are short).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let next = (row[j + 1] + 1)
+                .min(row[j] + 1)
+                .min(diagonal + usize::from(ca != *cb));
+            diagonal = row[j + 1];
+            row[j + 1] = next;
+        }
+    }
+    row[b.len()]
+}
+
 /// How a format's output is encoded for the output guard, and which line starts are its own log
 /// commands (every other `##vso[` or line-starting `::` is broken).
 fn encoding(format: OutputFormat) -> Encoding {
@@ -414,7 +472,13 @@ fn write_stdout(text: &str) -> Result<(), String> {
 fn policy(cli: &Cli, rules: &RuleArgs, paths: &[PathBuf]) -> Result<Policy, String> {
     let overrides = CliOverrides {
         select: rules.select.clone(),
-        ignore: rules.ignore.clone(),
+        extend_select: rules.extend_select.clone(),
+        ignore: rules
+            .ignore
+            .iter()
+            .chain(&rules.extend_ignore)
+            .cloned()
+            .collect(),
         severity: rules.severity.clone(),
         fail_on: cli.fail_on.map(|f| match f {
             FailOn::Error => Severity::Error,
@@ -450,226 +514,6 @@ fn policy(cli: &Cli, rules: &RuleArgs, paths: &[PathBuf]) -> Result<Policy, Stri
     config::load(file.as_deref(), &overrides).map_err(|e| e.render())
 }
 
-/// What a scan returns: the outcomes, the walk errors, the settings (with the index) and the counts.
-type Scanned = (
-    Vec<pipeline::FileOutcome>,
-    Vec<(String, String)>,
-    Settings,
-    Counts,
-);
-
-/// Discover, index the factory (phase 1), then check every file in parallel (phase 2).
-fn scan(
-    paths: &[PathBuf],
-    mut settings: Settings,
-    skip_missing_files: bool,
-    export_secrets: Option<&Path>,
-) -> Result<Scanned, String> {
-    let excluded = |p: &Path| settings.policy.excluded(p);
-    // phase 1: the index, which also covers the sibling folders of files passed one by one (pre-commit)
-    let wanted = Mutex::new(Vec::new());
-    // folders of pipelines, data flows, triggers … hold neither linked services, datasets nor templates
-    crate::discover::visit_pruned(paths, &excluded, Index::holds_nothing_indexed, &|p| {
-        if Index::wants(p) {
-            wanted.lock().expect("not poisoned").push(p.to_path_buf());
-        }
-    });
-    let mut index_files = wanted.into_inner().expect("not poisoned");
-    index_files.extend(Index::related_files(paths));
-    index_files.sort();
-    index_files.dedup();
-    let index = Index::build_with(&index_files, settings.collect_references);
-    settings.index = index;
-    let templates: Vec<PathBuf> = index_files
-        .into_iter()
-        .filter(|p| {
-            p.file_name().is_some_and(|n| {
-                let n = n.to_string_lossy().to_ascii_lowercase();
-                n == "armtemplateforfactory.json" || n == "templateforworkspace.json"
-            })
-        })
-        .collect();
-    key_vault_survey(&mut settings, &templates, paths, export_secrets)?;
-    // phase 2, walking again rather than holding every path: files with nothing to report are only
-    // counted, so memory stays flat however big the factory (parsed files stay for JUnit's test cases)
-    let (scanned, parsed) = (AtomicUsize::new(0), AtomicUsize::new(0));
-    let kept = Mutex::new(Vec::new());
-    let keep_parsed = settings.keep_parsed;
-    let mut walk_errors = crate::discover::visit(paths, &|p| settings.policy.excluded(p), &|p| {
-        let o = pipeline::process(p, &settings);
-        scanned.fetch_add(1, Ordering::Relaxed);
-        parsed.fetch_add(usize::from(o.relevant), Ordering::Relaxed);
-        if (keep_parsed && o.relevant) || !o.is_quiet() {
-            kept.lock().expect("not poisoned").push(o);
-        }
-    });
-    if skip_missing_files {
-        // pre-commit passes deleted files; a mistyped folder is still an error
-        walk_errors.retain(|(p, _)| !crate::cli::precommit::skippable_missing(p));
-    }
-    let mut outcomes: Vec<pipeline::FileOutcome> = kept.into_inner().expect("not poisoned");
-    outcomes.sort_unstable_by(|a, b| a.path.as_os_str().cmp(b.path.as_os_str()));
-    pipeline::write_pending(&mut outcomes, &settings);
-    update_parameter_files(&mut outcomes, &settings);
-    let errors = walk_errors
-        .iter()
-        // escaped here, once, for every format: a path named on the command line may hold anything
-        .map(|(p, e)| (crate::text::shown_path(p), e.clone()))
-        .collect();
-    let counts = Counts {
-        files_scanned: scanned.into_inner(),
-        files_parsed: parsed.into_inner(),
-    };
-    Ok((outcomes, errors, settings, counts))
-}
-
-/// `--credentials-to-key-vault`: check every move before anything is written (exit 2 on a problem),
-/// keep the secrets for the plan and the summary, and export the values when asked.
-fn key_vault_survey(
-    settings: &mut Settings,
-    templates: &[PathBuf],
-    paths: &[PathBuf],
-    export: Option<&Path>,
-) -> Result<(), String> {
-    let Some(target) = settings.policy.migration.key_vault.clone() else {
-        return match export {
-            Some(_) => Err("--export-secrets needs a vault: --credentials-to-key-vault VAULT or [migration.key-vault] linked-service".into()),
-            None => Ok(()),
-        };
-    };
-    let opts = crate::check::CheckOptions {
-        migration: settings.policy.migration.clone(),
-        ..Default::default()
-    };
-    settings.secrets = crate::check::key_vault::survey(
-        &settings.index,
-        templates,
-        &target,
-        &opts,
-        settings.max_file_size,
-    )
-    .map_err(|e| format!("cannot move credentials to Key Vault; nothing was written:\n{e}"))?;
-    if let Some(file) = export {
-        let n = crate::check::key_vault::export(file, &settings.secrets, paths)?;
-        eprintln!(
-            "wrote {n} secret value(s) to {} (owner-only): upload them, then delete the file",
-            crate::mask::printable(&file.display().to_string())
-        );
-    }
-    Ok(())
-}
-
-/// How many files a run looked at, and how many of those passed the prefilter.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Counts {
-    pub files_scanned: usize,
-    pub files_parsed: usize,
-}
-
-/// After ARM templates were migrated: add the new parameters to the parameters files beside them.
-fn update_parameter_files(outcomes: &mut Vec<pipeline::FileOutcome>, settings: &Settings) {
-    let mut per_file: std::collections::BTreeMap<
-        PathBuf,
-        Vec<(String, Vec<crate::fix::arm::NewParameter>)>,
-    > = Default::default();
-    for o in outcomes.iter().filter(|o| !o.arm_renames.is_empty()) {
-        for f in crate::fix::arm::parameter_files(&o.path) {
-            per_file
-                .entry(f)
-                .or_default()
-                .extend(o.arm_renames.iter().cloned());
-        }
-    }
-    for (path, renames) in per_file {
-        let mut out = pipeline::FileOutcome {
-            path: path.clone(),
-            relevant: true,
-            ..Default::default()
-        };
-        // found by name beside the template: never through a link
-        let before = match crate::source::read::read_text(&path, crate::source::read::Links::Refuse)
-        {
-            Ok(t) => t,
-            Err(e) => {
-                out.failed = true;
-                out.findings.extend(settings.policy.catalog.finding(
-                    "fix-not-applied",
-                    0..0,
-                    &[(
-                        "detail",
-                        format!("parameters not added: cannot read it: {e}"),
-                    )],
-                ));
-                outcomes.retain(|o| o.path != path);
-                outcomes.push(out);
-                continue;
-            }
-        };
-        let after = match crate::fix::arm::update_parameters_file(
-            &before,
-            &renames,
-            &settings.policy.migration,
-        ) {
-            Ok(Some(after)) => after,
-            Ok(None) => continue,
-            Err(why) => {
-                out.findings.extend(settings.policy.catalog.finding(
-                    "fix-not-applied",
-                    0..0,
-                    &[("detail", format!("parameters not added: {why}"))],
-                ));
-                merge_outcome(outcomes, out);
-                continue;
-            }
-        };
-        let written = settings.write && {
-            match crate::fix::write::replace_atomically(
-                &path,
-                before.as_bytes(),
-                after.as_bytes(),
-                crate::source::read::Links::Refuse,
-            ) {
-                Ok(()) => true,
-                Err(e) => {
-                    out.failed = true;
-                    out.findings.extend(settings.policy.catalog.finding(
-                        "fix-not-applied",
-                        0..0,
-                        &[("detail", format!("parameters not added: {e}"))],
-                    ));
-                    false
-                }
-            }
-        };
-        out.change = Some(Box::new(pipeline::Change {
-            before: crate::mask::mask(&before),
-            after: crate::mask::mask(&after),
-            applied: vec![pipeline::Applied {
-                code: "ADFPG001".into(),
-                safety: crate::finding::Safety::Unsafe,
-                title: "parameters of the migrated template added beside the old ones".into(),
-                resource: None,
-            }],
-            written,
-            pending: None,
-        }));
-        merge_outcome(outcomes, out);
-    }
-    outcomes.sort_by(|a, b| a.path.cmp(&b.path));
-}
-
-/// The parameters file may already be in the list (it is scanned too): keep its findings.
-fn merge_outcome(outcomes: &mut Vec<pipeline::FileOutcome>, out: pipeline::FileOutcome) {
-    match outcomes.iter_mut().find(|o| o.path == out.path) {
-        Some(scanned) => {
-            scanned.change = out.change.or(scanned.change.take());
-            scanned.failed |= out.failed;
-            scanned.findings.extend(out.findings);
-        }
-        None => outcomes.push(out),
-    }
-}
-
 pub fn run(cli: Cli) -> Result<i32, String> {
     // before reading any configuration: completions and the man page depend on nothing else
     if let Some(doc) = cli.command.as_ref().and_then(generated_doc) {
@@ -695,98 +539,97 @@ pub fn run(cli: Cli) -> Result<i32, String> {
                     Encoding::Text(&[])
                 },
             )?;
-            return Ok(0);
+            Ok(0)
         }
         Some(Command::Plan {
             paths,
             output_format,
             rules,
-        }) => {
-            let mut settings = Settings::new(policy);
-            settings.keep_source = false;
-            settings.keep_diff = false;
-            settings.collect_references = true;
-            // what --fix with the same options would apply, follow-up rounds included
-            settings.fix = FixMode::Apply {
-                unsafe_fixes: rules.unsafe_fixes,
-            };
-            settings.unsafe_fixes = rules.unsafe_fixes;
-            let (outcomes, errors, settings, _) =
-                scan(paths, settings, false, cli.export_secrets.as_deref())?;
-            let plan =
-                crate::report::plan::build(&outcomes, &settings.index, paths, rules.unsafe_fixes);
-            let failed = !errors.is_empty() || outcomes.iter().any(|o| o.failed);
-            let secrets = &settings.secrets;
-            let export = cli.export_secrets.as_deref();
-            let encoding = match output_format {
-                PlanFormat::Json => Encoding::Json,
-                PlanFormat::Text | PlanFormat::Markdown => Encoding::Text(&[]),
-            };
-            // a failed run is no "nothing to migrate": the errors on stderr say why
-            if !(failed && plan.linked_services.is_empty()) {
-                let text = match output_format {
-                    PlanFormat::Text => {
-                        crate::report::plan::render_text(&plan)
-                            + &crate::check::key_vault::render_secrets(secrets, export)
-                    }
-                    PlanFormat::Json => crate::check::key_vault::with_secrets_json(
-                        crate::report::plan::render_json(&plan),
-                        secrets,
-                    ),
-                    PlanFormat::Markdown => {
-                        let section = crate::check::key_vault::render_secrets(secrets, export);
-                        let section = if section.is_empty() {
-                            section
-                        } else {
-                            format!("\n## Key Vault\n\n```text\n{section}```\n")
-                        };
-                        crate::report::plan::render_markdown(&plan) + &section
-                    }
-                };
-                emit(&text, encoding)?;
-            }
-            for (p, e) in &errors {
-                eprint_line(&format!("error: {}: {}", crate::mask::printable(p), e));
-            }
-            for (p, e) in &errors {
-                eprintln!(
-                    "error: {}: {}",
-                    crate::mask::printable(p),
-                    crate::mask::printable(e)
-                );
-            }
-            return Ok(if failed { 2 } else { 0 });
-        }
+        }) => run_plan(&cli, policy, paths, *output_format, rules),
         Some(Command::Rule { code }) => {
             let rule = policy
                 .catalog
                 .get(code)
                 .ok_or_else(|| format!("no rule `{code}`; `adfpg-migrate rules` lists them"))?;
             emit(&crate::report::docs::rule_doc(rule), Encoding::Text(&[]))?;
-            return Ok(0);
+            Ok(0)
         }
-        Some(Command::TestConnection(args)) => return Ok(crate::connect::run(args)),
+        Some(Command::TestConnection(args)) => Ok(crate::connect::run(args)),
         Some(Command::Completions { .. } | Command::Man) => unreachable!("handled above"),
-        None => {}
+        None => run_lint(&cli, policy),
     }
-    if let Some(hint) = misplaced_subcommand(&cli.paths) {
-        return Err(hint);
-    }
-    if let Some(n) = cli.threads {
-        // ignore the error: the pool may already be built (tests call run() repeatedly)
-        let _ = rayon::ThreadPoolBuilder::new()
-            .num_threads(n)
-            .build_global();
-    }
-    let catalog = policy.catalog.clone();
-    let fail_on = policy.fail_on;
+}
+
+/// `plan`: what `--fix` with the same options would apply, follow-up rounds included, per linked
+/// service; on stdout or in `--output FILE`.
+fn run_plan(
+    cli: &Cli,
+    policy: Policy,
+    paths: &[PathBuf],
+    output_format: PlanFormat,
+    rules: &RuleArgs,
+) -> Result<i32, String> {
     let mut settings = Settings::new(policy);
-    let tty = std::io::stdout().is_terminal();
-    let human = if tty {
-        OutputFormat::Full
-    } else {
-        OutputFormat::Concise
+    settings.keep_source = false;
+    settings.keep_diff = false;
+    settings.collect_references = true;
+    settings.fix = FixMode::Apply {
+        unsafe_fixes: rules.unsafe_fixes,
     };
+    settings.unsafe_fixes = rules.unsafe_fixes;
+    let export = cli.export_secrets.as_deref();
+    let (plan, errors, failed, settings) =
+        crate::app::plan(paths, settings, rules.unsafe_fixes, export)?;
+    let secrets = &settings.secrets;
+    let encoding = match output_format {
+        PlanFormat::Json => Encoding::Json,
+        PlanFormat::Text | PlanFormat::Markdown => Encoding::Text(&[]),
+    };
+    // a failed run is no "nothing to migrate": the errors on stderr say why
+    if !(failed && plan.linked_services.is_empty()) {
+        let text = match output_format {
+            PlanFormat::Text => {
+                crate::report::plan::render_text(&plan)
+                    + &crate::check::key_vault::render_secrets(secrets, export)
+            }
+            PlanFormat::Json => crate::check::key_vault::with_secrets_json(
+                crate::report::plan::render_json(&plan),
+                secrets,
+            ),
+            PlanFormat::Markdown => {
+                let section = crate::check::key_vault::render_secrets(secrets, export);
+                let section = if section.is_empty() {
+                    section
+                } else {
+                    format!("\n## Key Vault\n\n```text\n{section}```\n")
+                };
+                crate::report::plan::render_markdown(&plan) + &section
+            }
+        };
+        match &cli.output {
+            Some(file) => {
+                let text = crate::mask::guard_output(&text, encoding);
+                crate::fix::write::write_whole(file, text.as_bytes())
+                    .map_err(|e| format!("cannot write {}: {e}", file.display()))?;
+                if !cli.quiet {
+                    eprint_line(&format!(
+                        "wrote the plan to {}",
+                        crate::text::shown_path(file)
+                    ));
+                }
+            }
+            None => emit(&text, encoding)?,
+        }
+    }
+    for (p, e) in &errors {
+        eprint_line(&format!("error: {}: {}", crate::mask::printable(p), e));
+    }
+    Ok(if failed { 2 } else { 0 })
+}
+
+/// The settings of a lint, check, diff or fix run from the command line, and the format shown.
+fn lint_settings(cli: &Cli, policy: Policy, human: OutputFormat) -> (Settings, OutputFormat, Mode) {
+    let mut settings = Settings::new(policy);
     let format = match &cli.output {
         Some(file) => cli
             .output_format
@@ -814,6 +657,30 @@ pub fn run(cli: Cli) -> Result<i32, String> {
     } else {
         Mode::Lint
     };
+    (settings, format, mode)
+}
+
+/// A lint, `--check`, `--diff` or `--fix` run: the application does the work, this prints it.
+fn run_lint(cli: &Cli, policy: Policy) -> Result<i32, String> {
+    if let Some(hint) = mistyped_subcommand(&cli.paths).or_else(|| misplaced_subcommand(&cli.paths))
+    {
+        return Err(hint);
+    }
+    if let Some(n) = cli.threads {
+        // ignore the error: the pool may already be built (tests call run() repeatedly)
+        let _ = rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build_global();
+    }
+    let catalog = policy.catalog.clone();
+    let fail_on = policy.fail_on;
+    let tty = std::io::stdout().is_terminal();
+    let human = if tty {
+        OutputFormat::Full
+    } else {
+        OutputFormat::Concise
+    };
+    let (settings, format, mode) = lint_settings(cli, policy, human);
 
     // before any work (--fix writes): a flag combination that cannot be honoured
     if cli.statistics
@@ -825,59 +692,49 @@ pub fn run(cli: Cli) -> Result<i32, String> {
     {
         return Err("--statistics works with full, concise and json output; write other formats with --output FILE".into());
     }
-    let (mut outcomes, walk_errors, mut settings, counts) = scan(
+    let skip = |p: &Path| cli.skip_missing_files && precommit::skippable_missing(p);
+    let linted = crate::app::lint(
         &cli.paths,
         settings,
-        cli.skip_missing_files,
-        cli.export_secrets.as_deref(),
-    )?;
-    // the report needs no index: free it before the output is built (peak memory on big factories)
-    settings.index = Index::default();
-    let baseline = crate::report::baseline::run(
-        cli.baseline.as_deref(),
-        cli.write_baseline.as_deref(),
-        &mut outcomes,
-        &|code, file| {
-            !settings.policy.disabled.contains(code)
-                && !settings.policy.ignored_codes(file).contains(code)
+        &crate::app::LintOptions {
+            mode,
+            skip_missing: &skip,
+            export_secrets: cli.export_secrets.as_deref(),
+            baseline: cli.baseline.as_deref(),
+            write_baseline: cli.write_baseline.as_deref(),
         },
     )?;
-    if mode == Mode::Check && baseline.is_some() {
-        // a baseline hides findings, and --check counts only the changes of findings it reports
-        for o in &mut outcomes {
-            let reported = o
-                .findings
-                .iter()
-                .any(|f| f.fix.as_ref().is_some_and(|x| settings.applicable(x)));
-            if !reported {
-                o.change = None;
-            }
-        }
-    }
-    // files --fix changes (written), or would change with the same options
-    let files_to_change = outcomes
-        .iter()
-        .filter_map(|o| o.change.as_ref())
-        .filter(|c| mode != Mode::Fix || c.written)
-        .count();
+    let settings = linted.settings;
     let run = Run {
-        outcomes,
-        files_scanned: counts.files_scanned,
-        files_parsed: counts.files_parsed,
+        outcomes: linted.outcomes,
+        files_scanned: linted.counts.files_scanned,
+        files_parsed: linted.counts.files_parsed,
         catalog: &catalog,
-        walk_errors,
+        walk_errors: linted.walk_errors,
         unsafe_fixes: cli.rules.unsafe_fixes,
         mode,
-        files_to_change,
-        baseline,
+        files_to_change: linted.files_to_change,
+        baseline: linted.baseline,
     };
+    print_report(cli, &run, &settings, format, human, tty)?;
+    Ok(exit_code(&run, cli, fail_on))
+}
 
+/// Print (and write, with `--output`) the report of a run, the CI side files, and the tool errors.
+fn print_report(
+    cli: &Cli,
+    run: &Run,
+    settings: &Settings,
+    format: OutputFormat,
+    human: OutputFormat,
+    tty: bool,
+) -> Result<(), String> {
     let color = use_color(cli.color, tty);
-    let cx = crate::report::output::Context::new(fail_on);
+    let cx = crate::report::output::Context::new(settings.policy.fail_on);
     let mut text = match &cli.output {
         Some(file) => {
             // files get colour only when asked for explicitly
-            let report = render(&run, &cli, &cx, format, cli.color == ColorChoice::Always);
+            let report = render(run, cli, &cx, format, cli.color == ColorChoice::Always);
             let report = if cli.color == ColorChoice::Always {
                 crate::mask::guard_coloured(&report, encoding(format))
             } else {
@@ -885,25 +742,25 @@ pub fn run(cli: Cli) -> Result<i32, String> {
             };
             crate::fix::write::write_whole(file, report.as_bytes())
                 .map_err(|e| format!("cannot write {}: {e}", file.display()))?;
-            render(&run, &cli, &cx, human, color)
+            render(run, cli, &cx, human, color)
         }
-        None => render(&run, &cli, &cx, format, color),
+        None => render(run, cli, &cx, format, color),
     };
     match format {
         OutputFormat::Github => {
-            if let Err(e) = crate::report::output::github::write_step_summary(&run, &cx) {
+            if let Err(e) = crate::report::output::github::write_step_summary(run, &cx) {
                 eprint_line(&format!("warning: {e}"));
             }
         }
-        OutputFormat::Azure => match crate::report::output::azure::upload_summary(&run, &cx) {
+        OutputFormat::Azure => match crate::report::output::azure::upload_summary(run, &cx) {
             Ok(line) => text.extend(line),
             Err(e) => eprint_line(&format!("warning: {e}")),
         },
         _ => {}
     }
-    if mode == Mode::Fix && !cli.quiet {
+    if run.mode == Mode::Fix && !cli.quiet {
         // what the operator must create: on stdout after a human report, else on stderr
-        let moved = moved_secrets(&settings.secrets, &run.outcomes);
+        let moved = crate::app::moved_secrets(&settings.secrets, &run.outcomes);
         let section =
             crate::check::key_vault::render_secrets(&moved, cli.export_secrets.as_deref());
         if cli.output.is_none() && matches!(format, OutputFormat::Full | OutputFormat::Concise) {
@@ -921,7 +778,7 @@ pub fn run(cli: Cli) -> Result<i32, String> {
     for (p, e) in &run.walk_errors {
         eprint_line(&format!("error: {}: {}", crate::mask::printable(p), e));
     }
-    Ok(exit_code(&run, &cli, fail_on))
+    Ok(())
 }
 
 /// The report in one format. Human formats (full, concise) and the CI annotation formats (github,
@@ -935,6 +792,21 @@ fn render(
 ) -> String {
     let mode = run.mode;
     let mut text = String::new();
+    if mode == Mode::Diff {
+        // as ruff: the diff, whatever the output format
+        append(
+            &mut text,
+            report::render_diffs(
+                run,
+                color && matches!(format, OutputFormat::Full | OutputFormat::Concise),
+            ),
+        );
+        if !cli.quiet {
+            append(&mut text, report::render_summary(run));
+            text.extend(run.baseline.as_ref().map(|b| b.render_summary()));
+        }
+        return text;
+    }
     match format {
         OutputFormat::Json if cli.statistics => {
             append(&mut text, crate::report::output::statistics::json(run))
@@ -1002,6 +874,9 @@ fn exit_code(run: &Run, cli: &Cli, fail_on: Severity) -> i32 {
     if cli.exit_zero {
         return 0;
     }
+    if cli.exit_non_zero_on_fix && run.mode == Mode::Fix && run.files_to_change > 0 {
+        return 1;
+    }
     let pending = run.files_to_change > 0;
     // --diff, as in ruff: 1 exactly when it shows a diff, whatever findings remain
     if run.mode == Mode::Diff {
@@ -1009,26 +884,4 @@ fn exit_code(run: &Run, cli: &Cli, fail_on: Severity) -> i32 {
     }
     let failing = run.findings().any(|(_, f)| f.severity >= fail_on);
     i32::from(failing || (run.mode == Mode::Check && pending))
-}
-
-/// The secrets whose move a `--fix` run applied (an ADFPG024 fix naming the secret, in a file of one
-/// of its linked services).
-fn moved_secrets(secrets: &[Secret], outcomes: &[FileOutcome]) -> Vec<Secret> {
-    secrets
-        .iter()
-        .filter(|s| {
-            let needle = format!("secret `{}`", s.name);
-            outcomes.iter().any(|o| {
-                s.linked_services.iter().any(|(_, p)| *p == o.path)
-                    && o.change.as_ref().is_some_and(|c| {
-                        c.written
-                            && c.applied.iter().any(|a| {
-                                matches!(a.code.as_str(), "ADFPG024" | "ADFPG001")
-                                    && a.title.contains(&needle)
-                            })
-                    })
-            })
-        })
-        .cloned()
-        .collect()
 }

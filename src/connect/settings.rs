@@ -560,39 +560,12 @@ fn read_v2(ls: &LinkedService, inputs: &Inputs, origin: Origin) -> Result<Settin
     let username = username
         .filter(|u| !u.is_empty())
         .ok_or_else(|| format!("linked service `{}` has no `username`", ls.name))?;
-    let ssl_mode = match ssl {
-        Some(v) => {
-            let t = v.trim();
-            t.parse::<u8>()
-                .ok()
-                .and_then(SslMode::from_number)
-                .or_else(|| connstr::ssl_mode_number(t).and_then(SslMode::from_number))
-                .ok_or_else(|| format!("sslMode `{v}` is not 0 to 5"))?
-        }
-        None => {
-            notes.push("`sslMode` is absent: using 2 (Prefer), the connector's default".into());
-            SslMode::Prefer
-        }
-    };
+    let ssl_mode = v2_ssl_mode(ssl, &mut notes)?;
     let trust_server_certificate = match trust {
         Some(v) => parse_bool(&v, "trustServerCertificate")?,
         None => false,
     };
-    let auth_type = ls
-        .tp("authenticationType")
-        .and_then(|m| m.value.as_str())
-        .unwrap_or("Basic");
-    let auth = match auth_type {
-        "Basic" | "BasicAuth" => Auth::Basic,
-        "ServicePrincipal" | "SystemAssignedManagedIdentity" | "UserAssignedManagedIdentity" => {
-            Auth::Entra(auth_type.to_string())
-        }
-        other => {
-            return Err(format!(
-                "authenticationType `{other}` is not one this tool knows"
-            ));
-        }
-    };
+    let auth = v2_auth(ls)?;
     let secret = match &auth {
         Auth::Entra(_) => Secret::None,
         Auth::Basic => match ls.tp("password") {
@@ -682,34 +655,7 @@ fn read_v1(ls: &LinkedService, inputs: &Inputs) -> Result<Settings, String> {
             ls.name
         )
     })?;
-    let ssl_mode = if let Some(name) = ssl_name {
-        connstr::ssl_mode_number(&name)
-            .and_then(SslMode::from_number)
-            .ok_or_else(|| format!("`SSL Mode={name}` is not a mode this tool knows"))?
-    } else {
-        let em = em.as_deref().map(str::trim).unwrap_or("0").to_string();
-        let validate =
-            vsc.is_some_and(|v| parse_bool(&v, "ValidateServerCertificate").unwrap_or(false));
-        let mode = match (em.as_str(), validate) {
-            ("0", _) => SslMode::Disable,
-            ("6", _) => SslMode::Prefer,
-            ("1", false) => SslMode::Require,
-            ("1", true) => SslMode::VerifyCa,
-            (other, _) => return Err(format!("`EncryptionMethod={other}` is not 0, 1 or 6")),
-        };
-        notes.push(format!(
-            "1.0 EncryptionMethod={em}{}: tested as sslmode {} ({}); --as-migrated tests what 2.0 would use",
-            if validate { ", ValidateServerCertificate=1" } else { "" },
-            mode.libpq_name(),
-            match mode {
-                SslMode::Disable => "the 1.0 driver's default: no encryption",
-                SslMode::Prefer => "RequestSSL: TLS when the server offers it",
-                SslMode::Require => "TLS, certificate not validated",
-                _ => "TLS, certificate chain validated",
-            }
-        ));
-        mode
-    };
+    let ssl_mode = v1_ssl_mode(ssl_name, em, vsc, &mut notes)?;
     let trust_server_certificate = match trust {
         Some(v) => parse_bool(&v, "Trust Server Certificate")?,
         None => false,
@@ -744,6 +690,81 @@ fn read_v1(ls: &LinkedService, inputs: &Inputs) -> Result<Settings, String> {
         cs.value(Key::Port).map(str::to_string),
     );
     Ok(s)
+}
+
+/// A 2.0 `sslMode` (a number, or a libpq name); absent is the connector's default, 2 (Prefer).
+fn v2_ssl_mode(ssl: Option<String>, notes: &mut Vec<String>) -> Result<SslMode, String> {
+    Ok(match ssl {
+        Some(v) => {
+            let t = v.trim();
+            t.parse::<u8>()
+                .ok()
+                .and_then(SslMode::from_number)
+                .or_else(|| connstr::ssl_mode_number(t).and_then(SslMode::from_number))
+                .ok_or_else(|| format!("sslMode `{v}` is not 0 to 5"))?
+        }
+        None => {
+            notes.push("`sslMode` is absent: using 2 (Prefer), the connector's default".into());
+            SslMode::Prefer
+        }
+    })
+}
+
+/// A 2.0 `authenticationType`: a password, or an Entra token as the password.
+fn v2_auth(ls: &LinkedService) -> Result<Auth, String> {
+    let auth_type = ls
+        .tp("authenticationType")
+        .and_then(|m| m.value.as_str())
+        .unwrap_or("Basic");
+    Ok(match auth_type {
+        "Basic" | "BasicAuth" => Auth::Basic,
+        "ServicePrincipal" | "SystemAssignedManagedIdentity" | "UserAssignedManagedIdentity" => {
+            Auth::Entra(auth_type.to_string())
+        }
+        other => {
+            return Err(format!(
+                "authenticationType `{other}` is not one this tool knows"
+            ));
+        }
+    })
+}
+
+/// A 1.0 connection string's TLS: Npgsql's `SSL Mode` as written, else the 1.0 driver's
+/// `EncryptionMethod` and `ValidateServerCertificate` (the note says how it was read).
+fn v1_ssl_mode(
+    ssl_name: Option<String>,
+    em: Option<String>,
+    vsc: Option<String>,
+    notes: &mut Vec<String>,
+) -> Result<SslMode, String> {
+    Ok(if let Some(name) = ssl_name {
+        connstr::ssl_mode_number(&name)
+            .and_then(SslMode::from_number)
+            .ok_or_else(|| format!("`SSL Mode={name}` is not a mode this tool knows"))?
+    } else {
+        let em = em.as_deref().map(str::trim).unwrap_or("0").to_string();
+        let validate =
+            vsc.is_some_and(|v| parse_bool(&v, "ValidateServerCertificate").unwrap_or(false));
+        let mode = match (em.as_str(), validate) {
+            ("0", _) => SslMode::Disable,
+            ("6", _) => SslMode::Prefer,
+            ("1", false) => SslMode::Require,
+            ("1", true) => SslMode::VerifyCa,
+            (other, _) => return Err(format!("`EncryptionMethod={other}` is not 0, 1 or 6")),
+        };
+        notes.push(format!(
+            "1.0 EncryptionMethod={em}{}: tested as sslmode {} ({}); --as-migrated tests what 2.0 would use",
+            if validate { ", ValidateServerCertificate=1" } else { "" },
+            mode.libpq_name(),
+            match mode {
+                SslMode::Disable => "the 1.0 driver's default: no encryption",
+                SslMode::Prefer => "RequestSSL: TLS when the server offers it",
+                SslMode::Require => "TLS, certificate not validated",
+                _ => "TLS, certificate chain validated",
+            }
+        ));
+        mode
+    })
 }
 
 #[cfg(test)]

@@ -354,6 +354,13 @@ pub fn render_diffs(run: &Run, color: bool) -> String {
             .context_radius(3)
             .header(&format!("a/{p}"), &format!("b/{p}"))
             .to_string();
+        // commentary before the file's `---` line, which `git apply` and `patch` skip
+        for hunk in masked_hunks(&text) {
+            let _ = writeln!(
+                out,
+                "note: hunk {hunk} of {p} shows secrets masked as `*`: `git apply` refuses it; `--fix` writes the real text"
+            );
+        }
         for line in text.split_inclusive('\n') {
             let shortened;
             let line = if line.contains("**********") {
@@ -383,6 +390,25 @@ pub fn render_diffs(run: &Run, color: bool) -> String {
                     out.push('\n');
                 }
             }
+        }
+    }
+    out
+}
+
+/// The headers (`@@ -a,b +c,d @@`) of the hunks of a unified diff whose lines hold a masked secret (a
+/// run of `*`, as `mask` writes one): applied, they would write the masks.
+fn masked_hunks(diff: &str) -> Vec<&str> {
+    let mut out: Vec<&str> = Vec::new();
+    let mut header = None;
+    for line in diff.lines() {
+        if line.starts_with("@@") {
+            header = Some(line.trim_end());
+        } else if !line.starts_with("+++")
+            && !line.starts_with("---")
+            && line.contains("**")
+            && let Some(h) = header.take()
+        {
+            out.push(h);
         }
     }
     out

@@ -54,6 +54,26 @@ pub fn code(s: &str) -> String {
     format!("{fence}{pad}{s}{pad}{fence}")
 }
 
+/// Text that marks names as code spans with backticks (messages, fix titles: `linked service `Pg``):
+/// each backticked part becomes a code span ([`code`]), the rest is escaped ([`escape`]), so the text
+/// renders as written and can still add no markup. An unpaired backtick is escaped text.
+pub fn inline(s: &str) -> String {
+    let parts: Vec<&str> = s.split('`').collect();
+    let mut out = String::with_capacity(s.len() + 8);
+    for (i, part) in parts.iter().enumerate() {
+        let is_code = i % 2 == 1 && i + 1 < parts.len();
+        if is_code {
+            out.push_str(&code(part));
+        } else {
+            if i % 2 == 1 {
+                out.push_str("\\`");
+            }
+            out.push_str(&escape(part));
+        }
+    }
+    out
+}
+
 fn version(v: Version) -> &'static str {
     match v {
         Version::V1 => "1.0",
@@ -134,8 +154,9 @@ fn planned(run: &Run, o: &FileOutcome, name: Option<&str>, findings: &[&Finding]
             .any(|(n, _)| a.resource.as_deref() == Some(n.as_str())),
     };
     for a in o.change.iter().flat_map(|c| &c.applied).filter(|a| ours(a)) {
-        let mut s = escape(&a.title);
-        if a.safety != Safety::Safe {
+        let mut s = inline(&a.title);
+        // an unsafe fix's title already says so, with the reason: say it once
+        if a.safety != Safety::Safe && !a.title.contains("(unsafe") {
             s.push_str(" (unsafe)");
         }
         if !list.contains(&s) {
@@ -147,7 +168,11 @@ fn planned(run: &Run, o: &FileOutcome, name: Option<&str>, findings: &[&Finding]
         .filter_map(|f| f.fix.as_ref())
         .filter(|x| x.safety == Safety::Unsafe && !run.unsafe_fixes);
     for x in held_back {
-        let s = format!("{} (unsafe: needs `--unsafe-fixes`)", escape(&x.title));
+        let s = if x.title.contains("(unsafe") {
+            format!("{}, needs `--unsafe-fixes`", inline(&x.title))
+        } else {
+            format!("{} (unsafe: needs `--unsafe-fixes`)", inline(&x.title))
+        };
         if !list.contains(&s) {
             list.push(s);
         }
@@ -177,6 +202,35 @@ fn applied(o: &FileOutcome) -> String {
 }
 
 pub fn render(run: &Run, cx: &Context) -> String {
+    let mut out = totals(run);
+    let changes = if run.mode == Mode::Fix {
+        "Changes applied"
+    } else {
+        "Planned changes"
+    };
+    let rows = rows(run, cx);
+    if !rows.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n| Linked service | File | Version | Status | Findings | {changes} |\n| --- | --- | --- | --- | --- | --- |"
+        );
+        for r in rows.iter().take(MAX_ROWS) {
+            let _ = writeln!(out, "{r}");
+        }
+        if rows.len() > MAX_ROWS {
+            let _ = writeln!(out, "\n… and {} more rows.", rows.len() - MAX_ROWS);
+        }
+    }
+
+    out.push_str(&details(run, cx));
+    for (p, e) in &run.walk_errors {
+        let _ = writeln!(out, "\n**error**: {}: {}", escape(p), escape(e));
+    }
+    out
+}
+
+/// The headline: what was scanned, the findings, what `--fix` would do (or did), the baseline.
+fn totals(run: &Run) -> String {
     let s = run.summary();
     let mut out = String::from("## adfpg-migrate\n\n");
     let _ = write!(
@@ -257,11 +311,11 @@ pub fn render(run: &Run, cx: &Context) -> String {
         );
     }
 
-    let changes = if run.mode == Mode::Fix {
-        "Changes applied"
-    } else {
-        "Planned changes"
-    };
+    out
+}
+
+/// One table row per linked service (and one for a file's other findings).
+fn rows(run: &Run, cx: &Context) -> Vec<String> {
     let mut rows = Vec::new();
     for o in &run.outcomes {
         let path = code(&cx.repo_relative(&o.path));
@@ -314,19 +368,14 @@ pub fn render(run: &Run, cx: &Context) -> String {
             ));
         }
     }
-    if !rows.is_empty() {
-        let _ = writeln!(
-            out,
-            "\n| Linked service | File | Version | Status | Findings | {changes} |\n| --- | --- | --- | --- | --- | --- |"
-        );
-        for r in rows.iter().take(MAX_ROWS) {
-            let _ = writeln!(out, "{r}");
-        }
-        if rows.len() > MAX_ROWS {
-            let _ = writeln!(out, "\n… and {} more rows.", rows.len() - MAX_ROWS);
-        }
-    }
+    rows
+}
 
+/// Every finding, in a collapsed table.
+fn details(run: &Run, cx: &Context) -> String {
+    let mut out = String::new();
+    let s = run.summary();
+    let total = s.errors + s.warnings + s.infos;
     if total > 0 {
         let _ = writeln!(
             out,
@@ -345,16 +394,13 @@ pub fn render(run: &Run, cx: &Context) -> String {
                     l.start.0,
                     l.start.1
                 )),
-                escape(&l.finding.message)
+                inline(&l.finding.message)
             );
         }
         if total > MAX_ROWS {
             let _ = writeln!(out, "\n… and {} more.", total - MAX_ROWS);
         }
         out.push_str("\n</details>\n");
-    }
-    for (p, e) in &run.walk_errors {
-        let _ = writeln!(out, "\n**error**: {}: {}", escape(p), escape(e));
     }
     out
 }
