@@ -109,11 +109,16 @@ pub fn factory_root(path: &Path) -> Option<PathBuf> {
     Some(absolute(path.parent()?.parent()?))
 }
 
+/// The working folder, asked once.
+fn cwd() -> Option<&'static PathBuf> {
+    static CWD: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
+    CWD.get_or_init(|| std::env::current_dir().ok()).as_ref()
+}
+
 /// `path` made absolute lexically, the working folder asked once: this runs several times for every file.
 pub fn absolute(path: &Path) -> PathBuf {
-    static CWD: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
     let joined;
-    let path = match CWD.get_or_init(|| std::env::current_dir().ok()) {
+    let path = match cwd() {
         Some(cwd) if path.is_relative() => {
             joined = cwd.join(path);
             joined.as_path()
@@ -121,6 +126,15 @@ pub fn absolute(path: &Path) -> PathBuf {
         _ => path,
     };
     std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+/// A factory folder as messages show it: relative to the working folder when it is below it.
+pub fn shown_root(root: &Path) -> String {
+    match cwd().and_then(|c| root.strip_prefix(c).ok()) {
+        Some(rel) if rel.as_os_str().is_empty() => ".".into(),
+        Some(rel) => crate::text::display_path(rel),
+        None => crate::text::display_path(root),
+    }
 }
 
 static EMPTY: std::sync::OnceLock<Factory> = std::sync::OnceLock::new();

@@ -245,6 +245,45 @@ fn ssl_mode_mapping() {
             "host=pg.postgres.database.azure.com;database=d;uid=u;EncryptionMethod=2",
             Expect::HeldBack("EncryptionMethod"),
         ),
+        // VerifyFull checks the certificate against `server`: 1.0's HostNameInCertificate must name it
+        // (in any letter case, by a wildcard covering it, or as the driver's #SERVERNAME#) ...
+        case(
+            "HnicCase",
+            "host=pg.postgres.database.azure.com;database=d;uid=u;EncryptionMethod=1;ValidateServerCertificate=1;HostNameInCertificate=PG.Postgres.Database.Azure.com",
+            ssl_n(5),
+        ),
+        case(
+            "HnicWildcard",
+            "host=pg.postgres.database.azure.com;database=d;uid=u;EncryptionMethod=1;ValidateServerCertificate=1;HostNameInCertificate=*.postgres.database.azure.com",
+            ssl_n(5),
+        ),
+        case(
+            "HnicServerName",
+            "host=pg.postgres.database.azure.com;database=d;uid=u;EncryptionMethod=1;ValidateServerCertificate=1;HostNameInCertificate=#SERVERNAME#",
+            ssl_n(5),
+        ),
+        // ... or 2.0 cannot say what 1.0 checked: held back, never a silent VerifyFull on the wrong name
+        case(
+            "HnicIpServer",
+            "host=10.1.2.3;database=d;uid=u;EncryptionMethod=1;ValidateServerCertificate=1;HostNameInCertificate=pg1.postgres.database.azure.com",
+            Expect::HeldBack("checks it against the server name `10.1.2.3`"),
+        ),
+        case(
+            "HnicOtherHost",
+            "host=pg.postgres.database.azure.com;database=d;uid=u;EncryptionMethod=1;ValidateServerCertificate=1;HostNameInCertificate=alias.example.com",
+            Expect::HeldBack("HostNameInCertificate `alias.example.com`"),
+        ),
+        case(
+            "HnicWildcardTooDeep",
+            "host=a.pg.postgres.database.azure.com;database=d;uid=u;EncryptionMethod=1;ValidateServerCertificate=1;HostNameInCertificate=*.postgres.database.azure.com",
+            Expect::HeldBack("HostNameInCertificate `*.postgres.database.azure.com`"),
+        ),
+        // without validation (or without SSL) 1.0 ignored it: dropped, nothing held back
+        case(
+            "HnicIgnoredWithoutValidation",
+            "host=10.1.2.3;database=d;uid=u;EncryptionMethod=1;HostNameInCertificate=pg1.postgres.database.azure.com",
+            ssl_n(3),
+        ),
         case(
             "SslUnknown",
             "host=pg.postgres.database.azure.com;database=d;uid=u;SSL Mode=Sometimes",
@@ -972,6 +1011,107 @@ fn invalid_option_cases(held_back: impl Fn(&'static str) -> Expect) -> Vec<Case>
 
 fn leak(s: String) -> &'static str {
     Box::leak(s.into_boxed_str())
+}
+
+/// A port 2.0 cannot hold is never written: the property the fix would write still carries ADFPG015 (a
+/// port is a number from 1 to 65535), so the migration is held back with that reason even though the 1.0
+/// string had the same error already. The boundaries are written.
+#[test]
+fn ports_2_0_cannot_hold_hold_the_fix_back() {
+    let base = "host=h.example.com;database=d;uid=u";
+    let held = Expect::HeldBack;
+    let cases: Vec<Case> = [
+        ("PortWord", "port=abc", held("does not accept (ADFPG015")),
+        (
+            "PortTooBig",
+            "port=70000",
+            held("does not accept (ADFPG015"),
+        ),
+        (
+            "PortJustOver",
+            "port=65536",
+            held("does not accept (ADFPG015"),
+        ),
+        ("PortZero", "port=0", held("does not accept (ADFPG015")),
+        ("PortNegative", "port=-1", held("does not accept (ADFPG015")),
+        (
+            "PortFraction",
+            "port=5432.5",
+            held("does not accept (ADFPG015"),
+        ),
+        ("PortLowest", "port=1", writes(&[("port", json!("1"))])),
+        (
+            "PortHighest",
+            "port=65535",
+            writes(&[("port", json!("65535"))]),
+        ),
+    ]
+    .into_iter()
+    .map(|(name, opt, expect)| case(name, leak(format!("{base};{opt}")), expect))
+    .collect();
+    run_table(&cases, &[]);
+}
+
+/// A password in the string and a `password` property (the table's Key Vault reference): the conflict is
+/// reported on the 1.0 file (ADFPG025), and the migration keeps the property, as an unsafe fix whose note
+/// says so; without the string's password there is no conflict.
+#[test]
+fn a_password_given_twice_is_reported_and_the_property_kept() {
+    let kv = json!({
+        "type": "AzureKeyVaultSecret",
+        "store": { "referenceName": "Vault", "type": "LinkedServiceReference" },
+        "secretName": "pg-password"
+    });
+    let cases = vec![
+        case(
+            "Twice",
+            "host=h.example.com;database=d;uid=u;password=in-the-string",
+            writes(&[("password", kv.clone())]),
+        ),
+        case(
+            "TwicePwd",
+            "host=h.example.com;database=d;uid=u;PWD=in-the-string",
+            writes(&[("password", kv.clone())]),
+        ),
+        case(
+            "Once",
+            "host=h.example.com;database=d;uid=u",
+            writes(&[("password", kv)]),
+        ),
+    ];
+    let lint = run_table(&cases, &[]);
+    let on = |name: &str, code: &str| {
+        lint.lines()
+            .any(|l| l.starts_with(&format!("linkedService/{name}.json:")) && l.contains(code))
+    };
+    assert!(
+        on("Twice", "ADFPG025") && on("TwicePwd", "ADFPG025"),
+        "{lint}"
+    );
+    assert!(!on("Once", "ADFPG025"), "{lint}");
+    // the migration of a password given twice is unsafe: `--fix` alone leaves the file as it is
+    let dir = tempfile::tempdir().unwrap();
+    let ls_dir = dir.path().join("linkedService");
+    fs::create_dir_all(&ls_dir).unwrap();
+    let text = linked_service(
+        "Twice",
+        "host=h.example.com;database=d;uid=u;password=in-the-string",
+        KEY_VAULT_PASSWORD,
+    );
+    fs::write(ls_dir.join("Twice.json"), &text).unwrap();
+    fs::write(ls_dir.join("Vault.json"), VAULT).unwrap();
+    let safe = run(dir.path(), &[".", "--no-config", "--fix"]);
+    assert_eq!(
+        fs::read_to_string(ls_dir.join("Twice.json")).unwrap(),
+        text,
+        "{safe}"
+    );
+    let unsafe_run = run(dir.path(), &[".", "--no-config", "--fix", "--unsafe-fixes"]);
+    assert!(
+        unsafe_run.contains("keeps the `password` property")
+            && !unsafe_run.contains("in-the-string"),
+        "the note names the password kept, never the value: {unsafe_run}"
+    );
 }
 
 /// A key with no 2.0 property is dropped, so the migration is an unsafe fix that names it: written with

@@ -663,3 +663,65 @@ fn undeclared_template_parameters_are_reported_and_never_written() {
         "{edited}"
     );
 }
+
+// ---------- issue 27: what is dropped is said, one fact is one finding ----------
+
+/// HostNameInCertificate has no 2.0 property: ADFPG012 says on the 1.0 file that it is dropped, and
+/// what that changes (nothing when 1.0 ignored it or when sslMode 5 checks the same name).
+#[test]
+fn a_dropped_host_name_in_certificate_is_said_on_the_file() {
+    let said = |cs: &str| {
+        let dir = factory_with(cs);
+        let (_, out, _) = run_in(dir.path(), &["--output-format", "concise", "."]);
+        out.lines()
+            .find(|l| l.contains("ADFPG012") && l.contains("`HostNameInCertificate`"))
+            .unwrap_or_else(|| panic!("no ADFPG012 for HostNameInCertificate: {out}"))
+            .to_string()
+    };
+    let host = "host=h.postgres.database.azure.com;database=d;uid=u;password=p";
+    let kept = said(&format!(
+        "{host};EncryptionMethod=1;ValidateServerCertificate=1;HostNameInCertificate=h.postgres.database.azure.com"
+    ));
+    assert!(kept.contains("its check is kept"), "{kept}");
+    let ignored = said(&format!(
+        "{host};EncryptionMethod=1;HostNameInCertificate=other.example.com"
+    ));
+    assert!(ignored.contains("1.0 ignores it unless"), "{ignored}");
+    let held = said(&format!(
+        "{host};EncryptionMethod=1;ValidateServerCertificate=1;HostNameInCertificate=other.example.com"
+    ));
+    assert!(held.contains("the migration is held back"), "{held}");
+}
+
+/// ADF Studio's 1.0 shape (password only in `encryptedCredential`): one finding, ADFPG001, whose unsafe
+/// fix says to re-enter the password; ADFPG010 states the same fact only when ADFPG001 is off.
+#[test]
+fn a_studio_file_gets_one_finding_for_one_fact() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "linkedService/pg.json",
+        r#"{"name": "pg", "properties": {"type": "AzurePostgreSql", "typeProperties": {"connectionString": "host=h.postgres.database.azure.com;port=5432;database=d;uid=u;encryptionmethod=0", "encryptedCredential": "ew0K"}}}"#,
+    );
+    let codes = |args: &[&str]| -> Vec<String> {
+        let mut a = vec!["--output-format", "json", "--exit-zero", "."];
+        a.extend_from_slice(args);
+        let (_, out, _) = run_in(dir.path(), &a);
+        let v: Value = serde_json::from_str(&out).unwrap();
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["code"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(codes(&[]), ["ADFPG001"]);
+    let (_, out, _) = run_in(dir.path(), &["--output-format", "json", "--exit-zero", "."]);
+    let v: Value = serde_json::from_str(&out).unwrap();
+    let title = v["findings"][0]["fix"]["title"].as_str().unwrap();
+    assert!(
+        title.contains("held only in `encryptedCredential`"),
+        "{title}"
+    );
+    assert_eq!(codes(&["--ignore", "ADFPG001"]), ["ADFPG010"]);
+}

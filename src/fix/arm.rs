@@ -135,12 +135,13 @@ pub fn missing_file_reason(home: &TemplateHome, ls: &str) -> String {
     match home {
         TemplateHome::Root(dir) => format!(
             "the factory folder it was published from, `{}`, has no `linkedService/{ls}.json`",
-            crate::text::display_path(dir)
+            crate::index::shown_root(dir)
         ),
         TemplateHome::Ambiguous(dirs) => format!(
-            "several factory folders match the template equally ({}), so none of their files is read",
+            "several factory folders match the template equally ({}), so none of their files is read (the \
+             template's `factoryName` default, naming a factory's `factory/<name>.json`, tells them apart)",
             dirs.iter()
-                .map(|d| format!("`{}`", crate::text::display_path(d)))
+                .map(|d| format!("`{}`", crate::index::shown_root(d)))
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
