@@ -37,8 +37,82 @@ pub struct Linted {
 
 /// A lint, check, diff or fix run: scan (and with `--fix` write), then the baseline.
 pub fn lint(paths: &[PathBuf], settings: Settings, o: &LintOptions) -> Result<Linted, String> {
-    let (mut outcomes, walk_errors, mut settings, counts) =
-        scan(paths, settings, o.skip_missing, o.export_secrets)?;
+    let scanned = scan(paths, settings, o.skip_missing, o.export_secrets)?;
+    finish(scanned, o)
+}
+
+/// What a run on standard input found, and with `--fix` the text to print in the file's place.
+pub struct LintedStdin {
+    pub linted: Linted,
+    /// With `--fix`: the fixed text, or the input as it came when nothing was fixed (as ruff does); None
+    /// without `--fix`, or when the input could not be read whole (the run then fails: there is no text
+    /// to hand back).
+    pub text: Option<Vec<u8>>,
+}
+
+/// A lint, check, diff or fix run on `input` (standard input) as if it were the file `path`
+/// (`--stdin-filename`): read under `--max-file-size` as a file is, checked with the factory context of
+/// `path` (the `linkedService/` and `dataset/` files of its factory folder, as for a file passed on its
+/// own), through the same pipeline. Nothing is written: with `--fix` the fixed text is handed back.
+pub fn lint_stdin(
+    path: &Path,
+    input: impl std::io::Read,
+    mut settings: Settings,
+    o: &LintOptions,
+) -> Result<LintedStdin, String> {
+    if let Some(flag) = [
+        (o.export_secrets.is_some(), "--export-secrets"),
+        (o.write_baseline.is_some(), "--write-baseline"),
+    ]
+    .iter()
+    .find_map(|(given, flag)| given.then_some(flag))
+    {
+        return Err(format!(
+            "{flag} writes a file; a run on standard input (`-`) writes nothing"
+        ));
+    }
+    let path_buf = path.to_path_buf();
+    settings.index = Index::build_with(
+        &Index::sibling_files(std::iter::once(&path_buf)),
+        settings.collect_references,
+    );
+    key_vault_survey(&mut settings, &[], std::slice::from_ref(&path_buf), None)?;
+    // read even when the path is excluded: the writer is not cut off, and --fix hands the text back
+    let mut bytes = Vec::new();
+    let read = crate::source::read::read_stream(input, settings.max_file_size, &mut bytes);
+    let fix = o.mode == Mode::Fix;
+    let unchanged = (fix && read.is_ok()).then(|| bytes.clone());
+    let (mut outcomes, mut walk_errors, mut counts) = (Vec::new(), Vec::new(), Counts::default());
+    let mut fixed = None;
+    if !settings.policy.excluded(path) {
+        let mut out = pipeline::process_bytes(path, read.map(|()| bytes), &settings);
+        counts.files_scanned = 1;
+        counts.files_parsed = usize::from(out.relevant);
+        if fix {
+            // settings.write makes the pipeline keep the fixed text: it is printed, never written
+            fixed = pipeline::deliver_pending(&mut out, &settings);
+        }
+        if (settings.keep_parsed && out.relevant) || !out.is_quiet() {
+            outcomes.push(out);
+        }
+    }
+    let text = fixed.map(String::into_bytes).or(unchanged);
+    if fix && text.is_none() {
+        walk_errors.push((
+            crate::text::shown_path(path),
+            "standard input was not read whole, so --fix has no text to print back".to_string(),
+        ));
+    }
+    let linted = finish((outcomes, walk_errors, settings, counts), o)?;
+    Ok(LintedStdin {
+        linted,
+        text: text.filter(|_| fix),
+    })
+}
+
+/// After the scan: the baseline, and what `--check` and the counts report.
+fn finish(scanned: Scanned, o: &LintOptions) -> Result<Linted, String> {
+    let (mut outcomes, walk_errors, mut settings, counts) = scanned;
     // the report needs no index: free it before the output is built (peak memory on big factories)
     settings.index = Index::default();
     let baseline = crate::report::baseline::run(

@@ -316,9 +316,13 @@ impl Index {
     /// Files to index for explicit file arguments (as pre-commit passes them): the sibling
     /// `linkedService/` and `dataset/` folders of each file's factory root.
     pub fn related_files(paths: &[PathBuf]) -> Vec<PathBuf> {
-        let mut roots: Vec<PathBuf> = paths
-            .iter()
-            .filter(|p| p.is_file())
+        Index::sibling_files(paths.iter().filter(|p| p.is_file()))
+    }
+
+    /// The sibling `linkedService/` and `dataset/` files of resource files, which need not exist (the
+    /// file standard input stands for may not be saved yet).
+    pub fn sibling_files<'a>(files: impl Iterator<Item = &'a PathBuf>) -> Vec<PathBuf> {
+        let mut roots: Vec<PathBuf> = files
             .filter_map(|p| {
                 folder_kind(p).and_then(|_| p.parent()?.parent().map(Path::to_path_buf))
             })

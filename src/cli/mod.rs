@@ -3,6 +3,7 @@
 //! its job). The exit code never depends on the output format.
 
 pub mod precommit;
+pub mod stdin;
 
 use crate::check::config::{self, CliOverrides, Level, Policy};
 use crate::finding::Severity;
@@ -23,11 +24,19 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
 
-    /// Files or directories to check (directories are walked for *.json, honouring .gitignore).
+    /// Files or directories to check (directories are walked for *.json, honouring .gitignore); `-`
+    /// reads one file from standard input (with --stdin-filename).
     #[arg(default_value = ".")]
     pub paths: Vec<PathBuf>,
 
-    /// Apply fixes in place (safe ones; add --unsafe-fixes for the rest).
+    /// With `-`: the path of the file standard input holds. Findings name it, and its factory folder's
+    /// linkedService/ and dataset/ files give the context; nothing is written (--fix prints the fixed
+    /// text on stdout, or the input unchanged, and the report on stderr).
+    #[arg(long, value_name = "PATH")]
+    pub stdin_filename: Option<PathBuf>,
+
+    /// Apply fixes in place (safe ones; add --unsafe-fixes for the rest); on standard input, print the
+    /// fixed text instead.
     #[arg(long, conflicts_with_all = ["diff", "check"])]
     pub fix: bool,
 
@@ -451,18 +460,34 @@ fn emit(text: &str, enc: Encoding) -> Result<(), String> {
 }
 
 fn emit_coloured(text: &str, enc: Encoding, colour: bool) -> Result<(), String> {
-    let text = if colour {
+    write_stdout(&guard(text, enc, colour))
+}
+
+/// Text through the output guard (colour sequences pass only when the tool coloured it).
+fn guard(text: &str, enc: Encoding, colour: bool) -> String {
+    if colour {
         crate::mask::guard_coloured(text, enc)
     } else {
         crate::mask::guard_output(text, enc)
-    };
-    write_stdout(&text)
+    }
+}
+
+/// Where the report goes: stdout, or stderr when stdout holds the fixed text of standard input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stream {
+    Stdout,
+    Stderr,
 }
 
 /// Write to stdout as is; a closed pipe (`| head`) is not an error.
 fn write_stdout(text: &str) -> Result<(), String> {
+    write_stdout_bytes(text.as_bytes())
+}
+
+/// [`write_stdout`] for bytes (standard input's text handed back, which need not be UTF-8).
+fn write_stdout_bytes(bytes: &[u8]) -> Result<(), String> {
     let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+    match out.write_all(bytes).and_then(|_| out.flush()) {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.to_string()),
         _ => Ok(()),
     }
@@ -515,6 +540,8 @@ fn policy(cli: &Cli, rules: &RuleArgs, paths: &[PathBuf]) -> Result<Policy, Stri
 }
 
 pub fn run(cli: Cli) -> Result<i32, String> {
+    // before anything is read: `-` and --stdin-filename together, and alone
+    let stdin = stdin::file(&cli)?.map(Path::to_path_buf);
     // before reading any configuration: completions and the man page depend on nothing else
     if let Some(doc) = cli.command.as_ref().and_then(generated_doc) {
         // the tool's own text, byte for byte (no factory text in it to guard)
@@ -525,7 +552,11 @@ pub fn run(cli: Cli) -> Result<i32, String> {
     crate::source::read::set_limit_mib(cli.max_file_size.unwrap_or(64));
     let policy = match &cli.command {
         Some(Command::Plan { paths, rules, .. }) => policy(&cli, rules, paths)?,
-        _ => policy(&cli, &cli.rules, &cli.paths)?,
+        // the config that applies to the file standard input stands for
+        _ => match &stdin {
+            Some(file) => policy(&cli, &cli.rules, std::slice::from_ref(file))?,
+            None => policy(&cli, &cli.rules, &cli.paths)?,
+        },
     };
     crate::source::read::set_limit_mib(policy.max_file_size.unwrap_or(64));
     match &cli.command {
@@ -556,7 +587,7 @@ pub fn run(cli: Cli) -> Result<i32, String> {
         }
         Some(Command::TestConnection(args)) => Ok(crate::connect::run(args)),
         Some(Command::Completions { .. } | Command::Man) => unreachable!("handled above"),
-        None => run_lint(&cli, policy),
+        None => run_lint(&cli, policy, stdin.as_deref()),
     }
 }
 
@@ -660,10 +691,11 @@ fn lint_settings(cli: &Cli, policy: Policy, human: OutputFormat) -> (Settings, O
     (settings, format, mode)
 }
 
-/// A lint, `--check`, `--diff` or `--fix` run: the application does the work, this prints it.
-fn run_lint(cli: &Cli, policy: Policy) -> Result<i32, String> {
-    if let Some(hint) = mistyped_subcommand(&cli.paths).or_else(|| misplaced_subcommand(&cli.paths))
-    {
+/// A lint, `--check`, `--diff` or `--fix` run, on paths or on standard input standing for the file
+/// `stdin`: the application does the work, this prints it.
+fn run_lint(cli: &Cli, policy: Policy, stdin: Option<&Path>) -> Result<i32, String> {
+    let hint = || mistyped_subcommand(&cli.paths).or_else(|| misplaced_subcommand(&cli.paths));
+    if let Some(hint) = stdin.is_none().then(hint).flatten() {
         return Err(hint);
     }
     if let Some(n) = cli.threads {
@@ -693,17 +725,20 @@ fn run_lint(cli: &Cli, policy: Policy) -> Result<i32, String> {
         return Err("--statistics works with full, concise and json output; write other formats with --output FILE".into());
     }
     let skip = |p: &Path| cli.skip_missing_files && precommit::skippable_missing(p);
-    let linted = crate::app::lint(
-        &cli.paths,
-        settings,
-        &crate::app::LintOptions {
-            mode,
-            skip_missing: &skip,
-            export_secrets: cli.export_secrets.as_deref(),
-            baseline: cli.baseline.as_deref(),
-            write_baseline: cli.write_baseline.as_deref(),
-        },
-    )?;
+    let options = crate::app::LintOptions {
+        mode,
+        skip_missing: &skip,
+        export_secrets: cli.export_secrets.as_deref(),
+        baseline: cli.baseline.as_deref(),
+        write_baseline: cli.write_baseline.as_deref(),
+    };
+    let (linted, fixed_text) = match stdin {
+        Some(file) => {
+            let r = crate::app::lint_stdin(file, std::io::stdin().lock(), settings, &options)?;
+            (r.linted, r.text)
+        }
+        None => (crate::app::lint(&cli.paths, settings, &options)?, None),
+    };
     let settings = linted.settings;
     let run = Run {
         outcomes: linted.outcomes,
@@ -716,7 +751,16 @@ fn run_lint(cli: &Cli, policy: Policy) -> Result<i32, String> {
         files_to_change: linted.files_to_change,
         baseline: linted.baseline,
     };
-    print_report(cli, &run, &settings, format, human, tty)?;
+    // as ruff: with --fix on standard input, stdout holds the fixed text alone (an editor puts it in the
+    // file's place; nothing when there is none to hand back) and the report goes to stderr. The text is
+    // the caller's own input, handed back as it is (secrets included)
+    let report_to = if stdin.is_some() && mode == Mode::Fix {
+        write_stdout_bytes(fixed_text.as_deref().unwrap_or_default())?;
+        Stream::Stderr
+    } else {
+        Stream::Stdout
+    };
+    print_report(cli, &run, &settings, format, human, report_to)?;
     Ok(exit_code(&run, cli, fail_on))
 }
 
@@ -727,8 +771,12 @@ fn print_report(
     settings: &Settings,
     format: OutputFormat,
     human: OutputFormat,
-    tty: bool,
+    to: Stream,
 ) -> Result<(), String> {
+    let tty = match to {
+        Stream::Stdout => std::io::stdout().is_terminal(),
+        Stream::Stderr => std::io::stderr().is_terminal(),
+    };
     let color = use_color(cli.color, tty);
     let cx = crate::report::output::Context::new(settings.policy.fail_on);
     let mut text = match &cli.output {
@@ -746,16 +794,20 @@ fn print_report(
         }
         None => render(run, cli, &cx, format, color),
     };
+    // a run on standard input writes no file, the CI job summaries neither
+    let side_files = cli.stdin_filename.is_none();
     match format {
-        OutputFormat::Github => {
+        OutputFormat::Github if side_files => {
             if let Err(e) = crate::report::output::github::write_step_summary(run, &cx) {
                 eprint_line(&format!("warning: {e}"));
             }
         }
-        OutputFormat::Azure => match crate::report::output::azure::upload_summary(run, &cx) {
-            Ok(line) => text.extend(line),
-            Err(e) => eprint_line(&format!("warning: {e}")),
-        },
+        OutputFormat::Azure if side_files => {
+            match crate::report::output::azure::upload_summary(run, &cx) {
+                Ok(line) => text.extend(line),
+                Err(e) => eprint_line(&format!("warning: {e}")),
+            }
+        }
         _ => {}
     }
     if run.mode == Mode::Fix && !cli.quiet {
@@ -773,7 +825,10 @@ fn print_report(
         }
     }
     let shown = if cli.output.is_some() { human } else { format };
-    emit_coloured(&text, encoding(shown), color)?;
+    match to {
+        Stream::Stdout => emit_coloured(&text, encoding(shown), color)?,
+        Stream::Stderr => eprint!("{}", guard(&text, encoding(shown), color)),
+    }
     // tool errors on stderr only (the CI formats also annotate them)
     for (p, e) in &run.walk_errors {
         eprint_line(&format!("error: {}: {}", crate::mask::printable(p), e));

@@ -13,7 +13,7 @@ mod pending;
 mod siblings;
 mod triage;
 
-pub use pending::{PendingWrite, write_pending};
+pub use pending::{PendingWrite, deliver_pending, write_pending};
 
 use crate::check::CheckOptions;
 use crate::check::config::Policy;
@@ -252,6 +252,7 @@ pub struct Change {
     pub after: String,
     /// Each fix applied, follow-up rounds included.
     pub applied: Vec<Applied>,
+    /// `--fix` wrote the new text (standard input: printed it in the file's place).
     pub written: bool,
     /// With `--fix`, until [`write_pending`] has run: what to write.
     pub pending: Option<PendingWrite>,
@@ -260,20 +261,42 @@ pub struct Change {
 /// One file through the pipeline ([`run_stages`]), its outcome trimmed to what it holds: the CLI keeps
 /// every outcome with something to report until the end of the run.
 pub fn process(path: &Path, settings: &Settings) -> FileOutcome {
-    let mut out = run_stages(path, settings);
+    let mut out = run_stages(path, None, settings);
+    out.shrink_to_fit();
+    out
+}
+
+/// [`process`] on the bytes of `path` as the caller read them (standard input, `--stdin-filename`
+/// naming `path`): the same stages without the read, `read` being what reading them gave (bounded by
+/// `max_file_size` as files are). The file at `path`, if there is one, is never read.
+pub fn process_bytes(
+    path: &Path,
+    read: Result<Vec<u8>, crate::source::read::ReadError>,
+    settings: &Settings,
+) -> FileOutcome {
+    let mut out = run_stages(path, Some(read), settings);
     out.shrink_to_fit();
     out
 }
 
 /// One file, top-down: each stage either hands the next its input or ends the file's story (nothing to
-/// do, or a finding that says why not), writing what it found into the outcome.
-fn run_stages(path: &Path, settings: &Settings) -> FileOutcome {
+/// do, or a finding that says why not), writing what it found into the outcome. `given`: the bytes, when
+/// the caller read them.
+fn run_stages(
+    path: &Path,
+    given: Option<Result<Vec<u8>, crate::source::read::ReadError>>,
+    settings: &Settings,
+) -> FileOutcome {
     let mut cx = FileCx::new(settings, path);
     let mut out = FileOutcome {
         path: path.to_path_buf(),
         ..FileOutcome::default()
     };
-    let bytes = match triage::triage(path, &cx, &mut out.relevant) {
+    let triaged = match given {
+        None => triage::triage(path, &cx, None, &mut out.relevant),
+        Some(read) => read.and_then(|b| triage::triage(path, &cx, Some(b), &mut out.relevant)),
+    };
+    let bytes = match triaged {
         Ok(Triage::Parse(bytes)) => bytes,
         Ok(Triage::Done) => return out,
         Ok(Triage::Fragments {

@@ -45,16 +45,7 @@ pub fn write_pending(outcomes: &mut [FileOutcome], settings: &Settings) {
     drop(items);
     for ((o, p), r) in todo.iter_mut().zip(results) {
         match r {
-            Ok(()) => {
-                o.findings = std::mem::take(&mut p.findings);
-                o.linked_services = std::mem::take(&mut p.linked_services);
-                if let Some(c) = o.change.as_mut() {
-                    c.written = true;
-                    if settings.keep_source {
-                        o.source = Some(c.after.clone());
-                    }
-                }
-            }
+            Ok(()) => now_holds_new_text(o, p, settings),
             Err(e) => {
                 o.failed = true;
                 // the template was not migrated: its parameters file must not be either
@@ -70,6 +61,27 @@ pub fn write_pending(outcomes: &mut [FileOutcome], settings: &Settings) {
                     "",
                 );
             }
+        }
+    }
+}
+
+/// Standard input's `--fix`: the fixed text is printed instead of written, so the outcome tells what a
+/// written file's does (the findings and source of the new text). Returns the text to print, or None
+/// when nothing was fixed.
+pub fn deliver_pending(o: &mut FileOutcome, settings: &Settings) -> Option<String> {
+    let mut p = o.change.as_mut()?.pending.take()?;
+    now_holds_new_text(o, &mut p, settings);
+    Some(p.new_text)
+}
+
+/// The fixed text took the file's place: the outcome reports the new text.
+fn now_holds_new_text(o: &mut FileOutcome, p: &mut PendingWrite, settings: &Settings) {
+    o.findings = std::mem::take(&mut p.findings);
+    o.linked_services = std::mem::take(&mut p.linked_services);
+    if let Some(c) = o.change.as_mut() {
+        c.written = true;
+        if settings.keep_source {
+            o.source = Some(c.after.clone());
         }
     }
 }

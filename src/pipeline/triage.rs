@@ -33,8 +33,14 @@ pub(super) enum Triage {
 }
 
 /// Read a file and decide how much of the pipeline it needs. The read buffer is reused, so files that
-/// need nothing allocate nothing; a file to parse takes the buffer with it (rather than a copy).
-pub(super) fn triage(path: &Path, cx: &FileCx, relevant: &mut bool) -> Result<Triage, ReadError> {
+/// need nothing allocate nothing; a file to parse takes the buffer with it (rather than a copy). `given`:
+/// the file's bytes, already read whole (standard input), decided on without reading.
+pub(super) fn triage(
+    path: &Path,
+    cx: &FileCx,
+    given: Option<Vec<u8>>,
+    relevant: &mut bool,
+) -> Result<Triage, ReadError> {
     let settings = cx.s;
     SCRATCH.with_borrow_mut(|(buf, chunk, scratch)| {
         // the custom ARM parameterisation file names no connector type but matters when there is one
@@ -46,7 +52,10 @@ pub(super) fn triage(path: &Path, cx: &FileCx, relevant: &mut bool) -> Result<Tr
             && matches!(index::folder_kind(path), Some("pipeline" | "dataflow"));
         // `process` gets the paths the walk found as regular files
         let mut mentions = false;
-        let read = if parameterization || names_matter {
+        let read = if let Some(bytes) = given {
+            *buf = bytes;
+            Ok(true)
+        } else if parameterization || names_matter {
             read::read_into(path, settings.max_file_size, Links::Walked, buf).map(|()| true)
         } else {
             // most files are passed over on their bytes alone: a big one is not even held whole

@@ -151,8 +151,14 @@ fn open_checked(path: &Path, max: u64, links: Links) -> Result<(std::fs::File, u
     Ok((f, len))
 }
 
+/// Read a stream (standard input) to its end into `buf` (cleared first), under the same cap as files: past
+/// `max` bytes it stops reading, with [`ReadError::TooLarge`] holding how many it read.
+pub fn read_stream(r: impl Read, max: u64, buf: &mut Vec<u8>) -> Result<(), ReadError> {
+    read_rest(r, 0, max, buf)
+}
+
 /// Read from where `f` is to its end into `buf`, at most `max` bytes in all (`len`: the size seen).
-fn read_rest(f: std::fs::File, len: u64, max: u64, buf: &mut Vec<u8>) -> Result<(), ReadError> {
+fn read_rest(f: impl Read, len: u64, max: u64, buf: &mut Vec<u8>) -> Result<(), ReadError> {
     buf.clear();
     // one spare byte, so that the read that finds the end needs no reallocation
     buf.reserve(usize::try_from(len).unwrap_or(0).saturating_add(1));
