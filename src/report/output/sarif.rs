@@ -379,9 +379,10 @@ pub fn log(run: &Run, cx: &Context) -> Log {
             let logical_locations = f
                 .resource
                 .iter()
+                .map(|name| crate::mask::redact(name).into_owned())
                 .map(|name| LogicalLocation {
-                    name: name.clone(),
-                    fully_qualified_name: format!("{name}#{}", f.pointer),
+                    fully_qualified_name: format!("{name}#{}", crate::mask::redact(&f.pointer)),
+                    name,
                     kind: "resource",
                 })
                 .collect();
@@ -408,8 +409,11 @@ pub fn log(run: &Run, cx: &Context) -> Log {
                     .and_then(|b| b.file.as_ref())
                     .map(|_| "new"),
                 properties: ResultProperties {
-                    linked_service: f.resource.clone(),
-                    pointer: f.pointer.clone(),
+                    linked_service: f
+                        .resource
+                        .as_deref()
+                        .map(|r| crate::mask::redact(r).into_owned()),
+                    pointer: crate::mask::redact(&f.pointer).into_owned(),
                     severity: f.severity.as_str(),
                 },
             }
