@@ -592,46 +592,125 @@ pub fn redact(text: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(apply(text, &spans))
 }
 
-/// Characters that must never reach a terminal or a log raw: C0/C1 controls, DEL, and bidirectional
-/// overrides and marks (which reorder what a reader sees).
+/// Characters that must never reach a terminal or a log raw: C0/C1 controls, DEL, bidirectional
+/// overrides and marks (which reorder what a reader sees), the line and paragraph separators U+2028 and
+/// U+2029 (line breaks to a log viewer or a JavaScript reader of JSON), and every character that is
+/// invisible by definition (Unicode's Default_Ignorable_Code_Point: zero-width space and joiners, soft
+/// hyphen, word joiner, variation selectors, tags …), which a reader cannot see and which .NET's
+/// culture-aware comparisons — the CI runners are .NET programs — skip over as if absent.
 fn is_unsafe_char(c: char) -> bool {
     c.is_control()
-        || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
+        || matches!(c,
+            '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}' | '\u{1160}' | '\u{17B4}' | '\u{17B5}'
+            | '\u{180B}'..='\u{180F}' | '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}'
+            | '\u{2060}'..='\u{206F}' | '\u{3164}' | '\u{FE00}'..='\u{FE0F}' | '\u{FEFF}' | '\u{FFA0}'
+            | '\u{FFF0}'..='\u{FFFB}' | '\u{1BCA0}'..='\u{1BCA3}' | '\u{1D173}'..='\u{1D17A}'
+            | '\u{E0000}'..='\u{E0FFF}')
 }
 
-/// Case-insensitive positions of `needle` (ASCII) in `s`.
-fn find_all_ascii_ci<'a>(s: &'a str, needle: &'a str) -> impl Iterator<Item = usize> + 'a {
-    let (hay, n) = (s.as_bytes(), needle.as_bytes());
-    (0..hay.len().saturating_sub(n.len() - 1))
-        .filter(move |&i| hay[i..i + n.len()].eq_ignore_ascii_case(n))
-}
-
-/// A value from the file or a server (a name, a path, a message …) made safe to print inside a line, in
-/// every text output and on stderr: control characters (ESC, BEL, CR, LF, the C1 range …) and
-/// bidirectional overrides become `\u{..}` escapes, so a hostile file cannot move the cursor, recolour
-/// or retitle the user's terminal, or forge output lines; and CI log commands are broken (Azure
-/// Pipelines obeys `##vso[` anywhere in a line, GitHub Actions `::` at a line's start, both `##[`):
-/// `##vso\u{5b}`, `\u{3a}:`, `##\u{5b}`.
+/// A value from the file, a server or the file system (a name, a path, a message …) made safe to
+/// print anywhere in a line, in every text output and on stderr: [`sanitize_line`] with every line
+/// break and tab escaped too, so a hostile value cannot move the cursor, recolour or retitle the
+/// user's terminal, forge output lines, or hold a CI log command (`##vso\u{5b}`, `\u{3a}:`,
+/// `##\u{5b}`).
 pub fn printable(s: &str) -> std::borrow::Cow<'_, str> {
-    let command = find_all_ascii_ci(s, "##vso[").next().is_some()
-        || s.starts_with("::")
-        || s.starts_with("##[");
-    if !command && !s.chars().any(is_unsafe_char) {
+    let lead = s.trim_start_matches(char::is_whitespace);
+    if !s.contains("##") && !lead.starts_with("::") && !s.chars().any(is_unsafe_char) {
         return std::borrow::Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len() + 8);
-    for (i, c) in s.char_indices() {
-        let breaks_command =
-            (c == '[' && i >= 5 && s.as_bytes()[i - 5..i].eq_ignore_ascii_case(b"##vso"))
-                || (i == 0 && c == ':' && s.starts_with("::"))
-                || (i == 2 && c == '[' && s.starts_with("##["));
-        if is_unsafe_char(c) || breaks_command {
-            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+    sanitize_line(s, true, Encoding::Text(&[]), Line::Value, &mut out);
+    std::borrow::Cow::Owned(out)
+}
+
+/// What [`sanitize_line`] sanitises: a value placed inside a line, or a whole line of an output (which
+/// keeps its tabs, its line end and, when the tool coloured it, its colour sequences).
+#[derive(Clone, Copy, PartialEq)]
+enum Line {
+    Value,
+    Plain,
+    Coloured,
+}
+
+/// The one sanitiser every line that leaves the process goes through, whatever produced it ([`printable`]
+/// for a value inside a line, [`guard_output`] for a whole output): the CI runners' log commands are
+/// broken by escaping one character, and no character is written raw that a terminal or a log would
+/// act on or hide. The runners' rules, as their sources read:
+/// - GitHub Actions (`ActionCommand.TryParseV2`): `::command::` at the start of a line once leading
+///   white space is trimmed; (`ActionCommand.TryParse`, legacy) `##[command]` anywhere in a line;
+/// - Azure Pipelines (`Command.TryParse`): `##vso[` anywhere in a line (matched here without case);
+/// - both read lines ending at LF, CR or CRLF, so a lone CR is escaped, and both compare strings the
+///   .NET way, which skips ignorable characters: every invisible character is escaped
+///   ([`is_unsafe_char`]), so none can hide a command from this check.
+///
+/// `at_line_start`: `line` starts a line (not after one of the tool's own command prefixes).
+fn sanitize_line(line: &str, at_line_start: bool, enc: Encoding, kind: Line, out: &mut String) {
+    let b = line.as_bytes();
+    let escaped = |c: char| is_unsafe_char(c) && !(kind != Line::Value && matches!(c, '\t' | '\n'));
+    // where `::` would be a command: after the white space the runner trims, kept raw here
+    let lead = if at_line_start {
+        line.len()
+            - line
+                .trim_start_matches(|c: char| c.is_whitespace() && !escaped(c))
+                .len()
+    } else {
+        usize::MAX
+    };
+    // the last character written as it is: a variation selector or joiner right after a non-ASCII one
+    // is part of an emoji (⚠️, 👩‍💻), and cannot hide a command, whose words are ASCII
+    let mut after_non_ascii = false;
+    let mut i = 0;
+    while i < line.len() {
+        let rest = &line[i..];
+        if b.len() >= i + 6 && b[i..i + 6].eq_ignore_ascii_case(b"##vso[") {
+            out.push_str(&rest[..5]);
+            out.push_str(&escape_char('[', enc));
+            i += 6;
+            continue;
+        }
+        if rest.starts_with("##[") {
+            out.push_str("##");
+            out.push_str(&escape_char('[', enc));
+            i += 3;
+            continue;
+        }
+        if i == lead && rest.starts_with("::") {
+            out.push_str(&escape_char(':', enc));
+            i += 1;
+            continue;
+        }
+        let c = rest.chars().next().expect("in bounds");
+        if kind == Line::Coloured
+            && c == '\u{1b}'
+            && let Some(n) = sgr_len(rest)
+        {
+            out.push_str(&rest[..n]);
+            i += n;
+            continue;
+        }
+        // a CRLF line end (a diff of a CRLF file) moves nothing; a lone CR rewrites the line
+        let line_end = kind != Line::Value && c == '\r' && rest[1..].starts_with('\n');
+        let emoji = after_non_ascii && joins_emoji(c);
+        after_non_ascii = false;
+        if escaped(c) && !line_end && !emoji {
+            if matches!(enc, Encoding::Xml) && (c as u32) < 0x20 && c != '\r' {
+                // not allowed in XML 1.0 even as a reference
+                out.push('?');
+            } else {
+                out.push_str(&escape_char(c, enc));
+            }
         } else {
             out.push(c);
+            after_non_ascii = !c.is_ascii();
         }
+        i += c.len_utf8();
     }
-    std::borrow::Cow::Owned(out)
+}
+
+/// Invisible characters that emoji are made of: variation selectors (⚠️ is U+26A0 U+FE0F), the zero
+/// width joiner (👩‍💻) and the tag characters of flags.
+fn joins_emoji(c: char) -> bool {
+    matches!(c, '\u{FE00}'..='\u{FE0F}' | '\u{200D}' | '\u{E0020}'..='\u{E007F}')
 }
 
 /// How a whole output is encoded, so that [`guard_output`] keeps it valid.
@@ -643,10 +722,10 @@ pub enum Encoding {
     Text(&'static [&'static str]),
 }
 
-/// The last line of defence for a whole output (stdout, stderr, a report file): whatever a renderer
-/// forgot, no `##vso[` but the tool's own at a line's start, no line starting `::`/`##[` but the tool's
-/// own, and no raw control or bidi character (in text, colour codes `ESC[…m` are the tool's).
-/// Values are escaped where they are inserted ([`printable`]); this only catches what slips through.
+/// The last line of defence for a whole output (stdout, stderr, a report file, a summary file): every
+/// line through [`sanitize_line`], the tool's own log commands (the encoding's prefixes, at a line's
+/// start) excepted. Values are escaped where they are inserted ([`printable`]); this catches what slips
+/// through, and what no renderer built (a server's text, a file system error).
 pub fn guard_output(text: &str, enc: Encoding) -> String {
     guard(text, enc, false)
 }
@@ -666,6 +745,7 @@ pub fn eprint_line(line: &str) {
 
 fn guard(text: &str, enc: Encoding, colour: bool) -> String {
     let text = &without_known_secrets(text);
+    let kind = if colour { Line::Coloured } else { Line::Plain };
     let mut out = String::with_capacity(text.len());
     for line in text.split_inclusive('\n') {
         let own = match enc {
@@ -676,49 +756,7 @@ fn guard(text: &str, enc: Encoding, colour: bool) -> String {
             _ => 0,
         };
         out.push_str(&line[..own]);
-        let rest = &line[own..];
-        let at_start = own == 0;
-        let b = rest.as_bytes();
-        let mut i = 0;
-        while i < rest.len() {
-            let c = rest[i..].chars().next().expect("in bounds");
-            let vso = b.len() >= i + 6 && b[i..i + 6].eq_ignore_ascii_case(b"##vso[");
-            let line_command =
-                at_start && i == 0 && (rest.starts_with("::") || rest.starts_with("##["));
-            if vso || line_command {
-                let (keep, esc) = if vso {
-                    (5, '[')
-                } else if rest.starts_with("::") {
-                    (0, ':')
-                } else {
-                    (2, '[')
-                };
-                out.push_str(&rest[i..i + keep]);
-                out.push_str(&escape_char(esc, enc));
-                i += keep + 1;
-                continue;
-            }
-            let sgr = colour && c == '\u{1b}' && sgr_len(&rest[i..]).is_some();
-            if sgr {
-                let n = sgr_len(&rest[i..]).expect("checked");
-                out.push_str(&rest[i..i + n]);
-                i += n;
-                continue;
-            }
-            // a CRLF line end (a diff of a CRLF file) moves nothing; a lone CR rewrites the line
-            let line_end = c == '\r' && rest[i + 1..].starts_with('\n');
-            if is_unsafe_char(c) && !matches!(c, '\n' | '\t') && !line_end {
-                if matches!(enc, Encoding::Xml) && (c as u32) < 0x20 && c != '\r' {
-                    // not allowed in XML 1.0 even as a reference
-                    out.push('?');
-                } else {
-                    out.push_str(&escape_char(c, enc));
-                }
-            } else {
-                out.push(c);
-            }
-            i += c.len_utf8();
-        }
+        sanitize_line(&line[own..], own == 0, enc, kind, &mut out);
     }
     out
 }
@@ -998,6 +1036,40 @@ mod tests {
         assert_eq!(
             guard_output("##vso[task.setvariable]x\n::error::y\n##[group]z\n", text),
             "##vso\\u{5b}task.setvariable]x\n\\u{3a}:error::y\n##\\u{5b}group]z\n"
+        );
+    }
+
+    /// Issue 29: the runners' own rules — `::` after leading white space, the legacy `##[` anywhere in
+    /// a line, ignorable characters that .NET's comparisons skip, U+2028/U+2029 — in a value and in a
+    /// whole output; an emoji's variation selector stays.
+    #[test]
+    fn the_sanitiser_follows_the_runners_rules() {
+        for (value, shown) in [
+            ("   ::error::x", "   \\u{3a}:error::x"),
+            ("\u{2003}::error::x", "\u{2003}\\u{3a}:error::x"),
+            ("a ##[error]x", "a ##\\u{5b}error]x"),
+            ("#\u{200b}#[error]x", "#\\u{200b}#[error]x"),
+            ("x\u{2028}y\u{2029}z", "x\\u{2028}y\\u{2029}z"),
+            (
+                "\u{ad}\u{2060}\u{feff}\u{e0001}",
+                "\\u{ad}\\u{2060}\\u{feff}\\u{e0001}",
+            ),
+            ("warn \u{26a0}\u{fe0f} ok", "warn \u{26a0}\u{fe0f} ok"),
+            ("#\u{fe0f}#[x]", "#\\u{fe0f}#[x]"),
+        ] {
+            assert_eq!(printable(value), shown, "{value:?}");
+        }
+        let text = Encoding::Text(&["::error "]);
+        assert_eq!(
+            guard_output(
+                "\t::warning::a\n::error file=x::m ##[error]b\n  ##[group]c\r\n",
+                text
+            ),
+            "\t\\u{3a}:warning::a\n::error file=x::m ##\\u{5b}error]b\n  ##\\u{5b}group]c\r\n"
+        );
+        assert_eq!(
+            guard_output("{\"a\": \"##[x] \u{2028}\"}", Encoding::Json),
+            "{\"a\": \"##\\u005bx] \\u2028\"}"
         );
     }
 

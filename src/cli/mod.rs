@@ -307,7 +307,28 @@ pub enum ColorChoice {
 }
 
 pub fn main() -> i32 {
-    let cli = Cli::parse();
+    // every line that leaves the process goes through the output guard: a panic's message too
+    std::panic::set_hook(Box::new(|info| {
+        eprint_line(&format!(
+            "error: internal error (a bug; please report it): {info}"
+        ))
+    }));
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // clap's errors echo arguments (a file name pre-commit passed): guarded like any output
+        Err(e) if e.use_stderr() => {
+            eprint!(
+                "{}",
+                crate::mask::guard_output(&e.render().to_string(), Encoding::Text(&[]))
+            );
+            return e.exit_code();
+        }
+        // --help, --version: the tool's own text
+        Err(e) => {
+            let _ = e.print();
+            return e.exit_code();
+        }
+    };
     let format = cli.output_format.filter(|_| cli.command.is_none());
     match run(cli) {
         Ok(code) => code,
@@ -551,10 +572,10 @@ fn key_vault_survey(
     .map_err(|e| format!("cannot move credentials to Key Vault; nothing was written:\n{e}"))?;
     if let Some(file) = export {
         let n = crate::check::key_vault::export(file, &settings.secrets, paths)?;
-        eprintln!(
+        eprint_line(&format!(
             "wrote {n} secret value(s) to {} (owner-only): upload them, then delete the file",
             crate::mask::printable(&file.display().to_string())
-        );
+        ));
     }
     Ok(())
 }
@@ -739,13 +760,6 @@ pub fn run(cli: Cli) -> Result<i32, String> {
             }
             for (p, e) in &errors {
                 eprint_line(&format!("error: {}: {}", crate::mask::printable(p), e));
-            }
-            for (p, e) in &errors {
-                eprintln!(
-                    "error: {}: {}",
-                    crate::mask::printable(p),
-                    crate::mask::printable(e)
-                );
             }
             return Ok(if failed { 2 } else { 0 });
         }

@@ -243,6 +243,8 @@ pub fn write(file: &Path, entries: &[Entry]) -> Result<(), String> {
         findings: entries.to_vec(),
     };
     let text = serde_json::to_string_pretty(&doc).expect("baseline serialises") + "\n";
+    // a file a CI step may print: guarded as every output (escapes that decode to the same text)
+    let text = crate::mask::guard_output(&text, crate::mask::Encoding::Json);
     crate::fix::write::write_whole(file, text.as_bytes())
         .map_err(|e| format!("cannot write baseline {}: {e}", file.display()))
 }
