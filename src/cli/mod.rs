@@ -778,6 +778,8 @@ pub fn run(cli: Cli) -> Result<i32, String> {
     if let Some(hint) = misplaced_subcommand(&cli.paths) {
         return Err(hint);
     }
+    // below the paths a person named (and the working directory), writes never follow a link
+    crate::fix::write::trust_roots(&cli.paths);
     if let Some(n) = cli.threads {
         // ignore the error: the pool may already be built (tests call run() repeatedly)
         let _ = rayon::ThreadPoolBuilder::new()
