@@ -166,3 +166,226 @@ fn fixing_while_a_folder_is_swapped_for_a_link_never_writes_outside() {
     }
     assert!(Path::new(&ls).is_dir());
 }
+
+/// A house rule a folder outside the repository would add (read, it would show up in `rules`).
+const OUTSIDE_RULE: &str = r#"
+code = "OUTSIDE1"
+name = "outside"
+summary = "a rule from outside the repository"
+severity = "error"
+given = "$.properties"
+check = "defined"
+field = "connectVia"
+message = "m"
+help = "h"
+[docs]
+what = "w"
+why = "y"
+"#;
+
+/// A repository's `adfpg.toml` names house-rule folders: only inside the repository, never through a
+/// link; a folder elsewhere is an error at the entry (exit 2) and nothing there is read. The command
+/// line may still name any folder (`--rules`).
+#[test]
+fn a_config_reads_house_rules_only_from_inside_the_repository() {
+    let top = tempfile::tempdir().unwrap();
+    let repo = top.path().join("repo");
+    let outside = top.path().join("outside");
+    fs::create_dir_all(repo.join(".git")).unwrap();
+    fs::create_dir_all(repo.join("linkedService")).unwrap();
+    fs::write(repo.join("linkedService/pg.json"), v1("pg")).unwrap();
+    fs::create_dir_all(&outside).unwrap();
+    fs::write(outside.join("OUTSIDE1.toml"), OUTSIDE_RULE).unwrap();
+    symlink(&outside, repo.join("house-link")).unwrap();
+    fs::create_dir(repo.join("sub")).unwrap();
+    symlink(&outside, repo.join("sub/inner")).unwrap();
+    let abs = outside.display().to_string();
+    for (entry, says) in [
+        (abs.as_str(), "is outside the repository"),
+        ("../outside", "is outside the repository"),
+        ("house-link", "is reached through a symbolic link"),
+        ("sub/inner", "is reached through a symbolic link"),
+    ] {
+        fs::write(repo.join("adfpg.toml"), format!("rules = [{entry:?}]\n")).unwrap();
+        let (code, out, err) = run_in(&repo, &["rules"]);
+        assert_eq!(code, 2, "{entry}: {out}{err}");
+        assert!(err.contains(says), "{entry}: {err}");
+        assert!(err.contains("adfpg.toml:1:"), "{entry}: located: {err}");
+        assert!(!out.contains("OUTSIDE1"), "{entry}: {out}");
+    }
+    // the command line may name it; a folder inside the repository is fine too
+    fs::remove_file(repo.join("adfpg.toml")).unwrap();
+    let (code, out, err) = run_in(&repo, &["--rules", &abs, "rules"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("OUTSIDE1"), "{out}");
+    fs::create_dir(repo.join("house")).unwrap();
+    fs::write(repo.join("house/OUTSIDE1.toml"), OUTSIDE_RULE).unwrap();
+    fs::write(repo.join("adfpg.toml"), "rules = [\"house\"]\n").unwrap();
+    let (code, out, err) = run_in(&repo, &["rules"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("OUTSIDE1"), "{out}");
+}
+
+/// The lines a config or rule file error quotes are masked like any output: a token in a credentials
+/// file read as a rule file, a password in a comment of the config.
+#[test]
+fn config_and_rule_file_errors_show_their_lines_masked() {
+    let repo = tempfile::tempdir().unwrap();
+    fs::create_dir(repo.path().join("house")).unwrap();
+    fs::write(
+        repo.path().join("house/credentials.toml"),
+        "[registry]\ntoken = \"qxCredToken70\"\npassword = 'qxCredPw71'\n",
+    )
+    .unwrap();
+    fs::write(repo.path().join("adfpg.toml"), "rules = [\"house\"]\n").unwrap();
+    let (code, _, err) = run_in(repo.path(), &["rules"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("credentials.toml"), "{err}");
+    assert!(
+        err.contains("token = \"*************\""),
+        "the line is shown, masked: {err}"
+    );
+    assert!(!err.contains("qxCred"), "{err}");
+    fs::write(
+        repo.path().join("adfpg.toml"),
+        "# the password is qxCfgPw72\nselect = [\"ADFPG001\"]\nunknown-key = \"pwd=qxCfgPw73\"\n",
+    )
+    .unwrap();
+    let (code, _, err) = run_in(repo.path(), &["."]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("unknown-key"), "{err}");
+    assert!(!err.contains("qxCfgPw"), "{err}");
+}
+
+/// A hook of `.pre-commit-hooks.yaml` as pre-commit runs it: entry, args, then the file names.
+fn hook_command(id: &str) -> Vec<String> {
+    let text = fs::read_to_string(root().join(".pre-commit-hooks.yaml")).unwrap();
+    let docs = yaml_rust2::YamlLoader::load_from_str(&text).unwrap();
+    let hook = docs[0]
+        .as_vec()
+        .unwrap()
+        .iter()
+        .find(|h| h["id"].as_str() == Some(id))
+        .unwrap()
+        .clone();
+    let mut cmd: Vec<String> = hook["entry"]
+        .as_str()
+        .unwrap()
+        .split_whitespace()
+        .map(String::from)
+        .collect();
+    cmd.extend(
+        hook["args"]
+            .as_vec()
+            .into_iter()
+            .flatten()
+            .map(|a| a.as_str().unwrap().to_string()),
+    );
+    cmd.remove(0);
+    cmd
+}
+
+/// Files a pull request adds at the repository's root, named like options. Passed by the hooks (after
+/// `--`), or by a hook whose `args` dropped the `--`, they never become options: the run refuses them
+/// (exit 2), says why, and neither reports "No findings." nor writes a report into the repository.
+#[test]
+fn file_names_like_options_never_become_options() {
+    let repo = tempfile::tempdir().unwrap();
+    fs::create_dir(repo.path().join(".git")).unwrap();
+    fs::create_dir(repo.path().join("linkedService")).unwrap();
+    fs::write(repo.path().join("linkedService/pg.json"), v1("pg")).unwrap();
+    fs::write(
+        repo.path().join("empty-baseline.json"),
+        "{\"version\": 1, \"findings\": []}",
+    )
+    .unwrap();
+    let names = [
+        "--baseline=empty-baseline.json",
+        "--config=evil.toml",
+        "-oreport.sarif",
+        "--fix",
+        "--exit-zero",
+    ];
+    for n in names {
+        fs::write(repo.path().join(n), "{}").unwrap();
+    }
+    fs::write(repo.path().join("evil.toml"), "exclude = [\"**\"]\n").unwrap();
+    let before = snapshot_tree(repo.path());
+    for id in ["adfpg-migrate", "adfpg-migrate-fix"] {
+        let hook = hook_command(id);
+        assert_eq!(
+            hook.last().map(String::as_str),
+            Some("--"),
+            "{id}: the hook passes `--`"
+        );
+        let without_dash_dash = &hook[..hook.len() - 1];
+        for cmd in [&hook[..], without_dash_dash] {
+            for n in names {
+                let mut args: Vec<&str> = cmd.iter().map(String::as_str).collect();
+                args.extend([n, "linkedService/pg.json"]);
+                let (code, out, err) = run_in(repo.path(), &args);
+                assert_eq!(code, 2, "{args:?}: {out}{err}");
+                // (a file named `--fix` also makes the fix hook's own `--fix` ambiguous: refused too)
+                assert!(
+                    (err.contains(&format!("`{n}`")) || err.contains("`--fix`"))
+                        && err.contains("refused"),
+                    "{args:?}: {err}"
+                );
+                assert!(!out.contains("No findings"), "{args:?}: {out}");
+                assert_eq!(
+                    before,
+                    snapshot_tree(repo.path()),
+                    "{args:?}: wrote something"
+                );
+            }
+        }
+    }
+    // outside a hook, after `--`, such a name is a file like any other
+    let (code, out, err) = run_in(repo.path(), &["--", "--fix", "linkedService/pg.json"]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.contains("ADFPG001"), "{out}");
+}
+
+/// A file named on the command line that is a link to a file outside the repository: checked (and
+/// fixed) where it points, and the run says so; from a hook it is refused.
+#[test]
+fn a_link_to_a_file_outside_the_repository_is_announced_or_refused() {
+    let top = tempfile::tempdir().unwrap();
+    let repo = top.path().join("repo");
+    fs::create_dir_all(repo.join(".git")).unwrap();
+    fs::create_dir_all(repo.join("linkedService")).unwrap();
+    let outside = top.path().join("elsewhere.json");
+    fs::write(&outside, v1("elsewhere")).unwrap();
+    symlink(&outside, repo.join("linkedService/ext.json")).unwrap();
+    let hook = hook_command("adfpg-migrate-fix");
+    let mut args: Vec<&str> = hook.iter().map(String::as_str).collect();
+    args.push("linkedService/ext.json");
+    let (code, out, err) = run_in(&repo, &args);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(
+        err.contains("`linkedService/ext.json` is a link to")
+            && err.contains("outside the repository: refused from a pre-commit hook"),
+        "{err}"
+    );
+    assert_eq!(fs::read_to_string(&outside).unwrap(), v1("elsewhere"));
+    // by hand: fixed where it points, and said
+    let (code, out, err) = run_in(&repo, &["--fix", "linkedService/ext.json"]);
+    assert!(code == 0 || code == 1, "{out}{err}");
+    assert!(
+        err.contains("warning: linkedService/ext.json is a link to")
+            && err.contains(
+                "outside the repository: that file is checked (and with --fix written) there"
+            ),
+        "{err}"
+    );
+    assert!(
+        fs::read_to_string(&outside)
+            .unwrap()
+            .contains("\"version\": \"2.0\"")
+    );
+    assert!(
+        fs::symlink_metadata(repo.join("linkedService/ext.json"))
+            .unwrap()
+            .is_symlink()
+    );
+}

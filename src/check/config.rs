@@ -28,9 +28,9 @@ struct ConfigFile {
     /// Glob → codes ignored in matching files.
     #[serde(default)]
     per_path_ignores: BTreeMap<Spanned<String>, Vec<Spanned<String>>>,
-    /// Folders of extra rule files.
+    /// Folders of extra rule files (inside the config's repository).
     #[serde(default)]
-    rules: Vec<PathBuf>,
+    rules: Vec<Spanned<PathBuf>>,
     max_file_size: Option<u64>,
     /// Rules whose fixes `--fix` may apply (ruff's names; default every rule).
     fixable: Option<Vec<Spanned<String>>>,
@@ -104,11 +104,14 @@ pub struct ConfigError {
 }
 
 impl ConfigError {
+    /// The error with the lines around it, masked like every other output: a config or rule file may
+    /// hold a secret (or be a credentials file named where a rules folder was expected).
     pub fn render(&self) -> String {
+        let message = self.message.clone();
         if self.text.is_empty() && self.span.is_none() && self.file == Path::new("command line") {
-            return self.message.clone();
+            return message;
         }
-        let diag = miette::MietteDiagnostic::new(self.message.clone()).with_code("config");
+        let diag = miette::MietteDiagnostic::new(message.clone()).with_code("config");
         let diag = match &self.span {
             Some(s) => diag.with_label(miette::LabeledSpan::new_primary_with_span(
                 None,
@@ -116,15 +119,16 @@ impl ConfigError {
             )),
             None => diag,
         };
+        // same length: the span still points at the same bytes
         let report = miette::Report::new(diag).with_source_code(miette::NamedSource::new(
             self.file.display().to_string(),
-            self.text.clone(),
+            crate::mask::mask_by_pattern(&self.text),
         ));
         let mut out = String::new();
         let handler =
             miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor());
         if handler.render_report(&mut out, report.as_ref()).is_err() {
-            out = format!("{}: {}", self.file.display(), self.message);
+            out = format!("{}: {message}", self.file.display());
         }
         out
     }
@@ -297,7 +301,7 @@ pub fn load(config: Option<&Path>, cli: &CliOverrides) -> Result<Policy, ConfigE
         span,
         message,
     };
-    let catalog = rule_catalog(&file, &base, cli)?;
+    let catalog = rule_catalog(&file, &base, cli, &err)?;
     let known = |c: &Spanned<String>| -> Result<String, ConfigError> {
         let code = c.get_ref().to_ascii_uppercase();
         match catalog.get(&code) {
@@ -384,17 +388,57 @@ fn rule_catalog(
     file: &ConfigFile,
     base: &Path,
     cli: &CliOverrides,
+    err: &ErrAt,
 ) -> Result<Catalog, ConfigError> {
     let mut catalog = Catalog::builtin();
-    let folders = file
-        .rules
-        .iter()
-        .map(|r| base.join(r))
-        .chain(cli.rules.iter().cloned());
-    for dir in folders {
-        load_rule_dir(&dir, &mut catalog)?;
+    let mut folders = Vec::new();
+    for r in &file.rules {
+        folders.push(config_rule_dir(base, r, err)?);
+    }
+    for dir in folders.iter().chain(&cli.rules) {
+        load_rule_dir(dir, &mut catalog)?;
     }
     Ok(catalog)
+}
+
+/// A folder a config's `rules` names: inside the config's repository (the nearest folder at or above
+/// the config's that holds `.git`, else the config's own folder), and reached from there without a
+/// link. A config comes with the repository (a pull request can change it), so it may not make the
+/// run read `/any/dir` or `../x`; a person names such a folder with `--rules`.
+fn config_rule_dir(
+    base: &Path,
+    entry: &Spanned<PathBuf>,
+    err: &ErrAt,
+) -> Result<PathBuf, ConfigError> {
+    let root = base
+        .ancestors()
+        .find(|d| d.join(".git").exists())
+        .unwrap_or(base);
+    let dir = crate::text::normalize(&base.join(entry.get_ref()));
+    let shown = crate::text::shown_path(entry.get_ref());
+    let Ok(below) = dir.strip_prefix(root) else {
+        return Err(err(
+            Some(entry.span()),
+            format!(
+                "rules folder `{shown}` is outside the repository ({}): a config's house rules come from inside it; name another folder with --rules",
+                crate::text::shown_path(root)
+            ),
+        ));
+    };
+    let mut at = root.to_path_buf();
+    for c in below.components() {
+        at.push(c);
+        if std::fs::symlink_metadata(&at).is_ok_and(|m| m.file_type().is_symlink()) {
+            return Err(err(
+                Some(entry.span()),
+                format!(
+                    "rules folder `{shown}` is reached through a symbolic link (`{}`); house rules are never read through a link",
+                    crate::text::shown_path(&at)
+                ),
+            ));
+        }
+    }
+    Ok(dir)
 }
 
 /// Which rules are off (`select`, `ignore`, severity `off`) and the severities set (config, then command

@@ -68,8 +68,9 @@ pub struct Cli {
     #[arg(long, value_name = "FILE")]
     pub write_baseline: Option<PathBuf>,
 
-    /// Skip explicitly named *.json files that do not exist (pre-commit passes deleted files); other
-    /// missing paths are still an error.
+    /// Run as the pre-commit hooks do (they pass it): skip explicitly named *.json files that do not
+    /// exist (pre-commit passes deleted files), and refuse a file name that starts with `-` or a link to
+    /// a file outside the repository. Other missing paths are still an error.
     #[arg(long)]
     pub skip_missing_files: bool,
 
@@ -313,6 +314,12 @@ pub fn main() -> i32 {
             "error: internal error (a bug; please report it): {info}"
         ))
     }));
+    // file names a repository chose, which would be taken for options (pre-commit passes them as
+    // they are): before clap reads any of them as one
+    if let Err(e) = precommit::refuse_options_naming_files(std::env::args_os().skip(1)) {
+        eprint_line(&format!("error: {e}"));
+        return 2;
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         // clap's errors echo arguments (a file name pre-commit passed): guarded like any output
@@ -329,6 +336,7 @@ pub fn main() -> i32 {
             return e.exit_code();
         }
     };
+
     let format = cli.output_format.filter(|_| cli.command.is_none());
     match run(cli) {
         Ok(code) => code,
@@ -780,6 +788,9 @@ pub fn run(cli: Cli) -> Result<i32, String> {
     }
     // below the paths a person named (and the working directory), writes never follow a link
     crate::fix::write::trust_roots(&cli.paths);
+    for warning in precommit::check_paths(&cli.paths, cli.skip_missing_files)? {
+        eprint_line(&format!("warning: {warning}"));
+    }
     if let Some(n) = cli.threads {
         // ignore the error: the pool may already be built (tests call run() repeatedly)
         let _ = rayon::ThreadPoolBuilder::new()
