@@ -31,7 +31,8 @@ struct ConfigFile {
     /// Folders of extra rule files (inside the config's repository).
     #[serde(default)]
     rules: Vec<Spanned<PathBuf>>,
-    max_file_size: Option<u64>,
+    /// MiB; at most [`MAX_FILE_SIZE_FROM_CONFIG`].
+    max_file_size: Option<Spanned<u64>>,
     /// Rules whose fixes `--fix` may apply (ruff's names; default every rule).
     fixable: Option<Vec<Spanned<String>>>,
     #[serde(default)]
@@ -346,9 +347,30 @@ pub fn load(config: Option<&Path>, cli: &CliOverrides) -> Result<Policy, ConfigE
         ssl_minimum,
         ssl_paths,
         migration,
-        max_file_size: cli.max_file_size.or(file.max_file_size),
+        max_file_size: cli.max_file_size.or(config_max_file_size(&file, &err)?),
         source: config.map(Path::to_path_buf),
     })
+}
+
+/// The most `max-file-size` (MiB) a config may set. Memory follows the largest file read, and a config
+/// comes with the repository (a pull request can raise it to 2⁶⁴−1); a person lifts the cap on the
+/// command line (`--max-file-size`).
+pub const MAX_FILE_SIZE_FROM_CONFIG: u64 = 256;
+
+fn config_max_file_size(file: &ConfigFile, err: &ErrAt) -> Result<Option<u64>, ConfigError> {
+    let Some(v) = &file.max_file_size else {
+        return Ok(None);
+    };
+    if *v.get_ref() > MAX_FILE_SIZE_FROM_CONFIG {
+        return Err(err(
+            Some(v.span()),
+            format!(
+                "max-file-size {} MiB is over the {MAX_FILE_SIZE_FROM_CONFIG} MiB a config may set (a repository's config must not lift the memory bound); pass a larger value with --max-file-size",
+                v.get_ref()
+            ),
+        ));
+    }
+    Ok(Some(*v.get_ref()))
 }
 
 /// The config file parsed, its text (for located errors) and the folder its paths are relative to; with
