@@ -389,3 +389,96 @@ fn a_link_to_a_file_outside_the_repository_is_announced_or_refused() {
             .is_symlink()
     );
 }
+
+/// Issue 29, section 5: a config that turns findings off is itself reported in the CI formats, each
+/// entry where it is (a pull request can add `exclude = ["**"]`); without a config, nothing is.
+#[test]
+fn a_config_that_turns_findings_off_is_reported_in_ci_formats() {
+    let repo = tempfile::tempdir().unwrap();
+    fs::create_dir(repo.path().join(".git")).unwrap();
+    fs::create_dir(repo.path().join("linkedService")).unwrap();
+    fs::write(repo.path().join("linkedService/pg.json"), v1("pg")).unwrap();
+    fs::write(
+        repo.path().join("adfpg.toml"),
+        "exclude = [\"**\"]\nignore = [\"ADFPG008\"]\nfail-on = \"error\"\n\n[severity]\nADFPG001 = \"off\"\n\n[per-path-ignores]\n\"linkedService/*.json\" = [\"ADFPG003\"]\n",
+    )
+    .unwrap();
+    let expected = [
+        (1, "`exclude` `**` hides every file it matches"),
+        (2, "`ignore` turns ADFPG008 off"),
+        (3, "`fail-on = \"error\"`: warnings no longer fail the run"),
+        (6, "`severity` turns ADFPG001 off"),
+        (
+            9,
+            "`per-path-ignores` turns ADFPG003 off in files matching `linkedService/*.json`",
+        ),
+    ];
+    let run = |format: &str, extra: &[&str]| {
+        let mut args = vec!["--output-format", format, "."];
+        args.extend(extra);
+        let (code, out, err) = run_in(repo.path(), &args);
+        assert!(code == 0 || code == 1, "{format}: {out}{err}");
+        out
+    };
+    let out = run("github", &[]);
+    for (line, what) in expected {
+        let want = format!(
+            "::warning file=adfpg.toml,line={line},title=adfpg-migrate configuration::the configuration turns findings off: {what}. A pull request can change its configuration"
+        );
+        assert!(out.contains(&want), "want {want:?} in\n{out}");
+    }
+    let out = run("azure", &[]);
+    let abs = repo.path().canonicalize().unwrap().join("adfpg.toml");
+    for (line, what) in expected {
+        let want = format!(
+            "##vso[task.logissue type=warning;sourcepath={};linenumber={line};]the configuration turns findings off: {what}.",
+            abs.display()
+        );
+        assert!(out.contains(&want), "want {want:?} in\n{out}");
+    }
+    let sarif: serde_json::Value = serde_json::from_str(&run("sarif", &[])).unwrap();
+    let schema: serde_json::Value = serde_json::from_str(
+        &fs::read_to_string(root().join("tests/schemas/sarif-schema-2.1.0.json")).unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&sarif)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    let notes = sarif["runs"][0]["invocations"][0]["toolConfigurationNotifications"]
+        .as_array()
+        .unwrap();
+    assert_eq!(notes.len(), expected.len());
+    for (n, (line, what)) in notes.iter().zip(expected) {
+        assert_eq!(n["level"], "warning");
+        assert!(n["message"]["text"].as_str().unwrap().contains(what), "{n}");
+        let loc = &n["locations"][0]["physicalLocation"];
+        assert_eq!(loc["artifactLocation"]["uri"], "adfpg.toml");
+        assert_eq!(loc["region"]["startLine"], line);
+    }
+    let junit = run("junit", &[]);
+    for (line, _) in expected {
+        assert!(
+            junit.contains(&format!(
+                "<testcase name=\"adfpg.toml:{line}\" classname=\"adfpg-migrate.configuration\""
+            )),
+            "{junit}"
+        );
+    }
+    let markdown = run("markdown", &[]);
+    assert_eq!(
+        markdown.matches("`adfpg.toml:").count(),
+        expected.len(),
+        "{markdown}"
+    );
+    // the human formats do not carry CI annotations; without the config nothing is reported
+    assert!(!run("concise", &[]).contains("turns findings off"));
+    for format in ["github", "azure", "sarif", "junit", "markdown"] {
+        assert!(
+            !run(format, &["--no-config"]).contains("turns findings off"),
+            "{format}"
+        );
+    }
+}

@@ -19,7 +19,7 @@ struct ConfigFile {
     select: Option<Vec<Spanned<String>>>,
     #[serde(default)]
     ignore: Vec<Spanned<String>>,
-    fail_on: Option<Severity>,
+    fail_on: Option<Spanned<Severity>>,
     /// Code → error | warning | info | off.
     #[serde(default)]
     severity: BTreeMap<Spanned<String>, Level>,
@@ -214,6 +214,108 @@ pub struct Policy {
     pub max_file_size: Option<u64>,
     /// The config file used, if any.
     pub source: Option<PathBuf>,
+    /// The config file's entries that turn findings off (the CI formats report them).
+    pub turned_off: Vec<TurnedOff>,
+}
+
+/// A config entry that turns findings off (`exclude`, `ignore`, `select`, a severity `off`,
+/// `per-path-ignores`, `fail-on = "error"`): on a pull request the config comes with the change, so a
+/// CI format reports each one where it is.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TurnedOff {
+    pub file: PathBuf,
+    /// 1-based.
+    pub line: usize,
+    /// What it turns off, e.g. ``exclude `**` hides every file it matches``.
+    pub what: String,
+}
+
+impl TurnedOff {
+    /// The message a CI format shows for it.
+    pub fn message(&self) -> String {
+        format!(
+            "the configuration turns findings off: {}. A pull request can change its configuration: in CI, take it from the base branch or run with --no-config (README, CI and pre-commit)",
+            self.what
+        )
+    }
+}
+
+/// The entries of a config that turn findings off, in file order.
+fn turned_off(file: &ConfigFile, text: &str, path: &Path, catalog: &Catalog) -> Vec<TurnedOff> {
+    let line =
+        |span: std::ops::Range<usize>| text[..span.start.min(text.len())].matches('\n').count() + 1;
+    let shown = |s: &str| crate::mask::printable(s).into_owned();
+    let mut out: Vec<TurnedOff> = Vec::new();
+    let mut add = |span: std::ops::Range<usize>, what: String| {
+        out.push(TurnedOff {
+            file: path.to_path_buf(),
+            line: line(span),
+            what,
+        })
+    };
+    for g in &file.exclude {
+        add(
+            g.span(),
+            format!(
+                "`exclude` `{}` hides every file it matches",
+                shown(g.get_ref())
+            ),
+        );
+    }
+    for c in &file.ignore {
+        add(
+            c.span(),
+            format!("`ignore` turns {} off", shown(c.get_ref())),
+        );
+    }
+    if let Some(select) = &file.select
+        && let Some(first) = select.first()
+    {
+        let named: HashSet<String> = select
+            .iter()
+            .map(|c| c.get_ref().to_ascii_uppercase())
+            .collect();
+        let off = catalog
+            .rules
+            .iter()
+            .filter(|r| !named.contains(&r.code))
+            .count();
+        if off > 0 {
+            add(
+                first.span(),
+                format!("`select` turns off the {off} rules it does not name"),
+            );
+        }
+    }
+    for (code, level) in &file.severity {
+        if *level == Level::Off {
+            add(
+                code.span(),
+                format!("`severity` turns {} off", shown(code.get_ref())),
+            );
+        }
+    }
+    for (glob, codes) in &file.per_path_ignores {
+        let codes: Vec<String> = codes.iter().map(|c| shown(c.get_ref())).collect();
+        add(
+            glob.span(),
+            format!(
+                "`per-path-ignores` turns {} off in files matching `{}`",
+                codes.join(", "),
+                shown(glob.get_ref())
+            ),
+        );
+    }
+    if let Some(f) = &file.fail_on
+        && *f.get_ref() == Severity::Error
+    {
+        add(
+            f.span(),
+            "`fail-on = \"error\"`: warnings no longer fail the run".to_string(),
+        );
+    }
+    out.sort_by_key(|t| t.line);
+    out
 }
 
 impl Policy {
@@ -333,13 +435,17 @@ pub fn load(config: Option<&Path>, cli: &CliOverrides) -> Result<Policy, ConfigE
     for (g, v) in &file.ssl.paths {
         ssl_paths.push((glob(g, &err)?.compile_matcher(), ssl_value(v, &err)?));
     }
+    let turned_off = turned_off(&file, &text, &path, &catalog);
     let mut migration = migration_options(&file.migration, &err)?;
     migration.key_vault = key_vault_target(file.migration.key_vault.as_ref(), cli, &err)?;
     Ok(Policy {
         catalog,
         disabled,
         severity,
-        fail_on: cli.fail_on.or(file.fail_on).unwrap_or(Severity::Warning),
+        fail_on: cli
+            .fail_on
+            .or(file.fail_on.as_ref().map(|s| *s.get_ref()))
+            .unwrap_or(Severity::Warning),
         base,
         exclude: exclude.build().map_err(|e| err(None, e.to_string()))?,
         per_path_ignores,
@@ -349,6 +455,7 @@ pub fn load(config: Option<&Path>, cli: &CliOverrides) -> Result<Policy, ConfigE
         migration,
         max_file_size: cli.max_file_size.or(config_max_file_size(&file, &err)?),
         source: config.map(Path::to_path_buf),
+        turned_off,
     })
 }
 

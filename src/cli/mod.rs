@@ -892,7 +892,8 @@ pub fn run(cli: Cli) -> Result<i32, String> {
     };
 
     let color = use_color(cli.color, tty);
-    let cx = crate::report::output::Context::new(fail_on);
+    let mut cx = crate::report::output::Context::new(fail_on);
+    cx.turned_off = settings.policy.turned_off.clone();
     let mut text = match &cli.output {
         Some(file) => {
             // files get colour only when asked for explicitly

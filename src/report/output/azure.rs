@@ -63,6 +63,15 @@ pub fn render(run: &Run, cx: &Context) -> String {
             escape_data(&message)
         );
     }
+    for t in &cx.turned_off {
+        let _ = writeln!(
+            out,
+            "##vso[task.logissue type=warning;sourcepath={};linenumber={};]{}",
+            escape_property(&display_path(&cx.absolute(&t.file))),
+            t.line,
+            escape_data(&t.message())
+        );
+    }
     for (p, e) in &run.walk_errors {
         let _ = writeln!(
             out,

@@ -74,6 +74,15 @@ pub fn render(run: &Run, cx: &Context) -> String {
             escape_data(&message)
         );
     }
+    for t in &cx.turned_off {
+        let _ = writeln!(
+            out,
+            "::warning file={},line={},title=adfpg-migrate configuration::{}",
+            escape_property(&cx.repo_relative(&t.file)),
+            t.line,
+            escape_data(&t.message())
+        );
+    }
     for (p, e) in &run.walk_errors {
         let _ = writeln!(
             out,

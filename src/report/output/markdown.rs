@@ -243,6 +243,14 @@ pub fn render(run: &Run, cx: &Context) -> String {
             );
         }
     }
+    for t in &cx.turned_off {
+        let _ = writeln!(
+            out,
+            "\n⚠️ {}: {}",
+            code(&format!("{}:{}", cx.repo_relative(&t.file), t.line)),
+            escape(&t.message())
+        );
+    }
     if let Some((b, file)) = run
         .baseline
         .as_ref()
