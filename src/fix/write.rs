@@ -555,20 +555,26 @@ mod tests {
         assert!(e.to_string().contains("you may not write this file"), "{e}");
     }
 
+    /// `n` files holding `old`, every other one in `dir/sub`: (sub, the files).
+    fn old_files_in_two_folders(dir: &Path, n: usize) -> (PathBuf, Vec<PathBuf>) {
+        let sub = dir.join("sub");
+        fs::create_dir(&sub).unwrap();
+        let paths: Vec<PathBuf> = (0..n)
+            .map(|i| if i % 2 == 0 { dir } else { sub.as_path() }.join(format!("{i}.json")))
+            .collect();
+        for p in &paths {
+            fs::write(p, "old").unwrap();
+        }
+        (sub, paths)
+    }
+
     /// Issue 29, section 6: the batch flush is there. Every temp file of a batch is flushed before any
     /// file is renamed over, and every folder after its renames: a write stage that skipped a flush
     /// (which no crash test sees: a SIGKILL leaves the page cache) fails here.
     #[test]
     fn every_temp_file_is_flushed_before_the_renames_and_every_folder_after() {
         let d = tempfile::tempdir().unwrap();
-        let sub = d.path().join("sub");
-        fs::create_dir(&sub).unwrap();
-        let paths: Vec<PathBuf> = (0..6)
-            .map(|i| if i % 2 == 0 { d.path() } else { sub.as_path() }.join(format!("{i}.json")))
-            .collect();
-        for p in &paths {
-            fs::write(p, "old").unwrap();
-        }
+        let (sub, paths) = old_files_in_two_folders(d.path(), 6);
         // when a file is compared (just before its rename), every temp file of the batch is flushed
         let (dir, expected) = (d.path().to_path_buf(), paths.clone());
         hook::set(
@@ -650,8 +656,7 @@ mod tests {
     #[cfg(unix)]
     #[test]
     fn output_files_are_not_written_through_links() {
-        let d = tempfile::tempdir().unwrap();
-        let outside = tempfile::tempdir().unwrap();
+        let (d, outside) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
         let victim = outside.path().join("victim");
         fs::write(&victim, "mine").unwrap();
         trust_roots(&[d.path().to_path_buf()]);
@@ -698,14 +703,7 @@ mod tests {
     #[test]
     fn replaces_many_and_reports_each_file() {
         let d = tempfile::tempdir().unwrap();
-        let sub = d.path().join("sub");
-        fs::create_dir(&sub).unwrap();
-        let paths: Vec<PathBuf> = (0..20)
-            .map(|i| if i % 2 == 0 { d.path() } else { sub.as_path() }.join(format!("{i}.json")))
-            .collect();
-        for p in &paths {
-            fs::write(p, "old").unwrap();
-        }
+        let (sub, paths) = old_files_in_two_folders(d.path(), 20);
         fs::write(&paths[3], "changed meanwhile").unwrap();
         let mut ro = fs::metadata(&paths[5]).unwrap().permissions();
         ro.set_readonly(true);
