@@ -99,6 +99,8 @@ const TOKENS: &[&str] = &[
     "qxOpaque64",
     "qxFtp65",
     "qxIdentified66",
+    "qxComment67",
+    "qxComment68",
 ];
 
 fn plant(dir: &Path) {
@@ -332,8 +334,8 @@ fn plant_hostile(dir: &Path) {
 
 /// Issue 29: shapes a hostile pull request used, each a class: a password named twice (the second
 /// quoted or braced), literals inside expressions under a secret name, SQL and prose in ordinary strings,
-/// a secret as a key, and other connectors' secrets in an ARM parameters file (by name, and by the
-/// template's `secureString` declaration), shown as diff context.
+/// a secret as a key, a comment in a file that is not JSON, and other connectors' secrets in an ARM
+/// parameters file (by name, and by the template's `secureString` declaration), shown as diff context.
 fn plant_issue_29(dir: &Path) {
     let ls = dir.join("linkedService");
     let v1 = |name: &str, cs: &str, extra: &str| {
@@ -383,6 +385,12 @@ fn plant_issue_29(dir: &Path) {
     for (name, text) in files {
         fs::write(ls.join(name), text).unwrap();
     }
+    // not JSON: a comment that spells a password out, shown as a source snippet
+    fs::write(
+        ls.join("comment.json"),
+        "{\n    \"name\": \"comment\",\n    // the password is qxComment67, pw: qxComment68\n    \"properties\": {\"type\": \"AzurePostgreSql\", \"typeProperties\": {\"connectionString\": \"host=h;database=d;uid=u\"}}\n}\n",
+    )
+    .unwrap();
     let pipeline = dir.join("pipeline");
     fs::create_dir_all(&pipeline).unwrap();
     fs::write(
