@@ -272,10 +272,10 @@ fn key_vault_survey(
     .map_err(|e| format!("cannot move credentials to Key Vault; nothing was written:\n{e}"))?;
     if let Some(file) = export {
         let n = crate::check::key_vault::export(file, &settings.secrets, paths)?;
-        eprintln!(
+        crate::mask::eprint_line(&format!(
             "wrote {n} secret value(s) to {} (owner-only): upload them, then delete the file",
             crate::mask::printable(&file.display().to_string())
-        );
+        ));
     }
     Ok(())
 }
@@ -293,8 +293,17 @@ fn update_parameter_files(outcomes: &mut Vec<pipeline::FileOutcome>, settings: &
         PathBuf,
         Vec<(String, Vec<crate::fix::arm::NewParameter>)>,
     > = Default::default();
+    // what the templates declare secure: the parameters file's values for them are secrets, whatever
+    // connector they belong to (its diff shows them as context)
+    let mut secure: std::collections::BTreeMap<PathBuf, Vec<String>> = Default::default();
     for o in outcomes.iter().filter(|o| !o.arm_renames.is_empty()) {
+        let template = crate::source::read::read_text(&o.path, crate::source::read::Links::Refuse);
+        let declared = crate::mask::secure_parameters(&template.unwrap_or_default());
         for f in crate::fix::arm::parameter_files(&o.path) {
+            secure
+                .entry(f.clone())
+                .or_default()
+                .extend(declared.clone());
             per_file
                 .entry(f)
                 .or_default()
@@ -302,6 +311,7 @@ fn update_parameter_files(outcomes: &mut Vec<pipeline::FileOutcome>, settings: &
         }
     }
     for (path, renames) in per_file {
+        let secure = secure.remove(&path).unwrap_or_default();
         let mut out = pipeline::FileOutcome {
             path: path.clone(),
             relevant: true,
@@ -363,8 +373,8 @@ fn update_parameter_files(outcomes: &mut Vec<pipeline::FileOutcome>, settings: &
             }
         };
         out.change = Some(Box::new(pipeline::Change {
-            before: crate::mask::mask(&before),
-            after: crate::mask::mask(&after),
+            before: crate::mask::mask_with(&before, &secure),
+            after: crate::mask::mask_with(&after, &secure),
             applied: vec![pipeline::Applied {
                 code: "ADFPG001".into(),
                 safety: crate::finding::Safety::Unsafe,

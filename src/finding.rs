@@ -187,10 +187,14 @@ pub fn locate(findings: &mut [Finding], text: &str) {
 
 /// [`LineIndex::line_col`] of each of the `sorted` offsets, in one pass over the text up to the last of
 /// them: a file with findings often has many lines and few findings, and indexing every line cost more
-/// than the rest of its copy-activity checks.
+/// than the rest of its copy-activity checks. Each byte is looked at once, however many offsets share a
+/// line (a hostile one-line file holds a million findings): the column carries on from the offset
+/// before instead of being counted again from the line's start.
 fn line_cols(text: &str, sorted: &[usize]) -> Vec<(usize, usize)> {
     let bytes = text.as_bytes();
-    let (mut pos, mut line, mut line_start) = (0, 1, 0);
+    // characters from the line's start to `pos`, and the BOMs that open the line (not columns)
+    let (mut pos, mut line, mut col) = (0, 1, 0);
+    let mut lead = leading_boms(text);
     sorted
         .iter()
         .map(|&o| {
@@ -199,17 +203,34 @@ fn line_cols(text: &str, sorted: &[usize]) -> Vec<(usize, usize)> {
             let newlines = crate::source::document::count_newlines(passed);
             if newlines > 0 {
                 line += newlines;
-                line_start = pos + memchr::memrchr(b'\n', passed).expect("counted") + 1;
+                let line_start = pos + memchr::memrchr(b'\n', passed).expect("counted") + 1;
+                col = counted(&text[line_start..o]);
+                lead = leading_boms(&text[line_start..]);
+            } else {
+                col += counted(&text[pos..o]);
             }
             pos = o;
-            let col = text[line_start..o]
-                .trim_start_matches('\u{feff}')
-                .chars()
-                .count()
-                + 1;
-            (line, col)
+            (line, col - col.min(lead) + 1)
         })
         .collect()
+}
+
+/// Characters in `s`, each byte looked at once (the work [`line_cols`] does, counted in tests).
+fn counted(s: &str) -> usize {
+    #[cfg(test)]
+    COLUMN_BYTES.with(|c| c.set(c.get() + s.len()));
+    s.chars().count()
+}
+
+/// How many U+FEFF open a line (a BOM is not a column).
+fn leading_boms(line: &str) -> usize {
+    line.chars().take_while(|c| *c == '\u{feff}').count()
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Bytes [`line_cols`] counted characters in, on this thread.
+    pub(crate) static COLUMN_BYTES: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
 /// Apply non-overlapping edits to `src`. Edits are sorted by start; an edit that overlaps an earlier one is
@@ -333,6 +354,43 @@ mod tests {
         // an edit left out by apply_edits (overlapping one before it) writes nothing
         let c = Edit::replace(3..5, "?");
         assert_eq!(written_ranges(src, &[&a, &c], &[]), vec![2..5]);
+    }
+
+    /// Issue 29: locating findings is linear in the text, however many share one line: at N and at 4N
+    /// findings on a one-line file, each byte is counted once at most (before, the column of each was
+    /// counted from the line's start: N² bytes), and every place is what `LineIndex` says.
+    #[test]
+    fn locating_many_findings_on_one_line_looks_at_each_byte_once() {
+        for n in [2_000, 8_000] {
+            let text = format!(
+                "\u{feff}{{{}}}",
+                (0..n)
+                    .map(|i| format!("\"k\u{e9}{i}\": 1, "))
+                    .collect::<String>()
+            );
+            let offsets: Vec<usize> = text.match_indices("\"k").map(|(i, _)| i).collect();
+            assert_eq!(offsets.len(), n);
+            COLUMN_BYTES.with(|c| c.set(0));
+            let places = line_cols(&text, &offsets);
+            let work = COLUMN_BYTES.with(|c| c.get());
+            assert!(
+                work <= text.len(),
+                "{n} findings: {work} bytes counted for a text of {}",
+                text.len()
+            );
+            let index = LineIndex::new(&text);
+            for (o, p) in offsets.iter().zip(&places) {
+                assert_eq!(*p, index.line_col(*o), "offset {o}");
+            }
+        }
+        // and across lines, with a BOM and characters of several bytes
+        let text = "\u{feff}ab\n\u{e9}\u{e9}x\ny";
+        let offsets = [0, 3, 4, 6, 8, 10, 12, 13];
+        let index = LineIndex::new(text);
+        let places = line_cols(text, &offsets);
+        for (o, p) in offsets.iter().zip(&places) {
+            assert_eq!(*p, index.line_col(*o), "offset {o}");
+        }
     }
 
     #[test]

@@ -9,32 +9,75 @@ use std::sync::OnceLock;
 /// Is a member or connection-string key with this name a secret? By what the name says rather than a
 /// closed list, so aliases and other connectors' keys are covered too: `password`, `Pwd`, `PSW`,
 /// `TrustStorePassword`, `servicePrincipalKey`, `AccountKey`, `sasToken`, `clientSecret`,
-/// `encryptedCredential` … A name that only refers to a secret (`secretName`, `secretVersion`,
-/// `servicePrincipalCredentialType`) is not one.
+/// `encryptedCredential`, SFTP's `privateKeyContent` and `passPhrase`, `sshPass` … A name that only
+/// refers to a secret (`secretName`, `secretVersion`, `servicePrincipalCredentialType`) is not one.
 pub fn secret_name(name: &str) -> bool {
     let n: String = name
         .chars()
         .filter(char::is_ascii_alphanumeric)
         .map(|c| c.to_ascii_lowercase())
         .collect();
-    const REFERS: &[&str] = &["name", "version", "type", "id", "reference", "store", "url"];
     const WORDS: &[&str] = &[
         "password",
         "passwd",
+        "passphrase",
         "pwd",
         "psw",
         "secret",
         "token",
         "credential",
         "embeddedcert",
+        "privatekey",
         "sas",
     ];
-    if REFERS.iter().any(|r| n.ends_with(r)) {
+    if names_a_reference(&n) {
         return false;
     }
     WORDS.iter().any(|w| n.contains(w))
         || (n.ends_with("key") && n.len() > 3)
-        || ["sig", "pass", "pw", "passphrase"].contains(&n.as_str())
+        || ["sig", "pass", "pw"].contains(&n.as_str())
+        // `sshPass`, `ftp_pw`: the short words only as words of the name, not inside others (`bypass`)
+        || words(name).any(|w| w == "pass" || w == "pw")
+}
+
+/// Does a (normalised) name only point at a secret or describe one (`secretName`, `passwordType`)?
+fn names_a_reference(normalised: &str) -> bool {
+    const REFERS: &[&str] = &["name", "version", "type", "id", "reference", "store", "url"];
+    REFERS.iter().any(|r| normalised.ends_with(r))
+}
+
+/// The words of a name, lower case: split at anything not alphanumeric and where camel case turns from
+/// lower to upper (`sshPassPhrase` → ssh, pass, phrase).
+fn words(name: &str) -> impl Iterator<Item = String> + '_ {
+    let mut out = Vec::new();
+    let mut word = String::new();
+    let mut prev_lower = false;
+    for c in name.chars() {
+        let boundary = !c.is_ascii_alphanumeric() || (c.is_ascii_uppercase() && prev_lower);
+        if boundary && !word.is_empty() {
+            out.push(std::mem::take(&mut word));
+        }
+        if c.is_ascii_alphanumeric() {
+            word.push(c.to_ascii_lowercase());
+        }
+        prev_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
+    }
+    if !word.is_empty() {
+        out.push(word);
+    }
+    out.into_iter()
+}
+
+/// Under a secret name, which member keys are the structure around the secret (shown) rather than part
+/// of it: a secret holder's `type` and `value`, a Key Vault reference's `secretName`, `store` …
+fn structural_key(key: &str) -> bool {
+    let n: String = key
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    names_a_reference(&n)
+        || ["value", "defaultvalue", "metadata", "parameters"].contains(&n.as_str())
 }
 
 /// Connection-string key names safe to print (libpq, Npgsql and the ADF 1.0 driver's keys, normalised
@@ -152,13 +195,23 @@ pub fn shown_key_name(key: &str) -> String {
 
 /// The spans of secret values in a parsed document (string contents, quotes excluded).
 pub fn secret_spans(text: &str, root: &Node) -> Vec<Range<usize>> {
-    let mut out = Vec::new();
-    walk(text, root, Ctx::Plain, &mut out);
-    out
+    secret_spans_with(text, root, &[])
 }
 
-fn inner(n: &Node) -> Range<usize> {
-    n.span.start + 1..n.span.end - 1
+/// [`secret_spans`], with the names of parameters some other file declares secure (an ARM parameters
+/// file's values, by the template's `secureString`/`secureObject` declarations).
+pub fn secret_spans_with(text: &str, root: &Node, secure: &[String]) -> Vec<Range<usize>> {
+    let mut w = Walk {
+        text,
+        secure,
+        out: Vec::new(),
+    };
+    w.node(root, Ctx::Plain);
+    w.out
+}
+
+fn inner(span: &Range<usize>) -> Range<usize> {
+    span.start + 1..span.end - 1
 }
 
 /// Where a value sits.
@@ -170,63 +223,119 @@ enum Ctx {
     Secret,
 }
 
-fn walk(text: &str, n: &Node, ctx: Ctx, out: &mut Vec<Range<usize>>) {
-    match &n.kind {
-        Kind::String { value, .. } => {
-            // a whole connection string kept as a secret still shows its host and database
-            if ctx == Ctx::Secret && !is_connection_string(value) {
-                if !shown_as_reference(value) {
-                    out.push(inner(n));
-                }
-            } else {
-                let offsets = string_offsets(&text[n.span.clone()]);
-                for r in content_spans(value) {
-                    out.push(n.span.start + offsets[r.start]..n.span.start + offsets[r.end]);
-                }
-            }
+struct Walk<'a> {
+    text: &'a str,
+    secure: &'a [String],
+    out: Vec<Range<usize>>,
+}
+
+impl Walk<'_> {
+    /// The parts of a string literal at `span` (decoded `value`) at `ranges` of the decoded text.
+    fn push_decoded(&mut self, span: &Range<usize>, ranges: Vec<Range<usize>>) {
+        if ranges.is_empty() {
+            return;
         }
-        Kind::Array(items) => items.iter().for_each(|i| walk(text, i, ctx, out)),
-        Kind::Object(members) => {
-            // a SecureString (ADF), an ARM secureString/secureObject parameter, or an object under a
-            // secret name: its value is secret, its type and references (a Key Vault secret's name) not
-            let holder = ctx == Ctx::Secret
-                || n.str_at("type").is_some_and(|t| {
-                    t.eq_ignore_ascii_case("securestring") || t.eq_ignore_ascii_case("secureobject")
-                });
-            for m in members {
-                let value_of_holder = holder
-                    && ["value", "defaultValue"]
-                        .iter()
-                        .any(|k| k.eq_ignore_ascii_case(&m.key));
-                let child = if value_of_holder || secret_name(&m.key) {
-                    Ctx::Secret
-                } else {
-                    Ctx::Plain
-                };
-                match &m.value.kind {
-                    Kind::Object(params) if m.key == "parameters" && child == Ctx::Plain => {
-                        for p in params {
-                            walk(text, &p.value, parameter_ctx(&p.key), out);
-                        }
+        let offsets = string_offsets(&self.text[span.clone()]);
+        for r in ranges {
+            self.out
+                .push(span.start + offsets[r.start]..span.start + offsets[r.end]);
+        }
+    }
+
+    fn node(&mut self, n: &Node, ctx: Ctx) {
+        match &n.kind {
+            Kind::String { value, .. } => {
+                // a whole connection string kept as a secret still shows its host and database
+                if ctx == Ctx::Secret && !is_connection_string(value) {
+                    match reference_spans(value) {
+                        // an expression: its literals are what may be secret
+                        Some(literals) => self.push_decoded(&n.span, literals),
+                        None => self.out.push(inner(&n.span)),
                     }
-                    _ => walk(text, &m.value, child, out),
+                } else {
+                    self.push_decoded(&n.span, content_spans(value));
                 }
             }
+            Kind::Array(items) => items.iter().for_each(|i| self.node(i, ctx)),
+            Kind::Object(members) => self.object(n, members, ctx),
+            Kind::Number(_) | Kind::Bool(_) if ctx == Ctx::Secret => self.out.push(n.span.clone()),
+            _ => {}
         }
-        Kind::Number(_) | Kind::Bool(_) if ctx == Ctx::Secret => out.push(n.span.clone()),
-        _ => {}
+    }
+
+    fn object(&mut self, n: &Node, members: &[crate::source::json::Member], ctx: Ctx) {
+        // a SecureString (ADF), an ARM secureString/secureObject parameter, or an object under a
+        // secret name: its value is secret, its type and references (a Key Vault secret's name) not
+        let holder = ctx == Ctx::Secret
+            || n.str_at("type").is_some_and(|t| {
+                t.eq_ignore_ascii_case("securestring") || t.eq_ignore_ascii_case("secureobject")
+            });
+        for m in members {
+            // under a secret name every key but the structure is part of the secret; elsewhere a key
+            // is masked by what it holds (`"Password=…": …`), as any string is
+            let part_of_secret = ctx == Ctx::Secret && !structural_key(&m.key);
+            if part_of_secret {
+                self.out.push(inner(&m.key_span));
+            } else {
+                self.push_decoded(&m.key_span, content_spans(&m.key));
+            }
+            let value_of_holder = holder
+                && ["value", "defaultValue"]
+                    .iter()
+                    .any(|k| k.eq_ignore_ascii_case(&m.key));
+            let child = if value_of_holder || part_of_secret || secret_name(&m.key) {
+                Ctx::Secret
+            } else {
+                Ctx::Plain
+            };
+            match &m.value.kind {
+                Kind::Object(params) if m.key == "parameters" && child == Ctx::Plain => {
+                    for p in params {
+                        self.push_decoded(&p.key_span, content_spans(&p.key));
+                        let ctx = self.parameter_ctx(&p.key);
+                        self.node(&p.value, ctx);
+                    }
+                }
+                _ => self.node(&m.value, child),
+            }
+        }
+    }
+
+    /// An ARM parameter (in a template or a parameters file) by its name: the names ADF generates for
+    /// secure values (`<linked service>_connectionString`, `_password`, `_servicePrincipalKey`,
+    /// `_privateKeyContent` …) hold secrets even in a parameters file, which does not say `secureString`;
+    /// and so does any parameter the template beside it declares secure.
+    fn parameter_ctx(&self, name: &str) -> Ctx {
+        if secret_name(name)
+            || name.to_ascii_lowercase().contains("connectionstring")
+            || self.secure.iter().any(|s| s.eq_ignore_ascii_case(name))
+        {
+            Ctx::Secret
+        } else {
+            Ctx::Plain
+        }
     }
 }
 
-/// An ARM parameter (in a template or a parameters file) by its name: the names ADF generates for secure
-/// values (`<linked service>_connectionString`, `_password`, `_servicePrincipalKey` …) hold secrets even
-/// in a parameters file, which does not say `secureString`.
-fn parameter_ctx(name: &str) -> Ctx {
-    if secret_name(name) || name.to_ascii_lowercase().contains("connectionstring") {
-        Ctx::Secret
-    } else {
-        Ctx::Plain
-    }
+/// The parameters a template declares secure (`secureString`, `secureObject`): their values in a
+/// parameters file are secrets whatever their names.
+pub fn secure_parameters(template: &str) -> Vec<String> {
+    let body = crate::source::document::body_start(template);
+    let Ok(root) = crate::source::json::parse(&template[body..]) else {
+        return Vec::new();
+    };
+    let Some(params) = root.get("parameters").and_then(Node::members) else {
+        return Vec::new();
+    };
+    params
+        .iter()
+        .filter(|p| {
+            p.value.str_at("type").is_some_and(|t| {
+                t.eq_ignore_ascii_case("securestring") || t.eq_ignore_ascii_case("secureobject")
+            })
+        })
+        .map(|p| p.key.clone())
+        .collect()
 }
 
 /// A connection string rather than a secret that happens to hold `=`: two keys or more that we know.
@@ -240,50 +349,183 @@ fn is_connection_string(value: &str) -> bool {
             >= 2
 }
 
-/// Values that only point at a secret and are shown: a placeholder of `*`, a whole ARM expression
-/// (`[parameters('x')]`), a whole ADF expression (`@{linkedService().password}`, `@pipeline()…`).
-/// Literal text around an expression is not shown.
-fn shown_as_reference(v: &str) -> bool {
+/// A value that only points at a secret, or computes one: a placeholder of `*`, a whole ARM
+/// expression (`[parameters('x')]`), an ADF expression (`@{linkedService().password}`,
+/// `@concat(…)`, `@pipeline()…`) or text with `@{…}` inside. Returns the parts of it that may be the
+/// secret itself: every literal of the expression (a string, a number) but the name a
+/// `parameters('…')`/`variables('…')`-like call takes, and any text around an `@{…}`. `None`: not an
+/// expression, so the whole value is secret.
+fn reference_spans(v: &str) -> Option<Vec<Range<usize>>> {
+    let lead = v.len() - v.trim_start().len();
     let t = v.trim();
-    let placeholder = t.chars().all(|c| c == '*');
-    let arm = t.starts_with('[') && t.ends_with(']') && t.contains('(') && !t.starts_with("[[");
-    let adf_whole =
-        t.starts_with("@{") && t.ends_with('}') && t[2..].find('}') == Some(t.len() - 3);
-    let adf_call = t.starts_with('@')
-        && !t.starts_with("@@")
-        && !t.contains("@{")
-        && t[1..]
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_alphabetic())
-        && t.ends_with(')');
-    placeholder || arm || adf_whole || adf_call
+    if t.chars().all(|c| c == '*') {
+        return Some(Vec::new());
+    }
+    let mut out = Vec::new();
+    if t.starts_with('[') && t.ends_with(']') && t.contains('(') && !t.starts_with("[[") {
+        expression_literals(&t[1..t.len() - 1], lead + 1, &mut out);
+        return Some(out);
+    }
+    let call = t.strip_prefix('@').is_some_and(|rest| {
+        let name = rest
+            .bytes()
+            .take_while(|b| b.is_ascii_alphanumeric() || *b == b'_')
+            .count();
+        rest.as_bytes().first().is_some_and(u8::is_ascii_alphabetic)
+            && rest.as_bytes().get(name) == Some(&b'(')
+    });
+    if call && !t.contains("@{") {
+        expression_literals(&t[1..], lead + 1, &mut out);
+        return Some(out);
+    }
+    let b = v.as_bytes();
+    let mut literal_from = 0;
+    let mut found = false;
+    let mut i = 0;
+    while i < b.len() {
+        match (b[i], b.get(i + 1)) {
+            (b'@', Some(b'@')) => i += 2,
+            (b'@', Some(b'{')) => {
+                let close = interpolation_end(b, i + 2)?;
+                if literal_from < i {
+                    out.push(literal_from..i);
+                }
+                expression_literals(&v[i + 2..close], i + 2, &mut out);
+                found = true;
+                i = close + 1;
+                literal_from = i;
+            }
+            _ => i += 1,
+        }
+    }
+    if !found {
+        return None;
+    }
+    if literal_from < v.len() {
+        out.push(literal_from..v.len());
+    }
+    Some(out)
 }
 
-/// Secret parts of a free text (decoded string content), found by what the text holds: URL credentials
-/// (`postgres://user:pw@host`), `password: x` / `pwd=x` written anywhere, and in a connection string
-/// every secret value up to the next known key (a `;` inside a password splits it into fragments that
-/// look like keys), with every unknown key and stray text.
+/// Where the `@{…}` opened before `from` closes (braces nest, `'…'` strings are skipped).
+fn interpolation_end(b: &[u8], from: usize) -> Option<usize> {
+    let (mut depth, mut i) = (0usize, from);
+    while i < b.len() {
+        match b[i] {
+            b'\'' => {
+                i += 1;
+                while i < b.len() && b[i] != b'\'' {
+                    i += 1;
+                }
+            }
+            b'{' => depth += 1,
+            b'}' if depth == 0 => return Some(i),
+            b'}' => depth -= 1,
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+/// The literals of an expression's text (`base`: where it starts in the value): `'…'` strings (`''`
+/// inside one) and numbers; the first argument of a call that names something declared elsewhere
+/// (`parameters('pw')`, `variables`, `activity`, `reference`, `resourceId`) is a name, not a literal.
+fn expression_literals(e: &str, base: usize, out: &mut Vec<Range<usize>>) {
+    const NAMING: &[&str] = &[
+        "parameters",
+        "variables",
+        "activity",
+        "reference",
+        "resourceid",
+        "item",
+    ];
+    let b = e.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'\'' => {
+                let start = i + 1;
+                let mut end = start;
+                while end < b.len() && !(b[end] == b'\'' && b.get(end + 1) != Some(&b'\'')) {
+                    end += if b[end] == b'\'' { 2 } else { 1 };
+                }
+                let before = e[..i].trim_end();
+                let names = before.strip_suffix('(').is_some_and(|f| {
+                    let f = f.trim_end();
+                    let name_len = f
+                        .bytes()
+                        .rev()
+                        .take_while(|c| c.is_ascii_alphanumeric() || *c == b'_')
+                        .count();
+                    NAMING.contains(&f[f.len() - name_len..].to_ascii_lowercase().as_str())
+                });
+                if !names && start < end.min(b.len()) {
+                    out.push(base + start..base + end.min(b.len()));
+                }
+                i = end + 1;
+            }
+            c if c.is_ascii_digit()
+                && (i == 0 || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'_')) =>
+            {
+                let start = i;
+                while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'.') {
+                    i += 1;
+                }
+                out.push(base + start..base + i);
+            }
+            c if c.is_ascii_alphanumeric() || c == b'_' => {
+                while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
+                    i += 1;
+                }
+            }
+            _ => i += 1,
+        }
+    }
+}
+
+/// Secret parts of a free text (decoded string content, a key, a message, a comment), found by what
+/// the text holds: URL credentials (`postgres://user:pw@host`), a shared access signature, a password
+/// assignment written anywhere ([`assignment_spans`]), and in a connection string every secret value
+/// up to the next known key (a `;` inside a password splits it into fragments that look like keys),
+/// with every unknown key and stray text.
 pub fn content_spans(value: &str) -> Vec<Range<usize>> {
-    static RE: OnceLock<[regex::Regex; 3]> = OnceLock::new();
-    let [url, sas, assign] = RE.get_or_init(|| {
+    let mut out = assignment_spans(value);
+    if value.contains('=') {
+        out.extend(connection_string_spans(value));
+    }
+    out.retain(|r| r.start < r.end);
+    out
+}
+
+/// The secrets a text spells out wherever it is, found by pattern rather than by structure: URL
+/// credentials, `sig=` of a shared access signature, `password: x` / `pwd=x` / `pw: 'x'` / `token =
+/// "x"` (any quoting), SQL's `PASSWORD 'x'` and `IDENTIFIED BY 'x'`, and prose ("the password is x").
+pub fn assignment_spans(text: &str) -> Vec<Range<usize>> {
+    static RE: OnceLock<[regex::Regex; 4]> = OnceLock::new();
+    let res = RE.get_or_init(|| {
+        const VALUE: &str = r#"(?:'([^'\n]*)'|"([^"\n]*)"|([^\s;,"'&]+))"#;
         [
             url_credentials().clone(),
             // a shared access signature in a URL's query
             regex::Regex::new(r#"(?i)[?&]sig=([^&\s"'#]+)"#).unwrap(),
-            regex::Regex::new(r#"(?i)[a-z_]*(?:password|passwd|pwd|psw|secret|token|accountkey|accesskey|sharedaccesskey)[a-z_ ]*\s*[:=]\s*([^\s;,"'&]+)"#).unwrap(),
+            regex::Regex::new(&format!(
+                r#"(?i)(?:\b(?:pw|pass)\b|(?:password|passwd|passphrase|pwd|psw|secret|token|accountkey|accesskey|sharedaccesskey|apikey|privatekey)[a-z0-9_\-]*)[a-z_ ]*\s*[:=]\s*{VALUE}"#
+            ))
+            .unwrap(),
+            regex::Regex::new(&format!(
+                r#"(?i)\b(?:password|passwd|passphrase|pwd|pw|secret|token)s?\s+(?:is|was|are)\s+{VALUE}|\b(?:password|identified\s+by)\s+(?:'([^'\n]*)'|"([^"\n]*)")"#
+            ))
+            .unwrap(),
         ]
     });
-    let mut out: Vec<Range<usize>> = Vec::new();
-    for re in [url, sas, assign] {
-        out.extend(
-            re.captures_iter(value)
-                .filter_map(|c| c.get(1))
-                .map(|m| m.range()),
-        );
-    }
-    if value.contains('=') {
-        out.extend(connection_string_spans(value));
+    let mut out = Vec::new();
+    for re in res {
+        for c in re.captures_iter(text) {
+            if let Some(m) = c.iter().skip(1).flatten().next() {
+                out.push(m.range());
+            }
+        }
     }
     out.retain(|r| r.start < r.end);
     out
@@ -308,8 +550,17 @@ fn connection_string_spans(value: &str) -> Vec<Range<usize>> {
                 out.push(start..end.max(start));
             }
         } else if secret_name(&p.key) {
-            if open.is_none() && !shown_as_reference(&p.value) {
-                open = Some(p.value_span.start);
+            // an expression shows, but for its literals (when written unquoted, as it is decoded)
+            let literals =
+                reference_spans(&p.value).filter(|_| value[p.value_span.clone()] == p.value);
+            match literals {
+                _ if open.is_some() => {}
+                Some(literals) => out.extend(
+                    literals
+                        .into_iter()
+                        .map(|r| r.start + p.value_span.start..r.end + p.value_span.start),
+                ),
+                None => open = Some(p.value_span.start),
             }
             if !known {
                 out.push(p.key_span.clone());
@@ -341,46 +592,125 @@ pub fn redact(text: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(apply(text, &spans))
 }
 
-/// Characters that must never reach a terminal or a log raw: C0/C1 controls, DEL, and bidirectional
-/// overrides and marks (which reorder what a reader sees).
+/// Characters that must never reach a terminal or a log raw: C0/C1 controls, DEL, bidirectional
+/// overrides and marks (which reorder what a reader sees), the line and paragraph separators U+2028 and
+/// U+2029 (line breaks to a log viewer or a JavaScript reader of JSON), and every character that is
+/// invisible by definition (Unicode's Default_Ignorable_Code_Point: zero-width space and joiners, soft
+/// hyphen, word joiner, variation selectors, tags …), which a reader cannot see and which .NET's
+/// culture-aware comparisons — the CI runners are .NET programs — skip over as if absent.
 fn is_unsafe_char(c: char) -> bool {
     c.is_control()
-        || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
+        || matches!(c,
+            '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}' | '\u{1160}' | '\u{17B4}' | '\u{17B5}'
+            | '\u{180B}'..='\u{180F}' | '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}'
+            | '\u{2060}'..='\u{206F}' | '\u{3164}' | '\u{FE00}'..='\u{FE0F}' | '\u{FEFF}' | '\u{FFA0}'
+            | '\u{FFF0}'..='\u{FFFB}' | '\u{1BCA0}'..='\u{1BCA3}' | '\u{1D173}'..='\u{1D17A}'
+            | '\u{E0000}'..='\u{E0FFF}')
 }
 
-/// Case-insensitive positions of `needle` (ASCII) in `s`.
-fn find_all_ascii_ci<'a>(s: &'a str, needle: &'a str) -> impl Iterator<Item = usize> + 'a {
-    let (hay, n) = (s.as_bytes(), needle.as_bytes());
-    (0..hay.len().saturating_sub(n.len() - 1))
-        .filter(move |&i| hay[i..i + n.len()].eq_ignore_ascii_case(n))
-}
-
-/// A value from the file or a server (a name, a path, a message …) made safe to print inside a line, in
-/// every text output and on stderr: control characters (ESC, BEL, CR, LF, the C1 range …) and
-/// bidirectional overrides become `\u{..}` escapes, so a hostile file cannot move the cursor, recolour
-/// or retitle the user's terminal, or forge output lines; and CI log commands are broken (Azure
-/// Pipelines obeys `##vso[` anywhere in a line, GitHub Actions `::` at a line's start, both `##[`):
-/// `##vso\u{5b}`, `\u{3a}:`, `##\u{5b}`.
+/// A value from the file, a server or the file system (a name, a path, a message …) made safe to
+/// print anywhere in a line, in every text output and on stderr: [`sanitize_line`] with every line
+/// break and tab escaped too, so a hostile value cannot move the cursor, recolour or retitle the
+/// user's terminal, forge output lines, or hold a CI log command (`##vso\u{5b}`, `\u{3a}:`,
+/// `##\u{5b}`).
 pub fn printable(s: &str) -> std::borrow::Cow<'_, str> {
-    let command = find_all_ascii_ci(s, "##vso[").next().is_some()
-        || s.starts_with("::")
-        || s.starts_with("##[");
-    if !command && !s.chars().any(is_unsafe_char) {
+    let lead = s.trim_start_matches(char::is_whitespace);
+    if !s.contains("##") && !lead.starts_with("::") && !s.chars().any(is_unsafe_char) {
         return std::borrow::Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len() + 8);
-    for (i, c) in s.char_indices() {
-        let breaks_command =
-            (c == '[' && i >= 5 && s.as_bytes()[i - 5..i].eq_ignore_ascii_case(b"##vso"))
-                || (i == 0 && c == ':' && s.starts_with("::"))
-                || (i == 2 && c == '[' && s.starts_with("##["));
-        if is_unsafe_char(c) || breaks_command {
-            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+    sanitize_line(s, true, Encoding::Text(&[]), Line::Value, &mut out);
+    std::borrow::Cow::Owned(out)
+}
+
+/// What [`sanitize_line`] sanitises: a value placed inside a line, or a whole line of an output (which
+/// keeps its tabs, its line end and, when the tool coloured it, its colour sequences).
+#[derive(Clone, Copy, PartialEq)]
+enum Line {
+    Value,
+    Plain,
+    Coloured,
+}
+
+/// The one sanitiser every line that leaves the process goes through, whatever produced it ([`printable`]
+/// for a value inside a line, [`guard_output`] for a whole output): the CI runners' log commands are
+/// broken by escaping one character, and no character is written raw that a terminal or a log would
+/// act on or hide. The runners' rules, as their sources read:
+/// - GitHub Actions (`ActionCommand.TryParseV2`): `::command::` at the start of a line once leading
+///   white space is trimmed; (`ActionCommand.TryParse`, legacy) `##[command]` anywhere in a line;
+/// - Azure Pipelines (`Command.TryParse`): `##vso[` anywhere in a line (matched here without case);
+/// - both read lines ending at LF, CR or CRLF, so a lone CR is escaped, and both compare strings the
+///   .NET way, which skips ignorable characters: every invisible character is escaped
+///   ([`is_unsafe_char`]), so none can hide a command from this check.
+///
+/// `at_line_start`: `line` starts a line (not after one of the tool's own command prefixes).
+fn sanitize_line(line: &str, at_line_start: bool, enc: Encoding, kind: Line, out: &mut String) {
+    let b = line.as_bytes();
+    let escaped = |c: char| is_unsafe_char(c) && !(kind != Line::Value && matches!(c, '\t' | '\n'));
+    // where `::` would be a command: after the white space the runner trims, kept raw here
+    let lead = if at_line_start {
+        line.len()
+            - line
+                .trim_start_matches(|c: char| c.is_whitespace() && !escaped(c))
+                .len()
+    } else {
+        usize::MAX
+    };
+    // the last character written as it is: a variation selector or joiner right after a non-ASCII one
+    // is part of an emoji (⚠️, 👩‍💻), and cannot hide a command, whose words are ASCII
+    let mut after_non_ascii = false;
+    let mut i = 0;
+    while i < line.len() {
+        let rest = &line[i..];
+        if b.len() >= i + 6 && b[i..i + 6].eq_ignore_ascii_case(b"##vso[") {
+            out.push_str(&rest[..5]);
+            out.push_str(&escape_char('[', enc));
+            i += 6;
+            continue;
+        }
+        if rest.starts_with("##[") {
+            out.push_str("##");
+            out.push_str(&escape_char('[', enc));
+            i += 3;
+            continue;
+        }
+        if i == lead && rest.starts_with("::") {
+            out.push_str(&escape_char(':', enc));
+            i += 1;
+            continue;
+        }
+        let c = rest.chars().next().expect("in bounds");
+        if kind == Line::Coloured
+            && c == '\u{1b}'
+            && let Some(n) = sgr_len(rest)
+        {
+            out.push_str(&rest[..n]);
+            i += n;
+            continue;
+        }
+        // a CRLF line end (a diff of a CRLF file) moves nothing; a lone CR rewrites the line
+        let line_end = kind != Line::Value && c == '\r' && rest[1..].starts_with('\n');
+        let emoji = after_non_ascii && joins_emoji(c);
+        after_non_ascii = false;
+        if escaped(c) && !line_end && !emoji {
+            if matches!(enc, Encoding::Xml) && (c as u32) < 0x20 && c != '\r' {
+                // not allowed in XML 1.0 even as a reference
+                out.push('?');
+            } else {
+                out.push_str(&escape_char(c, enc));
+            }
         } else {
             out.push(c);
+            after_non_ascii = !c.is_ascii();
         }
+        i += c.len_utf8();
     }
-    std::borrow::Cow::Owned(out)
+}
+
+/// Invisible characters that emoji are made of: variation selectors (⚠️ is U+26A0 U+FE0F), the zero
+/// width joiner (👩‍💻) and the tag characters of flags.
+fn joins_emoji(c: char) -> bool {
+    matches!(c, '\u{FE00}'..='\u{FE0F}' | '\u{200D}' | '\u{E0020}'..='\u{E007F}')
 }
 
 /// How a whole output is encoded, so that [`guard_output`] keeps it valid.
@@ -392,10 +722,10 @@ pub enum Encoding {
     Text(&'static [&'static str]),
 }
 
-/// The last line of defence for a whole output (stdout, stderr, a report file): whatever a renderer
-/// forgot, no `##vso[` but the tool's own at a line's start, no line starting `::`/`##[` but the tool's
-/// own, and no raw control or bidi character (in text, colour codes `ESC[…m` are the tool's).
-/// Values are escaped where they are inserted ([`printable`]); this only catches what slips through.
+/// The last line of defence for a whole output (stdout, stderr, a report file, a summary file): every
+/// line through [`sanitize_line`], the tool's own log commands (the encoding's prefixes, at a line's
+/// start) excepted. Values are escaped where they are inserted ([`printable`]); this catches what slips
+/// through, and what no renderer built (a server's text, a file system error).
 pub fn guard_output(text: &str, enc: Encoding) -> String {
     guard(text, enc, false)
 }
@@ -415,6 +745,7 @@ pub fn eprint_line(line: &str) {
 
 fn guard(text: &str, enc: Encoding, colour: bool) -> String {
     let text = &without_known_secrets(text);
+    let kind = if colour { Line::Coloured } else { Line::Plain };
     let mut out = String::with_capacity(text.len());
     for line in text.split_inclusive('\n') {
         let own = match enc {
@@ -425,49 +756,7 @@ fn guard(text: &str, enc: Encoding, colour: bool) -> String {
             _ => 0,
         };
         out.push_str(&line[..own]);
-        let rest = &line[own..];
-        let at_start = own == 0;
-        let b = rest.as_bytes();
-        let mut i = 0;
-        while i < rest.len() {
-            let c = rest[i..].chars().next().expect("in bounds");
-            let vso = b.len() >= i + 6 && b[i..i + 6].eq_ignore_ascii_case(b"##vso[");
-            let line_command =
-                at_start && i == 0 && (rest.starts_with("::") || rest.starts_with("##["));
-            if vso || line_command {
-                let (keep, esc) = if vso {
-                    (5, '[')
-                } else if rest.starts_with("::") {
-                    (0, ':')
-                } else {
-                    (2, '[')
-                };
-                out.push_str(&rest[i..i + keep]);
-                out.push_str(&escape_char(esc, enc));
-                i += keep + 1;
-                continue;
-            }
-            let sgr = colour && c == '\u{1b}' && sgr_len(&rest[i..]).is_some();
-            if sgr {
-                let n = sgr_len(&rest[i..]).expect("checked");
-                out.push_str(&rest[i..i + n]);
-                i += n;
-                continue;
-            }
-            // a CRLF line end (a diff of a CRLF file) moves nothing; a lone CR rewrites the line
-            let line_end = c == '\r' && rest[i + 1..].starts_with('\n');
-            if is_unsafe_char(c) && !matches!(c, '\n' | '\t') && !line_end {
-                if matches!(enc, Encoding::Xml) && (c as u32) < 0x20 && c != '\r' {
-                    // not allowed in XML 1.0 even as a reference
-                    out.push('?');
-                } else {
-                    out.push_str(&escape_char(c, enc));
-                }
-            } else {
-                out.push(c);
-            }
-            i += c.len_utf8();
-        }
+        sanitize_line(&line[own..], own == 0, enc, kind, &mut out);
     }
     out
 }
@@ -481,7 +770,7 @@ static KNOWN_SECRETS: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec:
 /// words); they are still masked where they are found by structure or content.
 pub fn register_secret(secret: &str) {
     if secret.chars().count() >= 4
-        && !shown_as_reference(secret)
+        && reference_spans(secret).is_none()
         && let Ok(mut known) = KNOWN_SECRETS.lock()
     {
         known.push(secret.to_string());
@@ -548,10 +837,8 @@ fn neutralise_controls(text: String) -> String {
 /// [`apply`] without touching control characters (the output guard escapes them next).
 fn apply_keeping_controls(text: &str, spans: &[Range<usize>]) -> String {
     let mut out = text.to_string();
-    for r in spans.iter().rev() {
-        if text.is_char_boundary(r.start) && text.is_char_boundary(r.end) {
-            out.replace_range(r.clone(), &"*".repeat(r.end - r.start));
-        }
+    for r in merged(text, spans).into_iter().rev() {
+        out.replace_range(r.clone(), &"*".repeat(r.end - r.start));
     }
     out
 }
@@ -559,18 +846,9 @@ fn apply_keeping_controls(text: &str, spans: &[Range<usize>]) -> String {
 /// Replace the given spans with `*` (one per character, so byte offsets after them move only by the
 /// difference between a multi-byte character and `*`, and never for ASCII secrets).
 pub fn apply(text: &str, spans: &[Range<usize>]) -> String {
-    let mut spans: Vec<_> = spans
-        .iter()
-        .filter(|r| r.start < r.end && r.end <= text.len())
-        .cloned()
-        .collect();
-    spans.sort_by_key(|r| r.start);
     let mut out = String::with_capacity(text.len());
     let mut at = 0;
-    for r in spans {
-        if r.start < at || !text.is_char_boundary(r.start) || !text.is_char_boundary(r.end) {
-            continue;
-        }
+    for r in merged(text, spans) {
         out.push_str(&text[at..r.start]);
         // same byte length keeps every later span valid
         out.push_str(&"*".repeat(r.end - r.start));
@@ -578,6 +856,30 @@ pub fn apply(text: &str, spans: &[Range<usize>]) -> String {
     }
     out.push_str(&text[at..]);
     neutralise_controls(out)
+}
+
+/// The spans inside `text` on character boundaries, sorted, overlapping ones joined: a span inside
+/// or across another (`password=a;Password="X"`, found by two rules) masks the union of both.
+fn merged(text: &str, spans: &[Range<usize>]) -> Vec<Range<usize>> {
+    let mut spans: Vec<_> = spans
+        .iter()
+        .filter(|r| {
+            r.start < r.end
+                && r.end <= text.len()
+                && text.is_char_boundary(r.start)
+                && text.is_char_boundary(r.end)
+        })
+        .cloned()
+        .collect();
+    spans.sort_by_key(|r| r.start);
+    let mut out: Vec<Range<usize>> = Vec::with_capacity(spans.len());
+    for r in spans {
+        match out.last_mut() {
+            Some(last) if r.start <= last.end => last.end = last.end.max(r.end),
+            _ => out.push(r),
+        }
+    }
+    out
 }
 
 /// [`mask`] for a text already parsed: `root`'s spans are offsets into `text` (BOM included), as
@@ -588,10 +890,16 @@ pub fn mask_parsed(text: &str, root: &Node) -> String {
 
 /// Mask a whole file's text: precisely when it parses, by pattern when it does not.
 pub fn mask(text: &str) -> String {
-    let body = if text.starts_with('\u{feff}') { 3 } else { 0 };
+    mask_with(text, &[])
+}
+
+/// [`mask`], with the parameters another file declares secure ([`secure_parameters`] of the template
+/// beside an ARM parameters file).
+pub fn mask_with(text: &str, secure: &[String]) -> String {
+    let body = crate::source::document::body_start(text);
     match crate::source::json::parse(&text[body..]) {
         Ok(root) => {
-            let spans: Vec<_> = secret_spans(&text[body..], &root)
+            let spans: Vec<_> = secret_spans_with(&text[body..], &root, secure)
                 .into_iter()
                 .map(|r| r.start + body..r.end + body)
                 .collect();
@@ -601,9 +909,10 @@ pub fn mask(text: &str) -> String {
     }
 }
 
-/// For text that is not valid JSON (truncated, single quotes, unquoted names, comments, escaped names):
-/// a lenient look at every `name: value` (any quoting, `\u` escapes in the name decoded) masks the value
-/// of a secret name or of `value`/`defaultValue`, and every string-like run is masked by content.
+/// For text that is not valid JSON (truncated, single quotes, unquoted names, comments, escaped names)
+/// and for config and rule files: a lenient look at every `name: value` (any quoting, `\u` escapes in
+/// the name decoded) masks the value of a secret name or of `value`/`defaultValue`, every string-like
+/// run is masked by content, and so is the whole text (a comment, a `token = "…"` line).
 pub fn mask_by_pattern(text: &str) -> String {
     static RE: OnceLock<[regex::Regex; 2]> = OnceLock::new();
     let [member, string] = RE.get_or_init(|| {
@@ -637,6 +946,8 @@ pub fn mask_by_pattern(text: &str) -> String {
             spans.push(start..covered);
         }
     }
+    // a comment, a prose line or a TOML `token = "…"` outside any string
+    spans.extend(assignment_spans(text));
     for m in string.find_iter(text) {
         let body = m.as_str();
         let inner_start = m.start() + 1;
@@ -728,6 +1039,40 @@ mod tests {
         );
     }
 
+    /// Issue 29: the runners' own rules — `::` after leading white space, the legacy `##[` anywhere in
+    /// a line, ignorable characters that .NET's comparisons skip, U+2028/U+2029 — in a value and in a
+    /// whole output; an emoji's variation selector stays.
+    #[test]
+    fn the_sanitiser_follows_the_runners_rules() {
+        for (value, shown) in [
+            ("   ::error::x", "   \\u{3a}:error::x"),
+            ("\u{2003}::error::x", "\u{2003}\\u{3a}:error::x"),
+            ("a ##[error]x", "a ##\\u{5b}error]x"),
+            ("#\u{200b}#[error]x", "#\\u{200b}#[error]x"),
+            ("x\u{2028}y\u{2029}z", "x\\u{2028}y\\u{2029}z"),
+            (
+                "\u{ad}\u{2060}\u{feff}\u{e0001}",
+                "\\u{ad}\\u{2060}\\u{feff}\\u{e0001}",
+            ),
+            ("warn \u{26a0}\u{fe0f} ok", "warn \u{26a0}\u{fe0f} ok"),
+            ("#\u{fe0f}#[x]", "#\\u{fe0f}#[x]"),
+        ] {
+            assert_eq!(printable(value), shown, "{value:?}");
+        }
+        let text = Encoding::Text(&["::error "]);
+        assert_eq!(
+            guard_output(
+                "\t::warning::a\n::error file=x::m ##[error]b\n  ##[group]c\r\n",
+                text
+            ),
+            "\t\\u{3a}:warning::a\n::error file=x::m ##\\u{5b}error]b\n  ##\\u{5b}group]c\r\n"
+        );
+        assert_eq!(
+            guard_output("{\"a\": \"##[x] \u{2028}\"}", Encoding::Json),
+            "{\"a\": \"##\\u005bx] \\u2028\"}"
+        );
+    }
+
     /// A secret the run holds (a password given to `test-connection`) is masked wherever any output
     /// echoes it; a value under four characters is not registered (it would mask ordinary words).
     #[test]
@@ -782,20 +1127,39 @@ mod tests {
         assert_eq!(apply("a\u{e9} b", &[1..3, 4..5]), "a** *");
     }
 
-    /// An expression with literal text around it is not a reference: the literal may be a secret.
+    /// An expression shows but for its literals (any of which may be the secret); text around an
+    /// `@{…}` is literal too; a value that is no expression is secret whole (`None`).
     #[test]
-    fn only_a_whole_expression_is_shown_as_a_reference() {
-        for reference in [
-            "@{linkedService().password}",
-            "[parameters('pw')]",
-            "@concat('a', 'b')",
-            "********",
+    fn an_expression_shows_but_for_its_literals() {
+        let shown = |v: &str| {
+            let spans = reference_spans(v)?;
+            Some(apply(v, &spans))
+        };
+        for (value, masked) in [
+            ("@{linkedService().password}", "@{linkedService().password}"),
+            ("[parameters('pw')]", "[parameters('pw')]"),
+            ("********", "********"),
+            ("@pipeline().parameters.pw1", "@pipeline().parameters.pw1"),
+            ("@{'s3cret'}", "@{'******'}"),
+            ("[concat('s3', 'cret')]", "[concat('**', '****')]"),
+            (
+                "@concat('a''b', parameters('p'))",
+                "@concat('****', parameters('p'))",
+            ),
+            (
+                "[concat(variables('v'), 12345)]",
+                "[concat(variables('v'), *****)]",
+            ),
+            ("@{linkedService().p}s3cret", "@{linkedService().p}******"),
+            ("s3cret@{linkedService().p}", "******@{linkedService().p}"),
+            (
+                "p@@{x}@{activity('A').output}",
+                "******@{activity('A').output}",
+            ),
         ] {
-            assert!(shown_as_reference(reference), "{reference}");
+            assert_eq!(shown(value).as_deref(), Some(masked), "{value}");
         }
         for literal in [
-            "@{linkedService().p}s3cret",
-            "s3cret@{linkedService().p}",
             "[s3cret",
             "s3cret]",
             "[s3cret]",
@@ -804,8 +1168,10 @@ mod tests {
             "@s3cret",
             "@@concat(x)",
             "@1(x)",
+            "p@@{x}",
+            "@{unclosed",
         ] {
-            assert!(!shown_as_reference(literal), "{literal}");
+            assert_eq!(reference_spans(literal), None, "{literal}");
         }
     }
 
@@ -896,6 +1262,85 @@ mod tests {
         let long = format!("##vso{}", "[".repeat(1_000_000));
         assert!(printable(&long).starts_with("##vso\\u{5b}["));
         assert!(t.elapsed().as_secs() < 5);
+    }
+
+    /// Issue 29: what the data holds decides, wherever it is: a password named twice (the second quoted
+    /// or braced), a literal inside an expression under a secret name, SQL and prose in any string, a
+    /// secret as a key, other connectors' secret names, keys under a secret name.
+    #[test]
+    fn masks_what_the_data_holds_wherever_it_is() {
+        for (text, secret) in [
+            (
+                r#"{"a": "host=h;password=a;Password=\"QX1\";sslmode=Require"}"#,
+                "QX1",
+            ),
+            (r#"{"a": "host=h;password=a;Password={QX2};port=1"}"#, "QX2"),
+            (r#"{"password": "@{'QX3'}"}"#, "QX3"),
+            (r#"{"password": "[concat('QX4')]"}"#, "QX4"),
+            (
+                r#"{"a": "host=h;database=d;password=[concat('QX5')]"}"#,
+                "QX5",
+            ),
+            (
+                r#"{"preCopyScript": "ALTER ROLE x WITH PASSWORD 'QX6'"}"#,
+                "QX6",
+            ),
+            (r#"{"q": "CREATE USER u IDENTIFIED BY \"QX7\""}"#, "QX7"),
+            (r#"{"description": "password: 'QX8 with spaces'"}"#, "QX8"),
+            (r#"{"description": "pw: QX9"}"#, "QX9"),
+            (r#"{"description": "pwd: QX10"}"#, "QX10"),
+            (r#"{"description": "the password is QX11."}"#, "QX11"),
+            (r#"{"description": "token = \"QX12\""}"#, "QX12"),
+            (r#"{"Password=QX13": 1}"#, "QX13"),
+            (r#"{"password": {"QX14": true}}"#, "QX14"),
+            (r#"{"password": {"v": "QX15"}}"#, "QX15"),
+            (r#"{"privateKeyContent": "QX16"}"#, "QX16"),
+            (r#"{"passPhrase": "QX17"}"#, "QX17"),
+            (r#"{"sshPass": "QX18"}"#, "QX18"),
+            (
+                r#"{"parameters": {"Sftp_privateKeyContent": {"value": "QX19"}}}"#,
+                "QX19",
+            ),
+            (r#"{"parameters": {"Ftp_pass": {"value": "QX20"}}}"#, "QX20"),
+            // not JSON: a comment, and a TOML line
+            ("{\"a\": 1, // the password is QX21\n}", "QX21"),
+            ("[registry]\ntoken = \"QX22\"\n", "QX22"),
+            ("# pw: QX23\nx = 1", "QX23"),
+        ] {
+            let m = mask(text);
+            assert!(!m.contains(secret), "{text} → {m}");
+            assert_eq!(m.len(), text.len(), "{text}");
+        }
+        // a name the template declares secure, whatever it says
+        let params = r#"{"parameters": {"Mongo_opaque": {"value": "QX24"}}}"#;
+        let root = crate::source::json::parse(params).unwrap();
+        let spans = secret_spans_with(params, &root, &["Mongo_opaque".to_string()]);
+        assert!(!apply(params, &spans).contains("QX24"));
+        assert_eq!(
+            secure_parameters(
+                r#"{"parameters": {"a": {"type": "SecureString"}, "b": {"type": "string"}, "c": {"type": "secureObject"}}}"#
+            ),
+            ["a", "c"]
+        );
+        // the structure around a secret stays readable, and so does ordinary prose
+        for shown in [
+            r#"{"password": {"type": "AzureKeyVaultSecret", "store": {"referenceName": "kv", "type": "LinkedServiceReference"}, "secretName": "pg-pw"}}"#,
+            r#"{"password": {"type": "SecureString", "value": "**"}}"#,
+            r#"{"bypassProxy": "yes", "compass": "north", "description": "reset the password in Studio"}"#,
+        ] {
+            assert_eq!(mask(shown), shown);
+        }
+        for (name, secret) in [
+            ("privateKeyContent", true),
+            ("passPhrase", true),
+            ("sshPass", true),
+            ("ftp_pw", true),
+            ("bypass", false),
+            ("passwordSecretName", false),
+            ("privateKeyPath", true),
+        ] {
+            assert_eq!(secret_name(name), secret, "{name}");
+        }
     }
 
     #[test]

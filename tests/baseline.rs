@@ -306,35 +306,53 @@ fn a_missing_or_broken_baseline_is_an_error() {
     assert!(err.contains("version 9"), "{err}");
 }
 
-/// A report or baseline path named on the command line may be a symlink (a shared reports folder): the
-/// file it points to gets the new bytes and the link stays a link, as with `-o` in most tools.
+/// Issue 29: a report or baseline path that is a symlink is refused, not written through (a pull
+/// request can commit a link where a CI recipe writes its report): the file it points to keeps its
+/// bytes, the link stays, the run says why (exit 2). Write to the real path instead.
 #[cfg(unix)]
 #[test]
-fn report_and_baseline_paths_that_are_symlinks_are_written_through() {
+fn report_and_baseline_paths_that_are_symlinks_are_refused() {
     let dir = copy_tree(&example());
     let elsewhere = tempfile::tempdir().unwrap();
     for name in ["report.txt", "baseline.json"] {
         fs::write(elsewhere.path().join(name), "old").unwrap();
         std::os::unix::fs::symlink(elsewhere.path().join(name), dir.path().join(name)).unwrap();
     }
-    let (code, out) = concise(
-        dir.path(),
-        &["-o", "report.txt", "--write-baseline", "baseline.json"],
-    );
-    assert_eq!(code, 0, "{out}");
+    for args in [
+        &["-o", "report.txt"][..],
+        &["--write-baseline", "baseline.json"],
+    ] {
+        let (code, out, err) = run_in(dir.path(), &[&["."][..], args].concat());
+        assert_eq!(code, 2, "{args:?}: {out}");
+        assert!(
+            err.contains("nothing is written through a link"),
+            "{args:?}: {err}"
+        );
+    }
     for name in ["report.txt", "baseline.json"] {
         let link = dir.path().join(name);
         assert!(
             fs::symlink_metadata(&link).unwrap().is_symlink(),
             "{name}: the link stays"
         );
-        let written = fs::read_to_string(elsewhere.path().join(name)).unwrap();
-        assert_ne!(written, "old", "{name}: its target got the new bytes");
+        let kept = fs::read_to_string(elsewhere.path().join(name)).unwrap();
+        assert_eq!(kept, "old", "{name}: its target is not written");
     }
-    let report = fs::read_to_string(elsewhere.path().join("report.txt")).unwrap();
+    // the real paths work as ever
+    let (code, out) = concise(
+        dir.path(),
+        &[
+            "-o",
+            "real-report.txt",
+            "--write-baseline",
+            "real-baseline.json",
+        ],
+    );
+    assert_eq!(code, 0, "{out}");
+    let report = fs::read_to_string(dir.path().join("real-report.txt")).unwrap();
     assert!(report.contains("Wrote 25 findings to baseline"), "{report}");
     let baseline: Value =
-        serde_json::from_str(&fs::read_to_string(elsewhere.path().join("baseline.json")).unwrap())
+        serde_json::from_str(&fs::read_to_string(dir.path().join("real-baseline.json")).unwrap())
             .unwrap();
     assert_eq!(baseline["findings"].as_array().unwrap().len(), 25);
 }

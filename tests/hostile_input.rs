@@ -401,25 +401,12 @@ fn utf16_and_utf32_are_unsupported_encodings() {
 /// 128 MiB (RLIMIT_DATA): far above what a run over small files needs, below a 200 MiB file.
 #[cfg(target_os = "linux")]
 fn run_with_heap_cap(dir: &std::path::Path, args: &[&str]) -> (i32, String, String) {
-    use std::os::unix::process::CommandExt;
-    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_adfpg-migrate"));
-    c.current_dir(dir)
+    let out = heap_capped(128)
+        .current_dir(dir)
         .args(args)
-        .args(["--output-format", "concise"]);
-    // SAFETY: setrlimit is async-signal-safe; nothing else runs between fork and exec
-    unsafe {
-        c.pre_exec(|| {
-            let cap = libc::rlimit {
-                rlim_cur: 128 << 20,
-                rlim_max: 128 << 20,
-            };
-            if libc::setrlimit(libc::RLIMIT_DATA, &cap) != 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
-    let out = c.output().unwrap();
+        .args(["--output-format", "concise"])
+        .output()
+        .unwrap();
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),

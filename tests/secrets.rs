@@ -81,6 +81,26 @@ const TOKENS: &[&str] = &[
     "qxBadTrunc37",
     "qxLatinUrl38",
     "qxToken39",
+    // issue 29: each a class (see `plant_issue_29`)
+    "qxTwice50",
+    "qxTwice51",
+    "qxExpr52",
+    "qxExpr53",
+    "qxExpr54",
+    "qxSql55",
+    "qxProse56",
+    "qxProse57",
+    "qxProse58",
+    "qxProse59",
+    "qxKey60",
+    "qxSftpKey61",
+    "qxPhrase62",
+    "qxMongo63",
+    "qxOpaque64",
+    "qxFtp65",
+    "qxIdentified66",
+    "qxComment67",
+    "qxComment68",
 ];
 
 fn plant(dir: &Path) {
@@ -201,6 +221,7 @@ fn plant(dir: &Path) {
         fs::write(ls.join(name), text).unwrap();
     }
     plant_hostile(dir);
+    plant_issue_29(dir);
     // not UTF-8 after the secrets: the valid prefix is shown, masked
     let mut bytes =
         br#"{"name": "u", "properties": {"type": "AzurePostgreSql", "typeProperties": {"connectionString": "host=h;password=qxBadUtf11", "x": ""#
@@ -309,6 +330,141 @@ fn plant_hostile(dir: &Path) {
 "#,
     )
     .unwrap();
+}
+
+/// Issue 29: shapes a hostile pull request used, each a class: a password named twice (the second
+/// quoted or braced), literals inside expressions under a secret name, SQL and prose in ordinary strings,
+/// a secret as a key, a comment in a file that is not JSON, and other connectors' secrets in an ARM
+/// parameters file (by name, and by the template's `secureString` declaration), shown as diff context.
+fn plant_issue_29(dir: &Path) {
+    let ls = dir.join("linkedService");
+    let v1 = |name: &str, cs: &str, extra: &str| {
+        format!(
+            r#"{{
+    "name": "{name}",
+    "properties": {{
+        "type": "AzurePostgreSql",
+        "description": "password: 'qxProse56 and more'; pw: qxProse57; pwd: qxProse58; the password is qxProse59",
+        "typeProperties": {{
+            "connectionString": "{cs}"{extra}
+        }}
+    }}
+}}
+"#
+        )
+    };
+    let files: Vec<(&str, String)> = vec![
+        (
+            "twice.json",
+            v1(
+                "twice",
+                r#"host=h;database=d;uid=u;password=a;Password=\"qxTwice50\";sslmode=Require"#,
+                "",
+            ),
+        ),
+        (
+            "twicebrace.json",
+            v1(
+                "twicebrace",
+                "host=h;database=d;uid=u;password=a;Password={qxTwice51};sslmode=Require",
+                "",
+            ),
+        ),
+        (
+            "expr.json",
+            v1(
+                "expr",
+                "host=h;database=d;uid=u;sslmode=Require;password=[concat('qxExpr54')]",
+                r#",
+            "password": "@{'qxExpr52'}",
+            "servicePrincipalKey": "[concat('qxExpr53', parameters('p'))]",
+            "Password=qxKey60": "x""#,
+            ),
+        ),
+    ];
+    for (name, text) in files {
+        fs::write(ls.join(name), text).unwrap();
+    }
+    // not JSON: a comment that spells a password out, shown as a source snippet
+    fs::write(
+        ls.join("comment.json"),
+        "{\n    \"name\": \"comment\",\n    // the password is qxComment67, pw: qxComment68\n    \"properties\": {\"type\": \"AzurePostgreSql\", \"typeProperties\": {\"connectionString\": \"host=h;database=d;uid=u\"}}\n}\n",
+    )
+    .unwrap();
+    let pipeline = dir.join("pipeline");
+    fs::create_dir_all(&pipeline).unwrap();
+    fs::write(
+        pipeline.join("sql.json"),
+        r#"{
+    "name": "sql",
+    "properties": {
+        "activities": [
+            {
+                "name": "copy",
+                "type": "Copy",
+                "typeProperties": {
+                    "source": {"type": "DelimitedTextSource"},
+                    "sink": {
+                        "type": "AzurePostgreSQLSink",
+                        "preCopyScript": "ALTER ROLE etl WITH PASSWORD 'qxSql55'",
+                        "writeBatchSize": 1000
+                    },
+                    "description": "CREATE USER u IDENTIFIED BY \"qxIdentified66\""
+                }
+            }
+        ]
+    }
+}
+"#,
+    )
+    .unwrap();
+    // the parameters file beside the template of `plant_hostile`: other connectors' secrets around
+    // the parameter the migration adds parameters after, so that its diff shows them as context
+    let arm = dir.join("arm");
+    let template = fs::read_to_string(arm.join("ARMTemplateForFactory.json")).unwrap();
+    let template = template.replace(
+        r#""factoryName": {"type": "string", "defaultValue": "f"},"#,
+        r#""factoryName": {"type": "string", "defaultValue": "f"},
+        "Mongo_opaque": {"type": "secureString"},"#,
+    );
+    fs::write(arm.join("ARMTemplateForFactory.json"), template).unwrap();
+    fs::write(
+        arm.join("ARMTemplateParametersForFactory.json"),
+        r#"{
+    "$schema": "https://schema.management.azure.com/schemas/2015-01-01/deploymentParameters.json#",
+    "contentVersion": "1.0.0.0",
+    "parameters": {
+        "factoryName": {"value": "f"},
+        "Sftp_passPhrase": {"value": "qxPhrase62"},
+        "Mongo_properties_typeProperties_password": {"value": "qxMongo63"},
+        "Pg_connectionString": {"value": "host=pg.postgres.database.azure.com;database=d;uid=u;password=qxParamFile30;sslmode=Require"},
+        "Sftp_privateKeyContent": {"value": "qxSftpKey61"},
+        "Mongo_opaque": {"value": "qxOpaque64"},
+        "Ftp_pass": {"value": "qxFtp65"}
+    }
+}
+"#,
+    )
+    .unwrap();
+}
+
+/// Issue 29: the ARM parameters file's diff shows the other connectors' parameters around the new
+/// ones, masked (so the test above proves they were on screen, not left out).
+#[test]
+fn the_parameters_file_diff_masks_every_connectors_secrets() {
+    let dir = tempfile::tempdir().unwrap();
+    plant(dir.path());
+    let (_, out, _) = run_in(dir.path(), &["--diff", "--unsafe-fixes", "arm"]);
+    // (a diff line holding a mask of ten or more shortens it to eight `*`)
+    for line in [
+        "         \"Sftp_passPhrase\": {\"value\": \"********\"},",
+        "         \"Mongo_properties_typeProperties_password\": {\"value\": \"*********\"},",
+        "         \"Sftp_privateKeyContent\": {\"value\": \"********\"},",
+        "         \"Mongo_opaque\": {\"value\": \"********\"},",
+        "         \"Ftp_pass\": {\"value\": \"*******\"}",
+    ] {
+        assert!(out.lines().any(|l| l == line), "want {line:?} in\n{out}");
+    }
 }
 
 /// Stray text (a password fragment after a `;`, a `Password:` typo) and keys with no 2.0 property

@@ -19,7 +19,7 @@ struct ConfigFile {
     select: Option<Vec<Spanned<String>>>,
     #[serde(default)]
     ignore: Vec<Spanned<String>>,
-    fail_on: Option<Severity>,
+    fail_on: Option<Spanned<Severity>>,
     /// Code → error | warning | info | off.
     #[serde(default)]
     severity: BTreeMap<Spanned<String>, Level>,
@@ -28,10 +28,11 @@ struct ConfigFile {
     /// Glob → codes ignored in matching files.
     #[serde(default)]
     per_path_ignores: BTreeMap<Spanned<String>, Vec<Spanned<String>>>,
-    /// Folders of extra rule files.
+    /// Folders of extra rule files (inside the config's repository).
     #[serde(default)]
-    rules: Vec<PathBuf>,
-    max_file_size: Option<u64>,
+    rules: Vec<Spanned<PathBuf>>,
+    /// MiB; at most [`MAX_FILE_SIZE_FROM_CONFIG`].
+    max_file_size: Option<Spanned<u64>>,
     /// Rules whose fixes `--fix` may apply (ruff's names; default every rule).
     fixable: Option<Vec<Spanned<String>>>,
     #[serde(default)]
@@ -104,11 +105,14 @@ pub struct ConfigError {
 }
 
 impl ConfigError {
+    /// The error with the lines around it, masked like every other output: a config or rule file may
+    /// hold a secret (or be a credentials file named where a rules folder was expected).
     pub fn render(&self) -> String {
+        let message = self.message.clone();
         if self.text.is_empty() && self.span.is_none() && self.file == Path::new("command line") {
-            return self.message.clone();
+            return message;
         }
-        let diag = miette::MietteDiagnostic::new(self.message.clone()).with_code("config");
+        let diag = miette::MietteDiagnostic::new(message.clone()).with_code("config");
         let diag = match &self.span {
             Some(s) => diag.with_label(miette::LabeledSpan::new_primary_with_span(
                 None,
@@ -116,15 +120,16 @@ impl ConfigError {
             )),
             None => diag,
         };
+        // same length: the span still points at the same bytes
         let report = miette::Report::new(diag).with_source_code(miette::NamedSource::new(
             self.file.display().to_string(),
-            self.text.clone(),
+            crate::mask::mask_by_pattern(&self.text),
         ));
         let mut out = String::new();
         let handler =
             miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor());
         if handler.render_report(&mut out, report.as_ref()).is_err() {
-            out = format!("{}: {}", self.file.display(), self.message);
+            out = format!("{}: {message}", self.file.display());
         }
         out
     }
@@ -212,6 +217,108 @@ pub struct Policy {
     pub max_file_size: Option<u64>,
     /// The config file used, if any.
     pub source: Option<PathBuf>,
+    /// The config file's entries that turn findings off (the CI formats report them).
+    pub turned_off: Vec<TurnedOff>,
+}
+
+/// A config entry that turns findings off (`exclude`, `ignore`, `select`, a severity `off`,
+/// `per-path-ignores`, `fail-on = "error"`): on a pull request the config comes with the change, so a
+/// CI format reports each one where it is.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TurnedOff {
+    pub file: PathBuf,
+    /// 1-based.
+    pub line: usize,
+    /// What it turns off, e.g. ``exclude `**` hides every file it matches``.
+    pub what: String,
+}
+
+impl TurnedOff {
+    /// The message a CI format shows for it.
+    pub fn message(&self) -> String {
+        format!(
+            "the configuration turns findings off: {}. A pull request can change its configuration: in CI, take it from the base branch or run with --no-config (README, CI and pre-commit)",
+            self.what
+        )
+    }
+}
+
+/// The entries of a config that turn findings off, in file order.
+fn turned_off(file: &ConfigFile, text: &str, path: &Path, catalog: &Catalog) -> Vec<TurnedOff> {
+    let line =
+        |span: std::ops::Range<usize>| text[..span.start.min(text.len())].matches('\n').count() + 1;
+    let shown = |s: &str| crate::mask::printable(s).into_owned();
+    let mut out: Vec<TurnedOff> = Vec::new();
+    let mut add = |span: std::ops::Range<usize>, what: String| {
+        out.push(TurnedOff {
+            file: path.to_path_buf(),
+            line: line(span),
+            what,
+        })
+    };
+    for g in &file.exclude {
+        add(
+            g.span(),
+            format!(
+                "`exclude` `{}` hides every file it matches",
+                shown(g.get_ref())
+            ),
+        );
+    }
+    for c in &file.ignore {
+        add(
+            c.span(),
+            format!("`ignore` turns {} off", shown(c.get_ref())),
+        );
+    }
+    if let Some(select) = &file.select
+        && let Some(first) = select.first()
+    {
+        let named: HashSet<String> = select
+            .iter()
+            .map(|c| c.get_ref().to_ascii_uppercase())
+            .collect();
+        let off = catalog
+            .rules
+            .iter()
+            .filter(|r| !named.contains(&r.code))
+            .count();
+        if off > 0 {
+            add(
+                first.span(),
+                format!("`select` turns off the {off} rules it does not name"),
+            );
+        }
+    }
+    for (code, level) in &file.severity {
+        if *level == Level::Off {
+            add(
+                code.span(),
+                format!("`severity` turns {} off", shown(code.get_ref())),
+            );
+        }
+    }
+    for (glob, codes) in &file.per_path_ignores {
+        let codes: Vec<String> = codes.iter().map(|c| shown(c.get_ref())).collect();
+        add(
+            glob.span(),
+            format!(
+                "`per-path-ignores` turns {} off in files matching `{}`",
+                codes.join(", "),
+                shown(glob.get_ref())
+            ),
+        );
+    }
+    if let Some(f) = &file.fail_on
+        && *f.get_ref() == Severity::Error
+    {
+        add(
+            f.span(),
+            "`fail-on = \"error\"`: warnings no longer fail the run".to_string(),
+        );
+    }
+    out.sort_by_key(|t| t.line);
+    out
 }
 
 impl Policy {
@@ -300,7 +407,7 @@ pub fn load(config: Option<&Path>, cli: &CliOverrides) -> Result<Policy, ConfigE
         span,
         message,
     };
-    let catalog = rule_catalog(&file, &base, cli)?;
+    let catalog = rule_catalog(&file, &base, cli, &err)?;
     let known = |c: &Spanned<String>| -> Result<String, ConfigError> {
         let code = c.get_ref().to_ascii_uppercase();
         match catalog.get(&code) {
@@ -331,13 +438,17 @@ pub fn load(config: Option<&Path>, cli: &CliOverrides) -> Result<Policy, ConfigE
     for (g, v) in &file.ssl.paths {
         ssl_paths.push((glob(g, &err)?.compile_matcher(), ssl_value(v, &err)?));
     }
+    let turned_off = turned_off(&file, &text, &path, &catalog);
     let mut migration = migration_options(&file.migration, &err)?;
     migration.key_vault = key_vault_target(file.migration.key_vault.as_ref(), cli, &err)?;
     Ok(Policy {
         catalog,
         disabled,
         severity,
-        fail_on: cli.fail_on.or(file.fail_on).unwrap_or(Severity::Warning),
+        fail_on: cli
+            .fail_on
+            .or(file.fail_on.as_ref().map(|s| *s.get_ref()))
+            .unwrap_or(Severity::Warning),
         base,
         exclude: exclude.build().map_err(|e| err(None, e.to_string()))?,
         per_path_ignores,
@@ -345,9 +456,31 @@ pub fn load(config: Option<&Path>, cli: &CliOverrides) -> Result<Policy, ConfigE
         ssl_minimum,
         ssl_paths,
         migration,
-        max_file_size: cli.max_file_size.or(file.max_file_size),
+        max_file_size: cli.max_file_size.or(config_max_file_size(&file, &err)?),
         source: config.map(Path::to_path_buf),
+        turned_off,
     })
+}
+
+/// The most `max-file-size` (MiB) a config may set. Memory follows the largest file read, and a config
+/// comes with the repository (a pull request can raise it to 2⁶⁴−1); a person lifts the cap on the
+/// command line (`--max-file-size`).
+pub const MAX_FILE_SIZE_FROM_CONFIG: u64 = 256;
+
+fn config_max_file_size(file: &ConfigFile, err: &ErrAt) -> Result<Option<u64>, ConfigError> {
+    let Some(v) = &file.max_file_size else {
+        return Ok(None);
+    };
+    if *v.get_ref() > MAX_FILE_SIZE_FROM_CONFIG {
+        return Err(err(
+            Some(v.span()),
+            format!(
+                "max-file-size {} MiB is over the {MAX_FILE_SIZE_FROM_CONFIG} MiB a config may set (a repository's config must not lift the memory bound); pass a larger value with --max-file-size",
+                v.get_ref()
+            ),
+        ));
+    }
+    Ok(Some(*v.get_ref()))
 }
 
 /// The config file parsed, its text (for located errors) and the folder its paths are relative to; with
@@ -387,17 +520,57 @@ fn rule_catalog(
     file: &ConfigFile,
     base: &Path,
     cli: &CliOverrides,
+    err: &ErrAt,
 ) -> Result<Catalog, ConfigError> {
     let mut catalog = Catalog::builtin();
-    let folders = file
-        .rules
-        .iter()
-        .map(|r| base.join(r))
-        .chain(cli.rules.iter().cloned());
-    for dir in folders {
-        load_rule_dir(&dir, &mut catalog)?;
+    let mut folders = Vec::new();
+    for r in &file.rules {
+        folders.push(config_rule_dir(base, r, err)?);
+    }
+    for dir in folders.iter().chain(&cli.rules) {
+        load_rule_dir(dir, &mut catalog)?;
     }
     Ok(catalog)
+}
+
+/// A folder a config's `rules` names: inside the config's repository (the nearest folder at or above
+/// the config's that holds `.git`, else the config's own folder), and reached from there without a
+/// link. A config comes with the repository (a pull request can change it), so it may not make the
+/// run read `/any/dir` or `../x`; a person names such a folder with `--rules`.
+fn config_rule_dir(
+    base: &Path,
+    entry: &Spanned<PathBuf>,
+    err: &ErrAt,
+) -> Result<PathBuf, ConfigError> {
+    let root = base
+        .ancestors()
+        .find(|d| d.join(".git").exists())
+        .unwrap_or(base);
+    let dir = crate::text::normalize(&base.join(entry.get_ref()));
+    let shown = crate::text::shown_path(entry.get_ref());
+    let Ok(below) = dir.strip_prefix(root) else {
+        return Err(err(
+            Some(entry.span()),
+            format!(
+                "rules folder `{shown}` is outside the repository ({}): a config's house rules come from inside it; name another folder with --rules",
+                crate::text::shown_path(root)
+            ),
+        ));
+    };
+    let mut at = root.to_path_buf();
+    for c in below.components() {
+        at.push(c);
+        if std::fs::symlink_metadata(&at).is_ok_and(|m| m.file_type().is_symlink()) {
+            return Err(err(
+                Some(entry.span()),
+                format!(
+                    "rules folder `{shown}` is reached through a symbolic link (`{}`); house rules are never read through a link",
+                    crate::text::shown_path(&at)
+                ),
+            ));
+        }
+    }
+    Ok(dir)
 }
 
 /// Which rules are off (`select`, `ignore`, severity `off`) and the severities set (config, then command

@@ -23,6 +23,20 @@ pub struct ConnectionString<'a> {
     pub literal: &'a Node,
     pub text: String,
     pub parsed: crate::source::connstr::ConnStr,
+    /// The literal's byte offset of each decoded byte, mapped once for all the spans the checks ask
+    /// for (a string of a million keys gets a finding per key).
+    offsets: std::cell::OnceCell<Vec<usize>>,
+}
+
+impl ConnectionString<'_> {
+    /// The file span of a range of the decoded string (`text` is the file's text).
+    pub fn span(&self, text: &str, r: std::ops::Range<usize>) -> std::ops::Range<usize> {
+        let map = self
+            .offsets
+            .get_or_init(|| crate::source::json::string_offsets(&text[self.literal.span.clone()]));
+        let at = |i: usize| self.literal.span.start + map[i.min(map.len() - 1)];
+        at(r.start)..at(r.end)
+    }
 }
 
 impl<'a> Context<'a> {
@@ -37,6 +51,7 @@ impl<'a> Context<'a> {
                     literal,
                     text,
                     parsed,
+                    offsets: Default::default(),
                 })
             })
             .as_ref()

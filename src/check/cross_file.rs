@@ -125,31 +125,41 @@ fn hygiene(cx: &FactoryCx, root: &Node, out: &mut Vec<Finding>) {
             &[("name", name.to_string()), ("file", format!("{stem}.json"))],
         ));
     }
-    let entries: Vec<&std::path::PathBuf> = match kind {
-        "linkedService" => cx
-            .factory()
-            .linked_services
-            .get(name)
-            .map(|v| v.iter().map(|e| &e.path).collect()),
-        "dataset" => cx
-            .factory()
-            .datasets
-            .get(name)
-            .map(|v| v.iter().map(|e| &e.path).collect()),
-        _ => None,
-    }
-    .unwrap_or_default();
+    // the files of this name (sorted by path, as indexed); a name thousands of files share must not
+    // make each of them list, or compare itself with, every other: a few are named, the rest counted
+    let f = cx.factory();
+    let paths: Vec<&std::path::PathBuf> = match kind {
+        "linkedService" => f.linked_services.get(name).map_or(Vec::new(), |v| {
+            v.iter().take(SHOWN_OTHERS + 2).map(|e| &e.path).collect()
+        }),
+        "dataset" => f.datasets.get(name).map_or(Vec::new(), |v| {
+            v.iter().take(SHOWN_OTHERS + 2).map(|e| &e.path).collect()
+        }),
+        _ => Vec::new(),
+    };
+    let total = match kind {
+        "linkedService" => f.linked_services.get(name).map_or(0, Vec::len),
+        "dataset" => f.datasets.get(name).map_or(0, Vec::len),
+        _ => 0,
+    };
     // the same path names the same file: resolving paths (a system call per component) only when they
     // differ keeps this off the hot path, where the only entry is the file itself
     let canonical = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
     let me = std::cell::OnceCell::new();
-    let others: Vec<String> = entries
-        .into_iter()
-        .filter(|p| {
-            p.as_path() != cx.path && canonical(p) != *me.get_or_init(|| canonical(cx.path))
-        })
+    let is_me = |p: &Path| p == cx.path || canonical(p) == *me.get_or_init(|| canonical(cx.path));
+    let mut others: Vec<String> = paths
+        .iter()
+        .filter(|p| !is_me(p))
+        .take(SHOWN_OTHERS)
         .map(|p| crate::text::display_path(p))
         .collect();
+    // the file itself is one of them (it was indexed), unless it was not among those looked at
+    let looked_at_me = paths.iter().any(|p| is_me(p));
+    let more =
+        total.saturating_sub(others.len() + usize::from(looked_at_me || total > paths.len()));
+    if more > 0 {
+        others.push(format!("{more} more"));
+    }
     if !others.is_empty() {
         out.extend(cx.finding(
             "duplicate-resource-name",
@@ -177,6 +187,9 @@ fn datasets(root: &Node) -> Vec<(Vec<PathStep>, &Node)> {
         Vec::new()
     }
 }
+
+/// How many of the other files of a resource name ADFPG051 names (the rest are counted).
+const SHOWN_OTHERS: usize = 3;
 
 fn dataset(cx: &FactoryCx, ds: &Node, base: &[PathStep], out: &mut Vec<Finding>) {
     let props = ds.get("properties").expect("checked by datasets()");

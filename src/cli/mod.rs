@@ -80,8 +80,9 @@ pub struct Cli {
     #[arg(long, value_name = "FILE")]
     pub write_baseline: Option<PathBuf>,
 
-    /// Skip explicitly named *.json files that do not exist (pre-commit passes deleted files); other
-    /// missing paths are still an error.
+    /// Run as the pre-commit hooks do (they pass it): skip explicitly named *.json files that do not
+    /// exist (pre-commit passes deleted files), and refuse a file name that starts with `-` or a link to
+    /// a file outside the repository. Other missing paths are still an error.
     #[arg(long)]
     pub skip_missing_files: bool,
 
@@ -332,7 +333,35 @@ pub enum ColorChoice {
 }
 
 pub fn main() -> i32 {
-    let cli = Cli::parse();
+    // every line that leaves the process goes through the output guard: a panic's message too
+    std::panic::set_hook(Box::new(|info| {
+        eprint_line(&format!(
+            "error: internal error (a bug; please report it): {info}"
+        ))
+    }));
+    // file names a repository chose, which would be taken for options (pre-commit passes them as
+    // they are): before clap reads any of them as one
+    if let Err(e) = precommit::refuse_options_naming_files(std::env::args_os().skip(1)) {
+        eprint_line(&format!("error: {e}"));
+        return 2;
+    }
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // clap's errors echo arguments (a file name pre-commit passed): guarded like any output
+        Err(e) if e.use_stderr() => {
+            eprint!(
+                "{}",
+                crate::mask::guard_output(&e.render().to_string(), Encoding::Text(&[]))
+            );
+            return e.exit_code();
+        }
+        // --help, --version: the tool's own text
+        Err(e) => {
+            let _ = e.print();
+            return e.exit_code();
+        }
+    };
+
     let format = cli.output_format.filter(|_| cli.command.is_none());
     match run(cli) {
         Ok(code) => code,
@@ -600,6 +629,7 @@ fn run_plan(
     output_format: PlanFormat,
     rules: &RuleArgs,
 ) -> Result<i32, String> {
+    crate::fix::write::trust_roots(paths);
     let mut settings = Settings::new(policy);
     settings.keep_source = false;
     settings.keep_diff = false;
@@ -698,6 +728,11 @@ fn run_lint(cli: &Cli, policy: Policy, stdin: Option<&Path>) -> Result<i32, Stri
     if let Some(hint) = stdin.is_none().then(hint).flatten() {
         return Err(hint);
     }
+    // below the paths a person named (and the working directory), writes never follow a link
+    crate::fix::write::trust_roots(&cli.paths);
+    for warning in precommit::check_paths(&cli.paths, cli.skip_missing_files)? {
+        eprint_line(&format!("warning: {warning}"));
+    }
     if let Some(n) = cli.threads {
         // ignore the error: the pool may already be built (tests call run() repeatedly)
         let _ = rayon::ThreadPoolBuilder::new()
@@ -778,7 +813,8 @@ fn print_report(
         Stream::Stderr => std::io::stderr().is_terminal(),
     };
     let color = use_color(cli.color, tty);
-    let cx = crate::report::output::Context::new(settings.policy.fail_on);
+    let mut cx = crate::report::output::Context::new(settings.policy.fail_on);
+    cx.turned_off = settings.policy.turned_off.clone();
     let mut text = match &cli.output {
         Some(file) => {
             // files get colour only when asked for explicitly

@@ -221,7 +221,8 @@ fn password_from_anywhere(args: &Args, s: &Settings) -> Result<(Option<String>, 
     }
     let tty = std::io::stdin().is_terminal();
     let prompt = |what: &str| -> Result<(Option<String>, String), String> {
-        rpassword::prompt_password(format!("{what}: "))
+        // the prompt names the file's user: on its one line, as any output
+        rpassword::prompt_password(format!("{}: ", crate::mask::printable(what)))
             .map(|p| (Some(p), "typed at the prompt".to_string()))
             .map_err(|e| format!("cannot read from the terminal: {e}"))
     };
@@ -351,6 +352,8 @@ enum RawError {
     StartupTimeout,
     Setup(String),
     Pg(tokio_postgres::Error),
+    /// The server sent more than [`MAX_SERVER_BYTES`].
+    TooMuch,
 }
 
 async fn attempt_inner(
@@ -368,6 +371,20 @@ async fn attempt_inner(
         Ok(Ok(t)) => t,
     };
     let _ = tcp.set_nodelay(true);
+    let cut = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let tcp = Capped {
+        inner: tcp,
+        left: MAX_SERVER_BYTES,
+        cut: cut.clone(),
+    };
+    // the client library reports a read that failed as "connection closed": say why
+    let cut_off = |e: tokio_postgres::Error| {
+        if cut.load(std::sync::atomic::Ordering::Relaxed) {
+            RawError::TooMuch
+        } else {
+            RawError::Pg(e)
+        }
+    };
     let mut cfg = tokio_postgres::Config::new();
     cfg.user(&ctx.s.username)
         .dbname(&ctx.s.database)
@@ -378,13 +395,11 @@ async fn attempt_inner(
     }
     let (client, connection) = match timeout_at(deadline, cfg.connect_raw(tcp, connector)).await {
         Err(_) => return Err(RawError::StartupTimeout),
-        Ok(Err(e)) => return Err(RawError::Pg(e)),
+        Ok(Err(e)) => return Err(cut_off(e)),
         Ok(Ok(c)) => c,
     };
-    let server_version = connection
-        .parameter("server_version")
-        .unwrap_or_default()
-        .to_string();
+    let server_version =
+        super::from_server(connection.parameter("server_version").unwrap_or_default());
     let driver = tokio::spawn(connection);
     let t0 = Instant::now();
     let rows = timeout_at(deadline, client.simple_query("SELECT version()")).await;
@@ -393,11 +408,11 @@ async fn attempt_inner(
         Ok(Ok(msgs)) => msgs
             .iter()
             .find_map(|m| match m {
-                tokio_postgres::SimpleQueryMessage::Row(r) => r.get(0).map(str::to_string),
+                tokio_postgres::SimpleQueryMessage::Row(r) => r.get(0).map(super::from_server),
                 _ => None,
             })
             .unwrap_or_default(),
-        Ok(Err(e)) => return Err(RawError::Pg(e)),
+        Ok(Err(e)) => return Err(cut_off(e)),
         Err(_) => return Err(RawError::StartupTimeout),
     };
     drop(client);
@@ -407,6 +422,64 @@ async fn attempt_inner(
         version_string,
         round_trip,
     })
+}
+
+/// The most bytes one attempt reads from the server. A TLS handshake, the start-up and one row of
+/// `SELECT version()` take a few kilobytes; a server sending more (rows without end, a megabyte error)
+/// makes the read fail, so memory stays bounded whatever it sends.
+const MAX_SERVER_BYTES: u64 = 1 << 20;
+
+/// A stream that reads at most `left` more bytes, then fails every read (and says so in `cut`).
+struct Capped<S> {
+    inner: S,
+    left: u64,
+    cut: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl<S: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for Capped<S> {
+    fn poll_read(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        let this = self.get_mut();
+        if this.left == 0 {
+            this.cut.store(true, std::sync::atomic::Ordering::Relaxed);
+            return std::task::Poll::Ready(Err(std::io::Error::other("read cap reached")));
+        }
+        let before = buf.filled().len();
+        let r = std::pin::Pin::new(&mut this.inner).poll_read(cx, buf);
+        let read = (buf.filled().len() - before) as u64;
+        // what is over the cap is dropped: the next read fails
+        let kept = read.min(this.left);
+        buf.set_filled(before + kept as usize);
+        this.left -= kept;
+        r
+    }
+}
+
+impl<S: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for Capped<S> {
+    fn poll_write(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::pin::Pin::new(&mut self.get_mut().inner).poll_write(cx, buf)
+    }
+
+    fn poll_flush(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.get_mut().inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
+    }
 }
 
 /// The error and its sources, deduplicated, as one line.
@@ -448,7 +521,7 @@ fn classify(
     if let Some(db) = pg.as_db_error() {
         return refused_by_server(s, db);
     }
-    let text = chain(&pg);
+    let text = super::from_server(&chain(&pg));
     if text.contains("password missing") {
         return failed(
             Failure::AuthenticationFailed,
@@ -503,6 +576,14 @@ fn server_answer(
     Err(match e {
         RawError::Pg(e) => return Ok(e),
         RawError::Setup(m) => failed(Failure::TlsHandshake, m, ""),
+        RawError::TooMuch => failed(
+            Failure::ServerRefused,
+            format!(
+                "the server sent more than {} KiB, far more than a connection test needs; the rest was not read",
+                MAX_SERVER_BYTES / 1024
+            ),
+            "a PostgreSQL server sends a few kilobytes here: check that `server` and `port` name one",
+        ),
         RawError::TcpTimeout => {
             let mut x = failed(
                 Failure::TcpTimeout,
@@ -544,7 +625,7 @@ fn server_answer(
 /// The server answered the start-up with an error (SQLSTATE): wrong password or user, no such database, or
 /// pg_hba.conf refusing the connection with or without TLS.
 fn refused_by_server(s: &Settings, db: &tokio_postgres::error::DbError) -> Failed {
-    let msg = db.message().to_string();
+    let msg = super::from_server(db.message());
     let code = db.code();
     let hba = *code == SqlState::INVALID_AUTHORIZATION_SPECIFICATION;
     let mut x = if *code == SqlState::INVALID_PASSWORD {
@@ -789,16 +870,21 @@ impl Report<'_> {
 
     fn text(&self) -> String {
         let s = self.ctx.s;
+        // the file's values, as every value the report shows, on their one line
+        let p = |v: &str| crate::mask::printable(v).into_owned();
         let mut o = String::new();
         o.push_str(&format!(
             "Linked service {} ({}) in {}\n",
-            s.linked_service,
+            p(&s.linked_service),
             s.origin.describe(),
-            self.args.file.display()
+            p(&self.args.file.display().to_string())
         ));
         o.push_str(&format!(
             "  server    {}:{}   database {}   user {}\n",
-            s.host, s.port, s.database, s.username
+            p(&s.host),
+            s.port,
+            p(&s.database),
+            p(&s.username)
         ));
         o.push_str(&format!(
             "  sslMode   {} ({}, libpq sslmode={})   trustServerCertificate {}\n",
@@ -817,15 +903,16 @@ impl Report<'_> {
         ));
         o.push_str(&format!(
             "  roots     {}   timeout {} s\n",
-            self.ctx.roots_label, self.timeout_secs
+            p(&self.ctx.roots_label),
+            self.timeout_secs
         ));
         for n in &s.notes {
-            o.push_str(&format!("  note: {n}\n"));
+            o.push_str(&format!("  note: {}\n", p(n)));
         }
         if let Ok(addrs) = &self.resolved {
             o.push_str(&format!(
                 "resolved    {} → {}\n",
-                s.host,
+                p(&s.host),
                 addrs
                     .iter()
                     .map(|a| a.ip().to_string())
@@ -871,7 +958,7 @@ impl Report<'_> {
                         o.push_str(&format!(
                             "verified    {}: {}\n",
                             if v.verified { "yes" } else { "no" },
-                            v.reason
+                            p(&v.reason)
                         ));
                         for p in &v.problems {
                             o.push_str(&format!("  problem: {p}\n"));
@@ -894,7 +981,7 @@ impl Report<'_> {
             }
             (None, Some(f)) => {
                 o.push_str("connected   no\n");
-                o.push_str(&format!("error[{}]: {}\n", f.class.slug(), f.message));
+                o.push_str(&format!("error[{}]: {}\n", f.class.slug(), p(&f.message)));
                 if !f.hint.is_empty() {
                     o.push_str(&format!("  hint: {}\n", f.hint));
                 }

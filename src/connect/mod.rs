@@ -64,6 +64,23 @@ pub enum Format {
     Json,
 }
 
+/// The longest text from a server (an error message, a version, a certificate's names) a report shows.
+pub const SHOWN_SERVER_TEXT: usize = 512;
+
+/// Text a server sent, as the report shows it: at most [`SHOWN_SERVER_TEXT`] characters, on one line
+/// (CR, LF and every other control or invisible character escaped by the one sanitiser), so that a
+/// hostile server can neither forge report lines nor fill the log.
+pub fn from_server(text: &str) -> String {
+    let mut shown: String = text.chars().take(SHOWN_SERVER_TEXT).collect();
+    if shown.len() < text.len() {
+        shown = format!(
+            "{shown}… ({} more bytes from the server, not shown)",
+            text.len() - shown.len()
+        );
+    }
+    crate::mask::printable(&crate::mask::redact(&shown)).into_owned()
+}
+
 /// Exit code when the test could not be run (bad arguments or file, missing parameter or secret).
 pub const EXIT_CANNOT_TEST: i32 = 2;
 
@@ -150,8 +167,8 @@ pub fn run(args: &Args) -> i32 {
     #[cfg(not(feature = "test-connection"))]
     {
         let _ = args;
-        eprintln!(
-            "error: this adfpg-migrate was built without the `test-connection` feature (cargo's --no-default-features); rebuild with it to test connections"
+        crate::mask::eprint_line(
+            "error: this adfpg-migrate was built without the `test-connection` feature (cargo's --no-default-features); rebuild with it to test connections",
         );
         EXIT_CANNOT_TEST
     }

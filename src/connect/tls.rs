@@ -187,17 +187,19 @@ fn cert_text(der: &[u8]) -> Option<CertText> {
     if let Ok(Some(san)) = cert.subject_alternative_name() {
         for n in &san.value.general_names {
             match n {
-                GeneralName::DNSName(d) => names.push(d.to_string()),
+                GeneralName::DNSName(d) => names.push(super::from_server(d)),
                 GeneralName::IPAddress(ip) => names.extend(ip_text(ip)),
                 _ => {}
             }
         }
     }
+    // every text of a certificate is the server's: bounded and on one line
+    names.truncate(64);
     Some(CertText {
-        subject: cert.subject().to_string(),
-        issuer: cert.issuer().to_string(),
+        subject: super::from_server(&cert.subject().to_string()),
+        issuer: super::from_server(&cert.issuer().to_string()),
         names,
-        not_after: cert.validity().not_after.to_string(),
+        not_after: super::from_server(&cert.validity().not_after.to_string()),
     })
 }
 
@@ -254,7 +256,7 @@ impl LibpqVerifier {
         };
         VerifyIssue {
             kind,
-            text: describe(e),
+            text: super::from_server(&describe(e)),
             subject: subject.to_string(),
             fatal,
         }

@@ -2,5 +2,6 @@
 //! templates and their parameters files (`arm`), and atomic replacement of the files (`write`).
 
 pub mod arm;
+mod folder;
 pub mod migrate;
 pub mod write;

@@ -3,14 +3,20 @@
 //! to be unchanged since it was read and replaced by a rename, and each directory is flushed once. A crash
 //! at any moment leaves every file with either its old bytes or its new bytes, never a mix; a batch costs
 //! a few flushes in all rather than two per file (what `--fix` on a big factory needs).
+//!
+//! Every step goes through the file's folder as [`Folder`] opened it: never through a link below the
+//! working directory or a path the command line named, and refused when the folder is no longer the one
+//! the replacement started in (a folder swapped for a link while the run writes).
 
+use super::folder::Folder;
 use rayon::prelude::*;
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write};
+use std::fs::{self, File};
+use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+pub use super::folder::trust as trust_roots;
 pub use crate::source::read::Links;
 
 pub fn replace_atomically(
@@ -24,22 +30,24 @@ pub fn replace_atomically(
         .expect("one result per file")
 }
 
-/// Write a whole file the tool generates (a baseline, a report) atomically: a temp file beside it,
-/// flushed, renamed over it, the folder flushed. A full disk or any other failure leaves the old file as
-/// it was (a plain write would leave it truncated). An existing file keeps its mode and owner, and is
-/// refused for the reasons [`replace_many`] refuses one; a symlink at the path (named on the command
-/// line) is written through.
+/// Write a whole file the tool generates (a report, a baseline, a summary) atomically, with the same
+/// protections as a fixed file: a temp file beside it, flushed, renamed over it, the folder flushed; a
+/// full disk or any other failure leaves the old file as it was. The path is never written through a
+/// link — not at the file (a link committed where a CI recipe writes its report), not at a folder
+/// below the working directory — and an existing file must be a regular one this user may write (see
+/// [`replace_many`]); it keeps its mode and owner.
 pub fn write_whole(path: &Path, new: &[u8]) -> io::Result<()> {
-    let target = match fs::symlink_metadata(path) {
-        Ok(m) if m.file_type().is_symlink() => fs::canonicalize(path)?,
-        _ => path.to_path_buf(),
+    let (dir, name) = split(path)?;
+    let folder = Folder::open(&dir)?;
+    let existing = match folder.read(&name) {
+        Ok(f) => Some(f.metadata()?),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+        Err(e) => return Err(refused_at(&folder, &name, e)),
     };
-    let dir = parent_dir(&target);
-    let existing = fs::metadata(&target).ok();
     if let Some(m) = &existing {
-        refuse_unsafe_target(&target, m)?;
+        refuse_unsafe_target(&folder, &name, m)?;
     }
-    let (tmp, mut file) = create_temp(&dir, &target)?;
+    let (tmp, mut file) = create_temp(&folder, &name)?;
     let r = (|| {
         file.write_all(new)?;
         match &existing {
@@ -51,14 +59,22 @@ pub fn write_whole(path: &Path, new: &[u8]) -> io::Result<()> {
         }
         file.sync_all()?;
         drop(file);
-        fs::rename(&tmp, &target)
+        folder.rename(&tmp, &name)
     })();
     if r.is_err() {
-        let _ = fs::remove_file(&tmp);
+        let _ = folder.remove(&tmp);
     }
     r?;
-    let _ = flush_all(&[dir.as_path()], false);
+    let _ = folder.sync();
     Ok(())
+}
+
+/// A path's folder and file name.
+fn split(path: &Path) -> io::Result<(PathBuf, PathBuf)> {
+    let name = path
+        .file_name()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "not a file name"))?;
+    Ok((parent_dir(path), PathBuf::from(name)))
 }
 
 fn parent_dir(target: &Path) -> PathBuf {
@@ -67,6 +83,20 @@ fn parent_dir(target: &Path) -> PathBuf {
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."))
         .to_path_buf()
+}
+
+/// Opening the file itself failed: a link there (refused, never followed), or another error.
+fn refused_at(folder: &Folder, name: &Path, e: io::Error) -> io::Error {
+    let link =
+        fs::symlink_metadata(folder.path().join(name)).is_ok_and(|m| m.file_type().is_symlink());
+    if link {
+        io::Error::new(
+            io::ErrorKind::PermissionDenied,
+            "it is a symbolic link; nothing is written through a link",
+        )
+    } else {
+        e
+    }
 }
 
 /// The original's mode, and its owner (matters when root fixes someone else's checkout; only root may
@@ -94,13 +124,20 @@ pub fn replace_many(files: &[Replacement], links: Links) -> Vec<io::Result<()>> 
         .map(|&(path, _, new)| stage(path, new, links))
         .collect();
     // 2. flush them all at once
-    let to_flush: Vec<&Path> = staged.iter().flatten().map(|s| s.tmp.as_path()).collect();
-    let mut flushed = flush_all(&to_flush, true).into_iter();
+    let to_flush: Vec<&Staged> = staged.iter().flatten().collect();
+    let mut flushed = flush_all(&to_flush, |st| {
+        let f = st.folder.reopen()?.write(&st.tmp)?;
+        f.sync_all()?;
+        #[cfg(test)]
+        hook::flushed(&st.folder.path().join(&st.name));
+        Ok(())
+    })
+    .into_iter();
     for s in staged.iter_mut() {
         if let Ok(st) = s
             && let Some(Err(e)) = flushed.next()
         {
-            let _ = fs::remove_file(&st.tmp);
+            let _ = st.folder.remove(&st.tmp);
             *s = Err(e);
         }
     }
@@ -114,21 +151,30 @@ pub fn replace_many(files: &[Replacement], links: Links) -> Vec<io::Result<()>> 
                 .map_err(|e| io::Error::new(e.kind(), e.to_string()))?;
             let r = swap_in(st, original, new);
             if !matches!(r, Ok(true)) {
-                let _ = fs::remove_file(&st.tmp);
+                let _ = st.folder.remove(&st.tmp);
             }
             r
         })
         .collect();
     // 4. make the renames durable: each directory once
-    let mut dirs: Vec<&Path> = staged
+    let mut dirs: Vec<&Folder> = Vec::new();
+    for (s, _) in staged
         .iter()
         .zip(&results)
         .filter(|(_, r)| matches!(r, Ok(true)))
-        .filter_map(|(s, _)| s.as_ref().ok().map(|s| s.dir.as_path()))
-        .collect();
-    dirs.sort();
-    dirs.dedup();
-    let _ = flush_all(&dirs, false);
+    {
+        if let Ok(st) = s
+            && !dirs.iter().any(|d| d.path() == st.folder.path())
+        {
+            dirs.push(&st.folder);
+        }
+    }
+    let _ = flush_all(&dirs, |d| {
+        d.reopen()?.sync()?;
+        #[cfg(test)]
+        hook::flushed(d.path());
+        Ok(())
+    });
     for d in &dirs {
         remove_stale_temps_once(d);
     }
@@ -137,9 +183,10 @@ pub fn replace_many(files: &[Replacement], links: Links) -> Vec<io::Result<()>> 
 
 /// A temp file written beside its target, not yet flushed.
 struct Staged {
-    /// The file to replace (a symlink's target: the link stays a link).
-    target: PathBuf,
-    dir: PathBuf,
+    /// Its folder, as opened when the temp file was made there; each later step checks it is the same.
+    folder: Folder,
+    /// The file to replace, in the folder (a symlink's target: the link stays a link).
+    name: PathBuf,
     tmp: PathBuf,
 }
 
@@ -157,38 +204,42 @@ fn stage(path: &Path, new: &[u8], links: Links) -> io::Result<Staged> {
     } else {
         path.to_path_buf()
     };
-    let dir = parent_dir(&target);
-    let meta = fs::metadata(&target)?;
-    refuse_unsafe_target(&target, &meta)?;
+    let (dir, name) = split(&target)?;
+    let folder = Folder::open(&dir)?;
+    let meta = folder
+        .read(&name)
+        .map_err(|e| refused_at(&folder, &name, e))?
+        .metadata()?;
+    refuse_unsafe_target(&folder, &name, &meta)?;
     // by its mode bits, as for the file: root could write there, but the owner said no
-    if fs::metadata(&dir)?.permissions().readonly() {
+    if folder.read_only()? {
         return Err(io::Error::new(
             io::ErrorKind::PermissionDenied,
             "its directory is read-only",
         ));
     }
-    let (tmp, mut file) = create_temp(&dir, &target)?;
+    let (tmp, mut file) = create_temp(&folder, &name)?;
     let r = (|| {
         file.write_all(new)?;
         #[cfg(test)]
-        hook::after_temp_write(&target, &tmp);
+        hook::after_temp_write(&target, &folder.path().join(&tmp));
         // only now, complete, may the temp file get the original's (perhaps wider) mode
         keep_mode_and_owner(&file, &meta)
     })();
     match r {
-        Ok(()) => Ok(Staged { target, dir, tmp }),
+        Ok(()) => Ok(Staged { folder, name, tmp }),
         Err(e) => {
-            let _ = fs::remove_file(&tmp);
+            let _ = folder.remove(&tmp);
             Err(e)
         }
     }
 }
 
-/// Files a rename would change in ways nobody asked for are left alone: read-only ones (by their mode
-/// bits, even for root), ones the runner may not write (a writable folder would let the rename replace
-/// another user's file), hard-linked ones (the rename would split the link silently), and setuid/setgid
-/// ones (the bits cannot be kept for another owner).
-fn refuse_unsafe_target(target: &Path, meta: &fs::Metadata) -> io::Result<()> {
+/// Files a rename would change in ways nobody asked for are left alone: anything but a regular file,
+/// read-only ones (by their mode bits, even for root), ones the runner may not write (a writable folder
+/// would let the rename replace another user's file), hard-linked ones (the rename would split the link
+/// silently), and setuid/setgid ones (the bits cannot be kept for another owner).
+fn refuse_unsafe_target(folder: &Folder, name: &Path, meta: &fs::Metadata) -> io::Result<()> {
     let refuse = |why: &str| {
         Err(io::Error::new(
             io::ErrorKind::PermissionDenied,
@@ -203,7 +254,7 @@ fn refuse_unsafe_target(target: &Path, meta: &fs::Metadata) -> io::Result<()> {
     }
     #[cfg(unix)]
     {
-        use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+        use std::os::unix::fs::MetadataExt;
         if meta.nlink() > 1 {
             return refuse(&format!(
                 "file has {} hard links; replacing it would split them, so it is left alone",
@@ -213,18 +264,14 @@ fn refuse_unsafe_target(target: &Path, meta: &fs::Metadata) -> io::Result<()> {
         if meta.mode() & 0o6000 != 0 {
             return refuse("file has the setuid or setgid bit; left alone");
         }
-        // may this user write the file itself? (opening for writing changes nothing; O_NONBLOCK in case
-        // it was swapped for a FIFO)
-        if let Err(e) = OpenOptions::new()
-            .write(true)
-            .custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW)
-            .open(target)
-        {
-            return Err(io::Error::new(
-                e.kind(),
-                format!("you may not write this file ({e}); it is left alone"),
-            ));
-        }
+    }
+    // may this user write the file itself? (opening for writing changes nothing; not blocking in
+    // case it was swapped for a FIFO, and not through a link)
+    if let Err(e) = folder.write(name) {
+        return Err(io::Error::new(
+            e.kind(),
+            format!("you may not write this file ({e}); it is left alone"),
+        ));
     }
     Ok(())
 }
@@ -233,14 +280,21 @@ fn refuse_unsafe_target(target: &Path, meta: &fs::Metadata) -> io::Result<()> {
 /// another run already wrote exactly `new`, nothing to do.
 fn swap_in(st: &Staged, original: &[u8], new: &[u8]) -> io::Result<bool> {
     #[cfg(test)]
-    hook::before_compare(&st.target);
+    hook::before_compare(&st.folder.path().join(&st.name));
+    // the folder the temp file was made in, or nothing
+    let folder = st.folder.reopen()?;
     // bounded: anything longer than both texts is "changed" already
-    let mut current = Vec::new();
     let cap = original.len().max(new.len()) as u64;
-    match crate::source::read::read_into(&st.target, cap, Links::Refuse, &mut current) {
-        Ok(()) | Err(crate::source::read::ReadError::TooLarge(_)) => {}
-        Err(crate::source::read::ReadError::Io(e)) => return Err(e),
+    let mut current = Vec::new();
+    let f = folder
+        .read(&st.name)
+        .map_err(|e| refused_at(&folder, &st.name, e))?;
+    if !f.metadata()?.is_file() {
+        return Err(io::Error::other(
+            "not a regular file any more; not overwritten",
+        ));
     }
+    f.take(cap + 1).read_to_end(&mut current)?;
     if current == new {
         return Ok(false);
     }
@@ -249,34 +303,29 @@ fn swap_in(st: &Staged, original: &[u8], new: &[u8]) -> io::Result<bool> {
             "the file changed on disk since it was read; not overwritten",
         ));
     }
-    fs::rename(&st.tmp, &st.target)?;
+    folder.rename(&st.tmp, &st.name)?;
     Ok(true)
 }
 
-/// fsync every file (`files`) or directory, many at once: a flush mostly waits for the disk, and waits
+/// Flush many files or folders at once with `flush`: a flush mostly waits for the disk, and waits
 /// that overlap share one journal commit, so this takes a few flush times however many there are.
-fn flush_all(paths: &[&Path], files: bool) -> Vec<io::Result<()>> {
+fn flush_all<T: Sync>(
+    items: &[&T],
+    flush: impl Fn(&T) -> io::Result<()> + Sync,
+) -> Vec<io::Result<()>> {
     const CONCURRENT: usize = 64;
-    let flush = |p: &Path| {
-        // a file is opened for writing (what Windows needs to flush it); a directory read-only
-        OpenOptions::new()
-            .read(!files)
-            .write(files)
-            .open(p)?
-            .sync_all()
-    };
-    if paths.len() <= 1 {
-        return paths.iter().map(|p| flush(p)).collect();
+    if items.len() <= 1 {
+        return items.iter().map(|p| flush(p)).collect();
     }
     let next = AtomicUsize::new(0);
     let results: Vec<Mutex<Option<io::Result<()>>>> =
-        paths.iter().map(|_| Mutex::new(None)).collect();
+        items.iter().map(|_| Mutex::new(None)).collect();
     std::thread::scope(|s| {
-        for _ in 0..CONCURRENT.min(paths.len()) {
+        for _ in 0..CONCURRENT.min(items.len()) {
             s.spawn(|| {
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(p) = paths.get(i) else { break };
+                    let Some(p) = items.get(i) else { break };
                     *results[i].lock().expect("not poisoned") = Some(flush(p));
                 }
             });
@@ -287,7 +336,7 @@ fn flush_all(paths: &[&Path], files: bool) -> Vec<io::Result<()>> {
         .map(|m| {
             m.into_inner()
                 .expect("not poisoned")
-                .expect("every path flushed")
+                .expect("every item flushed")
         })
         .collect()
 }
@@ -297,32 +346,29 @@ fn flush_all(paths: &[&Path], files: bool) -> Vec<io::Result<()>> {
 /// write into a directory in a run removes such leftovers there: names of our exact pattern whose process
 /// is gone (checked through /proc where there is one) and that are over a minute old; without /proc, over
 /// an hour old. A live run's temp file exists for milliseconds and is never touched.
-fn remove_stale_temps_once(dir: &Path) {
+fn remove_stale_temps_once(dir: &Folder) {
     use std::collections::HashSet;
     use std::sync::{Mutex, OnceLock};
     static CLEANED: OnceLock<Mutex<HashSet<PathBuf>>> = OnceLock::new();
     let first = CLEANED
         .get_or_init(Mutex::default)
         .lock()
-        .map(|mut done| done.insert(dir.to_path_buf()))
+        .map(|mut done| done.insert(dir.path().to_path_buf()))
         .unwrap_or(false);
     if !first {
         return;
     }
-    let Ok(entries) = fs::read_dir(dir) else {
+    let Ok(folder) = dir.reopen() else {
+        return;
+    };
+    let Ok(entries) = folder.entries() else {
         return;
     };
     let proc_fs = Path::new("/proc/self").exists();
-    for e in entries.flatten() {
-        let Some(pid) = temp_pid(&e.file_name().to_string_lossy()) else {
+    for (name, age) in entries {
+        let Some(pid) = temp_pid(&name) else {
             continue;
         };
-        let age = e
-            .metadata()
-            .and_then(|m| m.modified())
-            .ok()
-            .and_then(|t| t.elapsed().ok())
-            .unwrap_or_default();
         let (alive, limit_secs) = if proc_fs {
             let alive = pid == std::process::id() || Path::new(&format!("/proc/{pid}")).exists();
             (alive, 60)
@@ -330,7 +376,7 @@ fn remove_stale_temps_once(dir: &Path) {
             (false, 3600)
         };
         if !alive && age > std::time::Duration::from_secs(limit_secs) {
-            let _ = fs::remove_file(e.path());
+            let _ = folder.remove(Path::new(&name));
         }
     }
 }
@@ -346,32 +392,32 @@ fn temp_pid(name: &str) -> Option<u32> {
     parts.next().is_none().then_some(pid)
 }
 
-fn create_temp(dir: &Path, target: &Path) -> io::Result<(PathBuf, File)> {
-    let stem = target
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    create_first_new((0..100u32).map(|attempt| {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.subsec_nanos());
-        dir.join(format!(
-            ".{stem}.adfpg-{}-{nanos:x}-{attempt}.tmp",
-            std::process::id()
-        ))
-    }))
+/// A new temp file for `name` in `folder`: its name (in the folder) and the file.
+fn create_temp(folder: &Folder, name: &Path) -> io::Result<(PathBuf, File)> {
+    let stem = name.to_string_lossy().into_owned();
+    create_first_new(
+        folder,
+        (0..100u32).map(|attempt| {
+            let nanos = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.subsec_nanos());
+            PathBuf::from(format!(
+                ".{stem}.adfpg-{}-{nanos:x}-{attempt}.tmp",
+                std::process::id()
+            ))
+        }),
+    )
 }
 
-/// Create the first of `names` that does not exist yet (another run's temp file may hold a name);
-/// any other failure ends the attempts.
-fn create_first_new(names: impl IntoIterator<Item = PathBuf>) -> io::Result<(PathBuf, File)> {
+/// Create the first of `names` that does not exist yet in `folder` (another run's temp file may hold
+/// a name), owner-only: the file may hold secrets the original's mode protects. Any other failure ends
+/// the attempts.
+fn create_first_new(
+    folder: &Folder,
+    names: impl IntoIterator<Item = PathBuf>,
+) -> io::Result<(PathBuf, File)> {
     for p in names {
-        let mut opts = OpenOptions::new();
-        opts.write(true).create_new(true);
-        // owner-only until it is complete: the file may hold secrets the original's mode protects
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-        match opts.open(&p) {
+        match folder.create_new(&p) {
             Ok(f) => return Ok((p, f)),
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
             Err(e) => return Err(e),
@@ -380,8 +426,6 @@ fn create_first_new(names: impl IntoIterator<Item = PathBuf>) -> io::Result<(Pat
     Err(io::Error::other("could not create a temporary file"))
 }
 
-/// A test seam: run code between writing the temp file and the compare-before-rename, to play the part
-/// of another writer deterministically. Compiled only into the crate's own unit tests.
 #[cfg(test)]
 pub(crate) mod hook {
     use std::path::{Path, PathBuf};
@@ -430,70 +474,211 @@ pub(crate) mod hook {
             f(tmp)
         }
     }
+
+    /// What the write stage made durable, in order: a file's temp file (by the file's path) or a
+    /// folder, each recorded once its flush returned.
+    static FLUSHED: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+    pub fn flushed(path: &Path) {
+        FLUSHED.lock().unwrap().push(path.to_path_buf());
+    }
+
+    /// The flushes recorded so far of paths below `dir`.
+    pub fn flushes_below(dir: &Path) -> Vec<PathBuf> {
+        FLUSHED
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|p| p.starts_with(dir))
+            .cloned()
+            .collect()
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// One result per path, each its own: a path that cannot be opened fails alone; a folder is opened
-    /// read-only (it cannot be opened for writing) and a file for writing.
+    /// One result per item, each its own, in order, however many run at once.
     #[test]
-    fn flush_all_reports_each_path() {
-        let d = tempfile::tempdir().unwrap();
-        let file = d.path().join("f.json");
-        fs::write(&file, "x").unwrap();
-        let missing = d.path().join("missing.json");
-        for (paths, files) in [
-            (vec![missing.as_path(), file.as_path()], true),
-            (vec![d.path(), missing.as_path()], false),
-        ] {
-            let r = flush_all(&paths, files);
-            assert_eq!(r.len(), 2);
-            assert_eq!(
-                r.iter().map(|r| r.is_ok()).collect::<Vec<_>>(),
-                [paths[0] != missing, paths[1] != missing]
-            );
+    fn flush_all_reports_each_item() {
+        let items: Vec<usize> = (0..200).collect();
+        let refs: Vec<&usize> = items.iter().collect();
+        let r = flush_all(&refs, |i| {
+            if i % 7 == 3 {
+                Err(io::Error::other(format!("{i}")))
+            } else {
+                Ok(())
+            }
+        });
+        assert_eq!(r.len(), 200);
+        for (i, r) in r.iter().enumerate() {
+            assert_eq!(r.is_err(), i % 7 == 3, "{i}");
         }
-        assert!(flush_all(&[d.path()], false)[0].is_ok(), "a folder alone");
-        assert!(flush_all(&[missing.as_path()], true)[0].is_err());
     }
 
     /// A name another file holds is skipped; any other failure is reported as it is, at once.
     #[test]
     fn temp_files_take_the_first_free_name() {
         let d = tempfile::tempdir().unwrap();
-        let taken = d.path().join("taken");
-        fs::write(&taken, "another run's").unwrap();
-        let free = d.path().join("free");
-        let (p, _) = create_first_new([taken.clone(), free.clone()]).unwrap();
-        assert_eq!(p, free);
-        assert_eq!(fs::read(&taken).unwrap(), b"another run's");
-        let later = d.path().join("later");
-        let e = create_first_new([d.path().join("no/such/folder"), later.clone()]).unwrap_err();
+        let folder = Folder::open(d.path()).unwrap();
+        fs::write(d.path().join("taken"), "another run's").unwrap();
+        let (p, _) = create_first_new(&folder, ["taken".into(), "free".into()]).unwrap();
+        assert_eq!(p, Path::new("free"));
+        assert_eq!(fs::read(d.path().join("taken")).unwrap(), b"another run's");
+        let e = create_first_new(&folder, ["no/such/folder".into(), "later".into()]).unwrap_err();
         assert_eq!(e.kind(), io::ErrorKind::NotFound);
-        assert!(!later.exists(), "no attempt after a real failure");
-        let e = create_first_new([taken]).unwrap_err();
+        assert!(
+            !d.path().join("later").exists(),
+            "no attempt after a real failure"
+        );
+        let e = create_first_new(&folder, ["taken".into()]).unwrap_err();
         assert!(
             e.to_string().contains("could not create a temporary file"),
             "{e}"
         );
     }
 
-    /// The last check before writing opens the path itself without following a link: a file swapped for
-    /// a symlink after it was examined is refused.
+    /// The last check before writing opens the file itself without following a link: a file swapped
+    /// for a symlink after it was examined is refused.
     #[cfg(unix)]
     #[test]
     fn the_write_check_does_not_follow_a_link() {
         let d = tempfile::tempdir().unwrap();
         let real = d.path().join("real.json");
         fs::write(&real, "x").unwrap();
-        let link = d.path().join("link.json");
-        std::os::unix::fs::symlink(&real, &link).unwrap();
+        std::os::unix::fs::symlink(&real, d.path().join("link.json")).unwrap();
         let meta = fs::metadata(&real).unwrap();
-        assert!(refuse_unsafe_target(&real, &meta).is_ok());
-        let e = refuse_unsafe_target(&link, &meta).unwrap_err();
+        let folder = Folder::open(d.path()).unwrap();
+        assert!(refuse_unsafe_target(&folder, Path::new("real.json"), &meta).is_ok());
+        let e = refuse_unsafe_target(&folder, Path::new("link.json"), &meta).unwrap_err();
         assert!(e.to_string().contains("you may not write this file"), "{e}");
+    }
+
+    /// `n` files holding `old`, every other one in `dir/sub`: (sub, the files).
+    fn old_files_in_two_folders(dir: &Path, n: usize) -> (PathBuf, Vec<PathBuf>) {
+        let sub = dir.join("sub");
+        fs::create_dir(&sub).unwrap();
+        let paths: Vec<PathBuf> = (0..n)
+            .map(|i| if i % 2 == 0 { dir } else { sub.as_path() }.join(format!("{i}.json")))
+            .collect();
+        for p in &paths {
+            fs::write(p, "old").unwrap();
+        }
+        (sub, paths)
+    }
+
+    /// Issue 29, section 6: the batch flush is there. Every temp file of a batch is flushed before any
+    /// file is renamed over, and every folder after its renames: a write stage that skipped a flush
+    /// (which no crash test sees: a SIGKILL leaves the page cache) fails here.
+    #[test]
+    fn every_temp_file_is_flushed_before_the_renames_and_every_folder_after() {
+        let d = tempfile::tempdir().unwrap();
+        let (sub, paths) = old_files_in_two_folders(d.path(), 6);
+        // when a file is compared (just before its rename), every temp file of the batch is flushed
+        let (dir, expected) = (d.path().to_path_buf(), paths.clone());
+        hook::set(
+            &paths[0],
+            Some(Box::new(move |_: &Path| {
+                let flushed = hook::flushes_below(&dir);
+                for p in &expected {
+                    assert!(
+                        flushed.contains(p),
+                        "{p:?} not flushed before the renames: {flushed:?}"
+                    );
+                }
+            })),
+        );
+        let items: Vec<Replacement> = paths
+            .iter()
+            .map(|p| (p.as_path(), &b"old"[..], &b"new"[..]))
+            .collect();
+        let results = replace_many(&items, Links::Follow);
+        hook::set(&paths[0], None);
+        assert!(results.iter().all(Result::is_ok), "{results:?}");
+        let flushed = hook::flushes_below(d.path());
+        // six files, each once, then the two folders, each once
+        assert_eq!(flushed.len(), 8, "{flushed:?}");
+        for p in &paths {
+            assert_eq!(flushed.iter().filter(|f| *f == p).count(), 1, "{p:?}");
+        }
+        let folders = &flushed[6..];
+        assert!(
+            folders.iter().any(|f| f == d.path()) && folders.contains(&sub),
+            "{flushed:?}"
+        );
+    }
+
+    /// Issue 29, section 3: a folder swapped for a link to a copy elsewhere after the temp file was
+    /// made there (between the flush and the rename) is not written through: the copy keeps its bytes,
+    /// the file is reported, and the temp file does not stay behind.
+    #[cfg(unix)]
+    #[test]
+    fn a_folder_swapped_for_a_link_mid_write_is_not_written_through() {
+        let d = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        let ls = d.path().join("linkedService");
+        fs::create_dir(&ls).unwrap();
+        let p = ls.join("a.json");
+        fs::write(&p, "old").unwrap();
+        fs::write(outside.path().join("a.json"), "old").unwrap();
+        let (from, to, target) = (
+            ls.clone(),
+            d.path().join("moved"),
+            outside.path().to_path_buf(),
+        );
+        hook::set(
+            &p,
+            Some(Box::new(move |_: &Path| {
+                fs::rename(&from, &to).unwrap();
+                std::os::unix::fs::symlink(&target, &from).unwrap();
+            })),
+        );
+        let e = replace_atomically(&p, b"old", b"new", Links::Follow).unwrap_err();
+        hook::set(&p, None);
+        assert!(e.to_string().contains("was replaced"), "{e}");
+        assert_eq!(fs::read(outside.path().join("a.json")).unwrap(), b"old");
+        assert_eq!(fs::read(d.path().join("moved/a.json")).unwrap(), b"old");
+        assert_eq!(fs::read_dir(outside.path()).unwrap().count(), 1);
+        // a folder that is a link when the write starts, below a trusted folder: refused at once
+        trust_roots(&[d.path().to_path_buf()]);
+        let e = replace_atomically(&p, b"old", b"new", Links::Follow).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("is a symbolic link; nothing is written through a link"),
+            "{e}"
+        );
+        assert_eq!(fs::read(outside.path().join("a.json")).unwrap(), b"old");
+    }
+
+    /// An output file (a report, a baseline) is never written through a link, a folder link below a
+    /// trusted folder included, and only over a regular file; a new one is created.
+    #[cfg(unix)]
+    #[test]
+    fn output_files_are_not_written_through_links() {
+        let (d, outside) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let victim = outside.path().join("victim");
+        fs::write(&victim, "mine").unwrap();
+        trust_roots(&[d.path().to_path_buf()]);
+        std::os::unix::fs::symlink(&victim, d.path().join("report.sarif")).unwrap();
+        std::os::unix::fs::symlink(outside.path(), d.path().join("out")).unwrap();
+        for path in [
+            d.path().join("report.sarif"),
+            d.path().join("out/new.sarif"),
+        ] {
+            let e = write_whole(&path, b"report").unwrap_err();
+            assert!(e.to_string().contains("link"), "{path:?}: {e}");
+        }
+        assert_eq!(fs::read(&victim).unwrap(), b"mine");
+        assert_eq!(fs::read_dir(outside.path()).unwrap().count(), 1);
+        fs::create_dir(d.path().join("dir.json")).unwrap();
+        let e = write_whole(&d.path().join("dir.json"), b"x").unwrap_err();
+        assert!(
+            e.to_string().contains("not a regular file") || e.kind() == io::ErrorKind::IsADirectory,
+            "{e}"
+        );
+        write_whole(&d.path().join("fresh.json"), b"report").unwrap();
+        assert_eq!(fs::read(d.path().join("fresh.json")).unwrap(), b"report");
     }
 
     #[test]
@@ -518,14 +703,7 @@ mod tests {
     #[test]
     fn replaces_many_and_reports_each_file() {
         let d = tempfile::tempdir().unwrap();
-        let sub = d.path().join("sub");
-        fs::create_dir(&sub).unwrap();
-        let paths: Vec<PathBuf> = (0..20)
-            .map(|i| if i % 2 == 0 { d.path() } else { sub.as_path() }.join(format!("{i}.json")))
-            .collect();
-        for p in &paths {
-            fs::write(p, "old").unwrap();
-        }
+        let (sub, paths) = old_files_in_two_folders(d.path(), 20);
         fs::write(&paths[3], "changed meanwhile").unwrap();
         let mut ro = fs::metadata(&paths[5]).unwrap().permissions();
         ro.set_readonly(true);
@@ -618,9 +796,13 @@ mod tests {
             fs::metadata(&p).unwrap().permissions().mode() & 0o777,
             0o640
         );
-        let (tp, _f) = create_temp(d.path(), &p).unwrap();
+        let (tp, _f) = create_temp(&Folder::open(d.path()).unwrap(), Path::new("a.json")).unwrap();
         assert_eq!(
-            fs::metadata(&tp).unwrap().permissions().mode() & 0o777,
+            fs::metadata(d.path().join(tp))
+                .unwrap()
+                .permissions()
+                .mode()
+                & 0o777,
             0o600
         );
     }

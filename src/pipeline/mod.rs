@@ -434,6 +434,83 @@ mod tests {
         assert_eq!(applied.capacity(), applied.len());
     }
 
+    /// Issue 29: one line holding N findings of each shape a hostile file used — unknown properties,
+    /// duplicate keys, suppression annotations — is located in one pass at N and at 4N (before, each
+    /// finding's column was counted from the line's start: a 17 MB line of 10⁶ keys ran for minutes).
+    #[test]
+    fn findings_on_one_line_are_located_in_linear_work() {
+        let d = tempfile::tempdir().unwrap();
+        let settings = Settings::builtin();
+        let base = r#""server": "h.postgres.database.azure.com", "database": "d", "sslMode": 5, "username": "u", "authenticationType": "Basic""#;
+        type Item = fn(usize) -> String;
+        let shapes: [(&str, Item); 3] = [
+            ("unknown property", |i| format!(r#", "k{i}": 1"#)),
+            ("duplicate key", |_| r#", "server": "x""#.to_string()),
+            ("annotation", |i| {
+                format!(r#", "adfpg-ignore: ADFPG0{:02} r{i}""#, i % 20)
+            }),
+        ];
+        for (shape, item) in shapes {
+            for n in [1_000, 4_000] {
+                let items: String = (0..n).map(item).collect();
+                let text = if shape == "annotation" {
+                    format!(
+                        r#"{{"name": "pg", "properties": {{"type": "AzurePostgreSql", "version": "2.0", "annotations": ["x"{items}], "typeProperties": {{{base}}}}}}}"#
+                    )
+                } else {
+                    format!(
+                        r#"{{"name": "pg", "properties": {{"type": "AzurePostgreSql", "version": "2.0", "typeProperties": {{{base}{items}}}}}}}"#
+                    )
+                };
+                let p = d.path().join("ls.json");
+                std::fs::write(&p, &text).unwrap();
+                crate::finding::COLUMN_BYTES.with(|c| c.set(0));
+                let out = process(&p, &settings);
+                let work = crate::finding::COLUMN_BYTES.with(|c| c.get());
+                // (an annotation naming a rule that does find something suppresses it instead)
+                assert!(
+                    out.findings.len() + 20 >= n,
+                    "{shape} × {n}: {}",
+                    out.findings.len()
+                );
+                assert!(
+                    work <= text.len(),
+                    "{shape} × {n}: {work} bytes counted for a file of {}",
+                    text.len()
+                );
+            }
+        }
+    }
+
+    /// Issue 29: a connection string of N unknown keys (a finding each, located inside the string) is
+    /// mapped to file offsets a bounded number of times, at N and at 4N keys (before: once per key).
+    #[test]
+    fn many_connection_string_keys_cost_linear_work() {
+        let d = tempfile::tempdir().unwrap();
+        let settings = Settings::builtin();
+        for n in [1_000, 4_000] {
+            let keys: String = (0..n).map(|i| format!("k{i}=\\\"v\\\";")).collect();
+            let text = format!(
+                r#"{{"name":"pg","properties":{{"type":"AzurePostgreSql","typeProperties":{{"connectionString":"host=h;database=d;uid=u;{keys}"}}}}}}"#
+            );
+            let p = d.path().join("ls.json");
+            std::fs::write(&p, &text).unwrap();
+            crate::source::json::OFFSET_BYTES.with(|c| c.set(0));
+            let out = process(&p, &settings);
+            let mapped = crate::source::json::OFFSET_BYTES.with(|c| c.get());
+            assert!(
+                out.findings.iter().filter(|f| f.code == "ADFPG012").count() >= n,
+                "{n}: {}",
+                out.findings.len()
+            );
+            assert!(
+                mapped <= 8 * text.len(),
+                "{n} keys: {mapped} bytes mapped for a file of {}",
+                text.len()
+            );
+        }
+    }
+
     /// The gate may take a file's own findings for its judge's only when nothing is off and no severity
     /// is changed: a rule off for the run, off for this path, or re-severed makes the views differ.
     #[test]

@@ -121,13 +121,16 @@ impl Comparison {
 /// The fingerprint of a finding in a file whose baseline key path is `path`.
 pub fn fingerprint(f: &Finding, path: &str) -> String {
     let message = normalize_message(&crate::mask::mask_by_pattern(&f.message), &f.pointer);
+    // masked as the entry shows them: a hash of a secret is no better than the secret
+    let resource = crate::mask::redact(f.resource.as_deref().unwrap_or(""));
+    let pointer = crate::mask::redact(&f.pointer);
     let mut h = Fnv64::default();
     for part in [
         "adfpg-baseline-v1",
         &f.code,
         path,
-        f.resource.as_deref().unwrap_or(""),
-        &f.pointer,
+        &resource,
+        &pointer,
         &message,
     ] {
         h.write(part.as_bytes());
@@ -199,8 +202,11 @@ pub fn entries(outcomes: &[FileOutcome], base: &Path) -> Vec<Entry> {
                 code: f.code.clone(),
                 fingerprint: fingerprint(f, &path),
                 path: path.clone(),
-                linked_service: f.resource.clone(),
-                pointer: f.pointer.clone(),
+                linked_service: f
+                    .resource
+                    .as_deref()
+                    .map(|r| crate::mask::redact(r).into_owned()),
+                pointer: crate::mask::redact(&f.pointer).into_owned(),
                 message: f.message.clone(),
             });
         }
@@ -237,6 +243,8 @@ pub fn write(file: &Path, entries: &[Entry]) -> Result<(), String> {
         findings: entries.to_vec(),
     };
     let text = serde_json::to_string_pretty(&doc).expect("baseline serialises") + "\n";
+    // a file a CI step may print: guarded as every output (escapes that decode to the same text)
+    let text = crate::mask::guard_output(&text, crate::mask::Encoding::Json);
     crate::fix::write::write_whole(file, text.as_bytes())
         .map_err(|e| format!("cannot write baseline {}: {e}", file.display()))
 }

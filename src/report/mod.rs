@@ -321,8 +321,9 @@ pub fn render_json(run: &Run) -> String {
                 "start": {"line": sl, "column": sc},
                 "end": {"line": el, "column": ec},
                 "span": {"start": f.span.start, "end": f.span.end},
-                "pointer": f.pointer,
-                "linked_service": f.resource,
+                // keys and names come from the file: masked by what they hold, as any text
+                "pointer": crate::mask::redact(&f.pointer),
+                "linked_service": f.resource.as_deref().map(crate::mask::redact),
                 "fix": fix,
             })
         })

@@ -169,6 +169,8 @@ pub fn pointer(path: &[PathStep]) -> String {
 /// so that a span found inside a string value (a connection-string key, say) points at the file bytes.
 /// The returned vector has one entry per decoded byte, plus one for the end.
 pub fn string_offsets(raw_literal: &str) -> Vec<usize> {
+    #[cfg(test)]
+    OFFSET_BYTES.with(|c| c.set(c.get() + raw_literal.len()));
     let bytes = raw_literal.as_bytes();
     let end = bytes.len().saturating_sub(1); // the closing quote
     let mut map = Vec::with_capacity(bytes.len());
@@ -198,6 +200,12 @@ pub fn string_offsets(raw_literal: &str) -> Vec<usize> {
     }
     map.push(i.min(end));
     map
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Bytes of string literals [`string_offsets`] mapped on this thread (work counted in tests).
+    pub static OFFSET_BYTES: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
 pub fn parse(text: &str) -> Result<Node, ParseError> {

@@ -109,3 +109,27 @@ pub fn ssl_mode_of_v1(connection_string: &str) -> i64 {
         _ => 2,
     }
 }
+
+/// The tool as a std `Command` (for what assert_cmd cannot do) with its data segment — the heap, and on
+/// Linux every private writable mapping — capped at `mib` MiB (RLIMIT_DATA): a run that reads without
+/// bound aborts instead of passing.
+#[cfg(target_os = "linux")]
+pub fn heap_capped(mib: u64) -> std::process::Command {
+    use std::os::unix::process::CommandExt;
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_adfpg-migrate"));
+    c.env("NO_COLOR", "1");
+    // SAFETY: setrlimit is async-signal-safe; nothing else runs between fork and exec
+    unsafe {
+        c.pre_exec(move || {
+            let cap = libc::rlimit {
+                rlim_cur: mib << 20,
+                rlim_max: mib << 20,
+            };
+            if libc::setrlimit(libc::RLIMIT_DATA, &cap) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    c
+}

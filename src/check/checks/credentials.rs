@@ -1,7 +1,7 @@
 //! Credential checks: the credentials each authentication type needs, secrets in plain text, Key Vault
 //! references, and moving credentials to Key Vault.
 
-use super::{Hit, inner_span, is_basic, props_path, tp_path};
+use super::{Hit, is_basic, props_path, tp_path};
 use crate::check::context::{Context, Target};
 use crate::check::rule::Rule;
 use crate::finding::Safety;
@@ -229,7 +229,7 @@ pub(super) fn plaintext_secret(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
     let ls = &cx.ls;
     let mut hits = Vec::new();
     if let Some(c) = cx.connection_string() {
-        let (literal, cs) = (c.literal, &c.parsed);
+        let cs = &c.parsed;
         for p in cs
             .pairs
             .iter()
@@ -237,7 +237,7 @@ pub(super) fn plaintext_secret(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
         {
             hits.push(
                 Hit::new(
-                    inner_span(cx.text, literal, p.value_span.clone()),
+                    c.span(cx.text, p.value_span.clone()),
                     "password in plain text",
                     tp_path("connectionString"),
                 )
@@ -247,7 +247,7 @@ pub(super) fn plaintext_secret(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
         for (p, range) in cs.pairs.iter().filter_map(|p| Some((p, url_password(p)?))) {
             hits.push(
                 Hit::new(
-                    inner_span(cx.text, literal, range),
+                    c.span(cx.text, range),
                     "password in plain text in the host URL",
                     tp_path("connectionString"),
                 )
@@ -369,7 +369,7 @@ pub(super) fn password_given_twice(_: &Rule, cx: &Context, _: &Target) -> Vec<Hi
             .filter(|p| !p.value.is_empty())
             .map(|p| {
                 hit(
-                    inner_span(cx.text, c.literal, p.key_span.clone()),
+                    c.span(cx.text, p.key_span.clone()),
                     "a password in the string",
                 )
             })

@@ -1,7 +1,7 @@
 //! Connector version checks: 1.0 linked services and their migration to 2.0 (what it rewrites, what it
 //! drops, what holds it back), unknown versions.
 
-use super::{Hit, inner_span, json_str, props_path, tp_path};
+use super::{Hit, json_str, props_path, tp_path};
 use crate::check::context::{Context, Target, v1_migration};
 use crate::check::rule::Rule;
 use crate::finding::{Edit, Safety};
@@ -112,7 +112,7 @@ pub(super) fn user_at_server(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
             let Some(c) = cx.connection_string() else {
                 return Vec::new();
             };
-            let (literal, cs) = (c.literal, &c.parsed);
+            let cs = &c.parsed;
             let (Some(u), Some(server)) = (cs.get(Key::Username), cs.value(Key::Server)) else {
                 return Vec::new();
             };
@@ -121,7 +121,7 @@ pub(super) fn user_at_server(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
             };
             vec![
                 Hit::new(
-                    inner_span(cx.text, literal, u.value_span.clone()),
+                    c.span(cx.text, u.value_span.clone()),
                     "Single Server user name",
                     tp_path("connectionString"),
                 )
@@ -136,14 +136,14 @@ pub(super) fn dropped_connection_string_keys(_: &Rule, cx: &Context, _: &Target)
     let Some(c) = cx.connection_string() else {
         return arm_dropped_keys(cx);
     };
-    let (literal, s, cs) = (c.literal, &c.text, &c.parsed);
+    let (s, cs) = (&c.text, &c.parsed);
     let mut hits: Vec<Hit> = cs
         .pairs
         .iter()
         .filter(|p| p.canon == Key::Other)
         .map(|p| {
             Hit::new(
-                inner_span(cx.text, literal, p.key_span.clone()),
+                c.span(cx.text, p.key_span.clone()),
                 "no 2.0 equivalent",
                 tp_path("connectionString"),
             )
@@ -155,7 +155,7 @@ pub(super) fn dropped_connection_string_keys(_: &Rule, cx: &Context, _: &Target)
     if let Some(p) = cs.get(Key::HostNameInCertificate) {
         hits.push(
             Hit::new(
-                inner_span(cx.text, literal, p.key_span.clone()),
+                c.span(cx.text, p.key_span.clone()),
                 "no 2.0 equivalent",
                 tp_path("connectionString"),
             )
@@ -171,7 +171,7 @@ pub(super) fn dropped_connection_string_keys(_: &Rule, cx: &Context, _: &Target)
         let shown = format!("(text of {} characters)", s[j.clone()].chars().count());
         hits.push(
             Hit::new(
-                inner_span(cx.text, literal, j.clone()),
+                c.span(cx.text, j.clone()),
                 "not a key=value pair",
                 tp_path("connectionString"),
             )

@@ -15,7 +15,7 @@ use crate::check::context::{Context, Target};
 use crate::check::rule::Rule;
 use crate::finding::{Edit, Fix, Safety};
 use crate::source::adf::LinkedService;
-use crate::source::json::{Kind, Node, PathStep, string_offsets};
+use crate::source::json::{Kind, Node, PathStep};
 use std::ops::Range;
 
 pub struct Hit {
@@ -120,6 +120,7 @@ const PIPELINE_CHECKS: &[&str] = &[
     "fix-not-applied",
     "suppression-without-reason",
     "unused-suppression",
+    "rule-over-budget",
 ];
 
 /// Checks over the whole factory (`cross_file`); each comment names the function there that raises it.
@@ -176,13 +177,6 @@ fn props_path(key: &str) -> Vec<PathStep> {
         PathStep::Key("properties".into()),
         PathStep::Key(key.into()),
     ]
-}
-
-/// File span of a range inside a JSON string literal's decoded value.
-fn inner_span(text: &str, literal: &Node, r: Range<usize>) -> Range<usize> {
-    let map = string_offsets(&text[literal.span.clone()]);
-    let at = |i: usize| literal.span.start + map[i.min(map.len() - 1)];
-    at(r.start)..at(r.end)
 }
 
 fn json_str(s: &str) -> String {

@@ -1,6 +1,6 @@
 //! Property checks: required, known, well-typed and well-formed `typeProperties` of a 2.0 definition.
 
-use super::{Hit, auth_type, inner_span, int_of, is_basic, json_str, props_path, tp_path};
+use super::{Hit, auth_type, int_of, is_basic, json_str, props_path, tp_path};
 use crate::check::context::{Context, Target};
 use crate::check::rule::Rule;
 use crate::finding::{Edit, Safety};
@@ -150,11 +150,11 @@ pub(super) fn invalid_port(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
     let Some(c) = cx.connection_string() else {
         return Vec::new();
     };
-    let (literal, cs) = (c.literal, &c.parsed);
+    let cs = &c.parsed;
     match cs.get(Key::Port) {
         Some(p) if !p.is_expression() && !port_ok(&p.value) => vec![
             Hit::new(
-                inner_span(cx.text, literal, p.value_span.clone()),
+                c.span(cx.text, p.value_span.clone()),
                 "expected 1–65535",
                 tp_path("connectionString"),
             )

@@ -1,6 +1,6 @@
 //! TLS checks: sslMode values, what each leaves open, conflicting 1.0 settings, the configured minimum.
 
-use super::{Hit, inner_span, int_of, tp_path};
+use super::{Hit, int_of, tp_path};
 use crate::check::context::{Context, Target};
 use crate::check::rule::Rule;
 use crate::finding::{Edit, Fix, Safety};
@@ -119,7 +119,7 @@ pub(super) fn conflicting_ssl_settings(_: &Rule, cx: &Context, _: &Target) -> Ve
     let Some(c) = cx.connection_string() else {
         return Vec::new();
     };
-    let (literal, cs) = (c.literal, &c.parsed);
+    let cs = &c.parsed;
     let Some(ssl) = cs.get(Key::SslMode) else {
         return Vec::new();
     };
@@ -133,14 +133,14 @@ pub(super) fn conflicting_ssl_settings(_: &Rule, cx: &Context, _: &Target) -> Ve
         })
         .map(|p| {
             let mut h = Hit::new(
-                inner_span(cx.text, literal, p.key_span.clone()),
+                c.span(cx.text, p.key_span.clone()),
                 "ignored: SSL Mode wins",
                 tp_path("connectionString"),
             )
             .arg("key", p.key.clone())
             .arg("ssl", ssl.value.clone());
             h.related.push((
-                inner_span(cx.text, literal, ssl.key_span.clone()),
+                c.span(cx.text, ssl.key_span.clone()),
                 "this one is used".into(),
             ));
             h

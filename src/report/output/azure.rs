@@ -17,11 +17,10 @@ use std::path::PathBuf;
 
 /// Escape the message part of a logging command.
 pub fn escape_data(s: &str) -> String {
+    // (any other `##vso[` of the line, ours being first, is broken by the output guard)
     s.replace('%', "%AZP25")
         .replace('\r', "%0D")
         .replace('\n', "%0A")
-        // the agent takes the first `##vso[` of a line (ours); break any other one anyway
-        .replace("##vso[", "##vso\u{2060}[")
 }
 
 /// Escape a property value (`sourcepath=`, `code=` …).
@@ -64,6 +63,15 @@ pub fn render(run: &Run, cx: &Context) -> String {
             escape_data(&message)
         );
     }
+    for t in &cx.turned_off {
+        let _ = writeln!(
+            out,
+            "##vso[task.logissue type=warning;sourcepath={};linenumber={};]{}",
+            escape_property(&display_path(&cx.absolute(&t.file))),
+            t.line,
+            escape_data(&t.message())
+        );
+    }
     for (p, e) in &run.walk_errors {
         let _ = writeln!(
             out,
@@ -86,7 +94,11 @@ pub fn upload_summary(run: &Run, cx: &Context) -> Result<Option<String>, String>
         .map(|n| dir.join(format!("adfpg-migrate-summary-{n}.md")))
         .find(|p| !p.exists())
         .expect("some name is free");
-    crate::fix::write::write_whole(&file, super::markdown::render(run, cx).as_bytes())
+    let text = crate::mask::guard_output(
+        &super::markdown::render(run, cx),
+        crate::mask::Encoding::Text(&[]),
+    );
+    crate::fix::write::write_whole(&file, text.as_bytes())
         .map_err(|e| format!("cannot write the summary to {}: {e}", file.display()))?;
     Ok(Some(format!(
         "##vso[task.uploadsummary]{}\n",

@@ -17,11 +17,10 @@ use std::fmt::Write as _;
 
 /// Escape the message part of a workflow command.
 pub fn escape_data(s: &str) -> String {
+    // (`##vso[`, `##[` and the rest are broken by the output guard, the one sanitiser)
     s.replace('%', "%25")
         .replace('\r', "%0D")
         .replace('\n', "%0A")
-        // an Azure agent would obey `##vso[` anywhere (someone may run the github format there)
-        .replace("##vso[", "##vso\u{2060}[")
 }
 
 /// Escape a property value (`file=`, `title=` …).
@@ -75,6 +74,15 @@ pub fn render(run: &Run, cx: &Context) -> String {
             escape_data(&message)
         );
     }
+    for t in &cx.turned_off {
+        let _ = writeln!(
+            out,
+            "::warning file={},line={},title=adfpg-migrate configuration::{}",
+            escape_property(&cx.repo_relative(&t.file)),
+            t.line,
+            escape_data(&t.message())
+        );
+    }
     for (p, e) in &run.walk_errors {
         let _ = writeln!(
             out,
@@ -91,7 +99,11 @@ pub fn write_step_summary(run: &Run, cx: &Context) -> Result<(), String> {
         return Ok(());
     };
     use std::io::Write;
-    let text = super::markdown::render(run, cx);
+    // shown on the run's page: through the output guard as every other output
+    let text = crate::mask::guard_output(
+        &super::markdown::render(run, cx),
+        crate::mask::Encoding::Text(&[]),
+    );
     std::fs::OpenOptions::new()
         .create(true)
         .append(true)

@@ -59,7 +59,10 @@ pub fn render(run: &Run, cx: &Context) -> String {
         .filter(|o| !o.failed && o.findings.iter().any(|f| f.severity >= cx.fail_on))
         .count();
     let errors = cases.iter().filter(|o| o.failed).count() + run.walk_errors.len();
-    let tests = cases.len() + run.walk_errors.len();
+    // the config's entries that turn findings off: one failing case each, whatever `fail-on` says
+    // (the config may raise it too)
+    let failed = failed + cx.turned_off.len();
+    let tests = cases.len() + run.walk_errors.len() + cx.turned_off.len();
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = writeln!(
         out,
@@ -125,6 +128,21 @@ pub fn render(run: &Run, cx: &Context) -> String {
         }
         let _ = writeln!(out, "      <system-out>{}</system-out>", escape_text(&all));
         out.push_str("    </testcase>\n");
+    }
+    for t in &cx.turned_off {
+        let file = cx.repo_relative(&t.file);
+        let message = t.message();
+        let _ = writeln!(
+            out,
+            "    <testcase name=\"{}:{}\" classname=\"adfpg-migrate.configuration\" file=\"{}\">\n      <failure type=\"configuration\" message=\"{}\">{}:{}: {}</failure>\n    </testcase>",
+            escape(&file),
+            t.line,
+            escape(&file),
+            escape(&message),
+            escape_text(&file),
+            t.line,
+            escape_text(&message)
+        );
     }
     for (p, e) in &run.walk_errors {
         let _ = writeln!(

@@ -202,7 +202,7 @@ fn applied(o: &FileOutcome) -> String {
 }
 
 pub fn render(run: &Run, cx: &Context) -> String {
-    let mut out = totals(run);
+    let mut out = totals(run, cx);
     let changes = if run.mode == Mode::Fix {
         "Changes applied"
     } else {
@@ -230,7 +230,7 @@ pub fn render(run: &Run, cx: &Context) -> String {
 }
 
 /// The headline: what was scanned, the findings, what `--fix` would do (or did), the baseline.
-fn totals(run: &Run) -> String {
+fn totals(run: &Run, cx: &Context) -> String {
     let s = run.summary();
     let mut out = String::from("## adfpg-migrate\n\n");
     let _ = write!(
@@ -296,6 +296,14 @@ fn totals(run: &Run) -> String {
                 plural(s.files_changed, "file", "files")
             );
         }
+    }
+    for t in &cx.turned_off {
+        let _ = writeln!(
+            out,
+            "\n⚠️ {}: {}",
+            code(&format!("{}:{}", cx.repo_relative(&t.file), t.line)),
+            escape(&t.message())
+        );
     }
     if let Some((b, file)) = run
         .baseline

@@ -25,18 +25,25 @@ pub struct Context {
     /// The folder repository-relative paths are relative to: the enclosing git work tree of `cwd`
     /// (GitHub code scanning and annotations want paths from the repository root), else `cwd`.
     pub root: PathBuf,
+    /// The config's entries that turn findings off: the CI formats report each one.
+    pub turned_off: Vec<crate::check::config::TurnedOff>,
 }
 
 impl Context {
     pub fn new(fail_on: Severity) -> Context {
         let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
         let root = git_root(&cwd).unwrap_or_else(|| cwd.clone());
-        Context { fail_on, cwd, root }
+        Context::with_root(fail_on, cwd, root)
     }
 
     /// Context for tests and library users: explicit folders.
     pub fn with_root(fail_on: Severity, cwd: PathBuf, root: PathBuf) -> Context {
-        Context { fail_on, cwd, root }
+        Context {
+            fail_on,
+            cwd,
+            root,
+            turned_off: Vec::new(),
+        }
     }
 
     /// The absolute, lexically normalised path of a reported file.

@@ -103,12 +103,17 @@ pub struct Invocation {
     pub execution_successful: bool,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub tool_execution_notifications: Vec<Notification>,
+    /// The config's entries that turn findings off.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tool_configuration_notifications: Vec<Notification>,
 }
 
 #[derive(Serialize)]
 pub struct Notification {
     pub level: &'static str,
     pub message: Text,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub locations: Vec<Location>,
 }
 
 #[derive(Serialize)]
@@ -230,7 +235,11 @@ pub fn encode_uri_path(path: &str) -> String {
 /// A repository-relative URI (with `uriBaseId` `%SRCROOT%`), or a `file://` URI for a file outside the
 /// repository.
 fn artifact(cx: &Context, o: &FileOutcome) -> ArtifactLocation {
-    let rel = cx.repo_relative(&o.path);
+    artifact_of(cx, &o.path)
+}
+
+fn artifact_of(cx: &Context, path: &std::path::Path) -> ArtifactLocation {
+    let rel = cx.repo_relative(path);
     if rel.starts_with('/') {
         ArtifactLocation {
             uri: format!("file://{}", encode_uri_path(&rel)),
@@ -379,9 +388,10 @@ pub fn log(run: &Run, cx: &Context) -> Log {
             let logical_locations = f
                 .resource
                 .iter()
+                .map(|name| crate::mask::redact(name).into_owned())
                 .map(|name| LogicalLocation {
-                    name: name.clone(),
-                    fully_qualified_name: format!("{name}#{}", f.pointer),
+                    fully_qualified_name: format!("{name}#{}", crate::mask::redact(&f.pointer)),
+                    name,
                     kind: "resource",
                 })
                 .collect();
@@ -408,8 +418,11 @@ pub fn log(run: &Run, cx: &Context) -> Log {
                     .and_then(|b| b.file.as_ref())
                     .map(|_| "new"),
                 properties: ResultProperties {
-                    linked_service: f.resource.clone(),
-                    pointer: f.pointer.clone(),
+                    linked_service: f
+                        .resource
+                        .as_deref()
+                        .map(|r| crate::mask::redact(r).into_owned()),
+                    pointer: crate::mask::redact(&f.pointer).into_owned(),
                     severity: f.severity.as_str(),
                 },
             }
@@ -423,6 +436,22 @@ pub fn log(run: &Run, cx: &Context) -> Log {
             message: Text {
                 text: format!("{p}: {e}"),
             },
+            locations: Vec::new(),
+        })
+        .collect();
+    let configuration = cx
+        .turned_off
+        .iter()
+        .map(|t| Notification {
+            level: "warning",
+            message: Text { text: t.message() },
+            locations: vec![Location {
+                physical_location: PhysicalLocation {
+                    artifact_location: artifact_of(cx, &t.file),
+                    region: region((t.line, 1), (t.line, 1), true),
+                },
+                logical_locations: Vec::new(),
+            }],
         })
         .collect();
     Log {
@@ -443,6 +472,7 @@ pub fn log(run: &Run, cx: &Context) -> Log {
                 execution_successful: run.walk_errors.is_empty()
                     && !run.outcomes.iter().any(|o| o.failed),
                 tool_execution_notifications: notifications,
+                tool_configuration_notifications: configuration,
             }],
             results,
         }],
