@@ -197,12 +197,15 @@ pub fn scan(
             wanted.lock().expect("not poisoned").push(p.to_path_buf());
         }
     });
-    let mut index_files = wanted.into_inner().expect("not poisoned");
+    let walked = wanted.into_inner().expect("not poisoned");
+    let mut index_files = walked.clone();
     index_files.extend(Index::related_files(paths));
     index_files.sort();
     index_files.dedup();
     let index = Index::build_with(&index_files, settings.collect_references);
     settings.index = index;
+    // what --fix writes for the legacy linked services this run checks, which their datasets follow
+    pipeline::predict_migrations(&mut settings, &walked);
     let templates: Vec<PathBuf> = index_files
         .into_iter()
         .filter(|p| {
@@ -376,10 +379,15 @@ fn update_parameter_files(outcomes: &mut Vec<pipeline::FileOutcome>, settings: &
             before: crate::mask::mask_with(&before, &secure),
             after: crate::mask::mask_with(&after, &secure),
             applied: vec![pipeline::Applied {
-                code: "ADFPG001".into(),
+                code: renames
+                    .iter()
+                    .flat_map(|(_, new)| new.first())
+                    .find_map(|n| settings.policy.catalog.migration_code(n.connector))
+                    .unwrap_or_default(),
                 safety: crate::finding::Safety::Unsafe,
                 title: "parameters of the migrated template added beside the old ones".into(),
                 resource: None,
+                requires: Vec::new(),
             }],
             written,
             pending: None,
@@ -413,7 +421,7 @@ pub fn moved_secrets(secrets: &[Secret], outcomes: &[FileOutcome]) -> Vec<Secret
                     && o.change.as_ref().is_some_and(|c| {
                         c.written
                             && c.applied.iter().any(|a| {
-                                matches!(a.code.as_str(), "ADFPG024" | "ADFPG001")
+                                matches!(a.code.as_str(), "ADFPG024" | "ADFPG001" | "ADFPG060")
                                     && a.title.contains(&needle)
                             })
                     })

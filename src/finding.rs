@@ -90,6 +90,9 @@ pub struct Fix {
     /// One line: what applying it does.
     pub title: String,
     pub edits: Vec<Edit>,
+    /// Files whose fixes this one only makes sense with (a dataset's new type needs its linked
+    /// service's migration): the file is written only when they are, in the same run.
+    pub requires: Vec<std::path::PathBuf>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -407,6 +410,7 @@ mod tests {
                 safety: Safety::Safe,
                 title: String::new(),
                 edits: vec![Edit::replace(12..15, "x"), Edit::replace(40..40, "y")],
+                requires: Vec::new(),
             }),
             resource: None,
             pointer: "/a".into(),

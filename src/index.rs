@@ -12,11 +12,15 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Clone, PartialEq)]
 pub struct LinkedServiceEntry {
     pub name: String,
-    /// `properties.type`, e.g. `AzurePostgreSql`, `AzureKeyVault`.
+    /// `properties.type`, e.g. `AzurePostgreSql`, `PostgreSqlV2`, `AzureKeyVault`.
     pub kind: String,
-    /// For AzurePostgreSql: the connector version.
+    /// For a PostgreSQL connector's linked service: its generation.
     pub version: Option<Version>,
     pub path: PathBuf,
+    /// For an old-generation linked service whose datasets and sources change type with it: the safety
+    /// of the migration `--fix` writes for it in this run (`None`: it is not migrated). Set after the
+    /// index is built (`pipeline::predict_migrations`), because it takes the checks to know.
+    pub migration: Option<crate::finding::Safety>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -25,6 +29,12 @@ pub struct DatasetEntry {
     pub kind: String,
     pub linked_service: Option<String>,
     pub path: PathBuf,
+    /// For a dataset whose type changes with its linked service's: why that change is held back, if it is
+    /// (a `tableName` that cannot be split).
+    pub retype_blocked: Option<String>,
+    /// The column types its `schema` lists, lower case, with a precision when given (`numeric(38)`): the
+    /// plan's re-test list names the ones a connector maps differently.
+    pub columns: Vec<String>,
 }
 
 /// The linked services and datasets of one factory (one folder holding `linkedService/`, `dataset/` …).
@@ -68,9 +78,17 @@ impl Factory {
         self.datasets.get(name).and_then(|v| v.first())
     }
 
+    /// Is `name` a linked service of one of the connectors?
+    pub fn has_old_generation_of(&self, c: &crate::connector::Connector) -> bool {
+        self.linked_services
+            .values()
+            .flatten()
+            .any(|l| l.version == Some(Version::V1) && c.ls_types.contains(&l.kind.as_str()))
+    }
+
     pub fn is_pg_linked_service(&self, name: &str) -> bool {
         self.linked_service(name)
-            .is_some_and(|l| l.kind == adf::LS_TYPE)
+            .is_some_and(|l| crate::connector::by_ls_type(&l.kind).is_some())
     }
 }
 
@@ -78,12 +96,17 @@ impl Factory {
 pub struct Index {
     /// Factory root folder → its resources. A repository may hold several factories.
     pub factories: BTreeMap<PathBuf, Factory>,
-    /// Names of AzurePostgreSql linked services and of datasets on them, in any factory: a pipeline or
-    /// data flow that mentions none of them cannot depend on the connector.
+    /// Names of PostgreSQL linked services (every connector) and of datasets on them, in any factory: a
+    /// pipeline or data flow that mentions none of them cannot depend on a connector.
     pub pg_names: Vec<String>,
-    /// Does any published template (ARMTemplateForFactory.json, TemplateForWorkspace.json) hold an
-    /// AzurePostgreSql linked service?
+    /// Does any published template (ARMTemplateForFactory.json, TemplateForWorkspace.json) hold a
+    /// PostgreSQL linked service?
     pub pg_in_templates: bool,
+    /// The connectors (ids) whose type names the published templates hold.
+    pub template_connectors: Vec<&'static str>,
+    /// A factory holds a linked service of a connector whose datasets and sources change type with it
+    /// (`PostgreSql`, `PostgreSqlV2`): its datasets were read whole, and the files naming them matter.
+    pub retyped: bool,
     finder: Option<aho_corasick::AhoCorasick>,
 }
 
@@ -215,6 +238,17 @@ impl Index {
         self.finder.as_ref().is_some_and(|f| f.is_match(bytes))
     }
 
+    /// Does any factory, or any published template, hold a linked service of connector `c`?
+    pub fn has_connector(&self, c: &crate::connector::Connector) -> bool {
+        self.template_connectors.contains(&c.id)
+            || self.factories.values().any(|f| {
+                f.linked_services
+                    .values()
+                    .flatten()
+                    .any(|l| c.ls_types.contains(&l.kind.as_str()))
+            })
+    }
+
     /// A folder phase 1 need not enter: the ADF/Synapse folders of resources that are not indexed.
     pub fn holds_nothing_indexed(name: &std::ffi::OsStr) -> bool {
         let name = name.to_string_lossy();
@@ -250,14 +284,30 @@ impl Index {
     }
 
     /// With `read_datasets` false, datasets are known by their file names only (ADF names each file after
-    /// its resource), which is all the rules need: a lint reads no dataset twice.
+    /// its resource), which is all the rules need while no linked service is of the legacy generation of
+    /// a connector whose datasets and sources change type (`PostgreSql`): a lint reads no dataset twice.
+    /// With one, the datasets are read, so that each dataset and copy source knows its linked service.
     pub fn build_with(files: &[PathBuf], read_datasets: bool) -> Index {
-        let entries: Vec<(PathBuf, Entry)> = files
-            .par_iter()
-            .filter(|p| matches!(folder_kind(p), Some("linkedService" | "dataset")))
+        let of_kind = |kind: &'static str| {
+            files
+                .par_iter()
+                .filter(move |p| folder_kind(p) == Some(kind))
+        };
+        let mut entries: Vec<(PathBuf, Entry)> = of_kind("linkedService")
             .filter_map(|p| Some((factory_root(p)?, index_file(p, read_datasets)?)))
             .collect();
-        let mut index = Index::default();
+        let retyped = entries.iter().any(|(_, e)| {
+            matches!(e, Entry::Ls(l) if crate::connector::by_ls_type(&l.kind)
+                .is_some_and(|c| c.dataset_types[0] != c.dataset_types[1]))
+        });
+        entries
+            .par_extend(of_kind("dataset").filter_map(|p| {
+                Some((factory_root(p)?, index_file(p, read_datasets || retyped)?))
+            }));
+        let mut index = Index {
+            retyped,
+            ..Index::default()
+        };
         for (root, e) in entries {
             let f = index.factories.entry(root).or_default();
             match e {
@@ -274,7 +324,7 @@ impl Index {
         let mut names: HashSet<String> = HashSet::new();
         for f in index.factories.values() {
             for (n, v) in &f.linked_services {
-                if v.iter().any(|l| l.kind == adf::LS_TYPE) {
+                if v.iter().any(|l| l.version.is_some()) {
                     names.insert(n.clone());
                 }
             }
@@ -287,7 +337,7 @@ impl Index {
                         .is_some_and(|l| names.contains(l))
                 };
                 if v.iter()
-                    .any(|d| on_pg(d) || d.kind == "AzurePostgreSqlTable")
+                    .any(|d| on_pg(d) || crate::connector::by_dataset_type(&d.kind).is_some())
                 {
                     names.insert(n.clone());
                 }
@@ -300,16 +350,34 @@ impl Index {
         index.finder = (!needles.is_empty())
             .then(|| aho_corasick::AhoCorasick::new(&needles).expect("names build"));
         index.pg_names = pg_names;
-        index.pg_in_templates = files.par_iter().any(|p| {
-            let name = p
-                .file_name()
-                .and_then(|n| n.to_str())
-                .unwrap_or_default()
-                .to_ascii_lowercase();
-            (name == "armtemplateforfactory.json" || name == "templateforworkspace.json")
-                && crate::source::read::read(p, crate::source::read::Links::Follow)
-                    .is_ok_and(|b| memchr::memmem::find(&b, b"\"AzurePostgreSql\"").is_some())
-        });
+        let in_templates: Vec<Vec<&'static str>> = files
+            .par_iter()
+            .filter(|p| {
+                let name = p
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .unwrap_or_default()
+                    .to_ascii_lowercase();
+                name == "armtemplateforfactory.json" || name == "templateforworkspace.json"
+            })
+            .filter_map(|p| crate::source::read::read(p, crate::source::read::Links::Follow).ok())
+            .map(|b| {
+                crate::connector::ALL
+                    .iter()
+                    .filter(|c| {
+                        c.ls_types.iter().any(|t| {
+                            memchr::memmem::find(&b, format!("\"{t}\"").as_bytes()).is_some()
+                        })
+                    })
+                    .map(|c| c.id)
+                    .collect()
+            })
+            .collect();
+        let mut ids: Vec<&'static str> = in_templates.into_iter().flatten().collect();
+        ids.sort_unstable();
+        ids.dedup();
+        index.pg_in_templates = !ids.is_empty();
+        index.template_connectors = ids;
         index
     }
 
@@ -464,6 +532,8 @@ fn index_file(path: &Path, read_datasets: bool) -> Option<Entry> {
             kind: String::new(),
             linked_service: None,
             path: path.to_path_buf(),
+            retype_blocked: None,
+            columns: Vec::new(),
         }));
     }
     let mut bytes = Vec::new();
@@ -475,7 +545,7 @@ fn index_file(path: &Path, read_datasets: bool) -> Option<Entry> {
     )
     .ok()?;
     if folder_kind(path) == Some("dataset")
-        && memchr::memmem::find(&bytes, b"AzurePostgreS").is_none()
+        && memchr::memmem::find(&bytes, crate::connector::NEEDLE).is_none()
     {
         // a dataset of another type: only its name matters (duplicates), and ADF names the file after it
         return Some(Entry::Ds(DatasetEntry {
@@ -483,6 +553,8 @@ fn index_file(path: &Path, read_datasets: bool) -> Option<Entry> {
             kind: String::new(),
             linked_service: None,
             path: path.to_path_buf(),
+            retype_blocked: None,
+            columns: Vec::new(),
         }));
     }
     let doc = Document::decode(bytes).ok()?;
@@ -498,9 +570,14 @@ fn index_file(path: &Path, read_datasets: bool) -> Option<Entry> {
                 kind,
                 version,
                 path: path.to_path_buf(),
+                migration: None,
             }))
         }
         _ => Some(Entry::Ds(DatasetEntry {
+            columns: columns(props),
+            retype_blocked: crate::connector::by_dataset_type(&kind)
+                .filter(|(c, _)| c.dataset_types[0] == kind && c.dataset_types[1] != kind)
+                .and_then(|_| adf::table_split(props.get("typeProperties")?).err()),
             name,
             kind,
             linked_service: props
@@ -509,6 +586,52 @@ fn index_file(path: &Path, read_datasets: bool) -> Option<Entry> {
                 .map(str::to_string),
             path: path.to_path_buf(),
         })),
+    }
+}
+
+/// The column types of a dataset's `schema` (`[{"name": …, "type": "numeric", "precision": 38}, …]`).
+fn columns(props: &Node) -> Vec<String> {
+    props
+        .get("schema")
+        .and_then(Node::elements)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|c| {
+            let t = c.str_at("type")?.to_ascii_lowercase();
+            Some(match c.get("precision").map(|p| &p.kind) {
+                Some(Kind::Number(n)) => format!("{t}({n})"),
+                _ => t,
+            })
+        })
+        .take(10_000)
+        .collect()
+}
+
+/// The query of every Copy or Lookup source of a pipeline, with its activity's name.
+pub fn activity_queries(root: &Node) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    collect_queries(root, &mut out);
+    out
+}
+
+fn collect_queries(n: &Node, out: &mut Vec<(String, String)>) {
+    match &n.kind {
+        Kind::Object(members) => {
+            if let (Some(name), Some(q)) = (
+                n.str_at("name"),
+                n.get("typeProperties")
+                    .and_then(|t| t.get("source"))
+                    .and_then(|s| s.get("query")),
+            ) {
+                let text = q.as_str().or_else(|| q.str_at("value"));
+                if let Some(t) = text {
+                    out.push((name.to_string(), t.to_string()));
+                }
+            }
+            members.iter().for_each(|m| collect_queries(&m.value, out));
+        }
+        Kind::Array(items) => items.iter().for_each(|i| collect_queries(i, out)),
+        _ => {}
     }
 }
 

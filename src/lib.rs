@@ -11,6 +11,7 @@ pub mod app;
 pub mod check;
 pub mod cli;
 pub mod connect;
+pub mod connector;
 pub mod discover;
 pub mod finding;
 pub mod fix;

@@ -341,7 +341,7 @@ pub fn secure_parameters(template: &str) -> Vec<String> {
 /// A connection string rather than a secret that happens to hold `=`: two keys or more that we know.
 fn is_connection_string(value: &str) -> bool {
     value.contains('=')
-        && connstr::parse(value)
+        && connstr::parse_as(value, true)
             .pairs
             .iter()
             .filter(|p| known_key_name(&p.key) && !secret_name(&p.key))
@@ -532,7 +532,8 @@ pub fn assignment_spans(text: &str) -> Vec<Range<usize>> {
 }
 
 fn connection_string_spans(value: &str) -> Vec<Range<usize>> {
-    let cs = connstr::parse(value);
+    // read as ODBC does: a braced value's span holds all Npgsql would read as the value, and more
+    let cs = connstr::parse_as(value, true);
     let secretish = cs.pairs.iter().any(|p| secret_name(&p.key))
         || cs.junk.iter().any(|j| secret_name(&value[j.clone()]));
     if !secretish {

@@ -23,13 +23,13 @@ fn finding_lines(out: &str) -> Vec<&str> {
         .collect()
 }
 
-/// A factory whose baseline holds today's 25 findings (27 before ADFPG010 folded into ADFPG001 on the two Studio 1.0 files).
+/// A factory whose baseline holds today's 30 findings: 25 of the AzurePostgreSql linked services and their datasets and pipelines, 5 of the PostgreSql ones (the legacy linked service, its dataset, its two sources, the V2 one's sslMode 4).
 fn baselined() -> tempfile::TempDir {
     let dir = copy_tree(&example());
     let (code, out) = concise(dir.path(), &["--write-baseline", BASELINE]);
     assert_eq!(code, 0, "writing a baseline accepts every finding: {out}");
     assert!(finding_lines(&out).is_empty(), "{out}");
-    assert!(out.contains("Wrote 25 findings to baseline"), "{out}");
+    assert!(out.contains("Wrote 30 findings to baseline"), "{out}");
     dir
 }
 
@@ -40,7 +40,7 @@ fn a_baseline_hides_todays_findings_and_holds_no_secret() {
     let doc: Value = serde_json::from_str(&text).unwrap();
     assert_eq!(doc["version"], 1);
     let entries = doc["findings"].as_array().unwrap();
-    assert_eq!(entries.len(), 25);
+    assert_eq!(entries.len(), 30);
     for e in entries {
         assert!(
             ["linkedService/", "dataset/", "pipeline/"]
@@ -62,7 +62,7 @@ fn a_baseline_hides_todays_findings_and_holds_no_secret() {
     assert_eq!(code, 0, "{out}");
     assert!(finding_lines(&out).is_empty(), "{out}");
     assert!(
-        out.contains("Baseline .adfpg-baseline.json: 25 findings already listed (not shown)."),
+        out.contains("Baseline .adfpg-baseline.json: 30 findings already listed (not shown)."),
         "{out}"
     );
     // --check counts only the fixes of reported findings; --diff still shows every change
@@ -130,7 +130,7 @@ fn moved_lines_and_reformatting_keep_entries_matched() {
     assert_eq!(code, 0, "{out}");
     assert!(finding_lines(&out).is_empty(), "{out}");
     assert!(
-        out.contains("25 findings already listed") && !out.contains("no longer found"),
+        out.contains("30 findings already listed") && !out.contains("no longer found"),
         "{out}"
     );
 }
@@ -145,7 +145,7 @@ fn a_fixed_finding_is_reported_so_the_baseline_can_shrink() {
     assert_eq!(code, 0, "a stale entry is not an error: {out}");
     assert!(finding_lines(&out).is_empty(), "{out}");
     assert!(
-        out.contains("24 findings already listed (not shown); 1 entry no longer found"),
+        out.contains("29 findings already listed (not shown); 1 entry no longer found"),
         "{out}"
     );
     assert!(
@@ -159,7 +159,7 @@ fn a_fixed_finding_is_reported_so_the_baseline_can_shrink() {
         &[".", "--baseline", BASELINE, "--output-format", "json"],
     );
     let doc: Value = serde_json::from_str(&json).unwrap();
-    assert_eq!(doc["baseline"]["matched"], 24);
+    assert_eq!(doc["baseline"]["matched"], 29);
     assert_eq!(doc["baseline"]["fixed"][0]["code"], "ADFPG015");
     // regenerating drops it
     concise(
@@ -168,7 +168,7 @@ fn a_fixed_finding_is_reported_so_the_baseline_can_shrink() {
     );
     let doc: Value =
         serde_json::from_str(&fs::read_to_string(dir.path().join(BASELINE)).unwrap()).unwrap();
-    assert_eq!(doc["findings"].as_array().unwrap().len(), 24);
+    assert_eq!(doc["findings"].as_array().unwrap().len(), 29);
     let (_, out) = concise(dir.path(), &["--baseline", BASELINE]);
     assert!(!out.contains("no longer found"), "{out}");
 }
@@ -273,7 +273,7 @@ fn baseline_paths_do_not_depend_on_the_working_directory() {
         ],
     );
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains("19 findings already listed"), "{out}"); // the linkedService folder alone
+    assert!(out.contains("21 findings already listed"), "{out}"); // the linkedService folder alone
     // from elsewhere, with absolute paths
     let base = dir.path().join(BASELINE);
     let (code, out, _) = run_in(
@@ -287,7 +287,7 @@ fn baseline_paths_do_not_depend_on_the_working_directory() {
         ],
     );
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains("25 findings already listed"), "{out}");
+    assert!(out.contains("30 findings already listed"), "{out}");
 }
 
 #[test]
@@ -350,9 +350,9 @@ fn report_and_baseline_paths_that_are_symlinks_are_refused() {
     );
     assert_eq!(code, 0, "{out}");
     let report = fs::read_to_string(dir.path().join("real-report.txt")).unwrap();
-    assert!(report.contains("Wrote 25 findings to baseline"), "{report}");
+    assert!(report.contains("Wrote 30 findings to baseline"), "{report}");
     let baseline: Value =
         serde_json::from_str(&fs::read_to_string(dir.path().join("real-baseline.json")).unwrap())
             .unwrap();
-    assert_eq!(baseline["findings"].as_array().unwrap().len(), 25);
+    assert_eq!(baseline["findings"].as_array().unwrap().len(), 30);
 }

@@ -92,9 +92,54 @@ fn fix_migrates_every_form_and_is_idempotent() {
         .filter_map(|l| l.split('`').nth(1))
         .collect();
     assert_eq!(v1_left, ["PgWholeStringInKeyVault"], "{lint}");
+    // the legacy connector: `encryptionmethod=0` is no encryption (sslMode 0), the port an integer,
+    // `uid` the username, Basic the only authentication; the Studio credential is kept, in V2 order
+    let legacy: serde_json::Value =
+        serde_json::from_slice(&after["linkedService/LegacyPostgreSql.json"]).unwrap();
+    assert_eq!(legacy["properties"]["type"], "PostgreSqlV2");
+    let tp = legacy["properties"]["typeProperties"].as_object().unwrap();
+    assert_eq!(
+        tp.keys().map(String::as_str).collect::<Vec<_>>(),
+        [
+            "server",
+            "port",
+            "database",
+            "username",
+            "sslMode",
+            "authenticationType",
+            "encryptedCredential"
+        ]
+    );
+    assert_eq!(
+        (&tp["server"], &tp["port"], &tp["database"], &tp["username"]),
+        (
+            &serde_json::json!("10.20.0.5"),
+            &serde_json::json!(5432),
+            &serde_json::json!("crm"),
+            &serde_json::json!("crm_reader")
+        )
+    );
+    assert_eq!(
+        (&tp["sslMode"], &tp["authenticationType"]),
+        (&serde_json::json!(0), &serde_json::json!("Basic"))
+    );
+    // its dataset and copy/lookup sources are retyped with it
+    let dataset: serde_json::Value =
+        serde_json::from_slice(&after["dataset/LegacyCustomers.json"]).unwrap();
+    assert_eq!(dataset["properties"]["type"], "PostgreSqlV2Table");
+    assert_eq!(
+        dataset["properties"]["typeProperties"],
+        serde_json::json!({"schema": "public", "table": "customers"})
+    );
+    let pipeline = String::from_utf8(after["pipeline/CopyCustomers.json"].clone()).unwrap();
+    assert_eq!(
+        pipeline.matches("\"PostgreSqlV2Source\"").count(),
+        2,
+        "{pipeline}"
+    );
+    assert!(!pipeline.contains("\"PostgreSqlSource\""), "{pipeline}");
     for f in [
         "linkedService/KeyVault.json",
-        "linkedService/LegacyPostgreSql.json",
         "linkedService/OtherPostgreSqlV2.json",
         "dataset/SalesOrders.json",
         "pipeline/CopyOrders.json",

@@ -55,7 +55,8 @@ fn cli_overrides_config_over_defaults() {
         "select = [\"ADFPG005\", \"ADFPG004\"]\nfail-on = \"error\"\n[severity]\nADFPG005 = \"error\"\n",
     );
     let (code, out, _) = run_in(dir.path(), &["--output-format", "concise", "."]);
-    assert_eq!(codes(&out), vec!["ADFPG005"], "{out}");
+    // sslMode 3 (PgManagedIdentity) and 4 (OtherPostgreSqlV2) check no host name: ADFPG005 twice
+    assert_eq!(codes(&out), vec!["ADFPG005", "ADFPG005"], "{out}");
     assert!(
         out.contains("ADFPG005 [error]"),
         "config severity applies: {out}"

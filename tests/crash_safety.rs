@@ -477,13 +477,26 @@ fn two_different_fix_runs_at_once_end_in_one_of_their_results() {
                 .lines()
                 .filter(|l| l.contains("[error]") && l.contains("ADFPG10"))
             {
+                // a conflict, or a dependent held back because its linked service lost one
                 assert!(
                     line.contains("ADFPG105")
-                        && line.contains(
+                        && (line.contains(
                             "the file changed on disk since it was read; not overwritten"
-                        ),
+                        ) || line.contains("belong with the migration of")),
                     "round {round}: only conflicts may fail: {line}"
                 );
+                if let Some(ls) = line
+                    .split("belong with the migration of `")
+                    .nth(1)
+                    .and_then(|r| r.split('`').next())
+                {
+                    // that file lost a race, or was held back itself (a source goes with its dataset)
+                    assert!(
+                        out.lines()
+                            .any(|l| l.starts_with(&format!("{ls}:")) && l.contains("ADFPG105")),
+                        "round {round}: {line} without a conflict on {ls}: {out}"
+                    );
+                }
             }
             outs.push(out);
         }

@@ -49,8 +49,53 @@ fn plan_in_every_format() {
         .iter()
         .map(|u| u["resource"].as_str().unwrap())
         .collect();
-    assert_eq!(users, ["OrdersToLake", "CopyOrders", "LoadStaging"]);
+    // CopyCustomers writes to SalesOrders, PgStudio's dataset
+    assert_eq!(
+        users,
+        ["OrdersToLake", "CopyCustomers", "CopyOrders", "LoadStaging"]
+    );
     assert_eq!(studio["needs_unsafe_fixes"][0]["code"], "ADFPG001");
+    assert_eq!(studio["connector"], "AzurePostgreSql");
+    // the legacy linked service: its connector and generation, its dataset, the two activities reading
+    // it, and the documented type change its `::money` query meets (Money: V2 Decimal, legacy String)
+    let legacy = v["linked_services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["name"] == "LegacyPostgreSql")
+        .unwrap();
+    assert_eq!(
+        (&legacy["connector"], &legacy["version"]),
+        (
+            &serde_json::json!("PostgreSql"),
+            &serde_json::json!("legacy")
+        )
+    );
+    assert_eq!(legacy["needs_unsafe_fixes"][0]["code"], "ADFPG060");
+    assert_eq!(legacy["datasets"], serde_json::json!(["LegacyCustomers"]));
+    let activities: Vec<&str> = legacy["used_by"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["activity"].as_str().unwrap())
+        .collect();
+    assert_eq!(activities, ["Latest change", "Copy customers"]);
+    let retest: Vec<&str> = legacy["retest"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["what"].as_str().unwrap())
+        .collect();
+    assert!(
+        retest
+            .iter()
+            .any(|r| r.contains("money is read as Decimal (legacy: String)")),
+        "{retest:?}"
+    );
+    assert!(
+        retest.iter().any(|r| r.contains("PostgreSQL 12 or newer")),
+        "{retest:?}"
+    );
     let param = v["linked_services"]
         .as_array()
         .unwrap()

@@ -523,7 +523,7 @@ fn output_file_gets_the_report_and_the_terminal_the_human_summary() {
     );
     assert_eq!(code, 1);
     assert!(out.contains("ADFPG001 [warning]"), "{out}");
-    assert!(out.contains("Scanned 20 files"), "{out}");
+    assert!(out.contains("Scanned 22 files"), "{out}");
     let log: Value =
         serde_json::from_str(&fs::read_to_string(dir.path().join("report.sarif")).unwrap())
             .unwrap();
@@ -576,8 +576,10 @@ fn statistics_count_findings_per_rule() {
         .iter()
         .map(|r| r["count"].as_u64().unwrap())
         .sum();
-    // 27 before ADFPG010 was folded into ADFPG001's fix on the two Studio 1.0 files (one fact, one finding)
-    assert_eq!(total, 25);
+    // 27 before ADFPG010 was folded into ADFPG001's fix on the two Studio 1.0 files (one fact, one finding);
+    // the legacy files add five: the linked service (ADFPG060), its dataset (ADFPG061), the two sources
+    // reading it (ADFPG062) and the V2 linked service's sslMode 4 (ADFPG005)
+    assert_eq!(total, 30);
     assert_eq!(rows[0]["code"], "ADFPG001");
     let (code, _, err) = run_in(
         &root(),
@@ -610,7 +612,7 @@ fn quiet_drops_the_summary_in_every_text_format() {
             &root(),
             &["fixtures/example-factory", "--output-format", format],
         );
-        assert!(out.contains("Scanned 20 files"), "{format}");
+        assert!(out.contains("Scanned 22 files"), "{format}");
     }
 }
 

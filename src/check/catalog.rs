@@ -47,6 +47,18 @@ impl Catalog {
             .find(|r| r.code.eq_ignore_ascii_case(code))
     }
 
+    /// The code of the rule whose fix migrates connector `c`'s old linked services (ADFPG001, ADFPG060).
+    pub fn migration_code(&self, c: &crate::connector::Connector) -> Option<String> {
+        self.rules
+            .iter()
+            .find(|r| {
+                r.check == "v1-linked-service"
+                    && (r.connectors.is_empty()
+                        || r.connectors.iter().any(|id| id.eq_ignore_ascii_case(c.id)))
+            })
+            .map(|r| r.code.clone())
+    }
+
     /// The rule that reports a pipeline-level condition (`check` name), if it is in the catalog.
     pub fn by_check(&self, check: &str) -> Option<&Rule> {
         self.rules.iter().find(|r| r.check == check)
@@ -114,6 +126,23 @@ pub fn parse_rule(file: &str, text: &str) -> Result<Rule, RuleError> {
                 "unknown check `{}`; known: {}",
                 rule.check,
                 super::checks::names().join(", ")
+            ),
+        ));
+    }
+    if let Some(c) = rule
+        .connectors
+        .iter()
+        .find(|c| crate::connector::by_id(c).is_none())
+    {
+        return Err(err(
+            line_of("connectors"),
+            format!(
+                "unknown connector `{c}`; known: {}",
+                crate::connector::ALL
+                    .iter()
+                    .map(|c| c.id)
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         ));
     }

@@ -78,6 +78,7 @@ enum SslValue {
 #[derive(Debug, Deserialize, Default)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 struct MigrationConfig {
+    /// AzurePostgreSql's sslMode mapping.
     ssl_mode_no_encryption: Option<Spanned<SslValue>>,
     ssl_mode_request_ssl: Option<Spanned<SslValue>>,
     ssl_mode_encrypted: Option<Spanned<SslValue>>,
@@ -85,6 +86,18 @@ struct MigrationConfig {
     strip_user_at_server: Option<bool>,
     authentication_type: Option<Spanned<String>>,
     key_vault: Option<Spanned<KeyVaultConfig>>,
+    /// `[migration.postgresql]`: the legacy PostgreSql connector's sslMode mapping.
+    postgresql: Option<SslMappingConfig>,
+}
+
+/// The sslMode a migration writes for each old TLS setting.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct SslMappingConfig {
+    ssl_mode_no_encryption: Option<Spanned<SslValue>>,
+    ssl_mode_request_ssl: Option<Spanned<SslValue>>,
+    ssl_mode_encrypted: Option<Spanned<SslValue>>,
+    ssl_mode_validated: Option<Spanned<SslValue>>,
 }
 
 /// `[migration.key-vault]`: move credentials to Key Vault while migrating (ADFPG024).
@@ -689,14 +702,38 @@ fn per_path_ignores(
 /// The `[migration]` table over the defaults (Key Vault aside).
 fn migration_options(m: &MigrationConfig, err: &ErrAt) -> Result<MigrationOptions, ConfigError> {
     let mut migration = MigrationOptions::default();
-    for (value, slot) in [
-        (&m.ssl_mode_no_encryption, &mut migration.ssl_no_encryption),
-        (&m.ssl_mode_request_ssl, &mut migration.ssl_request),
-        (&m.ssl_mode_encrypted, &mut migration.ssl_encrypted),
-        (&m.ssl_mode_validated, &mut migration.ssl_validated),
-    ] {
-        if let Some(v) = value {
-            *slot = ssl_value(v, err)?;
+    let azure = [
+        &m.ssl_mode_no_encryption,
+        &m.ssl_mode_request_ssl,
+        &m.ssl_mode_encrypted,
+        &m.ssl_mode_validated,
+    ];
+    let legacy = m.postgresql.as_ref().map(|t| {
+        [
+            &t.ssl_mode_no_encryption,
+            &t.ssl_mode_request_ssl,
+            &t.ssl_mode_encrypted,
+            &t.ssl_mode_validated,
+        ]
+    });
+    let tables = [
+        (Some(azure), &crate::connector::azure_postgresql::CONNECTOR),
+        (legacy, &crate::connector::postgresql::CONNECTOR),
+    ];
+    for (table, c) in tables {
+        let Some([none, request, encrypted, validated]) = table else {
+            continue;
+        };
+        let map = migration.ssl_mut(c);
+        for (value, slot) in [
+            (none, &mut map.no_encryption),
+            (request, &mut map.request),
+            (encrypted, &mut map.encrypted),
+            (validated, &mut map.validated),
+        ] {
+            if let Some(v) = value {
+                *slot = ssl_value(v, err)?;
+            }
         }
     }
     if let Some(s) = m.strip_user_at_server {

@@ -46,7 +46,8 @@ impl<'a> Context<'a> {
         self.conn
             .get_or_init(|| {
                 let (_, literal, text) = crate::fix::migrate::connection_string(&self.ls).ok()?;
-                let parsed = crate::source::connstr::parse(&text);
+                let parsed =
+                    crate::source::connstr::parse_as(&text, self.ls.connector.braced_values);
                 Some(ConnectionString {
                     literal,
                     text,

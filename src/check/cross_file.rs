@@ -1,12 +1,12 @@
 //! Checks that look beyond one linked service: datasets, copy sources and sinks, factory hygiene (file
 //! names, duplicate names) and references to Key Vault linked services. They read the phase-1 index.
 
-use crate::check::catalog::Catalog;
+pub use crate::check::factory::FactoryCx;
+use crate::connector::{self, Connector};
 use crate::finding::{Edit, Finding, Fix, Safety};
-use crate::index::{Factory, Index, folder_kind};
-use crate::source::adf::{self, LS_TYPE, LinkedService, member_layout};
-use crate::source::document::Layout;
-use crate::source::json::{Kind, Member, Node, PathStep, pointer};
+use crate::index::folder_kind;
+use crate::source::adf::{self, LinkedService, member_layout};
+use crate::source::json::{Kind, Member, Node, PathStep};
 use std::path::Path;
 
 /// ADF's custom parameterisation file (at the root of the collaboration branch).
@@ -27,52 +27,13 @@ pub fn parameterization_section(path: &Path) -> Option<&'static str> {
         None
     }
 }
-/// The 2.0 properties ADF's own publish step parameterises for AzurePostgreSql.
-const PARAMETERISED: [&str; 3] = ["server", "database", "username"];
-
-pub const DATASET_TYPE: &str = "AzurePostgreSqlTable";
-pub const SOURCE_TYPE: &str = "AzurePostgreSqlSource";
-pub const SINK_TYPE: &str = "AzurePostgreSqlSink";
-pub const OLD_SINK_TYPE: &str = "AzurePostgreSQLSink";
-
-pub struct FactoryCx<'a> {
-    pub catalog: &'a Catalog,
-    pub index: &'a Index,
-    pub path: &'a Path,
-    pub text: &'a str,
-    /// The text's layout, worked out on first use (copy-object checks never need it).
-    pub layout: std::cell::OnceCell<Layout>,
-}
-
-impl FactoryCx<'_> {
-    fn finding(
-        &self,
-        check: &str,
-        node_span: std::ops::Range<usize>,
-        path: &[PathStep],
-        args: &[(&str, String)],
-    ) -> Option<Finding> {
-        let mut f = self.catalog.finding(check, node_span, args)?;
-        f.pointer = pointer(path);
-        Some(f)
-    }
-}
-
-impl FactoryCx<'_> {
-    fn layout(&self) -> &Layout {
-        self.layout
-            .get_or_init(|| crate::source::document::layout_of(self.text))
-    }
-
-    fn factory(&self) -> &Factory {
-        self.index.factory_of(self.path)
-    }
-}
 
 pub fn check(cx: &FactoryCx, root: &Node, services: &[LinkedService]) -> Vec<Finding> {
     let mut out = Vec::new();
     if let Some(section) = parameterization_section(cx.path) {
-        parameterization(cx, root, section, &mut out);
+        for c in connector::ALL.iter().filter(|c| cx.index.has_connector(c)) {
+            parameterization(cx, root, section, c, &mut out);
+        }
         return out;
     }
     if adf::is_arm_template(root) {
@@ -80,10 +41,10 @@ pub fn check(cx: &FactoryCx, root: &Node, services: &[LinkedService]) -> Vec<Fin
     }
     hygiene(cx, root, &mut out);
     for (base, ds) in datasets(root) {
-        dataset(cx, ds, &base, &mut out);
+        super::dependents::dataset(cx, root, ds, &base, &mut out);
     }
     let mut path = Vec::new();
-    copy_activities(cx, root, &mut path, &mut out);
+    copy_activities(cx, root, root, &mut path, None, &mut out);
     for ls in services {
         key_vault_refs(cx, ls, &mut out);
     }
@@ -96,14 +57,17 @@ fn key(k: &str) -> PathStep {
 
 // ---------- hygiene ----------
 
-/// File name and duplicate names, for the connector's own resources: AzurePostgreSql linked services and
-/// AzurePostgreSqlTable datasets (other resources are not this tool's business).
+/// File name and duplicate names, for the connectors' own resources: their linked services and datasets
+/// (other resources are not this tool's business).
 fn hygiene(cx: &FactoryCx, root: &Node, out: &mut Vec<Finding>) {
     let Some(kind) = folder_kind(cx.path) else {
         return;
     };
     let ty = root.get("properties").and_then(|p| p.str_at("type"));
-    if !matches!(ty, Some(adf::LS_TYPE | DATASET_TYPE)) {
+    let ours = ty.is_some_and(|t| {
+        connector::by_ls_type(t).is_some() || connector::by_dataset_type(t).is_some()
+    });
+    if !ours {
         return;
     }
     let Some(name_m) = root.member("name") else {
@@ -172,16 +136,23 @@ fn hygiene(cx: &FactoryCx, root: &Node, out: &mut Vec<Finding>) {
 
 // ---------- datasets ----------
 
-/// AzurePostgreSqlTable datasets: a git resource file's root, or ARM template dataset resources.
+/// The connectors' datasets (and generic `RelationalTable` ones, reported when they sit on a PostgreSQL
+/// linked service): a git resource file's root, or ARM template dataset resources.
 fn datasets(root: &Node) -> Vec<(Vec<PathStep>, &Node)> {
-    let is_pg = |r: &Node| r.get("properties").and_then(|p| p.str_at("type")) == Some(DATASET_TYPE);
+    let ours = |r: &Node| {
+        r.get("properties")
+            .and_then(|p| p.str_at("type"))
+            .is_some_and(|t| {
+                connector::by_dataset_type(t).is_some() || t == super::dependents::RELATIONAL_TABLE
+            })
+    };
     if adf::is_arm_template(root) {
         return adf::arm_resources(root, "/datasets")
-            .filter(|(_, r)| is_pg(r))
+            .filter(|(_, r)| ours(r))
             .map(|(i, r)| (vec![key("resources"), PathStep::Index(i)], r))
             .collect();
     }
-    if is_pg(root) {
+    if ours(root) {
         vec![(Vec::new(), root)]
     } else {
         Vec::new()
@@ -191,144 +162,53 @@ fn datasets(root: &Node) -> Vec<(Vec<PathStep>, &Node)> {
 /// How many of the other files of a resource name ADFPG051 names (the rest are counted).
 const SHOWN_OTHERS: usize = 3;
 
-fn dataset(cx: &FactoryCx, ds: &Node, base: &[PathStep], out: &mut Vec<Finding>) {
-    let props = ds.get("properties").expect("checked by datasets()");
-    let name = adf::arm_resource_name(ds.str_at("name").unwrap_or("<unnamed>")).to_string();
-    let at = |rel: &[&str]| -> Vec<PathStep> {
-        base.iter()
-            .cloned()
-            .chain(rel.iter().map(|k| key(k)))
-            .collect()
-    };
-    let with_resource = |mut f: Finding| {
-        f.resource = Some(name.clone());
-        f
-    };
-    if let Some(ls_ref) = props
-        .get("linkedServiceName")
-        .and_then(|l| l.get("referenceName"))
-        && let Some(ls_name) = ls_ref
-            .as_str()
-            .filter(|n| !crate::source::connstr::is_expression(n))
-    {
-        match cx.factory().linked_service(ls_name) {
-            None if cx.factory().has_linked_services => out.extend(
-                cx.finding(
-                    "dataset-unknown-linked-service",
-                    ls_ref.span.clone(),
-                    &at(&["properties", "linkedServiceName", "referenceName"]),
-                    &[
-                        ("dataset", name.clone()),
-                        ("linked_service", ls_name.to_string()),
-                    ],
-                )
-                .map(with_resource),
-            ),
-            Some(l) if l.kind != adf::LS_TYPE => out.extend(
-                cx.finding(
-                    "dataset-linked-service-type",
-                    ls_ref.span.clone(),
-                    &at(&["properties", "linkedServiceName", "referenceName"]),
-                    &[
-                        ("dataset", name.clone()),
-                        ("linked_service", ls_name.to_string()),
-                        ("kind", l.kind.clone()),
-                    ],
-                )
-                .map(with_resource),
-            ),
-            _ => {}
-        }
-    }
-
-    let Some(tp) = props.get("typeProperties") else {
-        return;
-    };
-    let Some(tn) = tp.member("tableName") else {
-        return;
-    };
-    let mut f = match cx.finding(
-        "dataset-table-name",
-        tn.key_span.clone(),
-        &at(&["properties", "typeProperties", "tableName"]),
-        &[("dataset", name.clone())],
-    ) {
-        Some(f) => with_resource(f),
-        None => return,
-    };
-    let split = tn.value.as_str().and_then(split_table_name);
-    if let Some((schema, table)) =
-        split.filter(|_| tp.member("schema").is_none() && tp.member("table").is_none())
-    {
-        let l = member_layout(cx.text, tn);
-        let join = if l.multiline {
-            format!(",{}{}", cx.layout().eol, l.lead)
-        } else {
-            ", ".to_string()
-        };
-        let json = |s: &str| serde_json::to_string(s).expect("strings serialise");
-        let mut text = String::new();
-        if let Some(s) = &schema {
-            text.push_str(&format!("\"schema\"{}{}{join}", l.sep, json(s)));
-        }
-        text.push_str(&format!("\"table\"{}{}", l.sep, json(&table)));
-        f.fix = Some(Fix {
-            safety: Safety::Safe,
-            title: match &schema {
-                Some(s) => format!("write schema `{s}` and table `{table}`"),
-                None => format!("write table `{table}`"),
-            },
-            edits: vec![Edit::replace(tn.span(), text)],
-        });
-    }
-    out.push(f);
-}
-
-/// `schema.table` split on the first `.` outside double quotes; quotes are kept as written.
-/// Expressions are never split.
-pub fn split_table_name(s: &str) -> Option<(Option<String>, String)> {
-    if crate::source::connstr::is_expression(s) || s.trim().is_empty() {
-        return None;
-    }
-    let mut in_quotes = false;
-    for (i, c) in s.char_indices() {
-        match c {
-            '"' => in_quotes = !in_quotes,
-            '.' if !in_quotes => return Some((Some(s[..i].to_string()), s[i + 1..].to_string())),
-            _ => {}
-        }
-    }
-    Some((None, s.to_string()))
-}
-
 // ---------- copy activities ----------
 
-fn copy_activities(cx: &FactoryCx, n: &Node, path: &mut Vec<PathStep>, out: &mut Vec<Finding>) {
+/// Every copy source and sink of a connector below `n`, and (for the sources whose type changes with the
+/// linked service's, see `dependents`) the Copy or Lookup activity holding it.
+fn copy_activities<'a>(
+    cx: &FactoryCx,
+    root: &Node,
+    n: &'a Node,
+    path: &mut Vec<PathStep>,
+    activity: Option<&'a Node>,
+    out: &mut Vec<Finding>,
+) {
     match &n.kind {
         Kind::Object(members) => {
-            if let Some(t) = n.member("type").filter(|t| {
-                matches!(
-                    t.value.as_str(),
-                    Some(SOURCE_TYPE | SINK_TYPE | OLD_SINK_TYPE)
-                )
-            }) {
+            if let Some(t) = n
+                .member("type")
+                .filter(|t| t.value.as_str().is_some_and(is_copy_type))
+            {
                 source_or_sink(cx, n, t, path, out);
             }
+            if matches!(path.last(), Some(PathStep::Key(k)) if k == "source") {
+                super::dependents::source(cx, root, n, path, activity, out);
+            }
+            let activity = match n.str_at("type") {
+                Some("Copy" | "Lookup") if n.get("typeProperties").is_some() => Some(n),
+                _ => activity,
+            };
             for m in members {
                 path.push(key(&m.key));
-                copy_activities(cx, &m.value, path, out);
+                copy_activities(cx, root, &m.value, path, activity, out);
                 path.pop();
             }
         }
         Kind::Array(items) => {
             for (i, item) in items.iter().enumerate() {
                 path.push(PathStep::Index(i));
-                copy_activities(cx, item, path, out);
+                copy_activities(cx, root, item, path, activity, out);
                 path.pop();
             }
         }
         _ => {}
     }
+}
+
+/// A copy source or sink type of a connector (either generation).
+fn is_copy_type(t: &str) -> bool {
+    connector::by_source_type(t).is_some() || connector::by_sink_type(t).is_some()
 }
 
 /// `[-][d.]hh:mm:ss[.fffffff]` (hours 0–23 in one or two digits; ASCII digits, as ADF's TimeSpan reads
@@ -401,7 +281,9 @@ fn source_or_sink(
 ) {
     let at = |k: &str| -> Vec<PathStep> { path.iter().cloned().chain([key(k)]).collect() };
     let ty = t.value.as_str().unwrap_or_default();
-    if ty == OLD_SINK_TYPE {
+    let sink = connector::by_sink_type(ty);
+    let preferred = sink.and_then(|c| c.sink_types.first()).copied();
+    if let Some(want) = preferred.filter(|w| *w != ty) {
         let mut f = cx.finding(
             "copy-sink-spelling",
             t.value.span.clone(),
@@ -411,11 +293,9 @@ fn source_or_sink(
         if let Some(f) = f.as_mut() {
             f.fix = Some(Fix {
                 safety: Safety::Safe,
-                title: format!("write `{SINK_TYPE}`"),
-                edits: vec![Edit::replace(
-                    t.value.span.clone(),
-                    format!("\"{SINK_TYPE}\""),
-                )],
+                title: format!("write `{want}`"),
+                edits: vec![Edit::replace(t.value.span.clone(), format!("\"{want}\""))],
+                requires: Vec::new(),
             });
         }
         out.extend(f);
@@ -434,7 +314,7 @@ fn source_or_sink(
             }
         }
     }
-    if ty != SOURCE_TYPE {
+    if sink.is_some() {
         if let Some(wm) =
             copy_member(n, "writeMethod").filter(|m| !adf::is_expression_node(&m.value))
         {
@@ -465,7 +345,9 @@ fn source_or_sink(
         }
         return;
     }
-    partition(cx, n, path, out);
+    if connector::by_source_type(ty).is_some_and(|(c, _)| c.source_partitions) {
+        partition(cx, n, path, out);
+    }
 }
 
 fn partition(cx: &FactoryCx, n: &Node, path: &[PathStep], out: &mut Vec<Finding>) {
@@ -647,14 +529,18 @@ fn walk_strings<'a>(
 
 // ---------- custom ARM parameterisation ----------
 
-/// With a custom parameterisation file, only what it lists becomes a template parameter: 2.0
-/// AzurePostgreSql linked services need server, database and username there. A type block
-/// (`"AzurePostgreSql": {…}`) replaces the `"*"` block for that type, so it must also carry every `*`
-/// entry the type has (a 1.0 `connectionString` would otherwise publish unparameterised).
-fn parameterization(cx: &FactoryCx, root: &Node, section_key: &str, out: &mut Vec<Finding>) {
-    if cx.index.pg_names.is_empty() && !cx.index.pg_in_templates {
-        return;
-    }
+/// With a custom parameterisation file, only what it lists becomes a template parameter: a connector's
+/// new-generation linked services (AzurePostgreSql 2.0, PostgreSqlV2) need server, database and username
+/// there. A type block (`"AzurePostgreSql": {…}`) replaces the `"*"` block for that type, so it must also
+/// carry every `*` entry the type has (a 1.0 `connectionString` would otherwise publish unparameterised).
+fn parameterization(
+    cx: &FactoryCx,
+    root: &Node,
+    section_key: &str,
+    c: &Connector,
+    out: &mut Vec<Finding>,
+) {
+    let ls_type = c.ls_types[1];
     let section = root.member(section_key);
     let block = |ty: &str| {
         section
@@ -662,14 +548,15 @@ fn parameterization(cx: &FactoryCx, root: &Node, section_key: &str, out: &mut Ve
             .and_then(|t| t.get("properties"))
             .and_then(|p| p.get("typeProperties"))
     };
-    let own = section.and_then(|s| s.value.get(LS_TYPE));
-    // the block that applies to AzurePostgreSql: its own when it has one, else `*`
+    let own = section.and_then(|s| s.value.get(ls_type));
+    // the block that applies to the type: its own when it has one, else `*`
     let effective = if own.is_some() {
-        block(LS_TYPE)
+        block(ls_type)
     } else {
         block("*")
     };
-    let mut missing: Vec<String> = PARAMETERISED
+    let mut missing: Vec<String> = c
+        .arm_parameterised
         .iter()
         .filter(|p| effective.is_none_or(|tp| tp.member(p).is_none()))
         .map(|p| format!("`{p}`"))
@@ -678,11 +565,13 @@ fn parameterization(cx: &FactoryCx, root: &Node, section_key: &str, out: &mut Ve
         let star = block("*").and_then(Node::members).unwrap_or_default();
         missing.extend(
             star.iter()
-                .filter(|m| is_pg_property(&m.key))
+                .filter(|m| {
+                    c.old_properties.contains(&m.key.as_str()) || c.property(&m.key).is_some()
+                })
                 .filter(|m| effective.is_none_or(|tp| tp.member(&m.key).is_none()))
                 .map(|m| {
                     format!(
-                        "`{}` (listed under `*`, which the AzurePostgreSql block hides)",
+                        "`{}` (listed under `*`, which the {ls_type} block hides)",
                         m.key
                     )
                 }),
@@ -696,8 +585,8 @@ fn parameterization(cx: &FactoryCx, root: &Node, section_key: &str, out: &mut Ve
         None => (root.span.start..root.span.start + 1, Vec::new()),
     };
     let entry = format!(
-        "\"AzurePostgreSql\": {{ \"properties\": {{ \"typeProperties\": {{ {} }} }} }} (plus every entry of \"*\")",
-        PARAMETERISED
+        "\"{ls_type}\": {{ \"properties\": {{ \"typeProperties\": {{ {} }} }} }} (plus every entry of \"*\")",
+        c.arm_parameterised
             .iter()
             .map(|p| format!("\"{p}\": \"=\""))
             .collect::<Vec<_>>()
@@ -713,6 +602,7 @@ fn parameterization(cx: &FactoryCx, root: &Node, section_key: &str, out: &mut Ve
         &path,
         &[
             ("missing", missing.join(", ")),
+            ("ls_type", ls_type.to_string()),
             ("entry", entry),
             ("file", file),
             ("section", section_key.to_string()),
@@ -720,32 +610,36 @@ fn parameterization(cx: &FactoryCx, root: &Node, section_key: &str, out: &mut Ve
     ) else {
         return;
     };
-    // the fix adds the entry when the section exists and has no AzurePostgreSql entry of its own
+    // the fix adds the entry when the section exists and has no entry of its own for the type
     if let Some(s) = section.filter(|_| own.is_none())
         && let Some(first) = s.value.members().and_then(|m| m.first())
-        && let Some(text) = type_block_text(cx, s, first)
+        && let Some(text) = type_block_text(cx, s, first, c)
     {
         f.fix = Some(Fix {
             safety: Safety::Unsafe,
-            title: "add an AzurePostgreSql entry that carries every `*` entry and parameterises server, database and username"
-                .into(),
+            title: format!(
+                "add a {ls_type} entry that carries every `*` entry and parameterises {}",
+                c.arm_parameterised.join(", ")
+            ),
             edits: vec![Edit::replace(
                 first.key_span.start..first.key_span.start,
                 text,
             )],
+            requires: Vec::new(),
         });
     }
     out.push(f);
 }
 
-/// A linked-service property of the AzurePostgreSql type (1.0 or 2.0).
-fn is_pg_property(key: &str) -> bool {
-    adf::V1_PROPERTIES.contains(&key) || adf::V2_PROPERTIES.contains(&key)
-}
-
-/// `"AzurePostgreSql": {…},` to insert before the section's first member: a copy of the `*` block (so
-/// nothing it parameterises is lost for this type) with server, database and username added.
-fn type_block_text(cx: &FactoryCx, section: &Member, first: &Member) -> Option<String> {
+/// `"AzurePostgreSql": {…},` (the connector's new linked-service type) to insert before the section's
+/// first member: a copy of the `*` block (so nothing it parameterises is lost for this type) with server,
+/// database and username added.
+fn type_block_text(
+    cx: &FactoryCx,
+    section: &Member,
+    first: &Member,
+    c: &Connector,
+) -> Option<String> {
     let mut block = match section.value.get("*") {
         Some(star) => serde_json::from_str(&cx.text[star.span.clone()]).ok()?,
         None => serde_json::json!({}),
@@ -758,8 +652,8 @@ fn type_block_text(cx: &FactoryCx, section: &Member, first: &Member) -> Option<S
         .entry("typeProperties")
         .or_insert_with(|| serde_json::json!({}))
         .as_object_mut()?;
-    for p in PARAMETERISED {
-        tp.entry(p).or_insert_with(|| serde_json::json!("="));
+    for p in c.arm_parameterised {
+        tp.entry(*p).or_insert_with(|| serde_json::json!("="));
     }
     let l = member_layout(cx.text, first);
     let value = if l.multiline {
@@ -781,30 +675,12 @@ fn type_block_text(cx: &FactoryCx, section: &Member, first: &Member) -> Option<S
     } else {
         " ".to_string()
     };
-    Some(format!("\"{LS_TYPE}\"{}{value},{nl}", l.sep))
+    Some(format!("\"{}\"{}{value},{nl}", c.ls_types[1], l.sep))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn table_names_split_on_the_first_unquoted_dot() {
-        assert_eq!(
-            split_table_name("public.orders"),
-            Some((Some("public".into()), "orders".into()))
-        );
-        assert_eq!(
-            split_table_name("\"My.Schema\".\"T.1\""),
-            Some((Some("\"My.Schema\"".into()), "\"T.1\"".into()))
-        );
-        assert_eq!(split_table_name("orders"), Some((None, "orders".into())));
-        assert_eq!(
-            split_table_name("a.b.c"),
-            Some((Some("a".into()), "b.c".into()))
-        );
-        assert_eq!(split_table_name("@{dataset().t}"), None);
-    }
 
     #[test]
     fn parameters_named_by_arm_expressions() {

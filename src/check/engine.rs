@@ -36,11 +36,17 @@ pub fn check_linked_services(
             .iter()
             .filter(|r| r.scope == Scope::LinkedService)
         {
-            let applies = match rule.applies_to {
-                AppliesTo::Any => true,
-                AppliesTo::V1 => version == Version::V1,
-                AppliesTo::V2 => version == Version::V2,
-            };
+            let connector_ok = rule.connectors.is_empty()
+                || rule
+                    .connectors
+                    .iter()
+                    .any(|c| c.eq_ignore_ascii_case(ls.connector.id));
+            let applies = connector_ok
+                && match rule.applies_to {
+                    AppliesTo::Any => true,
+                    AppliesTo::V1 => version == Version::V1,
+                    AppliesTo::V2 => version == Version::V2,
+                };
             if !applies {
                 continue;
             }
@@ -262,6 +268,16 @@ impl Shape {
 fn to_finding(rule: &Rule, ls: &LinkedService, hit: Hit) -> Finding {
     let mut args: BTreeMap<&str, String> = hit.args.into_iter().collect();
     args.insert("ls", ls.name.to_string());
+    // the generations as a sentence names them (`1.0`/`2.0`, `PostgreSql`/`PostgreSqlV2`)
+    let c = ls.connector;
+    args.insert(
+        "old",
+        c.generation_name(crate::connector::Generation::Old).into(),
+    );
+    args.insert(
+        "new",
+        c.generation_name(crate::connector::Generation::New).into(),
+    );
     let mut pointer = ls.base.clone();
     pointer.extend(hit.path);
     Finding {

@@ -682,7 +682,7 @@ pub fn survey(
             .linked_services
             .values()
             .flatten()
-            .filter(|e| e.kind == crate::source::adf::LS_TYPE);
+            .filter(|e| crate::connector::by_ls_type(&e.kind).is_some());
         for entry in entries {
             let Some(doc) = read(&entry.path, max_size) else {
                 continue;
@@ -922,8 +922,9 @@ pub fn file_move<'a>(
         Version::V1 => {
             if let Err(b) = v1_migration(text, layout, root, ls, opts) {
                 // nothing to say when there is nothing to move anyway
-                return plan_move(ls, target, factory, None, &opts.migration)
-                    .map(|_| Err(format!("held back with the migration: {}", b.reason()).into()));
+                return plan_move(ls, target, factory, None, &opts.migration).map(|_| {
+                    Err(format!("held back with the migration: {}", b.reason(ls.connector)).into())
+                });
             }
             Some(v1_connection_string(ls, opts))
         }
@@ -942,14 +943,16 @@ pub fn file_move<'a>(
 /// The 1.0 connection string a migration splits: the literal, or an ARM template's source string.
 fn v1_connection_string(ls: &LinkedService, opts: &CheckOptions) -> Option<ConnStr> {
     let parsed = match crate::fix::migrate::connection_string(ls) {
-        Ok((_, _, s)) if crate::fix::arm::parameter_reference(&s).is_none() => connstr::parse(&s),
+        Ok((_, _, s)) if crate::fix::arm::parameter_reference(&s).is_none() => {
+            connstr::parse_as(&s, ls.connector.braced_values)
+        }
         _ => {
             let param = ls
                 .tp("connectionString")?
                 .value
                 .as_str()
                 .and_then(crate::fix::arm::parameter_reference)?;
-            crate::fix::arm::source_string(param, ls.name, &opts.template)?
+            crate::fix::arm::source_string(param, ls, &opts.template)?
         }
     };
     // a URL host (`postgresql://user:pw@host/db`) holds the values the migration splits out of it

@@ -9,7 +9,8 @@ use std::collections::BTreeMap;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
 #[serde(rename_all = "kebab-case")]
 pub enum Scope {
-    /// Runs on each AzurePostgreSql linked service; `given` is evaluated on the resource (`name`, `properties`).
+    /// Runs on each PostgreSQL linked service (of the rule's `connectors`); `given` is evaluated on the
+    /// resource (`name`, `properties`).
     #[default]
     LinkedService,
     /// Raised by the pipeline itself about a whole file (parse errors, encodings, I/O).
@@ -108,6 +109,10 @@ pub struct Rule {
     pub scope: Scope,
     #[serde(default)]
     pub applies_to: AppliesTo,
+    /// The connectors (ids: `AzurePostgreSql`, `PostgreSql`) whose linked services the rule runs on;
+    /// empty: every connector.
+    #[serde(default)]
+    pub connectors: Vec<String>,
     /// JSONPath over the linked-service resource; each match is a target of the check.
     #[serde(default = "root_path")]
     pub given: String,

@@ -876,7 +876,7 @@ impl Report<'_> {
         o.push_str(&format!(
             "Linked service {} ({}) in {}\n",
             p(&s.linked_service),
-            s.origin.describe(),
+            s.origin.describe(s.connector),
             p(&self.args.file.display().to_string())
         ));
         o.push_str(&format!(
@@ -1019,7 +1019,7 @@ impl Report<'_> {
         json!({
             "file": self.args.file.display().to_string(),
             "linked_service": s.linked_service,
-            "source": s.origin.describe(),
+            "source": s.origin.describe(s.connector),
             "settings": {
                 "host": s.host,
                 "port": s.port,

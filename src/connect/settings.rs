@@ -69,11 +69,25 @@ pub enum Origin {
 }
 
 impl Origin {
-    pub fn describe(self) -> &'static str {
+    /// Where the settings come from, in the connector's words (`version 1.0 connection string`,
+    /// `legacy PostgreSql connection string` …).
+    pub fn describe(self, c: &crate::connector::Connector) -> String {
+        let generation = |i: usize| match c.marker {
+            crate::connector::Marker::Version => format!("version {}", c.labels[i]),
+            crate::connector::Marker::Type if i == 0 => format!("legacy {}", c.ls_types[0]),
+            crate::connector::Marker::Type => c.ls_types[1].to_string(),
+        };
         match self {
-            Origin::V2 => "version 2.0 properties",
-            Origin::V1 => "version 1.0 connection string",
-            Origin::AsMigrated => "version 1.0, as migrated to 2.0 by --fix",
+            Origin::V2 => format!("{} properties", generation(1)),
+            Origin::V1 => format!("{} connection string", generation(0)),
+            Origin::AsMigrated => format!(
+                "{}, as migrated to {} by --fix",
+                generation(0),
+                match c.marker {
+                    crate::connector::Marker::Version => c.labels[1],
+                    crate::connector::Marker::Type => c.ls_types[1],
+                }
+            ),
         }
     }
 }
@@ -122,6 +136,7 @@ pub enum Auth {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
     pub linked_service: String,
+    pub connector: &'static crate::connector::Connector,
     pub origin: Origin,
     pub host: String,
     pub port: u16,
@@ -177,7 +192,8 @@ pub fn parse_host_override(s: &str) -> Result<(String, Option<u16>), String> {
     }
 }
 
-/// Resolve the settings of the (first) AzurePostgreSql linked service in a file's bytes.
+/// Resolve the settings of the (first) PostgreSQL linked service in a file's bytes (AzurePostgreSql 1.0 or
+/// 2.0, the legacy PostgreSql, PostgreSqlV2).
 pub fn resolve(bytes: Vec<u8>, inputs: &Inputs) -> Result<Settings, String> {
     let doc = Document::decode(bytes).map_err(|e| e.message())?;
     let root = doc.parse().map_err(|e| {
@@ -190,7 +206,7 @@ pub fn resolve(bytes: Vec<u8>, inputs: &Inputs) -> Result<Settings, String> {
             "this is an ARM template; test the linked service's own file (linkedService/NAME.json) instead"
                 .into()
         } else {
-            "the file holds no AzurePostgreSql linked service".into()
+            "the file holds no PostgreSQL linked service (AzurePostgreSql, PostgreSql or PostgreSqlV2)".into()
         });
     };
     match ls.version() {
@@ -201,8 +217,10 @@ pub fn resolve(bytes: Vec<u8>, inputs: &Inputs) -> Result<Settings, String> {
         Version::V2 => {
             let mut s = read_v2(ls, inputs, Origin::V2)?;
             if inputs.as_migrated {
-                s.notes
-                    .insert(0, "--as-migrated: the file is already version 2.0".into());
+                s.notes.insert(
+                    0,
+                    format!("--as-migrated: the file is already {}", ls.version_label()),
+                );
             }
             Ok(s)
         }
@@ -212,7 +230,7 @@ pub fn resolve(bytes: Vec<u8>, inputs: &Inputs) -> Result<Settings, String> {
                     format!(
                         "--as-migrated: linked service `{}` cannot be migrated: {}",
                         ls.name,
-                        b.reason()
+                        b.reason(ls.connector)
                     )
                 })?;
             let edits: Vec<_> = m.edits.iter().collect();
@@ -581,6 +599,7 @@ fn read_v2(ls: &LinkedService, inputs: &Inputs, origin: Origin) -> Result<Settin
     };
     let mut s = Settings {
         linked_service: ls.name.to_string(),
+        connector: ls.connector,
         origin,
         host,
         port,
@@ -600,12 +619,13 @@ fn read_v2(ls: &LinkedService, inputs: &Inputs, origin: Origin) -> Result<Settin
 fn read_v1(ls: &LinkedService, inputs: &Inputs) -> Result<Settings, String> {
     let (_, _, text) = migrate::connection_string(ls).map_err(|b| {
         format!(
-            "linked service `{}`: {} (a connection string is needed to test a 1.0 linked service)",
+            "linked service `{}`: {} (a connection string is needed to test a {} linked service)",
             ls.name,
-            b.reason()
+            b.reason(ls.connector),
+            ls.version_label()
         )
     })?;
-    let cs = connstr::parse(&text);
+    let cs = connstr::parse_as(&text, ls.connector.braced_values);
     let mut notes = Vec::new();
     let mut p = Params::new(ls, &inputs.params);
     let overridden = inputs.host_override.as_ref();
@@ -671,6 +691,7 @@ fn read_v1(ls: &LinkedService, inputs: &Inputs) -> Result<Settings, String> {
     };
     let mut s = Settings {
         linked_service: ls.name.to_string(),
+        connector: ls.connector,
         origin: Origin::V1,
         host,
         port,
@@ -753,7 +774,7 @@ fn v1_ssl_mode(
             (other, _) => return Err(format!("`EncryptionMethod={other}` is not 0, 1 or 6")),
         };
         notes.push(format!(
-            "1.0 EncryptionMethod={em}{}: tested as sslmode {} ({}); --as-migrated tests what 2.0 would use",
+            "EncryptionMethod={em}{}: tested as sslmode {} ({}), as the old driver meant it; --as-migrated tests what the migrated definition would use",
             if validate { ", ValidateServerCertificate=1" } else { "" },
             mode.libpq_name(),
             match mode {

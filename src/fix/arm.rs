@@ -4,8 +4,9 @@
 //! strings with defaults, `<ls>_password` as secureString; port, sslMode and authenticationType literal),
 //! declares them in the template, and adds them to the parameters file next to it.
 
+use crate::connector::Connector;
 use crate::finding::{Edit, Safety};
-use crate::fix::migrate::{Blocked, Migration, MigrationOptions};
+use crate::fix::migrate::{Blocked, Migration, MigrationOptions, NewMember, Value};
 use crate::index::TemplateHome;
 use crate::source::adf::{LinkedService, member_layout};
 use crate::source::connstr::{self, ConnStr, Key};
@@ -23,6 +24,8 @@ pub fn parameter_reference(s: &str) -> Option<&str> {
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewParameter {
     pub name: String,
+    /// The connector of the linked service it was made for.
+    pub connector: &'static Connector,
     /// The `typeProperties` member it feeds: `server`, `database`, `username` or `password`.
     pub member: &'static str,
     pub value: String,
@@ -50,10 +53,11 @@ pub fn new_parameters(
     ls: &str,
     old: Option<&ConnStr>,
     opts: &MigrationOptions,
+    c: &'static Connector,
 ) -> Vec<NewParameter> {
     let v = |k: Key| old.and_then(|c| c.value(k)).unwrap_or_default().to_string();
     let user = old
-        .filter(|_| opts.strip_user_at_server)
+        .filter(|_| opts.strip_user_at_server && c.strips_user_at_server)
         .and_then(|c| {
             Some(crate::fix::migrate::strip_user_at_server(
                 c.value(Key::Username)?,
@@ -71,6 +75,7 @@ pub fn new_parameters(
         member,
         value,
         secure,
+        connector: c,
     };
     vec![
         param("server", v(Key::Server), false),
@@ -103,14 +108,18 @@ pub fn template_sources(path: &Path, home: TemplateHome, v1: &[&str]) -> Templat
 /// The 1.0 connection string behind `[parameters('param')]` of linked service `ls`: the parameter's value
 /// in the parameters files (ADF exports secure strings as `""`, so often there is none), else the
 /// connection string of the linked-service file of that name in the template's factory.
-pub fn source_string(param: &str, ls: &str, sources: &TemplateSources) -> Option<ConnStr> {
+pub fn source_string(
+    param: &str,
+    ls: &LinkedService,
+    sources: &TemplateSources,
+) -> Option<ConnStr> {
     let known = |v: &&String| !v.trim().is_empty();
     sources
         .values
         .get(param)
         .filter(known)
-        .or_else(|| sources.ls_strings.get(ls).filter(known))
-        .map(|v| connstr::parse(v))
+        .or_else(|| sources.ls_strings.get(ls.name).filter(known))
+        .map(|v| connstr::parse_as(v, ls.connector.braced_values))
 }
 
 /// For each 1.0 linked service of a template, the connection string of `linkedService/<name>.json` in
@@ -305,7 +314,7 @@ pub fn migrate(
             missing_file_reason(&sources.home, name),
         ));
     }
-    let old = source_string(param, name, sources).ok_or_else(|| {
+    let old = source_string(param, ls, sources).ok_or_else(|| {
         Blocked::ArmValuesUnknown(param.to_string(), missing_file_reason(&sources.home, name))
     })?;
     if let Some((a, b)) = crate::fix::migrate::duplicate_setting(&old) {
@@ -318,74 +327,75 @@ pub fn migrate(
     if old.value(Key::Database).is_none_or(|s| s.trim().is_empty()) {
         return Err(Blocked::NoDatabase);
     }
-    let ssl = match crate::fix::migrate::ssl_mode(&old, opts)? {
-        Ok(n) => n.to_string(),
-        Err(expr) => json(&expr),
-    };
+    let c = ls.connector;
+    if old
+        .value(Key::Server)
+        .is_some_and(|s| !connstr::is_expression(s) && s.contains(['=', ';']))
+    {
+        return Err(Blocked::NotAHost);
+    }
+    let ssl = crate::fix::migrate::ssl_mode(&old, c, opts)?;
     let port = old.value(Key::Port).unwrap_or("5432").to_string();
-    let new = new_parameters(name, Some(&old), opts);
+    let new = new_parameters(name, Some(&old), opts, c);
     let tp = ls.type_props().ok_or(Blocked::NoTypeProperties)?;
     // a member the resource already has (a Key Vault `password`) stays; its parameter is not created
     let new: Vec<NewParameter> = new
         .into_iter()
-        .filter(|n| tp.member(member_of(name, &n.name)).is_none())
+        .filter(|n| tp.member(n.member).is_none())
         .collect();
     let p = |n: &NewParameter| json(&format!("[parameters('{}')]", n.name));
-
     let l = member_layout(text, cs_member);
-    let join = if l.multiline {
-        format!(",{}{}", layout.eol, l.lead)
-    } else {
-        ", ".into()
-    };
-    let mut members: Vec<(String, String)> = Vec::new();
-    let param_of = |member: &str| new.iter().find(|n| member_of(name, &n.name) == member);
-    for member in [
-        "server",
-        "port",
-        "database",
-        "sslMode",
-        "username",
-        "password",
-        "authenticationType",
-    ] {
+    let param_of = |member: &str| new.iter().find(|n| n.member == member);
+    let mut members: Vec<NewMember> = Vec::new();
+    for member in c.arm_member_order {
         if tp.member(member).is_some() {
             continue;
         }
-        let value = match member {
-            "port" => json(&port),
-            "sslMode" => ssl.clone(),
-            "authenticationType" => json(&opts.authentication_type),
+        let value = match *member {
+            "port" => crate::fix::migrate::port_value(c, &port),
+            "sslMode" => match &ssl {
+                Ok(n) => Value::Int(n.to_string()),
+                Err(expr) => Value::Str(expr.clone()),
+            },
+            "authenticationType" => Value::Str(opts.authentication_type_for(c)),
             "password" => {
                 let Some(n) = param_of(member) else { continue };
-                object(
+                Value::Raw(object(
                     layout,
                     &l.lead,
                     &l.sep,
                     l.multiline,
                     &[("type", json("SecureString")), ("value", p(n))],
-                )
+                ))
             }
             _ => match param_of(member) {
-                Some(n) => p(n),
+                Some(n) => Value::Raw(p(n)),
                 None => continue,
             },
         };
-        members.push((member.to_string(), value));
+        members.push(NewMember { key: member, value });
     }
-    let options = crate::fix::migrate::option_members(&old);
-    for (key, v) in &options {
+    for (key, v) in crate::fix::migrate::option_members(&old, c) {
         if tp.member(key).is_none() {
-            members.push(((*key).to_string(), v.clone()));
+            members.push(NewMember {
+                key,
+                value: Value::Raw(v),
+            });
         }
     }
-    let body: Vec<String> = members
-        .iter()
-        .map(|(k, v)| format!("{}{}{v}", json(k), l.sep))
-        .collect();
+    if opts.ssl(c).trust_when_encrypted
+        && crate::fix::migrate::encrypts_unvalidated(&old)
+        && tp.member("trustServerCertificate").is_none()
+        && !members.iter().any(|m| m.key == "trustServerCertificate")
+    {
+        members.push(NewMember {
+            key: "trustServerCertificate",
+            value: Value::Bool(true),
+        });
+    }
     let mut edits = vec![
-        crate::fix::migrate::version_edit(text, layout, ls),
-        Edit::replace(cs_member.span(), body.join(&join)),
+        crate::fix::migrate::generation_edit(text, layout, ls),
+        crate::fix::migrate::members_edit(text, layout, tp, cs_member, members, c.arm_member_order),
     ];
     edits.extend(declarations(text, layout, root, param, &new));
 
@@ -399,10 +409,11 @@ pub fn migrate(
     if old.value(Key::Password).is_some_and(|p| !p.is_empty()) && tp.member("password").is_some() {
         unsafe_reasons.push(crate::fix::migrate::password_twice_note());
     }
-    let dropped = crate::fix::migrate::dropped_keys(&old);
+    let dropped = crate::fix::migrate::dropped_keys(&old, c);
     if !dropped.is_empty() {
         unsafe_reasons.push(format!(
-            "connection-string keys with no 2.0 property are dropped: {}",
+            "connection-string keys with no {} property are dropped: {}",
+            c.labels[1],
             dropped.join(", ")
         ));
     }
@@ -412,14 +423,6 @@ pub fn migrate(
         unsafe_reasons,
         dropped,
     })
-}
-
-/// `<ls>_properties_typeProperties_server` → `server`, `<ls>_password` → `password`.
-fn member_of<'a>(ls: &str, param: &'a str) -> &'a str {
-    let rest = param.strip_prefix(ls).unwrap_or(param);
-    rest.strip_prefix("_properties_typeProperties_")
-        .or_else(|| rest.strip_prefix('_'))
-        .unwrap_or(rest)
 }
 
 /// Declarations of the new parameters in the template's `parameters`, right after the old one.
@@ -477,11 +480,11 @@ pub fn renames(
         .filter(|l| l.version() == crate::source::adf::Version::V1)
         .filter_map(|l| {
             let p = parameter_reference(l.tp("connectionString")?.value.as_str()?)?;
-            let old = source_string(p, l.name, sources)
+            let old = source_string(p, l, sources)
                 .map(|c| crate::fix::migrate::expand_host_url(&c).unwrap_or(c));
             // the parameters the migrated resource uses (a kept Key Vault password has none)
             let now = after_resource_text(after, l.name);
-            let new: Vec<NewParameter> = new_parameters(l.name, old.as_ref(), opts)
+            let new: Vec<NewParameter> = new_parameters(l.name, old.as_ref(), opts, l.connector)
                 .into_iter()
                 .filter(|n| now.contains(&n.name))
                 .collect();
@@ -617,10 +620,12 @@ fn file_values(
             })
             .collect());
     };
-    let parsed = connstr::parse(given);
+    let Some(first) = new.first() else {
+        return Ok(Vec::new());
+    };
+    let parsed = connstr::parse_as(given, first.connector.braced_values);
     let cs = crate::fix::migrate::expand_host_url(&parsed).unwrap_or(parsed);
-    let ls = new.first().map_or("", |n| n.linked_service());
-    let here = new_parameters(ls, Some(&cs), opts);
+    let here = new_parameters(first.linked_service(), Some(&cs), opts, first.connector);
     Ok(new
         .iter()
         .map(|n| {
@@ -634,6 +639,7 @@ fn file_values(
 #[cfg(test)]
 mod tests {
     use super::*;
+    const AZURE: &Connector = &crate::connector::azure_postgresql::CONNECTOR;
 
     #[test]
     fn parameters_file_gains_entries_after_the_old_one() {
@@ -643,7 +649,7 @@ mod tests {
             text,
             &[(
                 "pg_connectionString".into(),
-                new_parameters("pg", Some(&cs), &MigrationOptions::default()),
+                new_parameters("pg", Some(&cs), &MigrationOptions::default(), AZURE),
             )],
             &MigrationOptions::default(),
         )
@@ -667,7 +673,7 @@ mod tests {
                 &out,
                 &[(
                     "pg_connectionString".into(),
-                    new_parameters("pg", Some(&cs), &MigrationOptions::default())
+                    new_parameters("pg", Some(&cs), &MigrationOptions::default(), AZURE)
                 )],
                 &MigrationOptions::default(),
             )

@@ -1,27 +1,28 @@
-//! Version 1.0 → 2.0 as byte-range edits, the way ADF Studio's own upgrade writes it: `version` right after
-//! `type`, then server, port, database, sslMode, username, authenticationType, the credential, and the
-//! other mapped options. Every byte outside the edited spans stays as it was.
+//! An old-generation linked service (AzurePostgreSql 1.0, the legacy `PostgreSql`) rewritten to the new one
+//! (2.0, `PostgreSqlV2`) as byte-range edits, driven by the connector's tables (`crate::connector`): the
+//! version or type that says the new generation, then the members in the order ADF Studio writes them
+//! (AzurePostgreSql: server, port, database, sslMode, username, authenticationType, the credential;
+//! PostgreSqlV2: server, port, database, username, password, sslMode, authenticationType), then the other
+//! mapped options. Every byte outside the edited spans stays as it was.
 
+use crate::connector::{Connector, Generation, Marker, PortForm, SslMapping};
 use crate::finding::{Edit, Safety};
 use crate::source::adf::{LinkedService, member_layout};
 use crate::source::connstr::{self, ConnStr, Key};
 use crate::source::document::Layout;
 use crate::source::json::{Kind, Member, Node};
 
-/// Migration defaults (the reference's mapping); config may change them.
+/// Migration defaults (each connector's table); config may change them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MigrationOptions {
-    /// sslMode written for EncryptionMethod 0 or absent.
-    pub ssl_no_encryption: u8,
-    /// sslMode for EncryptionMethod 6 (RequestSSL).
-    pub ssl_request: u8,
-    /// sslMode for EncryptionMethod 1 without certificate validation.
-    pub ssl_encrypted: u8,
-    /// sslMode for EncryptionMethod 1 with ValidateServerCertificate 1.
-    pub ssl_validated: u8,
-    /// Strip `@server` from `user@server` when it names the host's first label.
+    /// The sslMode written for each old TLS setting, per connector (id): `[migration]` for
+    /// AzurePostgreSql, `[migration.postgresql]` for the legacy connector.
+    pub ssl: Vec<(&'static str, SslMapping)>,
+    /// Strip `@server` from `user@server` when it names the host's first label (connectors that have
+    /// the habit: AzurePostgreSql).
     pub strip_user_at_server: bool,
-    /// `Basic` (what Studio writes) or `BasicAuth` (the how-to page's spelling).
+    /// AzurePostgreSql: `Basic` (what Studio writes) or `BasicAuth` (the how-to page's spelling).
+    /// PostgreSqlV2 supports only `Basic`, which it always gets.
     pub authentication_type: String,
     /// `--credentials-to-key-vault`: where passwords and keys move (ADFPG024).
     pub key_vault: Option<VaultTarget>,
@@ -30,13 +31,53 @@ pub struct MigrationOptions {
 impl Default for MigrationOptions {
     fn default() -> Self {
         MigrationOptions {
-            ssl_no_encryption: 2,
-            ssl_request: 2,
-            ssl_encrypted: 3,
-            ssl_validated: 4,
+            ssl: crate::connector::ALL
+                .iter()
+                .map(|c| (c.id, c.ssl))
+                .collect(),
             strip_user_at_server: true,
             authentication_type: "Basic".into(),
             key_vault: None,
+        }
+    }
+}
+
+impl MigrationOptions {
+    /// The sslMode mapping for a connector.
+    pub fn ssl(&self, c: &Connector) -> SslMapping {
+        self.ssl
+            .iter()
+            .find(|(id, _)| *id == c.id)
+            .map_or(c.ssl, |(_, m)| *m)
+    }
+
+    pub fn ssl_mut(&mut self, c: &Connector) -> &mut SslMapping {
+        if !self.ssl.iter().any(|(id, _)| *id == c.id) {
+            self.ssl.push((c.id, c.ssl));
+        }
+        let i = self
+            .ssl
+            .iter()
+            .position(|(id, _)| *id == c.id)
+            .expect("pushed");
+        &mut self.ssl[i].1
+    }
+
+    /// The authenticationType the migration writes for a connector: the configured one where the
+    /// connector takes it, else the connector's only value.
+    pub fn authentication_type_for(&self, c: &Connector) -> String {
+        let allowed = c
+            .enums
+            .iter()
+            .find(|(p, _)| *p == "authenticationType")
+            .map(|(_, v)| *v)
+            .unwrap_or(&[]);
+        if allowed.contains(&self.authentication_type.as_str()) {
+            self.authentication_type.clone()
+        } else {
+            allowed
+                .first()
+                .map_or_else(|| "Basic".into(), |a| (*a).to_string())
         }
     }
 }
@@ -75,10 +116,18 @@ pub enum Blocked {
     /// 1.0 checked the certificate against `HostNameInCertificate`, which names another host than the
     /// server: 2.0's VerifyFull checks `server` (certificate host, server).
     CertificateHostDiffers(String, String),
+    /// `EncryptionMethod=6` (TLS if the server offers it) with certificate validation: the new
+    /// generation has no mode that does both (Prefer does not validate, VerifyCA never falls back).
+    RequestSslValidated,
+    /// The host is not a host name (it holds `=` or `;`: a connection string braced inside the value).
+    NotAHost,
 }
 
 impl Blocked {
-    pub fn reason(&self) -> String {
+    /// Why, in words naming connector `c`'s generations.
+    pub fn reason(&self, c: &Connector) -> String {
+        let old = c.generation_name(Generation::Old);
+        let new = c.generation_name(Generation::New);
         match self {
             Blocked::NoTypeProperties => "`typeProperties` is missing or not an object".into(),
             Blocked::NoConnectionString => "there is no `connectionString` to split".into(),
@@ -110,15 +159,24 @@ impl Blocked {
                 "the host is written as a URL: {why}; write host, port, database and user name as separate keys"
             ),
             Blocked::ArmValuesUnknown(param, looked) => format!(
-                "port and sslMode stay literal in a 2.0 template, but `{param}` has no value in the parameters \
+                "port and sslMode stay literal in a {new} template, but `{param}` has no value in the parameters \
                  file and {looked}: migrate the linked service in the factory and re-publish, or give \
                  `{param}` its value"
             ),
-            Blocked::NoDatabase => "the connection string names no database, which 2.0 requires: add \
-                 `Database=<name>` to it (or write `database` by hand)"
+            Blocked::NoDatabase => format!(
+                "the connection string names no database, which {new} requires: add `Database=<name>` to it \
+                 (or write `database` by hand)"
+            ),
+            Blocked::RequestSslValidated => "`EncryptionMethod=6` with `ValidateServerCertificate=1` (TLS when the \
+                 server offers it, and then a validated certificate) has no equivalent sslMode: Prefer (2) \
+                 validates nothing and VerifyCA (4) never falls back to plain text; choose one by hand \
+                 (`SSL Mode=Prefer` or `SSL Mode=VerifyCA`)"
+                .into(),
+            Blocked::NotAHost => "the host is not a host name (it holds `=` or `;`, as a connection string \
+                 put inside a braced value does): write the host, port and options as keys of the string"
                 .into(),
             Blocked::CertificateHostDiffers(cert, server) => format!(
-                "1.0 checked the server certificate against HostNameInCertificate `{cert}`, but 2.0's \
+                "{old} checked the server certificate against HostNameInCertificate `{cert}`, but {new}'s \
                  VerifyFull (sslMode 5) checks it against the server name `{server}`, so the migrated \
                  service could not connect: write the host as the certificate's name (`host={cert}`), or \
                  choose a weaker mode by hand (`SSL Mode=VerifyCA` keeps the certificate-chain check)"
@@ -175,8 +233,12 @@ pub fn connection_string<'a>(
     Ok((m, literal, s))
 }
 
-/// The sslMode the migration writes: a number, or an expression kept verbatim.
-pub fn ssl_mode(cs: &ConnStr, opts: &MigrationOptions) -> Result<Result<u8, String>, Blocked> {
+/// The sslMode the migration writes for connector `c`: a number, or an expression kept verbatim.
+pub fn ssl_mode(
+    cs: &ConnStr,
+    c: &Connector,
+    opts: &MigrationOptions,
+) -> Result<Result<u8, String>, Blocked> {
     if let Some(p) = cs.get(Key::SslMode) {
         if p.is_expression() {
             return Ok(Err(p.value.clone()));
@@ -185,25 +247,35 @@ pub fn ssl_mode(cs: &ConnStr, opts: &MigrationOptions) -> Result<Result<u8, Stri
             .map(Ok)
             .ok_or_else(|| Blocked::UnknownSslMode(p.value.clone()));
     }
+    let map = opts.ssl(c);
     let em = cs
         .value(Key::EncryptionMethod)
         .map(str::trim)
         .unwrap_or("0");
     let validate = validates_certificate(cs);
     Ok(Ok(match em {
-        "0" => opts.ssl_no_encryption,
-        "6" => opts.ssl_request,
+        "0" => map.no_encryption,
+        "6" if validate => map.request_validated.ok_or(Blocked::RequestSslValidated)?,
+        "6" => map.request,
         "1" if validate => match certificate_host(cs) {
-            None => opts.ssl_validated,
+            None => map.validated,
             Some(CertificateHost::Server) => 5,
             Some(CertificateHost::Other(cert)) => {
                 let server = cs.value(Key::Server).unwrap_or_default().trim().to_string();
                 return Err(Blocked::CertificateHostDiffers(cert, server));
             }
         },
-        "1" => opts.ssl_encrypted,
+        "1" => map.encrypted,
         other => return Err(Blocked::UnknownEncryptionMethod(other.to_string())),
     }))
+}
+
+/// `EncryptionMethod=1` without certificate validation (and no `SSL Mode` deciding instead): the old
+/// driver encrypted and checked nothing.
+pub(crate) fn encrypts_unvalidated(cs: &ConnStr) -> bool {
+    cs.get(Key::SslMode).is_none()
+        && cs.value(Key::EncryptionMethod).map(str::trim) == Some("1")
+        && !validates_certificate(cs)
 }
 
 /// `ValidateServerCertificate` is on.
@@ -331,20 +403,35 @@ pub fn strip_user_at_server(user: &str, host: &str) -> Option<String> {
     (!name.is_empty() && server.eq_ignore_ascii_case(first_label)).then(|| name.to_string())
 }
 
-struct NewMember {
-    key: &'static str,
-    value: Value,
+/// A member the migration writes: its key and value.
+pub(crate) struct NewMember {
+    pub(crate) key: &'static str,
+    pub(crate) value: Value,
 }
 
-enum Value {
+pub(crate) enum Value {
     Str(String),
     Int(String),
     Bool(bool),
     SecureString(String),
+    /// JSON text written as it is (an ARM parameter reference, an object laid out by the caller).
+    Raw(String),
 }
 
 fn json_str(s: &str) -> String {
     serde_json::to_string(s).expect("strings serialise")
+}
+
+/// The port as the connector writes it: AzurePostgreSql a string (`"5432"`), PostgreSqlV2 an integer
+/// (`5432`); an expression, or a value that is no number (the fix gate then holds it back), as a string.
+pub(crate) fn port_value(c: &Connector, port: &str) -> Value {
+    let t = port.trim();
+    match c.port {
+        PortForm::Integer if !connstr::is_expression(t) && t.parse::<u16>().is_ok() => {
+            Value::Int(t.parse::<u16>().expect("checked").to_string())
+        }
+        _ => Value::Str(port.to_string()),
+    }
 }
 
 pub fn migrate(
@@ -353,6 +440,7 @@ pub fn migrate(
     ls: &LinkedService,
     opts: &MigrationOptions,
 ) -> Result<Migration, Blocked> {
+    let c = ls.connector;
     let (cs_member, _, cs_text) = connection_string(ls)?;
     // the rewrite reads and replaces members of these two objects: with a key twice it could migrate the
     // copy ADF ignores and leave the other behind
@@ -367,7 +455,7 @@ pub fn migrate(
             }
         }
     }
-    let parsed = connstr::parse(&cs_text);
+    let parsed = connstr::parse_as(&cs_text, c.braced_values);
     if let Some((a, b)) = duplicate_setting(&parsed) {
         return Err(Blocked::DuplicateConnectionKey(a, b));
     }
@@ -376,7 +464,10 @@ pub fn migrate(
         .value(Key::Server)
         .filter(|s| !s.trim().is_empty())
         .ok_or(Blocked::NoServer)?;
-    let ssl = ssl_mode(&cs, opts)?;
+    if !connstr::is_expression(server) && server.contains(['=', ';']) {
+        return Err(Blocked::NotAHost);
+    }
+    let ssl = ssl_mode(&cs, c, opts)?;
     let tp = ls.type_props().expect("checked by connection_string");
     let existing = |k: &str| tp.member(k).is_some();
 
@@ -387,10 +478,7 @@ pub fn migrate(
         }
     };
     push("server", Value::Str(server.to_string()));
-    push(
-        "port",
-        Value::Str(cs.value(Key::Port).unwrap_or("5432").to_string()),
-    );
+    push("port", port_value(c, cs.value(Key::Port).unwrap_or("5432")));
     match cs.value(Key::Database).filter(|d| !d.trim().is_empty()) {
         Some(db) => push("database", Value::Str(db.to_string())),
         None if !existing("database") => return Err(Blocked::NoDatabase),
@@ -404,24 +492,29 @@ pub fn migrate(
         },
     );
     if let Some(user) = cs.value(Key::Username) {
+        let strip = c.strips_user_at_server && opts.strip_user_at_server;
         let user = match strip_user_at_server(user, server) {
-            Some(u) if opts.strip_user_at_server => u,
+            Some(u) if strip => u,
             _ => user.to_string(),
         };
         push("username", Value::Str(user));
     }
     push(
         "authenticationType",
-        Value::Str(opts.authentication_type.clone()),
+        Value::Str(opts.authentication_type_for(c)),
     );
     let password_in_string = cs.get(Key::Password).filter(|p| !p.value.is_empty());
     if let Some(pw) = password_in_string {
         push("password", Value::SecureString(pw.value.clone()));
     }
-    for (name, value) in options(&cs) {
+    for (name, value) in options(&cs, c) {
         push(name, value);
     }
-    let dropped = dropped_keys(&cs);
+    // the old driver checked nothing over SSL: Npgsql 6 and 7 refuse Require without this
+    if opts.ssl(c).trust_when_encrypted && encrypts_unvalidated(&cs) {
+        push("trustServerCertificate", Value::Bool(true));
+    }
+    let dropped = dropped_keys(&cs, c);
 
     let mut unsafe_reasons = Vec::new();
     if password_in_string.is_some() && existing("password") {
@@ -432,13 +525,21 @@ pub fn migrate(
     }
     if !dropped.is_empty() {
         unsafe_reasons.push(format!(
-            "connection-string keys with no 2.0 property are dropped: {}",
+            "connection-string keys with no {} property are dropped: {}",
+            c.labels[1],
             dropped.join(", ")
         ));
     }
 
-    let mut edits = vec![version_edit(text, layout, ls)];
-    edits.push(members_edit(text, layout, cs_member, &members));
+    let mut edits = vec![generation_edit(text, layout, ls)];
+    edits.push(members_edit(
+        text,
+        layout,
+        tp,
+        cs_member,
+        members,
+        c.member_order,
+    ));
     Ok(Migration {
         edits,
         safety: if unsafe_reasons.is_empty() {
@@ -461,45 +562,42 @@ pub const ENCRYPTED_CREDENTIAL_NOTE: &str = "the password is held only in `encry
 /// property (ADFPG025).
 pub fn password_twice_note() -> String {
     "the password is given twice, in the connection string and as the `password` property: the fix keeps \
-     the `password` property (it is what the 2.0 definition reads) and drops the one in the string; check \
+     the `password` property (it is what the new definition reads) and drops the one in the string; check \
      which one is current"
         .to_string()
 }
 
-/// The 2.0 properties of the string's other options (timeouts, trustServerCertificate …).
-fn options(cs: &ConnStr) -> Vec<(&'static str, Value)> {
-    [
-        (Key::Timeout, "timeout"),
-        (Key::CommandTimeout, "commandTimeout"),
-        (Key::TrustServerCertificate, "trustServerCertificate"),
-        (Key::ReadBufferSize, "readBufferSize"),
-        (Key::Timezone, "timezone"),
-        (Key::Encoding, "encoding"),
-        (Key::SearchPath, "schema"),
-        (Key::Pooling, "pooling"),
-    ]
-    .into_iter()
-    .filter_map(|(key, name)| Some((name, typed(key, cs.value(key)?))))
-    .collect()
-}
-
-/// The options as (property, JSON text), for templates.
-pub fn option_members(cs: &ConnStr) -> Vec<(&'static str, String)> {
-    options(cs)
-        .into_iter()
-        .map(|(name, v)| {
-            let text = match v {
-                Value::Str(s) | Value::SecureString(s) => json_str(&s),
-                Value::Int(n) => n,
-                Value::Bool(b) => b.to_string(),
-            };
-            (name, text)
+/// The new generation's properties of the string's other options (timeouts, trustServerCertificate …),
+/// as connector `c` names them.
+fn options(cs: &ConnStr, c: &Connector) -> Vec<(&'static str, Value)> {
+    c.options
+        .iter()
+        .filter_map(|(setting, name)| {
+            let key = Key::from_name(setting);
+            Some((*name, typed(key, cs.value(key)?)))
         })
         .collect()
 }
 
-/// Keys with no 2.0 property (and the 1.0 SSL keys when `SSL Mode` overrides them).
-pub fn dropped_keys(cs: &ConnStr) -> Vec<String> {
+/// The options as (property, JSON text), for templates.
+pub fn option_members(cs: &ConnStr, c: &Connector) -> Vec<(&'static str, String)> {
+    options(cs, c)
+        .into_iter()
+        .map(|(name, v)| (name, value_text(&v)))
+        .collect()
+}
+
+fn value_text(v: &Value) -> String {
+    match v {
+        Value::Str(s) | Value::SecureString(s) => json_str(s),
+        Value::Int(n) | Value::Raw(n) => n.clone(),
+        Value::Bool(b) => b.to_string(),
+    }
+}
+
+/// Keys with no property in connector `c`'s new generation (and the old SSL keys when `SSL Mode`
+/// overrides them).
+pub fn dropped_keys(cs: &ConnStr, c: &Connector) -> Vec<String> {
     let overridden = |k: Key| {
         cs.get(Key::SslMode).is_some()
             && matches!(
@@ -510,7 +608,7 @@ pub fn dropped_keys(cs: &ConnStr) -> Vec<String> {
     let mut dropped: Vec<String> = cs
         .pairs
         .iter()
-        .filter(|p| p.canon == Key::Other || overridden(p.canon))
+        .filter(|p| !has_property(p.canon, c) || overridden(p.canon))
         // an unknown name may be the rest of a password that holds a `;`: shown by its length only
         .map(|p| crate::mask::shown_key_name(&p.key))
         .collect();
@@ -523,6 +621,42 @@ pub fn dropped_keys(cs: &ConnStr) -> Vec<String> {
     dropped
 }
 
+/// Does the new generation of `c` take the setting `k` (as a property, or as what sslMode is made of)?
+/// The connection-string keys a migration to `c`'s new generation maps, for help texts.
+pub fn mapped_keys(c: &Connector) -> String {
+    let mut keys = vec![
+        "host/server",
+        "port",
+        "database",
+        "uid/user",
+        "password",
+        "SSL Mode",
+        "EncryptionMethod",
+        "ValidateServerCertificate",
+    ];
+    keys.extend(c.options.iter().map(|(setting, _)| *setting));
+    keys.join(", ")
+}
+
+pub fn has_property(k: Key, c: &Connector) -> bool {
+    match k {
+        Key::Other => false,
+        Key::Server
+        | Key::Port
+        | Key::Database
+        | Key::Username
+        | Key::Password
+        | Key::SslMode
+        | Key::EncryptionMethod
+        | Key::ValidateServerCertificate
+        | Key::HostNameInCertificate => true,
+        k => c
+            .options
+            .iter()
+            .any(|(setting, _)| Key::from_name(setting) == k),
+    }
+}
+
 fn typed(key: Key, v: &str) -> Value {
     let t = v.trim();
     if connstr::is_expression(t) {
@@ -532,24 +666,31 @@ fn typed(key: Key, v: &str) -> Value {
         Key::Timeout | Key::CommandTimeout | Key::ReadBufferSize if t.parse::<u32>().is_ok() => {
             Value::Int(t.parse::<u32>().expect("checked").to_string())
         }
-        Key::TrustServerCertificate | Key::Pooling => match t.to_ascii_lowercase().as_str() {
-            "true" | "yes" | "1" => Value::Bool(true),
-            "false" | "no" | "0" => Value::Bool(false),
-            _ => Value::Str(v.to_string()),
-        },
+        Key::TrustServerCertificate | Key::Pooling | Key::LogParameters => {
+            match t.to_ascii_lowercase().as_str() {
+                "true" | "yes" | "1" => Value::Bool(true),
+                "false" | "no" | "0" => Value::Bool(false),
+                _ => Value::Str(v.to_string()),
+            }
+        }
+        Key::SslPassword => Value::SecureString(v.to_string()),
         _ => Value::Str(v.to_string()),
     }
 }
 
-/// `"version": "2.0"` right after `type`, or the existing `version` value replaced.
-pub fn version_edit(text: &str, layout: &Layout, ls: &LinkedService) -> Edit {
-    if let Some(v) = ls.props.member("version") {
-        return Edit::replace(v.value.span.clone(), "\"2.0\"");
-    }
+/// What says the new generation: `"version": "2.0"` right after `type` (or the existing `version`
+/// value replaced) for a versioned connector; the new type name for one whose generations are types.
+pub fn generation_edit(text: &str, layout: &Layout, ls: &LinkedService) -> Edit {
     let ty = ls
         .props
         .member("type")
         .expect("a linked service has a type");
+    if ls.connector.marker == Marker::Type {
+        return Edit::replace(ty.value.span.clone(), json_str(ls.connector.ls_types[1]));
+    }
+    if let Some(v) = ls.props.member("version") {
+        return Edit::replace(v.value.span.clone(), "\"2.0\"");
+    }
     let l = member_layout(text, ty);
     let text = if l.multiline {
         format!(",{}{}\"version\"{}\"2.0\"", layout.eol, l.lead, l.sep)
@@ -559,8 +700,54 @@ pub fn version_edit(text: &str, layout: &Layout, ls: &LinkedService) -> Edit {
     Edit::replace(ty.value.span.end..ty.value.span.end, text)
 }
 
-/// Replace the `connectionString` member with the 2.0 members, laid out like it.
-fn members_edit(text: &str, layout: &Layout, cs: &Member, members: &[NewMember]) -> Edit {
+/// Replace the `connectionString` member with the new members, laid out like it and in the connector's
+/// `order`. A member of `tp` that `order` puts before one of the new members, and that sits after the
+/// connection string (a Key Vault `password` before PostgreSqlV2's sslMode), moves into place, its text
+/// as written; members between it and the connection string follow the new block as they were. Every
+/// new member `order` does not name comes after the ordered ones.
+pub(crate) fn members_edit(
+    text: &str,
+    layout: &Layout,
+    tp: &Node,
+    cs: &Member,
+    members: Vec<NewMember>,
+    order: &[&str],
+) -> Edit {
+    let all = tp.members().unwrap_or_default();
+    let at = all
+        .iter()
+        .position(|m| std::ptr::eq(m, cs))
+        .expect("a member of typeProperties");
+    let after = &all[at + 1..];
+    let position = |k: &str| order.iter().position(|o| *o == k);
+    // the last position a new member takes in the order: existing members ordered before it move
+    let last_new = members.iter().filter_map(|m| position(m.key)).max();
+    let moved: Vec<&Member> = after
+        .iter()
+        .filter(|m| position(&m.key).zip(last_new).is_some_and(|(p, l)| p < l))
+        .collect();
+    let mut written: Vec<(String, Value)> = members
+        .into_iter()
+        .map(|m| (m.key.to_string(), m.value))
+        .collect();
+    written.extend(moved.iter().map(|m| {
+        (
+            m.key.clone(),
+            Value::Raw(text[m.value.span.clone()].to_string()),
+        )
+    }));
+    // ordered members first, in the order; the others after them, as pushed
+    written.sort_by_key(|(k, _)| position(k).unwrap_or(usize::MAX));
+    let end = match moved.last() {
+        // the block runs to the last moved member; the members in between are kept after it
+        Some(last) => last.span().end,
+        None => cs.span().end,
+    };
+    let kept: Vec<&Member> = after
+        .iter()
+        .take_while(|m| m.span().end <= end)
+        .filter(|m| !moved.iter().any(|x| std::ptr::eq(*x, *m)))
+        .collect();
     let l = member_layout(text, cs);
     let joiner = if l.multiline {
         format!(",{}{}", layout.eol, l.lead)
@@ -569,16 +756,13 @@ fn members_edit(text: &str, layout: &Layout, cs: &Member, members: &[NewMember])
     };
     let mut out = String::new();
     let mut secrets = Vec::new();
-    for (i, m) in members.iter().enumerate() {
+    for (i, (key, value)) in written.iter().enumerate() {
         if i > 0 {
             out.push_str(&joiner);
         }
-        out.push_str(&json_str(m.key));
+        out.push_str(&json_str(key));
         out.push_str(&l.sep);
-        match &m.value {
-            Value::Str(s) => out.push_str(&json_str(s)),
-            Value::Int(n) => out.push_str(n),
-            Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        match value {
             Value::SecureString(secret) => {
                 let (open, inner_join, close) = if l.multiline {
                     let inner = format!("{}{}{}", layout.eol, l.lead, layout.indent);
@@ -601,12 +785,17 @@ fn members_edit(text: &str, layout: &Layout, cs: &Member, members: &[NewMember])
                 secrets.push(start..out.len() - 1);
                 out.push_str(&close);
             }
+            v => out.push_str(&value_text(v)),
         }
+    }
+    for m in kept {
+        out.push_str(&joiner);
+        out.push_str(&text[m.span()]);
     }
     Edit {
         start: (0, 0),
         end: (0, 0),
-        range: cs.span(),
+        range: cs.span().start..end,
         text: out,
         secrets,
     }

@@ -56,7 +56,7 @@ pub(super) fn lint_text(doc: &Document, root: &Node, cx: &FileCx) -> Vec<Finding
             &|check, span, msg| pipeline_finding(cx, check, span, msg, ""),
         );
         let kept: Vec<Finding> = all.into_iter().filter_map(|f| cx.keep(f)).collect();
-        findings.extend(one_fact_one_finding(kept));
+        findings.extend(one_fact_one_finding(kept, cx));
     }
     if cx.opts.linked_template {
         collapse_generated(&mut findings, cx);
@@ -66,13 +66,27 @@ pub(super) fn lint_text(doc: &Document, root: &Node, cx: &FileCx) -> Vec<Finding
     findings
 }
 
-/// A password held only in `encryptedCredential` (ADFPG010) is the reason ADFPG001's migration of the
-/// same linked service needs a person: the fix says it, so the fact is not a second finding beside it.
-/// With ADFPG001 off or suppressed, ADFPG010 stays.
-fn one_fact_one_finding(mut findings: Vec<Finding>) -> Vec<Finding> {
+/// The codes of the rules whose check is `check` (a check several connectors' rules share, such as the
+/// migration: ADFPG001, ADFPG060).
+fn codes_of(cx: &FileCx, check: &str) -> Vec<String> {
+    cx.s.policy
+        .catalog
+        .rules
+        .iter()
+        .filter(|r| r.check == check)
+        .map(|r| r.code.clone())
+        .collect()
+}
+
+/// A password held only in `encryptedCredential` (ADFPG010) is the reason the migration of the same
+/// linked service (ADFPG001, ADFPG060) needs a person: the fix says it, so the fact is not a second
+/// finding beside it. With the migration's rule off or suppressed, ADFPG010 stays.
+fn one_fact_one_finding(mut findings: Vec<Finding>, cx: &FileCx) -> Vec<Finding> {
+    let migration = codes_of(cx, "v1-linked-service");
+    let encrypted = codes_of(cx, "password-only-in-encrypted-credential");
     let migrated: Vec<(Option<String>, String)> = findings
         .iter()
-        .filter(|f| f.code == "ADFPG001")
+        .filter(|f| migration.contains(&f.code))
         .map(|f| (f.resource.clone(), f.pointer.clone()))
         .collect();
     // the same resource: the same name, and in an ARM template the same resource (`/resources/<i>`)
@@ -81,7 +95,7 @@ fn one_fact_one_finding(mut findings: Vec<Finding>) -> Vec<Finding> {
         None => String::new(),
     };
     findings.retain(|f| {
-        f.code != "ADFPG010"
+        !encrypted.contains(&f.code)
             || !migrated
                 .iter()
                 .any(|(r, p)| *r == f.resource && base(p) == base(&f.pointer))
@@ -93,20 +107,40 @@ fn one_fact_one_finding(mut findings: Vec<Finding>) -> Vec<Finding> {
 /// its 1.0 linked services are one piece of information for the whole file (re-publish after migrating),
 /// not a warning per linked service that fails CI until the next publish.
 fn collapse_generated(findings: &mut Vec<Finding>, cx: &FileCx) {
-    let (v1, rest): (Vec<Finding>, Vec<Finding>) =
-        findings.drain(..).partition(|f| f.code == "ADFPG001");
+    for code in codes_of(cx, "v1-linked-service") {
+        collapse_code(findings, cx, &code);
+    }
+}
+
+/// One finding for every old-generation linked service the migration rule `code` reports here.
+fn collapse_code(findings: &mut Vec<Finding>, cx: &FileCx, code: &str) {
+    let (v1, rest): (Vec<Finding>, Vec<Finding>) = findings.drain(..).partition(|f| f.code == code);
     *findings = rest;
     let Some(first) = v1.first() else {
         return;
     };
+    let connector =
+        cx.s.policy
+            .catalog
+            .get(code)
+            .and_then(|r| r.connectors.first())
+            .and_then(|id| crate::connector::by_id(id))
+            .unwrap_or(crate::connector::ALL[0]);
+    let old = match connector.marker {
+        crate::connector::Marker::Version => {
+            format!("at connector version {}", connector.labels[0])
+        }
+        crate::connector::Marker::Type => format!("of the removed {} type", connector.ls_types[0]),
+    };
     let names: Vec<&str> = v1.iter().filter_map(|f| f.resource.as_deref()).collect();
     let mut f = first.clone();
     f.message = format!(
-        "generated linked template: {} AzurePostgreSql linked service{} at connector version 1.0 ({}); {}",
+        "generated linked template: {} {} linked service{} {old} ({}); {}",
         names.len(),
+        connector.id,
         if names.len() == 1 { "" } else { "s" },
         names.join(", "),
-        crate::fix::migrate::Blocked::LinkedTemplate.reason()
+        crate::fix::migrate::Blocked::LinkedTemplate.reason(connector)
     );
     f.help = "ADF's publish regenerates this file: re-publish after migrating; to leave generated files \
               out of the check, add `exclude = [\"**/linkedTemplates/**\"]` to adfpg.toml"

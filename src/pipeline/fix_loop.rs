@@ -49,9 +49,14 @@ pub(super) fn fix_file(out: &mut FileOutcome, doc: &Document, root: &Node, cx: &
     }
     // with --fix, `write_pending` then writes every changed file in one batch
     let pending = settings.write.then(|| PendingWrite {
+        requires: fixed
+            .applied
+            .iter()
+            .flat_map(|a| a.requires.clone())
+            .collect(),
         linked_services: adf::linked_services(&fixed.root)
             .iter()
-            .map(|l| (l.name.to_string(), l.version()))
+            .map(super::SeenLinkedService::of)
             .collect(),
         original: doc.text.clone(),
         new_text: fixed.doc.text,
@@ -111,6 +116,7 @@ pub(super) fn take_fixes<'a>(
             safety: x.safety,
             title: x.title.clone(),
             resource: f.resource.clone(),
+            requires: x.requires.clone(),
         });
     }
     (edits, applied, left_out)
@@ -342,6 +348,7 @@ mod tests {
                 safety: crate::finding::Safety::Safe,
                 title: text.into(),
                 edits: vec![crate::finding::Edit::replace(range, text)],
+                requires: Vec::new(),
             });
             f
         };

@@ -58,6 +58,7 @@ pub(super) fn settle(
         new_text,
         findings: left,
         linked_services: Vec::new(),
+        requires: Vec::new(),
     });
     out.change = Some(Box::new(Change {
         before,

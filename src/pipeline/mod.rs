@@ -27,8 +27,9 @@ use std::path::{Path, PathBuf};
 use triage::Triage;
 
 /// The bytes every file that can matter contains (`AzurePostgreSql`, `AzurePostgreSqlTable`,
-/// `AzurePostgreSQLSink` …). Files without them are never parsed.
-pub const NEEDLE: &[u8] = b"AzurePostgreS";
+/// `AzurePostgreSQLSink`, `PostgreSql`, `PostgreSqlV2Source` …: every type name of every connector).
+/// Files without them are never parsed.
+pub const NEEDLE: &[u8] = crate::connector::NEEDLE;
 
 thread_local! {
     /// Per worker thread: the read buffer, the chunk buffer of big files and the skim's scratch, reused
@@ -198,6 +199,36 @@ impl FileCx<'_> {
     }
 }
 
+/// A linked service a file holds: its name, generation and connector.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SeenLinkedService {
+    pub name: String,
+    pub version: Version,
+    pub connector: &'static crate::connector::Connector,
+    /// The integration runtime it connects via (`connectVia`), when it names one.
+    pub runtime: Option<String>,
+}
+
+impl SeenLinkedService {
+    pub fn of(l: &adf::LinkedService) -> SeenLinkedService {
+        SeenLinkedService {
+            name: l.name.to_string(),
+            version: l.version(),
+            connector: l.connector,
+            runtime: l
+                .props
+                .get("connectVia")
+                .and_then(|c| c.str_at("referenceName"))
+                .map(str::to_string),
+        }
+    }
+
+    /// How reports name its generation (`1.0`, `2.0`, `legacy`, `V2`).
+    pub fn version_label(&self) -> &'static str {
+        adf::version_label(self.connector, self.version)
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct FileOutcome {
     pub path: PathBuf,
@@ -206,9 +237,11 @@ pub struct FileOutcome {
     pub findings: Vec<Finding>,
     /// The text the findings' spans refer to, with secrets masked.
     pub source: Option<String>,
-    pub linked_services: Vec<(String, Version)>,
+    pub linked_services: Vec<SeenLinkedService>,
     /// References to linked services and datasets (pipelines and data flows), for the migration plan.
     pub references: Vec<index::Reference>,
+    /// The query of each Copy or Lookup source (pipelines), by activity, for the plan's re-test list.
+    pub queries: Vec<(String, String)>,
     /// Is this an ARM template (its linked services are published copies)?
     pub arm_template: bool,
     /// For an ARM template: the factory folder it was published from.
@@ -333,7 +366,7 @@ fn run_stages(
 fn describe(out: &mut FileOutcome, root: &Node, settings: &Settings) {
     out.linked_services = adf::linked_services(root)
         .iter()
-        .map(|l| (l.name.to_string(), l.version()))
+        .map(SeenLinkedService::of)
         .collect();
     out.arm_template = adf::is_arm_template(root);
     if out.arm_template && !out.linked_services.is_empty() {
@@ -343,6 +376,7 @@ fn describe(out: &mut FileOutcome, root: &Node, settings: &Settings) {
         && matches!(index::folder_kind(&out.path), Some("pipeline" | "dataflow"))
     {
         out.references = index::references(root);
+        out.queries = index::activity_queries(root);
     }
 }
 
@@ -362,6 +396,81 @@ pub struct Applied {
     pub title: String,
     /// The linked service (or other resource) it changes, when there is one.
     pub resource: Option<String>,
+    /// Files that must be written in the same run for this fix to be written (see `Fix::requires`).
+    pub requires: Vec<PathBuf>,
+}
+
+/// For each old-generation linked service among `in_scope` (files this run checks) whose connector's
+/// datasets and sources change type with it: the safety of the migration `--fix --unsafe-fixes` writes for
+/// it (a dry run of its file), stored in the index so that its datasets' and sources' fixes come with it
+/// (`check::dependents`). Run after phase 1, before phase 2; the settings are as they were after it.
+pub fn predict_migrations(settings: &mut Settings, in_scope: &[PathBuf]) {
+    if !settings.index.retyped {
+        return;
+    }
+    let scope: HashSet<PathBuf> = in_scope.iter().map(|p| index::absolute(p)).collect();
+    let candidates: Vec<PathBuf> = settings
+        .index
+        .factories
+        .values()
+        .flat_map(|f| f.linked_services.values().flatten())
+        .filter(|l| {
+            l.version == Some(Version::V1)
+                && crate::connector::by_ls_type(&l.kind)
+                    .is_some_and(|c| c.dataset_types[0] != c.dataset_types[1])
+                && scope.contains(&index::absolute(&l.path))
+        })
+        .map(|l| l.path.clone())
+        .collect();
+    let saved = (
+        settings.fix,
+        settings.write,
+        settings.unsafe_fixes,
+        settings.keep_diff,
+        settings.keep_source,
+    );
+    settings.fix = FixMode::Apply { unsafe_fixes: true };
+    (settings.write, settings.unsafe_fixes) = (false, true);
+    (settings.keep_diff, settings.keep_source) = (false, false);
+    let migration_codes: Vec<String> = settings
+        .policy
+        .catalog
+        .rules
+        .iter()
+        .filter(|r| r.check == "v1-linked-service")
+        .map(|r| r.code.clone())
+        .collect();
+    let predicted: Vec<(PathBuf, Vec<(String, Safety)>)> = candidates
+        .iter()
+        .map(|p| {
+            let out = process(p, settings);
+            let applied = out
+                .change
+                .iter()
+                .flat_map(|c| &c.applied)
+                .filter(|a| migration_codes.contains(&a.code))
+                .filter_map(|a| Some((a.resource.clone()?, a.safety)))
+                .collect();
+            (p.clone(), applied)
+        })
+        .collect();
+    (
+        settings.fix,
+        settings.write,
+        settings.unsafe_fixes,
+        settings.keep_diff,
+        settings.keep_source,
+    ) = saved;
+    for f in settings.index.factories.values_mut() {
+        for l in f.linked_services.values_mut().flatten() {
+            l.migration = predicted
+                .iter()
+                .filter(|(p, _)| *p == l.path)
+                .flat_map(|(_, a)| a)
+                .find(|(name, _)| *name == l.name)
+                .map(|(_, s)| *s);
+        }
+    }
 }
 
 /// The fix pipeline without the file system, for property tests and fuzzing: decode, parse, lint and

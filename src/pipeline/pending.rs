@@ -1,9 +1,10 @@
 //! The write stage: every fixed file of the run written in one batch (`fix::write::replace_many`), each
-//! outcome then saying what happened.
+//! outcome then saying what happened. A file whose fixes require others (a dataset retyped with its linked
+//! service's migration) is written in a second batch, and only when those were written.
 
 use super::{FileCx, FileOutcome, Settings, push_pipeline};
 use crate::finding::Finding;
-use crate::source::adf::Version;
+
 use crate::source::read::Links;
 
 /// A fixed file not yet written.
@@ -14,15 +15,74 @@ pub struct PendingWrite {
     pub(super) new_text: String,
     /// The findings and linked services of the new text: the outcome's once it is written.
     pub(super) findings: Vec<Finding>,
-    pub(super) linked_services: Vec<(String, Version)>,
+    pub(super) linked_services: Vec<super::SeenLinkedService>,
+    /// Files that must be written in the same run before this one is (see `Fix::requires`).
+    pub(super) requires: Vec<std::path::PathBuf>,
 }
 
 /// Write every pending fix (`--fix`) in one batch ([`crate::fix::write::replace_many`]: a few disk flushes in
 /// all rather than two per file), then make each outcome tell what happened: written (the findings and
 /// source of the new text) or not (the old ones, plus why; the run fails).
 pub fn write_pending(outcomes: &mut [FileOutcome], settings: &Settings) {
+    let requires = |o: &FileOutcome| -> Vec<std::path::PathBuf> {
+        o.change
+            .as_ref()
+            .and_then(|c| c.pending.as_ref())
+            .map_or_else(Vec::new, |p| p.requires.clone())
+    };
+    let pending = |o: &FileOutcome| o.change.as_ref().is_some_and(|c| c.pending.is_some());
+    let mut written: std::collections::HashSet<std::path::PathBuf> = Default::default();
+    // batches in dependency order: first what requires nothing, then what requires only what is
+    // written (a dataset after its linked service, a pipeline after its dataset)
+    loop {
+        let ready = |o: &FileOutcome| {
+            pending(o)
+                && requires(o)
+                    .iter()
+                    .all(|r| written.contains(&crate::index::absolute(r)))
+        };
+        if !outcomes.iter().any(&ready) {
+            break;
+        }
+        write_batch(outcomes, settings, &ready);
+        written.extend(
+            outcomes
+                .iter()
+                .filter(|o| o.change.as_ref().is_some_and(|c| c.written))
+                .map(|o| crate::index::absolute(&o.path)),
+        );
+    }
+    for o in outcomes.iter_mut().filter(|o| pending(o)) {
+        let missing = requires(o)
+            .into_iter()
+            .find(|r| !written.contains(&crate::index::absolute(r)))
+            .unwrap_or_default();
+        o.change.as_mut().expect("pending").pending = None;
+        let path = o.path.clone();
+        let cx = FileCx::new(settings, &path);
+        push_pipeline(
+            &mut o.findings,
+            &cx,
+            "fix-not-applied",
+            0..0,
+            format!(
+                "fixes were not written: they belong with the migration of `{}`, which this run did not write",
+                crate::text::shown_path(&missing)
+            ),
+            "",
+        );
+    }
+}
+
+/// Write the pending fixes of the outcomes `chosen` selects in one batch.
+fn write_batch(
+    outcomes: &mut [FileOutcome],
+    settings: &Settings,
+    chosen: &dyn Fn(&FileOutcome) -> bool,
+) {
     let mut todo: Vec<(&mut FileOutcome, PendingWrite)> = outcomes
         .iter_mut()
+        .filter(|o| chosen(o))
         .filter_map(|o| {
             let p = o.change.as_mut()?.pending.take()?;
             Some((o, p))
@@ -65,8 +125,6 @@ pub fn write_pending(outcomes: &mut [FileOutcome], settings: &Settings) {
     }
 }
 
-/// Standard input's `--fix`: the fixed text is printed instead of written, so the outcome tells what a
-/// written file's does (the findings and source of the new text). Returns the text to print, or None
 /// when nothing was fixed.
 pub fn deliver_pending(o: &mut FileOutcome, settings: &Settings) -> Option<String> {
     let mut p = o.change.as_mut()?.pending.take()?;

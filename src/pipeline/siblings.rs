@@ -14,12 +14,12 @@ use std::path::Path;
 /// the self-hosted runtimes its linked services connect via.
 pub(super) fn read(cx: &mut FileCx, out: &FileOutcome, root: &Node) {
     let path = cx.path;
-    if out.arm_template && out.linked_services.iter().any(|(_, v)| *v == Version::V1) {
+    if out.arm_template && out.linked_services.iter().any(|l| l.version == Version::V1) {
         let v1: Vec<&str> = out
             .linked_services
             .iter()
-            .filter(|(_, v)| *v == Version::V1)
-            .map(|(n, _)| n.as_str())
+            .filter(|l| l.version == Version::V1)
+            .map(|l| l.name.as_str())
             .collect();
         cx.opts.template = crate::fix::arm::template_sources(path, out.template_home.clone(), &v1);
     }

@@ -48,8 +48,13 @@ pub(super) fn triage(
             || settings.index.pg_in_templates)
             && crate::check::cross_file::parameterization_section(path).is_some();
         // only the plan reads references, so only it needs pipelines that name PostgreSQL resources
-        let names_matter = settings.collect_references
-            && matches!(index::folder_kind(path), Some("pipeline" | "dataflow"));
+        // the plan reads references; a factory with a legacy connector's linked services also needs the
+        // datasets and pipelines that name them (a generic RelationalTable or RelationalSource, ADFPG063)
+        let names_matter = (settings.collect_references || settings.index.retyped)
+            && matches!(
+                index::folder_kind(path),
+                Some("pipeline" | "dataflow" | "dataset")
+            );
         // `process` gets the paths the walk found as regular files
         let mut mentions = false;
         let read = if let Some(bytes) = given {
@@ -77,8 +82,7 @@ pub(super) fn triage(
             if !whole {
                 return Triage::Done;
             }
-            let named =
-                settings.collect_references && mentions_pg_resource(path, buf, &settings.index);
+            let named = names_matter && mentions_pg_resource(path, buf, &settings.index);
             // searched again only when what was read whole was not read for the needle
             let mentions = mentions || FINDER.find(buf).is_some();
             if !(might_be_relevant(buf) || parameterization || named || mentions) {
@@ -138,8 +142,10 @@ fn might_be_relevant(head: &[u8]) -> bool {
 /// Pipelines and data flows name linked services and datasets only by name (Script activities,
 /// data-flow sources): the second prefilter looks for the names of the PostgreSQL ones.
 fn mentions_pg_resource(path: &Path, bytes: &[u8], index: &Index) -> bool {
-    matches!(index::folder_kind(path), Some("pipeline" | "dataflow"))
-        && index.mentions_pg_name(bytes)
+    matches!(
+        index::folder_kind(path),
+        Some("pipeline" | "dataflow" | "dataset")
+    ) && index.mentions_pg_name(bytes)
 }
 
 /// A file that could not be read: over `--max-file-size` (ADFPG103) or an I/O error (ADFPG104, the run

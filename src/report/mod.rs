@@ -49,6 +49,8 @@ pub struct Summary {
     pub linked_services_v1: usize,
     /// Copies of linked services in published ARM templates (and linked templates).
     pub template_copies: usize,
+    /// The same counts per connector that has any (AzurePostgreSql first).
+    pub connectors: Vec<ConnectorCount>,
     pub errors: usize,
     pub warnings: usize,
     pub infos: usize,
@@ -60,6 +62,14 @@ pub struct Summary {
     pub suggestions: usize,
     pub files_changed: usize,
     pub fixes_applied: usize,
+}
+
+/// The distinct linked services of one connector, and how many are of its old generation.
+#[derive(Debug, Default, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ConnectorCount {
+    pub connector: &'static str,
+    pub linked_services: usize,
+    pub old_generation: usize,
 }
 
 impl Run<'_> {
@@ -79,6 +89,20 @@ impl Run<'_> {
         let distinct = distinct_linked_services(&self.outcomes);
         s.linked_services = distinct.len();
         s.linked_services_v1 = distinct.values().filter(|v| **v == Version::V1).count();
+        for c in crate::connector::ALL {
+            let mine: Vec<&Version> = distinct
+                .iter()
+                .filter(|((_, _, id), _)| *id == c.id)
+                .map(|(_, v)| v)
+                .collect();
+            if !mine.is_empty() {
+                s.connectors.push(ConnectorCount {
+                    connector: c.id,
+                    linked_services: mine.len(),
+                    old_generation: mine.iter().filter(|v| ***v == Version::V1).count(),
+                });
+            }
+        }
         for o in &self.outcomes {
             if o.arm_template {
                 s.template_copies += o.linked_services.len();
@@ -114,12 +138,12 @@ impl Run<'_> {
 /// template's, placed in the folder it was published from.
 fn distinct_linked_services(
     outcomes: &[FileOutcome],
-) -> std::collections::BTreeMap<(std::path::PathBuf, &str), Version> {
+) -> std::collections::BTreeMap<(std::path::PathBuf, &str, &'static str), Version> {
     let mut out = std::collections::BTreeMap::new();
     for o in outcomes.iter().filter(|o| !o.arm_template) {
         let place = crate::index::factory_root(&o.path).unwrap_or_else(|| o.path.clone());
-        for (n, v) in &o.linked_services {
-            out.insert((place.clone(), n.as_str()), *v);
+        for l in &o.linked_services {
+            out.insert((place.clone(), l.name.as_str(), l.connector.id), l.version);
         }
     }
     for o in outcomes.iter().filter(|o| o.arm_template) {
@@ -127,8 +151,9 @@ fn distinct_linked_services(
             crate::index::TemplateHome::Root(r) => r.clone(),
             _ => o.path.clone(),
         };
-        for (n, v) in &o.linked_services {
-            out.entry((place.clone(), n.as_str())).or_insert(*v);
+        for l in &o.linked_services {
+            let key = (place.clone(), l.name.as_str(), l.connector.id);
+            out.entry(key).or_insert(l.version);
         }
     }
     out
@@ -458,13 +483,11 @@ pub fn render_summary(run: &Run) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "Scanned {} file{} ({} parsed): {} AzurePostgreSql linked service{}, {} at version 1.0{}.",
+        "Scanned {} file{} ({} parsed): {}{}.",
         s.files_scanned,
         plural(s.files_scanned),
         s.files_parsed,
-        s.linked_services,
-        plural(s.linked_services),
-        s.linked_services_v1,
+        connector_counts(&s, ""),
         match s.template_copies {
             0 => String::new(),
             n => format!(
@@ -540,6 +563,42 @@ pub fn render_summary(run: &Run) -> String {
         out.push('\n');
     }
     out
+}
+
+/// `20 AzurePostgreSql linked services, 14 at version 1.0; 3 PostgreSql linked services, 2 legacy …`:
+/// each connector that has any (the first when none has); the counts wrapped in `strong` (`**` in Markdown).
+pub fn connector_counts(s: &Summary, strong: &str) -> String {
+    let first = ConnectorCount {
+        connector: crate::connector::ALL[0].id,
+        ..ConnectorCount::default()
+    };
+    let counts = if s.connectors.is_empty() {
+        std::slice::from_ref(&first)
+    } else {
+        s.connectors.as_slice()
+    };
+    counts
+        .iter()
+        .map(|c| {
+            let connector = crate::connector::by_id(c.connector).expect("a connector's id");
+            let old = match connector.marker {
+                crate::connector::Marker::Version => format!("at version {}", connector.labels[0]),
+                crate::connector::Marker::Type if c.old_generation > 0 => format!(
+                    "{} (`{}`, removed: migrate to `{}`)",
+                    connector.labels[0], connector.ls_types[0], connector.ls_types[1]
+                ),
+                crate::connector::Marker::Type => connector.labels[0].to_string(),
+            };
+            format!(
+                "{strong}{} {} linked service{}{strong}, {strong}{}{strong} {old}",
+                c.linked_services,
+                c.connector,
+                plural(c.linked_services),
+                c.old_generation
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 fn plural(n: usize) -> &'static str {

@@ -27,8 +27,10 @@ pub struct Plan {
 #[derive(Debug, Serialize)]
 pub struct LinkedServicePlan {
     pub name: String,
+    /// Its connector: `AzurePostgreSql` or `PostgreSql`.
+    pub connector: &'static str,
     pub path: String,
-    /// "1.0", "2.0" or "unknown".
+    /// The generation: "1.0", "2.0" (AzurePostgreSql), "legacy", "V2" (PostgreSql), or "unknown".
     pub version: &'static str,
     /// Exactly the fixes `fix_command` (with the same rule options) applies, follow-up rounds included.
     pub will_do: Vec<Step>,
@@ -95,14 +97,6 @@ pub struct StaleReference {
     pub parameter: String,
 }
 
-fn version_str(v: Version) -> &'static str {
-    match v {
-        Version::V1 => "1.0",
-        Version::V2 => "2.0",
-        Version::Unknown => "unknown",
-    }
-}
-
 /// The plan of a dry `--fix` run: `outcomes` carry the changes it would make (`unsafe_fixes`: whether
 /// it had `--unsafe-fixes`).
 pub fn build(
@@ -126,15 +120,17 @@ pub fn build(
         .flat_map(|(r, o)| {
             o.linked_services
                 .iter()
-                .map(move |(n, _)| (r.clone(), n.as_str()))
+                .map(move |l| (r.clone(), l.name.as_str()))
         })
         .collect();
     for o in outcomes.iter().filter(|o| !o.arm_template) {
         let root = crate::index::factory_root(&o.path);
-        for (name, version) in &o.linked_services {
-            let arm = arm_uses(outcomes, name, |t| root.is_some() && home_of(t) == root);
+        for seen in &o.linked_services {
+            let arm = arm_uses(outcomes, &seen.name, |t| {
+                root.is_some() && home_of(t) == root
+            });
             renames_all.extend(arm.iter().flat_map(|a| a.renames.iter().cloned()));
-            plans.push(plan_one(o, name, *version, arm, outcomes, index));
+            plans.push(plan_one(o, seen, arm, outcomes, index));
         }
     }
     // linked services known only from ARM templates (their home folder has no file of that name, or
@@ -143,13 +139,14 @@ pub fn build(
         |t: &FileOutcome, name: &str| home_of(t).is_none_or(|r| !files.contains(&(r, name)));
     let mut arm_only: BTreeMap<(Option<PathBuf>, &str), ()> = BTreeMap::new();
     for o in outcomes.iter().filter(|o| o.arm_template) {
-        for (name, v) in &o.linked_services {
+        for seen in &o.linked_services {
+            let name = seen.name.as_str();
             if without_file(o, name) && arm_only.insert((home_of(o), name), ()).is_none() {
                 let arm = arm_uses(outcomes, name, |t| {
                     without_file(t, name) && home_of(t) == home_of(o)
                 });
                 renames_all.extend(arm.iter().flat_map(|a| a.renames.iter().cloned()));
-                plans.push(plan_one(o, name, *v, arm, outcomes, index));
+                plans.push(plan_one(o, seen, arm, outcomes, index));
             }
         }
     }
@@ -178,7 +175,7 @@ fn arm_uses(
         .iter()
         .filter(|o| o.arm_template && belongs(o))
         .filter_map(|o| {
-            let (_, v) = o.linked_services.iter().find(|(n, _)| n == name)?;
+            let seen = o.linked_services.iter().find(|l| l.name == name)?;
             let renames = o
                 .arm_renames
                 .iter()
@@ -191,7 +188,7 @@ fn arm_uses(
             let steps = steps_of(o, name);
             Some(ArmUse {
                 path: display_path(&o.path),
-                version: version_str(*v),
+                version: seen.version_label(),
                 renames,
                 will_do: steps.will_do,
                 needs_unsafe_fixes: steps.needs_unsafe_fixes,
@@ -251,12 +248,12 @@ fn steps_of(o: &FileOutcome, name: &str) -> Steps {
 
 fn plan_one(
     o: &FileOutcome,
-    name: &str,
-    version: Version,
+    seen: &crate::pipeline::SeenLinkedService,
     arm_templates: Vec<ArmUse>,
     outcomes: &[FileOutcome],
     index: &Index,
 ) -> LinkedServicePlan {
+    let name = seen.name.as_str();
     let Steps {
         will_do,
         needs_unsafe_fixes,
@@ -308,11 +305,35 @@ fn plan_one(
             }
         }
     }
-    let retest = retest(o, name, version, &used_by);
+    // the column types of its datasets and the queries of the activities using it
+    let mut seen_types: Vec<String> = factory
+        .datasets
+        .values()
+        .flatten()
+        .filter(|d| d.linked_service.as_deref() == Some(name))
+        .flat_map(|d| d.columns.iter().cloned())
+        .collect();
+    for u in outcomes
+        .iter()
+        .filter(|u| !u.queries.is_empty() && same_factory(&u.path))
+    {
+        seen_types.extend(
+            u.queries
+                .iter()
+                .filter(|(activity, _)| {
+                    used_by.iter().any(|x| {
+                        x.path == display_path(&u.path) && x.activity.as_deref() == Some(activity)
+                    })
+                })
+                .map(|(_, q)| q.clone()),
+        );
+    }
+    let retest = retest(o, seen, &used_by, &seen_types);
     LinkedServicePlan {
         name: name.to_string(),
+        connector: seen.connector.id,
         path: display_path(&o.path),
-        version: version_str(version),
+        version: seen.version_label(),
         will_do,
         needs_unsafe_fixes,
         suggestions,
@@ -324,7 +345,13 @@ fn plan_one(
     }
 }
 
-fn retest(o: &FileOutcome, name: &str, version: Version, used_by: &[Usage]) -> Vec<Retest> {
+fn retest(
+    o: &FileOutcome,
+    seen: &crate::pipeline::SeenLinkedService,
+    used_by: &[Usage],
+    seen_types: &[String],
+) -> Vec<Retest> {
+    let (name, version, c) = (seen.name.as_str(), seen.version, seen.connector);
     let has = |code: &str| {
         o.findings
             .iter()
@@ -334,11 +361,11 @@ fn retest(o: &FileOutcome, name: &str, version: Version, used_by: &[Usage]) -> V
     if version != Version::V1 {
         return r;
     }
-    r.push(Retest {
-        what: "Run Test connection from the integration runtime with the new sslMode: 2.0 negotiates TLS (up to 1.3) according to sslMode 0–5 where 1.0 used EncryptionMethod/ValidateServerCertificate".into(),
+    r.extend(c.retest.iter().map(|what| Retest {
+        what: (*what).to_string(),
         basis: "documented",
-    });
-    // the fact is ADFPG010's, or (said once) the follow-up of ADFPG001's migration
+    }));
+    // the fact is ADFPG010's, or (said once) the follow-up of the migration
     let encrypted_only = has("ADFPG010")
         || o.findings.iter().any(|f| {
             f.resource.as_deref() == Some(name)
@@ -354,25 +381,102 @@ fn retest(o: &FileOutcome, name: &str, version: Version, used_by: &[Usage]) -> V
         });
     }
     if has("ADFPG012") {
-        r.push(Retest { what: "Connection-string options with no 2.0 property are dropped: check that nothing relied on them".into(), basis: "inference" });
+        r.push(Retest {
+            what: format!(
+                "Connection-string options with no {} property are dropped: check that nothing relied on them",
+                c.labels[1]
+            ),
+            basis: "inference",
+        });
     }
     if has("ADFPG011") {
         r.push(Retest { what: "The login name loses its `@server` suffix: check the role exists under the plain name".into(), basis: "inference" });
     }
-    if !used_by.is_empty() {
+    if let Some(ir) = seen
+        .runtime
+        .as_deref()
+        .filter(|ir| *ir != "AutoResolveIntegrationRuntime")
+        && !c.type_changes.is_empty()
+    {
         r.push(Retest {
             what: format!(
-                "Re-run the {} pipeline/data-flow activities listed above: 2.0 uses a different driver, so timeouts, pooling and error texts may differ",
-                used_by.len()
+                "It runs on integration runtime `{ir}`: a self-hosted runtime needs version 5.58 or later for Microsoft's automatic upgrade, and the V2 connector's own minimum is not documented: update the runtime and test on it"
             ),
-            basis: "inference",
-        });
-        r.push(Retest {
-            what: "Microsoft documents no data-type mapping change for this connector; still compare a copy of numeric, date/time and json/array columns".into(),
             basis: "documented",
         });
     }
+    if !used_by.is_empty() {
+        r.push(Retest {
+            what: format!(
+                "Re-run the {} pipeline/data-flow activities listed above: {} uses a different driver, so timeouts, pooling and error texts may differ",
+                used_by.len(),
+                c.labels[1]
+            ),
+            basis: "inference",
+        });
+    }
+    if c.type_changes.is_empty() {
+        if !used_by.is_empty() {
+            r.push(Retest {
+                what: "Microsoft documents no data-type mapping change for this connector; still compare a copy of numeric, date/time and json/array columns".into(),
+                basis: "documented",
+            });
+        }
+        return r;
+    }
+    let changes: Vec<&str> = c
+        .type_changes
+        .iter()
+        .filter(|t| seen_types.iter().any(|s| names_type(s, t)))
+        .map(|t| t.change)
+        .collect();
+    r.push(Retest {
+        what: if changes.is_empty() {
+            format!(
+                "{} maps some data types differently ({}); none shows in the datasets' columns or the queries here, but compare a copy of any such column",
+                c.labels[1],
+                c.type_changes
+                    .iter()
+                    .map(|t| t.names[0])
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        } else {
+            format!(
+                "The datasets' columns or the queries use types {} maps differently: {}; compare a copy before and after",
+                c.labels[1],
+                changes.join("; ")
+            )
+        },
+        basis: "documented",
+    });
     r
+}
+
+/// Does a column type or a query (lower case) name the data type `t`: one of its names as a whole
+/// word, and, for a type with a precision bound, a precision over it (`numeric(38)`, `numeric(40, 2)`)?
+fn names_type(text: &str, t: &crate::connector::TypeChange) -> bool {
+    let text = text.to_ascii_lowercase();
+    let word = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
+    t.names.iter().any(|n| {
+        text.match_indices(n).any(|(i, _)| {
+            let before = text[..i].chars().next_back();
+            let rest = &text[i + n.len()..];
+            if word(before) || word(rest.chars().next()) {
+                return false;
+            }
+            match t.min_precision {
+                None => true,
+                Some(min) => rest
+                    .trim_start()
+                    .strip_prefix('(')
+                    .map(|p| p.trim_start())
+                    .and_then(|p| p.split(|c: char| !c.is_ascii_digit()).next())
+                    .and_then(|d| d.parse::<u32>().ok())
+                    .is_some_and(|p| p > min),
+            }
+        })
+    })
 }
 
 /// Every line in the scanned trees (YAML pipelines, deployment configs, parameter files …) that names an
@@ -445,13 +549,14 @@ pub fn render_json(plan: &Plan) -> String {
 pub fn render_text(plan: &Plan) -> String {
     let mut out = String::new();
     if plan.linked_services.is_empty() {
-        out.push_str("No AzurePostgreSql linked services found.\n");
+        out.push_str("No PostgreSQL linked services found.\n");
     }
     for ls in &plan.linked_services {
         let _ = writeln!(
             out,
-            "{} (version {}) — {}",
+            "{} ({} {}) — {}",
             p(&ls.name),
+            ls.connector,
             p(ls.version),
             p(&ls.path)
         );
@@ -570,7 +675,7 @@ fn code(s: &str) -> String {
 }
 
 pub fn render_markdown(plan: &Plan) -> String {
-    let mut out = String::from("## AzurePostgreSql migration plan\n\n");
+    let mut out = String::from("## PostgreSQL migration plan\n\n");
     let _ = writeln!(
         out,
         "| linked service | version | `{}` | needs --unsafe-fixes | suggested | manual | used by |\n| --- | --- | --- | --- | --- | --- | --- |",
@@ -587,7 +692,7 @@ pub fn render_markdown(plan: &Plan) -> String {
             out,
             "| {} | {} | {} | {} | {} | {} | {} |",
             code(&ls.name),
-            md(ls.version),
+            md(&format!("{} {}", ls.connector, ls.version)),
             list(&ls.will_do),
             list(&ls.needs_unsafe_fixes),
             list(&ls.suggestions),

@@ -1,51 +1,23 @@
-//! Typed views over located JSON: which files are ADF/Synapse resources, and the AzurePostgreSql linked
-//! services in them.
+//! Typed views over located JSON: which files are ADF/Synapse resources, and the PostgreSQL linked
+//! services in them (of every connector in `crate::connector`).
 
+use crate::connector::{Connector, Marker};
 use crate::source::json::{Kind, Member, Node, PathStep};
 
-/// The properties each version's `typeProperties` may hold.
-pub const V2_PROPERTIES: &[&str] = &[
-    "server",
-    "port",
-    "database",
-    "sslMode",
-    "authenticationType",
-    "username",
-    "password",
-    "tenant",
-    "servicePrincipalId",
-    "servicePrincipalCredentialType",
-    "servicePrincipalKey",
-    "servicePrincipalEmbeddedCert",
-    "servicePrincipalEmbeddedCertPassword",
-    "azureCloudType",
-    "credential",
-    "timeout",
-    "connectionTimeout",
-    "commandTimeout",
-    "trustServerCertificate",
-    "readBufferSize",
-    "timezone",
-    "encoding",
-    "schema",
-    "pooling",
-    "encryptedCredential",
-];
-
-pub const V1_PROPERTIES: &[&str] = &["connectionString", "password", "encryptedCredential"];
-
-pub const LS_TYPE: &str = "AzurePostgreSql";
-
+/// A linked service's generation: the old one (`--fix` migrates it), the new one, or (a versioned
+/// connector's `properties.version` with another value) unknown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Version {
-    /// `version` absent (which means 1.0) or `"1.0"`.
+    /// AzurePostgreSql: `version` absent (which means 1.0) or `"1.0"`; the legacy `PostgreSql` type.
     V1,
+    /// AzurePostgreSql `"2.0"`; `PostgreSqlV2`.
     V2,
-    /// Any other value: reported, not migrated.
+    /// Any other `version` of a versioned connector: reported, not migrated.
     Unknown,
 }
 
-/// An AzurePostgreSql linked service: the resource object (`name` + `properties`) and where it sits.
+/// A PostgreSQL linked service: the resource object (`name` + `properties`), where it sits, and its
+/// connector.
 #[derive(Debug, Clone)]
 pub struct LinkedService<'a> {
     pub resource: &'a Node,
@@ -54,16 +26,26 @@ pub struct LinkedService<'a> {
     /// Path from the document root to `resource`: empty for a one-resource git file,
     /// `resources/<i>` in an ARM template.
     pub base: Vec<PathStep>,
+    pub connector: &'static Connector,
 }
 
 impl<'a> LinkedService<'a> {
     pub fn version(&self) -> Version {
+        if self.connector.marker == Marker::Type {
+            let new = self.props.str_at("type") == Some(self.connector.ls_types[1]);
+            return if new { Version::V2 } else { Version::V1 };
+        }
         match self.props.get("version").map(|v| &v.kind) {
             None => Version::V1,
             Some(Kind::String { value, .. }) if value == "1.0" => Version::V1,
             Some(Kind::String { value, .. }) if value == "2.0" => Version::V2,
             _ => Version::Unknown,
         }
+    }
+
+    /// How reports name its generation: `1.0`, `2.0`, `legacy`, `V2` (or `unknown`).
+    pub fn version_label(&self) -> &'static str {
+        version_label(self.connector, self.version())
     }
 
     /// `properties.typeProperties`, when it is an object.
@@ -93,18 +75,26 @@ impl<'a> LinkedService<'a> {
     }
 }
 
-/// Is this object an AzurePostgreSql resource (`properties.type`)?
+/// How reports name a connector's generation.
+pub fn version_label(c: &Connector, v: Version) -> &'static str {
+    match v {
+        Version::V1 => c.labels[0],
+        Version::V2 => c.labels[1],
+        Version::Unknown => "unknown",
+    }
+}
+
+/// Is this object a linked-service resource of one of the connectors (`properties.type`)?
 fn as_linked_service(resource: &Node, base: Vec<PathStep>) -> Option<LinkedService<'_>> {
     let props = resource.get("properties")?;
-    if props.str_at("type")? != LS_TYPE {
-        return None;
-    }
+    let connector = crate::connector::by_ls_type(props.str_at("type")?)?;
     let raw = resource.str_at("name").unwrap_or("<unnamed>");
     Some(LinkedService {
         resource,
         name: arm_resource_name(raw),
         props,
         base,
+        connector,
     })
 }
 
@@ -118,7 +108,7 @@ pub fn arm_resource_name(raw: &str) -> &str {
     name.unwrap_or(raw)
 }
 
-/// The AzurePostgreSql linked services of a parsed file: the root of a git-integration resource file
+/// The PostgreSQL linked services of a parsed file: the root of a git-integration resource file
 /// (ADF or Synapse), or each linked-service resource of an ARM template.
 pub fn linked_services(root: &Node) -> Vec<LinkedService<'_>> {
     if !is_arm_template(root) {
@@ -157,6 +147,47 @@ pub fn is_arm_template(root: &Node) -> bool {
             .get("resources")
             .is_some_and(|r| r.elements().is_some())
             && root.get("properties").is_none())
+}
+
+/// `schema.table` split on the first `.` outside double quotes; quotes are kept as written.
+/// Expressions are never split.
+pub fn split_table_name(s: &str) -> Option<(Option<String>, String)> {
+    if crate::source::connstr::is_expression(s) || s.trim().is_empty() {
+        return None;
+    }
+    let mut in_quotes = false;
+    for (i, c) in s.char_indices() {
+        match c {
+            '"' => in_quotes = !in_quotes,
+            '.' if !in_quotes => return Some((Some(s[..i].to_string()), s[i + 1..].to_string())),
+            _ => {}
+        }
+    }
+    Some((None, s.to_string()))
+}
+
+/// A dataset's `typeProperties` (`tp`) with `tableName` split into (`schema`, `table`): `Ok(None)` without
+/// a `tableName`; the reason when it cannot be split (an expression, not a string, or `schema`/`table`
+/// beside it, when which one ADF reads is undocumented).
+pub fn table_split(tp: &Node) -> Result<Option<(Option<String>, String)>, String> {
+    let Some(tn) = tp.member("tableName") else {
+        return Ok(None);
+    };
+    if tp.member("schema").is_some() || tp.member("table").is_some() {
+        return Err(
+            "it has `tableName` and `schema`/`table` both, and which one ADF reads is undocumented: keep one by hand"
+                .into(),
+        );
+    }
+    match tn.value.as_str() {
+        Some(s) => split_table_name(s).map(Some).ok_or_else(|| {
+            "its `tableName` is an expression, known only at run time: write `schema` and `table` by hand".into()
+        }),
+        None if is_expression_node(&tn.value) => Err(
+            "its `tableName` is an expression, known only at run time: write `schema` and `table` by hand".into(),
+        ),
+        None => Err(format!("its `tableName` is a {}, not a string", tn.value.type_name())),
+    }
 }
 
 /// A value given as an ADF expression: a string starting with `@` or an `{"type": "Expression"}` object.
@@ -235,8 +266,17 @@ mod tests {
         assert_eq!(ls.len(), 1);
         assert_eq!(ls[0].name, "a");
         assert_eq!(ls[0].version(), Version::V1);
-        let other = parse(r#"{"name":"b","properties":{"type":"PostgreSqlV2"}}"#).unwrap();
+        let other = parse(r#"{"name":"b","properties":{"type":"MySql"}}"#).unwrap();
         assert!(linked_services(&other).is_empty());
+        // the legacy connector and its successor: told apart by type, never by `version`
+        for (t, v) in [("PostgreSql", Version::V1), ("PostgreSqlV2", Version::V2)] {
+            let root = parse(&format!(
+                r#"{{"name":"g","properties":{{"type":"{t}","version":"2.0"}}}}"#
+            ))
+            .unwrap();
+            let ls = &linked_services(&root)[0];
+            assert_eq!((ls.connector.id, ls.version()), ("PostgreSql", v), "{t}");
+        }
         let arm = parse(r#"{"$schema":"https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#","resources":[
             {"name":"[concat(parameters('factoryName'), '/pg')]","type":"Microsoft.DataFactory/factories/linkedServices","properties":{"type":"AzurePostgreSql"}},
             {"name":"x","type":"Microsoft.DataFactory/factories/datasets","properties":{"type":"AzurePostgreSql"}}]}"#).unwrap();
@@ -250,6 +290,24 @@ mod tests {
             "syn"
         );
         assert_eq!(arm_resource_name("plain"), "plain");
+    }
+
+    #[test]
+    fn table_names_split_on_the_first_unquoted_dot() {
+        assert_eq!(
+            split_table_name("public.orders"),
+            Some((Some("public".into()), "orders".into()))
+        );
+        assert_eq!(
+            split_table_name("\"My.Schema\".\"T.1\""),
+            Some((Some("\"My.Schema\"".into()), "\"T.1\"".into()))
+        );
+        assert_eq!(split_table_name("orders"), Some((None, "orders".into())));
+        assert_eq!(
+            split_table_name("a.b.c"),
+            Some((Some("a".into()), "b.c".into()))
+        );
+        assert_eq!(split_table_name("@{dataset().t}"), None);
     }
 
     #[test]

@@ -1,6 +1,7 @@
-//! Version 1.0 connection strings: `key=value` pairs separated by `;`, keys case-insensitive (with or without
-//! spaces, Npgsql style), values optionally quoted with `'` or `"` (the quote doubled inside), and ADF
-//! expressions such as `@{linkedService().DbName}` kept whole even when they contain `;` or `=`.
+//! Old-generation connection strings (AzurePostgreSql 1.0, the legacy PostgreSql connector): `key=value`
+//! pairs separated by `;`, keys case-insensitive (with or without spaces, Npgsql style), values optionally
+//! quoted with `'` or `"` (the quote doubled inside) or braced as ODBC does (`{a;b}`, `}}` for a `}`), and
+//! ADF expressions such as `@{linkedService().DbName}` kept whole even when they contain `;` or `=`.
 
 use std::ops::Range;
 
@@ -43,7 +44,12 @@ pub enum Key {
     Encoding,
     SearchPath,
     Pooling,
-    /// No 2.0 equivalent: dropped by migration.
+    /// Npgsql's client-certificate and logging keys.
+    SslCertificate,
+    SslKey,
+    SslPassword,
+    LogParameters,
+    /// Known to no connector's new generation: dropped by migration.
     Other,
 }
 
@@ -73,6 +79,10 @@ impl Key {
             "encoding" => Key::Encoding,
             "searchpath" => Key::SearchPath,
             "pooling" => Key::Pooling,
+            "sslcertificate" => Key::SslCertificate,
+            "sslkey" => Key::SslKey,
+            "sslpassword" => Key::SslPassword,
+            "logparameters" => Key::LogParameters,
             _ => Key::Other,
         }
     }
@@ -123,6 +133,12 @@ impl ConnStr {
 }
 
 pub fn parse(s: &str) -> ConnStr {
+    parse_as(s, false)
+}
+
+/// Parse as an ODBC driver does when `braced`: a value opening with `{` runs to its matching `}`
+/// (Npgsql has no such quoting: there `{` is text).
+pub fn parse_as(s: &str, braced_values: bool) -> ConnStr {
     let b = s.as_bytes();
     let mut out = ConnStr::default();
     let mut i = 0;
@@ -149,7 +165,17 @@ pub fn parse(s: &str) -> ConnStr {
             i += 1;
         }
         let value_start = i;
-        let value = if i < b.len() && (b[i] == b'\'' || b[i] == b'"') {
+        let value = if let Some((v, end)) = (braced_values && b.get(i) == Some(&b'{'))
+            .then(|| braced(s, i))
+            .flatten()
+        {
+            i = end;
+            // anything between the closing brace and `;` is ignored, as for quotes
+            while i < b.len() && b[i] != b';' {
+                i += 1;
+            }
+            v
+        } else if i < b.len() && (b[i] == b'\'' || b[i] == b'"') {
             let q = b[i];
             let mut v = String::new();
             i += 1;
@@ -195,6 +221,29 @@ pub fn parse(s: &str) -> ConnStr {
         });
     }
     out
+}
+
+/// An ODBC braced value starting at `s[open]` (`{`): the text up to the matching `}`, with `}}` standing
+/// for one `}`, and where the scan stopped. None when no `}` closes it: then the `{` is text.
+fn braced(s: &str, open: usize) -> Option<(String, usize)> {
+    let b = s.as_bytes();
+    let mut v = String::new();
+    let mut i = open + 1;
+    let mut seg = i;
+    while i < b.len() {
+        if b[i] == b'}' {
+            v.push_str(&s[seg..i]);
+            if b.get(i + 1) == Some(&b'}') {
+                v.push('}');
+                i += 2;
+                seg = i;
+                continue;
+            }
+            return Some((v, i + 1));
+        }
+        i += 1;
+    }
+    None
 }
 
 /// Scan an unquoted value up to `;`, treating `@{ … }` (with nested braces and `'…'` strings) as atomic.
@@ -395,6 +444,31 @@ mod tests {
             values,
             ["h", "@{concat('}', ';x')}", "@{concat('{', ';y')}", "d"]
         );
+    }
+
+    /// ODBC braces quote a value (`}}` is a `}` inside); an unclosed brace is text, as before; for
+    /// Npgsql a brace is text.
+    #[test]
+    fn braced_values() {
+        let s = "host={Host=a;Port=1};port=5432;pwd={p;w}}x};database={d}";
+        let c = parse_as(s, true);
+        assert_eq!(c.value(Key::Server), Some("Host=a;Port=1"));
+        assert_eq!(c.value(Key::Port), Some("5432"));
+        assert_eq!(c.value(Key::Password), Some("p;w}x"));
+        assert_eq!(c.value(Key::Database), Some("d"));
+        let pw = c.get(Key::Password).unwrap();
+        assert_eq!(&s[pw.value_span.clone()], "{p;w}}x}");
+        assert_eq!(parse(s).value(Key::Server), Some("{Host=a"));
+        assert_eq!(parse("pwd={}").value(Key::Password), Some("{}"));
+        let open = parse_as("host=h;password={abc;database=d", true);
+        assert_eq!(open.value(Key::Password), Some("{abc"));
+        assert_eq!(open.value(Key::Database), Some("d"));
+        assert_eq!(
+            Key::from_name("SSL Password"),
+            Key::SslPassword,
+            "not the login password"
+        );
+        assert_eq!(Key::from_name("Log Parameters"), Key::LogParameters);
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! "would the full pipeline (`json::parse`, duplicate keys, every rule) find nothing here?" in one pass
 //! over the bytes.
 //!
-//! Many files that pass the `AzurePostgreS` prefilter only mention the connector in passing: a query, a
+//! Many files that pass the `PostgreS` prefilter only mention the connector in passing: a query, a
 //! description, an activity name. For those the full pipeline builds a located tree (an allocation per
 //! key and string) only to find valid JSON with no duplicate key and nothing of the connector. The skim
 //! proves exactly that; whenever it cannot (invalid JSON, a duplicate key, an escaped key, a string value
@@ -12,19 +12,45 @@
 //! skip work, never change a result. (Pipelines and data flows that name a PostgreSQL linked service or
 //! dataset are never skimmed: the caller parses them for their references.)
 
-use crate::source::adf::LS_TYPE;
 use crate::source::json::MAX_DEPTH;
 use crate::source::scan;
 
-/// What every type name of the connector starts with (`AzurePostgreSql`, `…Table`, `…Source`, `…Sink`,
-/// and the older `AzurePostgreSQLSink`).
+/// What every AzurePostgreSql type name starts with (`AzurePostgreSql`, `…Table`, `…Source`, `…Sink`,
+/// and the older `AzurePostgreSQLSink`, which case variants of the names also match).
 const CONNECTOR_PREFIX: &[u8] = b"AzurePostgreS";
 
-/// Could an escaped string decode to something starting with [`CONNECTOR_PREFIX`]? Only if it starts
-/// with `A` or an escape and has an escape within the bytes that could spell the prefix.
+/// What every other connector's type name starts with (`PostgreSql`, `PostgreSqlV2Table` …); those are
+/// matched whole, so that prose ("PostgreSQL server") is no type.
+const OTHER_PREFIX: &[u8] = b"PostgreS";
+
+/// Every type name of the connectors that does not start with [`CONNECTOR_PREFIX`].
+static OTHER_TYPES: std::sync::LazyLock<Vec<&'static [u8]>> = std::sync::LazyLock::new(|| {
+    let mut v: Vec<&[u8]> = crate::connector::type_names()
+        .map(str::as_bytes)
+        .filter(|n| !n.starts_with(CONNECTOR_PREFIX))
+        .collect();
+    v.sort_unstable();
+    v.dedup();
+    v
+});
+
+/// Does a string value (without escapes) name a type of a connector?
+fn names_type(value: &[u8]) -> bool {
+    value.starts_with(CONNECTOR_PREFIX) || OTHER_TYPES.contains(&value)
+}
+
+/// Is a string value the `properties.type` of a linked service of one of the connectors?
+fn is_linked_service_type(value: &[u8]) -> bool {
+    crate::connector::ALL
+        .iter()
+        .any(|c| c.ls_types.iter().any(|t| t.as_bytes() == value))
+}
+
+/// Could an escaped string decode to a type name? Only if it starts with `A`, `P` or an escape and has
+/// an escape within the bytes that could spell the prefix.
 fn may_hide_prefix(raw: &[u8]) -> bool {
     let head = &raw[..raw.len().min(6 * CONNECTOR_PREFIX.len())];
-    matches!(raw.first(), Some(b'A' | b'\\')) && head.contains(&b'\\')
+    matches!(raw.first(), Some(b'A' | b'P' | b'\\')) && head.contains(&b'\\')
 }
 
 /// The copy source and sink types: objects of these types are checked on their own (see `Fragments`).
@@ -304,10 +330,13 @@ impl Skimmer<'_> {
                     let start = self.pos;
                     let escaped = self.string()?;
                     let value = &self.s[start + 1..self.pos - 1];
-                    // most values neither name the connector nor have escapes: nothing more to ask
-                    if escaped || value.starts_with(CONNECTOR_PREFIX) {
-                        // `properties.type` of the root that is, or may decode to, AzurePostgreSql
-                        if pending_type && (escaped || value == LS_TYPE.as_bytes()) {
+                    // most values neither name a connector nor have escapes: nothing more to ask
+                    if escaped
+                        || value.starts_with(CONNECTOR_PREFIX)
+                        || value.starts_with(OTHER_PREFIX)
+                    {
+                        // `properties.type` of the root that is, or may decode to, a linked service's
+                        if pending_type && (escaped || is_linked_service_type(value)) {
                             return None;
                         }
                         // a copy source or sink: its object alone is checked; any other connector type
@@ -321,7 +350,7 @@ impl Skimmer<'_> {
                             && COPY_TYPES.contains(&value)
                         {
                             self.record_fragment();
-                        } else if value.starts_with(CONNECTOR_PREFIX) || may_hide_prefix(value) {
+                        } else if (escaped && may_hide_prefix(value)) || names_type(value) {
                             return None;
                         }
                     }

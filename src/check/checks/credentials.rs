@@ -209,14 +209,6 @@ pub(super) fn credentials_for_authentication_type(_: &Rule, cx: &Context, _: &Ta
     hits
 }
 
-/// Properties that hold a secret in a 2.0 definition.
-const SECRET_FIELDS: &[&str] = &[
-    "password",
-    "servicePrincipalKey",
-    "servicePrincipalEmbeddedCert",
-    "servicePrincipalEmbeddedCertPassword",
-];
-
 /// A literal secret value: not empty, not an ADF or ARM expression, not a `****` placeholder.
 fn is_literal_secret(v: &str) -> bool {
     let t = v.trim();
@@ -255,7 +247,7 @@ pub(super) fn plaintext_secret(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
             );
         }
     }
-    for field in SECRET_FIELDS {
+    for field in ls.connector.secrets {
         let Some(m) = ls.tp(field) else { continue };
         let secret = match &m.value.kind {
             Kind::String { value, .. } => Some((&m.value, value.as_str())),
@@ -386,7 +378,7 @@ pub(super) fn password_given_twice(_: &Rule, cx: &Context, _: &Target) -> Vec<Hi
     else {
         return Vec::new();
     };
-    crate::fix::arm::source_string(param, ls.name, &cx.opts.template)
+    crate::fix::arm::source_string(param, ls, &cx.opts.template)
         .filter(|cs| cs.value(Key::Password).is_some_and(|p| !p.is_empty()))
         .map(|_| hit(m.value.span.clone(), "its value holds a password"))
         .into_iter()

@@ -26,9 +26,10 @@ pub(super) fn v1_linked_service(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> 
     let hit = Hit::new(span, label, path);
     // --credentials-to-key-vault: the move and the migration are one fix, so the migration keeps the
     // Key Vault reference
+    let target = rewrite_target(ls.connector);
     if let Some(f) = crate::check::key_vault::v1_with_move(cx) {
         let mut title = format!(
-            "rewrite to version 2.0 with the password in Key Vault secret `{}`",
+            "{target} with the password in Key Vault secret `{}`",
             f.secret
         );
         if !f.unsafe_reasons.is_empty() {
@@ -39,7 +40,7 @@ pub(super) fn v1_linked_service(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> 
     let result = v1_migration(cx.text, cx.layout, cx.root, ls, cx.opts);
     match result {
         Ok(m) => {
-            let mut title = "rewrite to version 2.0".to_string();
+            let mut title = target;
             if !m.unsafe_reasons.is_empty() {
                 title = format!("{title} (unsafe: {})", m.unsafe_reasons.join("; "));
             }
@@ -47,8 +48,19 @@ pub(super) fn v1_linked_service(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> 
         }
         Err(b) => vec![hit.arg(
             "detail",
-            format!(" and cannot be migrated automatically: {}", b.reason()),
+            format!(
+                " and cannot be migrated automatically: {}",
+                b.reason(ls.connector)
+            ),
         )],
+    }
+}
+
+/// What the migration fix does, in its title: `rewrite to version 2.0`, `rewrite to PostgreSqlV2`.
+fn rewrite_target(c: &crate::connector::Connector) -> String {
+    match c.marker {
+        crate::connector::Marker::Version => format!("rewrite to version {}", c.labels[1]),
+        crate::connector::Marker::Type => format!("rewrite to {}", c.ls_types[1]),
     }
 }
 
@@ -140,15 +152,16 @@ pub(super) fn dropped_connection_string_keys(_: &Rule, cx: &Context, _: &Target)
     let mut hits: Vec<Hit> = cs
         .pairs
         .iter()
-        .filter(|p| p.canon == Key::Other)
+        .filter(|p| !migrate::has_property(p.canon, cx.ls.connector))
         .map(|p| {
             Hit::new(
                 c.span(cx.text, p.key_span.clone()),
-                "no 2.0 equivalent",
+                "no equivalent property",
                 tp_path("connectionString"),
             )
             .arg("key", crate::mask::shown_key_name(&p.key))
             .arg("detail", "")
+            .arg("mapped", migrate::mapped_keys(cx.ls.connector))
         })
         .collect();
     // HostNameInCertificate has no 2.0 property either: said here, and whether its check survives
@@ -156,10 +169,11 @@ pub(super) fn dropped_connection_string_keys(_: &Rule, cx: &Context, _: &Target)
         hits.push(
             Hit::new(
                 c.span(cx.text, p.key_span.clone()),
-                "no 2.0 equivalent",
+                "no equivalent property",
                 tp_path("connectionString"),
             )
             .arg("key", p.key.clone())
+            .arg("mapped", migrate::mapped_keys(cx.ls.connector))
             .arg(
                 "detail",
                 format!(": {}", migrate::certificate_host_dropped(cs)),
@@ -176,7 +190,8 @@ pub(super) fn dropped_connection_string_keys(_: &Rule, cx: &Context, _: &Target)
                 tp_path("connectionString"),
             )
             .arg("key", shown)
-            .arg("detail", ""),
+            .arg("detail", "")
+            .arg("mapped", migrate::mapped_keys(cx.ls.connector)),
         );
     }
     hits
@@ -199,19 +214,20 @@ fn arm_dropped_keys(cx: &Context) -> Vec<Hit> {
     else {
         return Vec::new();
     };
-    let Some(cs) = crate::fix::arm::source_string(param, cx.ls.name, &cx.opts.template) else {
+    let Some(cs) = crate::fix::arm::source_string(param, &cx.ls, &cx.opts.template) else {
         return Vec::new();
     };
-    migrate::dropped_keys(&cs)
+    migrate::dropped_keys(&cs, cx.ls.connector)
         .into_iter()
         .map(|key| {
             Hit::new(
                 m.value.span.clone(),
-                "its value has a key with no 2.0 equivalent",
+                "its value has a key with no equivalent property",
                 tp_path("connectionString"),
             )
             .arg("key", key)
             .arg("detail", "")
+            .arg("mapped", migrate::mapped_keys(cx.ls.connector))
         })
         .collect()
 }

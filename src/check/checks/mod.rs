@@ -54,6 +54,7 @@ impl Hit {
             safety,
             title: title.into(),
             edits,
+            requires: Vec::new(),
         });
         self
     }
@@ -130,6 +131,9 @@ const CROSS_FILE_CHECKS: &[&str] = &[
     "dataset-table-name",               // dataset
     "dataset-unknown-linked-service",   // dataset
     "dataset-linked-service-type",      // dataset
+    "legacy-dataset",                   // dependents::dataset
+    "legacy-source",                    // dependents::source
+    "relational-on-postgresql",         // dependents::dataset, dependents::source
     "copy-sink-spelling",               // source_or_sink
     "copy-write-method",                // source_or_sink
     "upsert-without-keys",              // source_or_sink

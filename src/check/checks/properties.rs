@@ -3,10 +3,9 @@
 use super::{Hit, auth_type, int_of, is_basic, json_str, props_path, tp_path};
 use crate::check::context::{Context, Target};
 use crate::check::rule::Rule;
+use crate::connector::PropertyType as Expect;
 use crate::finding::{Edit, Safety};
-use crate::source::adf::{
-    V1_PROPERTIES, V2_PROPERTIES, Version, is_expression_node, is_key_vault_ref,
-};
+use crate::source::adf::{Version, is_expression_node, is_key_vault_ref};
 use crate::source::connstr::{self, Key};
 use crate::source::json::{Kind, Node};
 
@@ -31,10 +30,11 @@ pub(super) fn v2_required_properties(_: &Rule, cx: &Context, _: &Target) -> Vec<
         .member("typeProperties")
         .map(|m| m.key_span.clone())
         .unwrap_or(tp.span.clone());
-    // sslMode is optional (default 2, Prefer) and an absent authenticationType means Basic: the
-    // connector page and the REST model say so, and Studio writes 2.0 files without it
-    let mut required = vec!["server", "database"];
-    if auth_type(ls).is_none_or(|a| is_basic(a) || a == "ServicePrincipal") {
+    let mut required = ls.connector.required.to_vec();
+    // an absent authenticationType means Basic, which needs a username, as ServicePrincipal does
+    if !required.contains(&"username")
+        && auth_type(ls).is_none_or(|a| is_basic(a) || a == "ServicePrincipal")
+    {
         required.push("username");
     }
     required
@@ -47,7 +47,7 @@ pub(super) fn v2_required_properties(_: &Rule, cx: &Context, _: &Target) -> Vec<
                     Hit::new(m.value.span.clone(), format!("`{k}` is null"), tp_path(k))
                 }
                 Some(m)
-                    if matches!(k, "server" | "database" | "username")
+                    if matches!(k, "server" | "database" | "username" | "authenticationType")
                         && m.value.as_str().is_none()
                         && !crate::source::adf::is_expression_node(&m.value)
                         && !crate::source::adf::is_key_vault_ref(&m.value) =>
@@ -65,35 +65,9 @@ pub(super) fn v2_required_properties(_: &Rule, cx: &Context, _: &Target) -> Vec<
         .collect()
 }
 
-const ENUMS: &[(&str, &[&str])] = &[
-    (
-        "authenticationType",
-        &[
-            "Basic",
-            "BasicAuth",
-            "ServicePrincipal",
-            "SystemAssignedManagedIdentity",
-            "UserAssignedManagedIdentity",
-        ],
-    ),
-    (
-        "servicePrincipalCredentialType",
-        &["ServicePrincipalKey", "ServicePrincipalCert"],
-    ),
-    (
-        "azureCloudType",
-        &[
-            "AzurePublic",
-            "AzureChina",
-            "AzureUsGovernment",
-            "AzureGermany",
-        ],
-    ),
-];
-
 pub(super) fn invalid_enum_values(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
     let mut hits = Vec::new();
-    for (field, allowed) in ENUMS {
+    for (field, allowed) in cx.ls.connector.enums {
         let Some(m) = cx.ls.tp(field) else { continue };
         if is_expression_node(&m.value) {
             continue;
@@ -183,9 +157,10 @@ fn distance(a: &str, b: &str) -> usize {
 }
 
 pub(super) fn unknown_property(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
-    let known: &[&str] = match cx.ls.version() {
-        Version::V1 => V1_PROPERTIES,
-        Version::V2 => V2_PROPERTIES,
+    let c = cx.ls.connector;
+    let known: Vec<&str> = match cx.ls.version() {
+        Version::V1 => c.old_properties.to_vec(),
+        Version::V2 => c.property_names().collect(),
         Version::Unknown => return Vec::new(),
     };
     let Some(members) = cx.ls.type_props().and_then(Node::members) else {
@@ -220,49 +195,16 @@ pub(super) fn unknown_property(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
     hits
 }
 
-#[derive(Clone, Copy)]
-enum Expect {
-    /// A string (or an expression, or a Key Vault reference where ADF resolves one).
-    Text,
-    Integer,
-    Boolean,
-    /// SecureString or AzureKeyVaultSecret.
-    Secret,
-    CredentialReference,
-}
-
-const PROPERTY_TYPES: &[(&str, Expect)] = &[
-    ("server", Expect::Text),
-    ("database", Expect::Text),
-    ("username", Expect::Text),
-    ("tenant", Expect::Text),
-    ("servicePrincipalId", Expect::Text),
-    ("timezone", Expect::Text),
-    ("encoding", Expect::Text),
-    ("schema", Expect::Text),
-    ("encryptedCredential", Expect::Text),
-    ("timeout", Expect::Integer),
-    ("connectionTimeout", Expect::Integer),
-    ("commandTimeout", Expect::Integer),
-    ("readBufferSize", Expect::Integer),
-    ("trustServerCertificate", Expect::Boolean),
-    ("pooling", Expect::Boolean),
-    ("password", Expect::Secret),
-    ("servicePrincipalKey", Expect::Secret),
-    ("servicePrincipalEmbeddedCert", Expect::Secret),
-    ("servicePrincipalEmbeddedCertPassword", Expect::Secret),
-    ("credential", Expect::CredentialReference),
-];
-
 pub(super) fn property_types(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
     let mut hits = Vec::new();
-    for (field, expect) in PROPERTY_TYPES {
+    for (field, expect) in cx.ls.connector.properties {
         let Some(m) = cx.ls.tp(field) else { continue };
         let v = &m.value;
         if is_expression_node(v) {
             continue;
         }
         let (ok, want, fix) = match expect {
+            Expect::Own => continue,
             Expect::Text => (
                 v.as_str().is_some() || is_key_vault_ref(v),
                 "a string",
@@ -306,9 +248,7 @@ pub(super) fn property_types(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
             continue;
         }
         let got = match &v.kind {
-            Kind::String { value, .. }
-                if *field != "password" && !field.starts_with("servicePrincipal") =>
-            {
+            Kind::String { value, .. } if !cx.ls.connector.secrets.contains(field) => {
                 format!(
                     "the string \"{}\"",
                     value.chars().take(30).collect::<String>()
@@ -350,13 +290,14 @@ pub(super) fn server_not_fqdn(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
         .get("connectVia")
         .and_then(|c| c.str_at("referenceName"))
         .is_some_and(|ir| cx.opts.self_hosted_runtimes.iter().any(|n| n == ir));
+    let ip = s.parse::<std::net::IpAddr>().is_ok();
     let problem = if s.contains("://") {
         "has a URL scheme"
-    } else if s.contains(':') && !s.starts_with('[') {
+    } else if s.contains(':') && !s.starts_with('[') && !ip {
         "has a port (use `port`)"
     } else if s.contains('/') || s.contains(char::is_whitespace) {
         "is not a host name"
-    } else if !self_hosted && !s.contains('.') && s.parse::<std::net::IpAddr>().is_err() {
+    } else if !self_hosted && !s.contains('.') && !ip {
         "is not a fully qualified host name"
     } else {
         return Vec::new();

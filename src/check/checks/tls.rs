@@ -22,6 +22,7 @@ fn raise_to_verify_full(m: &Member) -> Fix {
         safety: Safety::DisplayOnly,
         title: "set sslMode to 5 (VerifyFull); test the connection: it fails if the server's certificate is not trusted for its host name".into(),
         edits: vec![Edit::replace(m.value.span.clone(), "5")],
+        requires: Vec::new(),
     }
 }
 

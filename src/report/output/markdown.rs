@@ -74,14 +74,6 @@ pub fn inline(s: &str) -> String {
     out
 }
 
-fn version(v: Version) -> &'static str {
-    match v {
-        Version::V1 => "1.0",
-        Version::V2 => "2.0",
-        Version::Unknown => "unknown",
-    }
-}
-
 fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
@@ -151,7 +143,7 @@ fn planned(run: &Run, o: &FileOutcome, name: Option<&str>, findings: &[&Finding]
         None => !o
             .linked_services
             .iter()
-            .any(|(n, _)| a.resource.as_deref() == Some(n.as_str())),
+            .any(|l| a.resource.as_deref() == Some(l.name.as_str())),
     };
     for a in o.change.iter().flat_map(|c| &c.applied).filter(|a| ours(a)) {
         let mut s = inline(&a.title);
@@ -235,15 +227,17 @@ fn totals(run: &Run, cx: &Context) -> String {
     let mut out = String::from("## adfpg-migrate\n\n");
     let _ = write!(
         out,
-        "Scanned {} ({} parsed): **{}**, **{}** at connector version 1.0. ",
+        "Scanned {} ({} parsed): {}{}. ",
         plural(s.files_scanned, "file", "files"),
         s.files_parsed,
-        plural(
-            s.linked_services,
-            "AzurePostgreSql linked service",
-            "AzurePostgreSql linked services"
-        ),
-        s.linked_services_v1
+        crate::report::connector_counts(&s, "**"),
+        match s.template_copies {
+            0 => String::new(),
+            n => format!(
+                ", with {}",
+                plural(n, "copy in ARM templates", "copies in ARM templates")
+            ),
+        }
     );
     let total = s.errors + s.warnings + s.infos;
     if total == 0 {
@@ -328,7 +322,8 @@ fn rows(run: &Run, cx: &Context) -> Vec<String> {
     for o in &run.outcomes {
         let path = code(&cx.repo_relative(&o.path));
         let mut claimed = vec![false; o.findings.len()];
-        for (name, v) in &o.linked_services {
+        for seen in &o.linked_services {
+            let (name, v) = (&seen.name, &seen.version);
             let mine: Vec<&Finding> = o
                 .findings
                 .iter()
@@ -339,14 +334,26 @@ fn rows(run: &Run, cx: &Context) -> Vec<String> {
                     f
                 })
                 .collect();
+            let migration = run.catalog.migration_code(seen.connector);
             let fixed_v1 = *v == Version::V1
-                && o.change
-                    .as_ref()
-                    .is_some_and(|c| c.written && c.applied.iter().any(|a| a.code == "ADFPG001"));
+                && o.change.as_ref().is_some_and(|c| {
+                    c.written
+                        && c.applied
+                            .iter()
+                            .any(|a| Some(&a.code) == migration.as_ref())
+                });
+            let shown = if fixed_v1 {
+                format!(
+                    "{} → {}",
+                    seen.connector.labels[0], seen.connector.labels[1]
+                )
+            } else {
+                seen.version_label().to_string()
+            };
             rows.push(format!(
                 "| {} | {path} | {} | {} | {} | {} |",
                 code(name),
-                if fixed_v1 { "1.0 → 2.0" } else { version(*v) },
+                shown,
                 status(&mine),
                 codes(&mine),
                 if run.mode == Mode::Fix {
