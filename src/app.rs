@@ -208,12 +208,7 @@ pub fn scan(
     pipeline::predict_migrations(&mut settings, &walked);
     let templates: Vec<PathBuf> = index_files
         .into_iter()
-        .filter(|p| {
-            p.file_name().is_some_and(|n| {
-                let n = n.to_string_lossy().to_ascii_lowercase();
-                n == "armtemplateforfactory.json" || n == "templateforworkspace.json"
-            })
-        })
+        .filter(|p| crate::index::is_published_template(p))
         .collect();
     key_vault_survey(&mut settings, &templates, paths, export_secrets)?;
     // phase 2, walking again rather than holding every path: files with nothing to report are only

@@ -6,7 +6,7 @@ use crate::source::adf::{self, Version};
 use crate::source::document::Document;
 use crate::source::json::{Kind, Node};
 use rayon::prelude::*;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -108,6 +108,25 @@ pub struct Index {
     /// (`PostgreSql`, `PostgreSqlV2`): its datasets were read whole, and the files naming them matter.
     pub retyped: bool,
     finder: Option<aho_corasick::AhoCorasick>,
+    /// The factory folders scoring best for a template's facts, by those facts: identical templates
+    /// (copies of one factory in a monorepo) are scored against every folder once, not once each.
+    best_scored: std::sync::Arc<std::sync::Mutex<HashMap<TemplateFacts, Vec<PathBuf>>>>,
+}
+
+/// A file's name in lower case (empty when it has none or it is not UTF-8).
+pub fn lower_file_name(path: &Path) -> String {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default()
+        .to_ascii_lowercase()
+}
+
+/// A published template: ADF's `ARMTemplateForFactory.json` or Synapse's `TemplateForWorkspace.json`.
+pub fn is_published_template(path: &Path) -> bool {
+    matches!(
+        lower_file_name(path).as_str(),
+        "armtemplateforfactory.json" | "templateforworkspace.json"
+    )
 }
 
 /// ADF / Synapse git folder that holds a kind of resource, if `path` sits directly in one.
@@ -178,20 +197,20 @@ impl Index {
     /// folder the template sits in, else the nearest. Still tied: ambiguous, and nothing is read. With
     /// no factory folder among the scanned paths, the nearest one above the template.
     pub fn template_home(&self, template: &Path, root: &Node) -> TemplateHome {
-        let roots: Vec<&PathBuf> = self.factories.keys().collect();
-        match roots.as_slice() {
+        // each factory with its names, looked up once (not once per name compared)
+        let all: Vec<(&PathBuf, &Factory)> = self.factories.iter().collect();
+        match all.as_slice() {
             [] => return nearest_factory_above(template),
-            [one] => return TemplateHome::Root((*one).clone()),
+            [(one, _)] => return TemplateHome::Root((*one).clone()),
             _ => {}
         }
         let facts = TemplateFacts::of(root);
-        let others = |r: &PathBuf| self.factories[r].others.get_or_init(|| OtherNames::read(r));
-        let named: Vec<&PathBuf> = match &facts.factory {
-            Some(name) => roots
+        let named: Vec<(&PathBuf, &Factory)> = match &facts.factory {
+            Some(name) => all
                 .iter()
                 .copied()
-                .filter(|r| {
-                    others(r)
+                .filter(|&rf| {
+                    others(rf)
                         .factory
                         .iter()
                         .any(|f| f.eq_ignore_ascii_case(name))
@@ -199,26 +218,29 @@ impl Index {
                 .collect(),
             None => Vec::new(),
         };
-        let pool = if named.is_empty() { roots } else { named };
-        let score = |r: &PathBuf| {
-            let f = &self.factories[r];
-            let ls = facts
-                .linked_services
+        let cached = self
+            .best_scored
+            .lock()
+            .expect("not poisoned")
+            .get(&facts)
+            .cloned();
+        let winners: Vec<(&PathBuf, &Factory)> = match cached {
+            Some(roots) => roots
                 .iter()
-                .filter(|n| f.linked_services.contains_key(*n));
-            let ds = facts
-                .datasets
-                .iter()
-                .filter(|n| f.datasets.contains_key(*n));
-            let pl = facts
-                .pipelines
-                .iter()
-                .filter(|n| others(r).pipelines.contains(*n));
-            ls.count() + ds.count() + pl.count()
+                .filter_map(|r| self.factories.get_key_value(r))
+                .collect(),
+            None => {
+                let winners = self.best_scored_for(&facts, all, named);
+                let roots = winners.iter().map(|(r, _)| (*r).clone()).collect();
+                self.best_scored
+                    .lock()
+                    .expect("not poisoned")
+                    .insert(facts, roots);
+                winners
+            }
         };
-        let winners = best_by(pool, score);
         let dir = absolute(template.parent().unwrap_or(Path::new(".")));
-        let proximity = |r: &PathBuf| {
+        let proximity = |(r, _): (&PathBuf, &Factory)| {
             let common = r
                 .components()
                 .zip(dir.components())
@@ -228,9 +250,33 @@ impl Index {
         };
         let winners = best_by(winners, proximity);
         match winners.as_slice() {
-            [one] => TemplateHome::Root((*one).clone()),
-            many => TemplateHome::Ambiguous(many.iter().map(|r| (*r).clone()).collect()),
+            [(one, _)] => TemplateHome::Root((*one).clone()),
+            many => TemplateHome::Ambiguous(many.iter().map(|(r, _)| (*r).clone()).collect()),
         }
+    }
+
+    /// The factory folders sharing most names with a template (among those named like its factory).
+    fn best_scored_for<'f>(
+        &self,
+        facts: &TemplateFacts,
+        all: Vec<(&'f PathBuf, &'f Factory)>,
+        named: Vec<(&'f PathBuf, &'f Factory)>,
+    ) -> Vec<(&'f PathBuf, &'f Factory)> {
+        let pool = if named.is_empty() { all } else { named };
+        let score = |rf: (&PathBuf, &Factory)| {
+            let (f, o) = (rf.1, others(rf));
+            let ls = facts
+                .linked_services
+                .iter()
+                .filter(|n| f.linked_services.contains_key(*n));
+            let ds = facts
+                .datasets
+                .iter()
+                .filter(|n| f.datasets.contains_key(*n));
+            let pl = facts.pipelines.iter().filter(|n| o.pipelines.contains(*n));
+            ls.count() + ds.count() + pl.count()
+        };
+        best_by(pool, score)
     }
 
     /// Does the text mention a PostgreSQL linked service or dataset by name?
@@ -268,14 +314,8 @@ impl Index {
 
     /// Does phase 1 read this file? Linked services, datasets and published templates.
     pub fn wants(path: &Path) -> bool {
-        let name = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or_default()
-            .to_ascii_lowercase();
         matches!(folder_kind(path), Some("linkedService" | "dataset"))
-            || name == "armtemplateforfactory.json"
-            || name == "templateforworkspace.json"
+            || is_published_template(path)
     }
 
     /// Index every linked service and dataset among `files` (all of them read: what the plan needs).
@@ -352,14 +392,7 @@ impl Index {
         index.pg_names = pg_names;
         let in_templates: Vec<Vec<&'static str>> = files
             .par_iter()
-            .filter(|p| {
-                let name = p
-                    .file_name()
-                    .and_then(|n| n.to_str())
-                    .unwrap_or_default()
-                    .to_ascii_lowercase();
-                name == "armtemplateforfactory.json" || name == "templateforworkspace.json"
-            })
+            .filter(|p| is_published_template(p))
             .filter_map(|p| crate::source::read::read(p, crate::source::read::Links::Follow).ok())
             .map(|b| {
                 crate::connector::ALL
@@ -443,7 +476,13 @@ fn best_by<T: Copy, K: Ord>(items: Vec<T>, key: impl Fn(T) -> K) -> Vec<T> {
         .collect()
 }
 
+/// A factory folder's names that phase 1 does not read, read on first use.
+fn others<'f>((r, f): (&PathBuf, &'f Factory)) -> &'f OtherNames {
+    f.others.get_or_init(|| OtherNames::read(r))
+}
+
 /// What a published template says about the factory it came from.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct TemplateFacts {
     /// The `factoryName` (or Synapse `workspaceName`) parameter's default.
     factory: Option<String>,
@@ -546,8 +585,10 @@ fn index_file(path: &Path, read_datasets: bool) -> Option<Entry> {
     .ok()?;
     if folder_kind(path) == Some("dataset")
         && memchr::memmem::find(&bytes, crate::connector::NEEDLE).is_none()
+        && memchr::memmem::find(&bytes, crate::connector::RELATIONAL_TABLE.as_bytes()).is_none()
     {
         // a dataset of another type: only its name matters (duplicates), and ADF names the file after it
+        // (a generic `RelationalTable` is read: on a legacy PostgreSql linked service it is reported)
         return Some(Entry::Ds(DatasetEntry {
             name: path.file_stem()?.to_str()?.to_string(),
             kind: String::new(),
@@ -646,7 +687,7 @@ pub struct Reference {
     pub span: std::ops::Range<usize>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RefKind {
     LinkedService,
     Dataset,

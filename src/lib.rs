@@ -1,4 +1,5 @@
-//! adfpg-migrate: find, lint and migrate Azure Data Factory / Synapse `AzurePostgreSql` linked services.
+//! adfpg-migrate: find, lint and migrate Azure Data Factory / Synapse PostgreSQL linked services
+//! (`AzurePostgreSql` 1.0 → 2.0, legacy `PostgreSql` → `PostgreSqlV2`).
 //!
 //! The folders follow the data (see docs/architecture.md): `discover` finds the files; per file, in
 //! parallel, `pipeline` reads them through `source` (bounded read, text, located JSON, linked-service

@@ -414,18 +414,18 @@ fn real_public_factories_are_handled() {
         );
         serde_json::from_slice::<serde_json::Value>(&after[k]).unwrap();
     }
-    for k in after
-        .keys()
-        .filter(|k| before[*k] != after[*k] && !k.contains("/linkedService/"))
-    {
-        assert!(
-            k.to_ascii_lowercase().contains("armtemplate"),
-            "only linked services and ARM templates change: {k}"
-        );
-        serde_json::from_slice::<serde_json::Value>(&after[k]).unwrap();
-    }
-    // 12 migrations of 1.0 (the two Key Vault strings cannot be); 2.0 files keep their sslMode
-    assert_eq!(changed.len(), 12, "{changed:#?}\n{fixed}");
+    // 12 migrations of AzurePostgreSql 1.0 (the two Key Vault strings cannot be) and 3 of legacy
+    // PostgreSql; 2.0 and V2 files keep their sslMode
+    let was = |k: &str| {
+        let old: serde_json::Value = serde_json::from_slice(&before[k]).unwrap();
+        old["properties"]["type"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
+    let legacy: Vec<_> = changed.iter().filter(|k| was(k) == "PostgreSql").collect();
+    assert_eq!(changed.len(), 15, "{changed:#?}\n{fixed}");
+    assert_eq!(legacy.len(), 3, "{changed:#?}");
     for k in &changed {
         assert!(
             k.contains("/linkedService/"),
@@ -433,16 +433,25 @@ fn real_public_factories_are_handled() {
         );
         let old: serde_json::Value = serde_json::from_slice(&before[*k]).unwrap();
         let new: serde_json::Value = serde_json::from_slice(&after[*k]).unwrap();
-        assert_eq!(new["properties"]["version"], "2.0", "{k}");
-        // the 1.0 mapping, never raised: hardening is not part of migrating
         let cs = old["properties"]["typeProperties"]["connectionString"]
             .as_str()
             .unwrap();
-        assert_eq!(
-            new["properties"]["typeProperties"]["sslMode"],
-            common::ssl_mode_of_v1(cs),
-            "{k}"
-        );
+        if was(k) == "PostgreSql" {
+            // a type of its own and no `version`; every real legacy string says encryptionmethod=0,
+            // which the legacy mapping keeps as no encryption (sslMode 0)
+            assert_eq!(new["properties"]["type"], "PostgreSqlV2", "{k}");
+            assert!(new["properties"].get("version").is_none(), "{k}");
+            assert!(cs.ends_with("encryptionmethod=0"), "{k}: {cs}");
+            assert_eq!(new["properties"]["typeProperties"]["sslMode"], 0, "{k}");
+        } else {
+            assert_eq!(new["properties"]["version"], "2.0", "{k}");
+            // the 1.0 mapping, never raised: hardening is not part of migrating
+            assert_eq!(
+                new["properties"]["typeProperties"]["sslMode"],
+                common::ssl_mode_of_v1(cs),
+                "{k}"
+            );
+        }
         let ec = &old["properties"]["typeProperties"]["encryptedCredential"];
         assert_eq!(
             &new["properties"]["typeProperties"]["encryptedCredential"], ec,

@@ -164,6 +164,31 @@ fn migration_defaults_come_from_config() {
     );
     let npg = fs::read_to_string(dir.path().join("linkedService/PgNpgsqlCrlfBom.json")).unwrap();
     assert!(npg.contains("\"username\": \"finance@pgfin\""), "{npg}");
+    // `[migration]` is AzurePostgreSql's: the legacy service keeps its own mapping (encryptionmethod=0 is
+    // sslMode 0) and V2's only authentication type
+    let legacy =
+        fs::read_to_string(dir.path().join("linkedService/LegacyPostgreSql.json")).unwrap();
+    assert!(
+        legacy.contains("\"sslMode\": 0,") && legacy.contains("\"authenticationType\": \"Basic\""),
+        "{legacy}"
+    );
+}
+
+/// `[migration.postgresql]` maps the legacy connector's TLS settings, and only its own.
+#[test]
+fn the_legacy_mapping_comes_from_its_own_table() {
+    let dir = factory_with("[migration.postgresql]\nssl-mode-no-encryption = \"Require\"\n");
+    run_in(dir.path(), &["--fix", "--unsafe-fixes", "."]);
+    let legacy =
+        fs::read_to_string(dir.path().join("linkedService/LegacyPostgreSql.json")).unwrap();
+    assert!(legacy.contains("\"sslMode\": 3,"), "{legacy}");
+    // PgStudio (AzurePostgreSql, encryptionmethod=0) keeps the 1.0 default, 2
+    let studio = fs::read_to_string(dir.path().join("linkedService/PgStudio.json")).unwrap();
+    assert!(studio.contains("\"sslMode\": 2,"), "{studio}");
+    let dir = factory_with("[migration.postgresql]\nssl-mode-no-encryption = 9\n");
+    let (code, _, err) = run_in(dir.path(), &["."]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("adfpg.toml:2:"), "{err}");
 }
 
 #[test]

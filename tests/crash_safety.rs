@@ -376,17 +376,7 @@ fn two_fix_runs_at_once_corrupt_nothing() {
                 Some(1) => {}
                 Some(2) => {
                     conflicts += 1;
-                    for line in out
-                        .lines()
-                        .filter(|l| l.contains("[error]") && l.contains("ADFPG105"))
-                    {
-                        assert!(
-                            line.contains(
-                                "the file changed on disk since it was read; not overwritten"
-                            ),
-                            "round {round}: only conflicts may fail: {line}"
-                        );
-                    }
+                    only_conflicts(&out, round);
                     assert!(
                         !out.contains("ADFPG104"),
                         "round {round}: a file was unreadable mid-run: {out}"
@@ -410,6 +400,33 @@ fn two_fix_runs_at_once_corrupt_nothing() {
         }
     }
     eprintln!("concurrency test: {conflicts} runs reported a conflict");
+}
+
+/// Every run-failing finding of `out` is a lost race: the file changed on disk since it was read, or a
+/// file held back because one it goes with (a dataset's linked service) lost one or was held back too.
+fn only_conflicts(out: &str, round: usize) {
+    for line in out
+        .lines()
+        .filter(|l| l.contains("[error]") && l.contains("ADFPG10"))
+    {
+        assert!(
+            line.contains("ADFPG105")
+                && (line.contains("the file changed on disk since it was read; not overwritten")
+                    || line.contains("belong with the migration of")),
+            "round {round}: only conflicts may fail: {line}"
+        );
+        if let Some(ls) = line
+            .split("belong with the migration of `")
+            .nth(1)
+            .and_then(|r| r.split('`').next())
+        {
+            assert!(
+                out.lines()
+                    .any(|l| l.starts_with(&format!("{ls}:")) && l.contains("ADFPG105")),
+                "round {round}: {line} without a conflict on {ls}: {out}"
+            );
+        }
+    }
 }
 
 /// Two runs that write different results (authenticationType `Basic` and, by another config,
@@ -473,31 +490,7 @@ fn two_different_fix_runs_at_once_end_in_one_of_their_results() {
                 "round {round}: {out}"
             );
             conflicts += usize::from(o.status.code() == Some(2));
-            for line in out
-                .lines()
-                .filter(|l| l.contains("[error]") && l.contains("ADFPG10"))
-            {
-                // a conflict, or a dependent held back because its linked service lost one
-                assert!(
-                    line.contains("ADFPG105")
-                        && (line.contains(
-                            "the file changed on disk since it was read; not overwritten"
-                        ) || line.contains("belong with the migration of")),
-                    "round {round}: only conflicts may fail: {line}"
-                );
-                if let Some(ls) = line
-                    .split("belong with the migration of `")
-                    .nth(1)
-                    .and_then(|r| r.split('`').next())
-                {
-                    // that file lost a race, or was held back itself (a source goes with its dataset)
-                    assert!(
-                        out.lines()
-                            .any(|l| l.starts_with(&format!("{ls}:")) && l.contains("ADFPG105")),
-                        "round {round}: {line} without a conflict on {ls}: {out}"
-                    );
-                }
-            }
+            only_conflicts(&out, round);
             outs.push(out);
         }
         let now = snapshot_tree(dir.path());

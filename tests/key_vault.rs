@@ -231,6 +231,145 @@ fn every_credential_form_moves_to_the_vault() {
     );
 }
 
+/// The legacy PostgreSql connector (issue 28): its migration to PostgreSqlV2 moves the password to the
+/// vault as AzurePostgreSql's does, and a PostgreSqlV2 password moves on its own; the V2 result has no
+/// `version` and keeps Studio's V2 order, the password where Studio writes it (after `username`).
+#[test]
+fn legacy_and_v2_passwords_move_to_the_vault() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().join("linkedService");
+    fs::create_dir_all(&d).unwrap();
+    let cs = "host=10.1.2.3;port=5432;database=crm;uid=etl;encryptionmethod=1";
+    let legacy = |tp: Value| json!({"type": "PostgreSql", "typeProperties": tp});
+    let files = [
+        ("Vault", VAULT.to_string()),
+        (
+            "LegPlain",
+            ls(
+                "LegPlain",
+                legacy(json!({"connectionString": format!("{cs};pwd={{kvLeg;Braced}}}}7}}")})),
+            ),
+        ),
+        (
+            "LegSecure",
+            ls(
+                "LegSecure",
+                legacy(
+                    json!({"connectionString": {"type": "SecureString", "value": format!("{cs};password=kvLegSecure8")}}),
+                ),
+            ),
+        ),
+        (
+            "LegEncrypted",
+            ls(
+                "LegEncrypted",
+                legacy(json!({"connectionString": cs, "encryptedCredential": "ZW5jcnlwdGVk"})),
+            ),
+        ),
+        (
+            "NewPlain",
+            ls(
+                "NewPlain",
+                json!({"type": "PostgreSqlV2", "typeProperties": {"server": "10.1.2.3", "port": 5432, "database": "crm", "username": "etl", "password": {"type": "SecureString", "value": "kvNewV2x9"}, "sslMode": 3, "authenticationType": "Basic"}}),
+            ),
+        ),
+    ];
+    for (name, text) in files {
+        fs::write(d.join(format!("{name}.json")), text + "\n").unwrap();
+    }
+    let values = [
+        "kvLeg;Braced}7",
+        "kvLeg",
+        "Braced",
+        "kvLegSecure8",
+        "kvNewV2x9",
+    ];
+    let (code, out, err) = run_in(
+        dir.path(),
+        &[
+            "--fix",
+            "--unsafe-fixes",
+            "--credentials-to-key-vault",
+            "Vault",
+            "--output-format",
+            "concise",
+            ".",
+        ],
+    );
+    assert!(code < 2, "exit {code}: {err}\n{out}");
+    for v in values {
+        assert!(
+            !out.contains(v) && !err.contains(v),
+            "{v} in output:\n{out}{err}"
+        );
+    }
+    for name in ["LegPlain", "LegSecure", "LegEncrypted", "NewPlain"] {
+        let text = fs::read_to_string(d.join(format!("{name}.json"))).unwrap();
+        let v: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(v["properties"]["type"], "PostgreSqlV2", "{name}: {text}");
+        assert!(v["properties"].get("version").is_none(), "{name}: {text}");
+        let tp = v["properties"]["typeProperties"].as_object().unwrap();
+        assert_eq!(
+            tp["password"],
+            reference(&format!("{name}-password")),
+            "{name}"
+        );
+        for gone in ["encryptedCredential", "connectionString"] {
+            assert!(tp.get(gone).is_none(), "{name} keeps {gone}: {text}");
+        }
+        let keys: Vec<&str> = tp.keys().map(String::as_str).collect();
+        // Studio's V2 order: server, port, database, username, password, sslMode, authenticationType
+        let at = |k: &str| keys.iter().position(|x| *x == k).unwrap();
+        assert!(
+            at("username") < at("password") && at("password") < at("sslMode"),
+            "{name}: {keys:?}"
+        );
+        // EncryptionMethod=1 (TLS, no validation) is Require with trustServerCertificate (ADFPG060)
+        if name != "NewPlain" {
+            assert_eq!(
+                (&tp["sslMode"], &tp["trustServerCertificate"]),
+                (&json!(3), &json!(true)),
+                "{name}"
+            );
+        }
+        for v in values {
+            assert!(!text.contains(v), "{name} still holds {v}: {text}");
+        }
+    }
+    for name in ["LegPlain", "LegSecure", "LegEncrypted", "NewPlain"] {
+        let line = format!("--name {name}-password --file <file holding the value>");
+        assert!(out.contains(&line), "want {line:?} in\n{out}");
+    }
+    // the braced ODBC value is the secret as the driver reads it: `}}` is one `}`
+    let export = tempfile::tempdir().unwrap();
+    let file = export.path().join("secrets.json");
+    let fresh = tempfile::tempdir().unwrap();
+    fs::create_dir_all(fresh.path().join("linkedService")).unwrap();
+    fs::write(fresh.path().join("linkedService/Vault.json"), VAULT).unwrap();
+    fs::write(
+        fresh.path().join("linkedService/LegPlain.json"),
+        ls(
+            "LegPlain",
+            legacy(json!({"connectionString": format!("{cs};pwd={{kvLeg;Braced}}}}7}}")})),
+        ),
+    )
+    .unwrap();
+    let (code, out, err) = run_in(
+        fresh.path(),
+        &[
+            "--fix",
+            "--credentials-to-key-vault",
+            "Vault",
+            "--export-secrets",
+            file.to_str().unwrap(),
+            ".",
+        ],
+    );
+    assert!(code < 2, "exit {code}: {err}\n{out}");
+    let exported = fs::read_to_string(&file).unwrap();
+    assert!(exported.contains("kvLeg;Braced}7"), "{exported}");
+}
+
 #[test]
 fn only_plaintext_moves_without_unsafe_fixes() {
     let dir = tempfile::tempdir().unwrap();

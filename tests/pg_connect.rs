@@ -22,6 +22,13 @@ const MODES: [&str; 6] = [
     "verify-full",
 ];
 
+/// The two connectors' new generations: the same settings, the same libpq-exact behaviour.
+#[derive(Debug, Clone, Copy)]
+enum Shape {
+    Azure,
+    PostgreSqlV2,
+}
+
 struct Clusters {
     env: HashMap<String, String>,
     /// Set when this test started the clusters: torn down on drop (also when a test panics).
@@ -152,17 +159,37 @@ impl Clusters {
     }
 
     fn v2(&self, host: &str, port: u16, db: &str, mode: u8, trust: bool) -> PathBuf {
+        self.new_generation(Shape::Azure, host, port, db, mode, trust)
+    }
+
+    /// A new-generation linked service: AzurePostgreSql 2.0 (port a string, as Studio writes it) or
+    /// PostgreSqlV2 (port an integer, no `version`).
+    fn new_generation(
+        &self,
+        shape: Shape,
+        host: &str,
+        port: u16,
+        db: &str,
+        mode: u8,
+        trust: bool,
+    ) -> PathBuf {
+        let (head, port_json) = match shape {
+            Shape::Azure => (
+                "\"type\": \"AzurePostgreSql\",\n\t\t\"version\": \"2.0\"",
+                format!("\"{port}\""),
+            ),
+            Shape::PostgreSqlV2 => ("\"type\": \"PostgreSqlV2\"", port.to_string()),
+        };
         self.write_ls(
-            &format!("ls-{host}-{port}-{db}-{mode}-{trust}"),
+            &format!("ls-{shape:?}-{host}-{port}-{db}-{mode}-{trust}"),
             &format!(
                 r#"{{
 	"name": "PgTest",
 	"properties": {{
-		"type": "AzurePostgreSql",
-		"version": "2.0",
+		{head},
 		"typeProperties": {{
 			"server": "{host}",
-			"port": "{port}",
+			"port": {port_json},
 			"database": "{db}",
 			"sslMode": {mode},
 			"username": "adfpg",
@@ -198,8 +225,10 @@ impl Clusters {
     }
 
     /// Our outcome and exit code, from the JSON report.
+    #[allow(clippy::too_many_arguments)]
     fn ours(
         &self,
+        shape: Shape,
         host: &str,
         port: u16,
         db: &str,
@@ -207,7 +236,7 @@ impl Clusters {
         ca: Ca,
         trust: bool,
     ) -> (Outcome, i32, Value) {
-        let file = self.v2(host, port, db, mode, trust);
+        let file = self.new_generation(shape, host, port, db, mode, trust);
         let mut args = vec![
             "--password-env",
             "ADFPG_TEST_PW",
@@ -533,6 +562,12 @@ fn key_vault_flow_on_the_example_factory(c: &Clusters) {
 }
 
 fn every_sslmode_matches_libpq(c: &Clusters) {
+    for shape in [Shape::Azure, Shape::PostgreSqlV2] {
+        sslmodes_match_libpq(c, shape);
+    }
+}
+
+fn sslmodes_match_libpq(c: &Clusters, shape: Shape) {
     let mut problems = Vec::new();
     let mut table = String::new();
     for row in matrix() {
@@ -540,14 +575,14 @@ fn every_sslmode_matches_libpq(c: &Clusters) {
         let mut ours_line = String::new();
         let mut psql_line = String::new();
         for (i, mode) in MODES.iter().enumerate() {
-            let (o, code, v) = c.ours(row.host, port, row.db, i as u8, row.ca, false);
+            let (o, code, v) = c.ours(shape, row.host, port, row.db, i as u8, row.ca, false);
             let (p, psql_err) = c.psql(row.host, port, row.db, mode, row.ca);
             ours_line.push(outcome_char(o));
             psql_line.push(outcome_char(p));
             let want = row.expect.as_bytes()[i] as char;
             if outcome_char(o) != want || o != p {
                 problems.push(format!(
-                    "{} / sslmode={mode}: libpq should give {want}, psql gave {} ({psql_err}), we gave {} (exit {code}: {})",
+                    "{shape:?} {} / sslmode={mode}: libpq should give {want}, psql gave {} ({psql_err}), we gave {} (exit {code}: {})",
                     row.label,
                     outcome_char(p),
                     outcome_char(o),
@@ -555,7 +590,7 @@ fn every_sslmode_matches_libpq(c: &Clusters) {
                 ));
             } else if code != row.codes[i] {
                 problems.push(format!(
-                    "{} / sslmode={mode}: exit code {code}, expected {} ({})",
+                    "{shape:?} {} / sslmode={mode}: exit code {code}, expected {} ({})",
                     row.label, row.codes[i], v["error"]["message"]
                 ));
             }
@@ -571,11 +606,11 @@ fn every_sslmode_matches_libpq(c: &Clusters) {
     // trustServerCertificate (an ADF setting libpq does not have): nothing is verified, TLS still used
     let port = c.port("ssl");
     for (i, want) in "pptttt".chars().enumerate() {
-        let (o, code, v) = c.ours("127.0.0.1", port, "sales", i as u8, Ca::Other, true);
+        let (o, code, v) = c.ours(shape, "127.0.0.1", port, "sales", i as u8, Ca::Other, true);
         assert_eq!(
             outcome_char(o),
             want,
-            "trustServerCertificate, sslMode {i}: {v:#}"
+            "{shape:?} trustServerCertificate, sslMode {i}: {v:#}"
         );
         assert_eq!(code, 0);
         if o == Outcome::Tls {
@@ -657,6 +692,75 @@ fn failure_classes_features_and_report(c: &Clusters) {
         "{out}"
     );
     assert!(out.contains("connected with TLS"), "{out}");
+
+    // a legacy PostgreSql file, tested as the DataDirect driver meant it and as migrated to PostgreSqlV2
+    // (rules/ADFPG060.toml: EncryptionMethod 0 -> sslMode 0, 1 -> 3 with trustServerCertificate, 1 with
+    // ValidateServerCertificate=1 -> 4)
+    let legacy = |name: &str, options: &str| {
+        c.write_ls(
+            name,
+            &format!(
+                r#"{{"name":"PgLegacy","properties":{{"type":"PostgreSql","typeProperties":{{
+                "connectionString":"host=localhost;port={ssl};database=sslonly;uid=adfpg;{options}"}}}}}}"#
+            ),
+        )
+    };
+    let plain = legacy("legacy-plain", "encryptionmethod=0");
+    let (code, out, _) = c.run(&plain, &pw);
+    assert_eq!(code, 13, "{out}");
+    assert!(out.contains("legacy PostgreSql connection string"), "{out}");
+    assert!(out.contains("tested as sslmode disable"), "{out}");
+    // no TLS change unasked: migrated, it still does not encrypt, so the TLS-only database still refuses it
+    let (code, out, _) = c.run(&plain, &[&pw[..], &["--as-migrated"]].concat());
+    assert_eq!(code, 13, "{out}");
+    assert!(
+        out.contains("as migrated to PostgreSqlV2") && out.contains("sslMode   0 (Disable"),
+        "{out}"
+    );
+    let tls = legacy(
+        "legacy-tls",
+        "EncryptionMethod=1;ValidateServerCertificate=0",
+    );
+    let (code, out, _) = c.run(&tls, &pw);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("tested as sslmode require"), "{out}");
+    let (code, out, _) = c.run(
+        &tls,
+        &[&pw[..], &["--as-migrated", "--output-format", "json"]].concat(),
+    );
+    assert_eq!(code, 0, "{out}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["connected"], Value::Bool(true), "{v:#}");
+    assert_eq!(v["tls"]["verified"], Value::Bool(false), "{v:#}");
+    assert!(
+        v["tls"]["verification"]
+            .as_str()
+            .unwrap()
+            .contains("trustServerCertificate is true"),
+        "{v:#}"
+    );
+    let validated = legacy("legacy-ca", "EM=1;VSC=1");
+    let (code, out, _) = c.run(
+        &validated,
+        &[&pw[..], &["--as-migrated", "--ca-file", &ca]].concat(),
+    );
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("sslMode   4 (VerifyCA")
+            && out.contains("verified    yes: chain verified against --ca-file"),
+        "{out}"
+    );
+    // EncryptionMethod=6 with validation has no sslMode: --as-migrated says why instead of guessing
+    let held = legacy(
+        "legacy-held",
+        "EncryptionMethod=6;ValidateServerCertificate=1",
+    );
+    let (code, _, err) = c.run(&held, &[&pw[..], &["--as-migrated"]].concat());
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("cannot be migrated") && err.contains("no equivalent sslMode"),
+        "{err}"
+    );
 
     // parameters and host override
     let param = c.write_ls(

@@ -316,11 +316,13 @@ pub fn other_ls(r: &mut Rng, name: &str) -> Vec<u8> {
         2 => {
             json!({"type": "AzureSqlDatabase", "typeProperties": {"connectionString": format!("Integrated Security=False;Encrypt=True;Connection Timeout=30;Data Source=sql-{}.database.windows.net;Initial Catalog={}", word(r), word(r))}})
         }
+        // no other PostgreSQL connector here: the tool migrates PostgreSql and PostgreSqlV2 too, and these
+        // profiles measure factories without them
         3 => {
-            json!({"type": "PostgreSqlV2", "typeProperties": {"server": "onprem-pg", "port": 5432, "database": word(r), "sslMode": 3, "username": "u", "authenticationType": "Basic"}})
+            json!({"type": "AzureMySql", "typeProperties": {"connectionString": format!("server=mysql-{};port=3306;database={};uid=u", word(r), word(r))}})
         }
         4 => {
-            json!({"type": "PostgreSql", "typeProperties": {"connectionString": "host=onprem-pg;database=db;uid=u;encryptionmethod=0"}})
+            json!({"type": "SqlServer", "typeProperties": {"connectionString": "Data Source=onprem-sql;Initial Catalog=db;Integrated Security=False;User ID=u"}})
         }
         5 => {
             json!({"type": "AzureBlobStorage", "typeProperties": {"serviceEndpoint": format!("https://st{}.blob.core.windows.net/", word(r)), "accountKind": "StorageV2"}})

@@ -143,7 +143,7 @@ fn datasets(root: &Node) -> Vec<(Vec<PathStep>, &Node)> {
         r.get("properties")
             .and_then(|p| p.str_at("type"))
             .is_some_and(|t| {
-                connector::by_dataset_type(t).is_some() || t == super::dependents::RELATIONAL_TABLE
+                connector::by_dataset_type(t).is_some() || t == connector::RELATIONAL_TABLE
             })
     };
     if adf::is_arm_template(root) {

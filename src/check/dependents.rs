@@ -16,9 +16,7 @@ use crate::source::adf::{self, member_layout};
 use crate::source::json::{Node, PathStep};
 use std::path::PathBuf;
 
-/// The generic types ADF also accepts on the legacy connector ("still supported as-is").
-pub const RELATIONAL_TABLE: &str = "RelationalTable";
-pub const RELATIONAL_SOURCE: &str = "RelationalSource";
+use crate::connector::{RELATIONAL_SOURCE, RELATIONAL_TABLE};
 
 fn key(k: &str) -> PathStep {
     PathStep::Key(k.to_string())

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 #[command(
     name = "adfpg-migrate",
     version,
-    about = "Find, lint and migrate Azure Data Factory / Synapse AzurePostgreSql linked services (1.0 → 2.0)"
+    about = "Find, lint and migrate Azure Data Factory / Synapse PostgreSQL linked services (AzurePostgreSql 1.0 → 2.0, legacy PostgreSql → PostgreSqlV2)"
 )]
 pub struct Cli {
     #[command(subcommand)]

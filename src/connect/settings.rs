@@ -83,10 +83,7 @@ impl Origin {
             Origin::AsMigrated => format!(
                 "{}, as migrated to {} by --fix",
                 generation(0),
-                match c.marker {
-                    crate::connector::Marker::Version => c.labels[1],
-                    crate::connector::Marker::Type => c.ls_types[1],
-                }
+                c.generation_name(crate::connector::Generation::New)
             ),
         }
     }
@@ -778,7 +775,7 @@ fn v1_ssl_mode(
             if validate { ", ValidateServerCertificate=1" } else { "" },
             mode.libpq_name(),
             match mode {
-                SslMode::Disable => "the 1.0 driver's default: no encryption",
+                SslMode::Disable => "the old driver's default: no encryption",
                 SslMode::Prefer => "RequestSSL: TLS when the server offers it",
                 SslMode::Require => "TLS, certificate not validated",
                 _ => "TLS, certificate chain validated",

@@ -146,6 +146,11 @@ pub enum Generation {
 /// `PostgreSqlV2Source` …): a file without them cannot concern a connector.
 pub const NEEDLE: &[u8] = b"PostgreS";
 
+/// The generic dataset and copy-source types ADF also accepts on the legacy PostgreSql connector (its
+/// page: "still supported as-is"), which the tool reports rather than retypes.
+pub const RELATIONAL_TABLE: &str = "RelationalTable";
+pub const RELATIONAL_SOURCE: &str = "RelationalSource";
+
 /// Every connector the tool knows.
 pub static ALL: [&Connector; 2] = [&azure_postgresql::CONNECTOR, &postgresql::CONNECTOR];
 

@@ -8,6 +8,16 @@
 
 use super::{Connector, Marker, PortForm, PropertyType::*, SslMapping, TypeChange};
 
+const V2_ORDER: &[&str] = &[
+    "server",
+    "port",
+    "database",
+    "username",
+    "password",
+    "sslMode",
+    "authenticationType",
+];
+
 pub static CONNECTOR: Connector = Connector {
     id: "PostgreSql",
     title: "PostgreSQL",
@@ -48,25 +58,10 @@ pub static CONNECTOR: Connector = Connector {
     // "Only supports Basic"
     enums: &[("authenticationType", &["Basic"])],
     secrets: &["password", "sslPassword"],
-    // what ADF Studio writes for V2 (integer port, sslMode and authenticationType always present)
-    member_order: &[
-        "server",
-        "port",
-        "database",
-        "username",
-        "password",
-        "sslMode",
-        "authenticationType",
-    ],
-    arm_member_order: &[
-        "server",
-        "port",
-        "database",
-        "username",
-        "password",
-        "sslMode",
-        "authenticationType",
-    ],
+    // what ADF Studio writes for V2 (integer port, sslMode and authenticationType always present), in
+    // git files and published templates alike
+    member_order: V2_ORDER,
+    arm_member_order: V2_ORDER,
     port: PortForm::Integer,
     options: &[
         ("Timeout", "connectionTimeout"),

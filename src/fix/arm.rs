@@ -105,8 +105,18 @@ pub fn template_sources(path: &Path, home: TemplateHome, v1: &[&str]) -> Templat
     }
 }
 
-/// The 1.0 connection string behind `[parameters('param')]` of linked service `ls`: the parameter's value
-/// in the parameters files (ADF exports secure strings as `""`, so often there is none), else the
+/// A literal string as a template holds one: ARM reads a string opening with `[` as an expression, and
+/// `[[` as a literal `[`.
+fn literal(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.starts_with('[') {
+        format!("[{s}").into()
+    } else {
+        s.into()
+    }
+}
+
+/// The old connection string behind `[parameters('param')]` of linked service `ls`: the parameter's
+/// value in the parameters files (ADF exports secure strings as `""`, so often there is none), else the
 /// connection string of the linked-service file of that name in the template's factory.
 pub fn source_string(
     param: &str,
@@ -233,11 +243,7 @@ pub fn parameter_files(template: &Path) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = rd
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| {
-            let n = p
-                .file_name()
-                .and_then(|n| n.to_str())
-                .unwrap_or_default()
-                .to_ascii_lowercase();
+            let n = crate::index::lower_file_name(p);
             (n.starts_with("armtemplateparameters")
                 || n.starts_with("templateparametersforworkspace"))
                 && n.ends_with(".json")
@@ -450,7 +456,10 @@ fn declarations(
                 ),
             ]
         } else {
-            vec![("type", json("string")), ("defaultValue", json(&n.value))]
+            vec![
+                ("type", json("string")),
+                ("defaultValue", json(&literal(&n.value))),
+            ]
         };
         let lead = if l.multiline {
             format!("{}{}", layout.eol, l.lead)
@@ -640,6 +649,14 @@ fn file_values(
 mod tests {
     use super::*;
     const AZURE: &Connector = &crate::connector::azure_postgresql::CONNECTOR;
+
+    /// A default opening with `[` would be evaluated by ARM: it is written escaped, `[[`.
+    #[test]
+    fn literal_defaults_are_escaped() {
+        assert_eq!(literal("[sales]"), "[[sales]");
+        assert_eq!(literal("sales[1]"), "sales[1]");
+        assert_eq!(literal(""), "");
+    }
 
     #[test]
     fn parameters_file_gains_entries_after_the_old_one() {

@@ -172,8 +172,9 @@ impl Blocked {
                  validates nothing and VerifyCA (4) never falls back to plain text; choose one by hand \
                  (`SSL Mode=Prefer` or `SSL Mode=VerifyCA`)"
                 .into(),
-            Blocked::NotAHost => "the host is not a host name (it holds `=` or `;`, as a connection string \
-                 put inside a braced value does): write the host, port and options as keys of the string"
+            Blocked::NotAHost => "the host is not a host name (it holds an equals sign or a semicolon, as a \
+                 connection string put inside a braced value does): write the host, the port and each \
+                 setting as a key of the string itself"
                 .into(),
             Blocked::CertificateHostDiffers(cert, server) => format!(
                 "{old} checked the server certificate against HostNameInCertificate `{cert}`, but {new}'s \
@@ -701,10 +702,11 @@ pub fn generation_edit(text: &str, layout: &Layout, ls: &LinkedService) -> Edit 
 }
 
 /// Replace the `connectionString` member with the new members, laid out like it and in the connector's
-/// `order`. A member of `tp` that `order` puts before one of the new members, and that sits after the
-/// connection string (a Key Vault `password` before PostgreSqlV2's sslMode), moves into place, its text
-/// as written; members between it and the connection string follow the new block as they were. Every
-/// new member `order` does not name comes after the ordered ones.
+/// `order`. An existing member of `tp` that `order` puts among the new members (a Key Vault `password`,
+/// which PostgreSqlV2 writes after `username`) moves into place, its text as written, whether it sat
+/// before or after the connection string; the members between it and the connection string stay, as
+/// they were, before (or after) the new block. Every new member `order` does not name comes after the
+/// ordered ones.
 pub(crate) fn members_edit(
     text: &str,
     layout: &Layout,
@@ -718,11 +720,17 @@ pub(crate) fn members_edit(
         .iter()
         .position(|m| std::ptr::eq(m, cs))
         .expect("a member of typeProperties");
-    let after = &all[at + 1..];
+    let (before, after) = (&all[..at], &all[at + 1..]);
     let position = |k: &str| order.iter().position(|o| *o == k);
-    // the last position a new member takes in the order: existing members ordered before it move
-    let last_new = members.iter().filter_map(|m| position(m.key)).max();
-    let moved: Vec<&Member> = after
+    let new_positions = || members.iter().filter_map(|m| position(m.key));
+    // an existing member moves when the order puts it after a new member (it sat before the string) or
+    // before one (it sat after)
+    let (first_new, last_new) = (new_positions().min(), new_positions().max());
+    let moved_before: Vec<&Member> = before
+        .iter()
+        .filter(|m| position(&m.key).zip(first_new).is_some_and(|(p, f)| p > f))
+        .collect();
+    let moved_after: Vec<&Member> = after
         .iter()
         .filter(|m| position(&m.key).zip(last_new).is_some_and(|(p, l)| p < l))
         .collect();
@@ -730,7 +738,7 @@ pub(crate) fn members_edit(
         .into_iter()
         .map(|m| (m.key.to_string(), m.value))
         .collect();
-    written.extend(moved.iter().map(|m| {
+    written.extend(moved_before.iter().chain(&moved_after).map(|m| {
         (
             m.key.clone(),
             Value::Raw(text[m.value.span.clone()].to_string()),
@@ -738,15 +746,26 @@ pub(crate) fn members_edit(
     }));
     // ordered members first, in the order; the others after them, as pushed
     written.sort_by_key(|(k, _)| position(k).unwrap_or(usize::MAX));
-    let end = match moved.last() {
-        // the block runs to the last moved member; the members in between are kept after it
-        Some(last) => last.span().end,
-        None => cs.span().end,
+    // the block runs from the first moved member before the string to the last moved one after it; the
+    // members in between that do not move are kept, on their side of the new ones
+    let start = moved_before
+        .first()
+        .map_or(cs.span().start, |m| m.span().start);
+    let end = moved_after.last().map_or(cs.span().end, |m| m.span().end);
+    let moved = |m: &Member| {
+        moved_before
+            .iter()
+            .chain(&moved_after)
+            .any(|x| std::ptr::eq(*x, m))
     };
+    let kept_before: Vec<&Member> = before
+        .iter()
+        .filter(|m| m.span().start >= start && !moved(m))
+        .collect();
     let kept: Vec<&Member> = after
         .iter()
         .take_while(|m| m.span().end <= end)
-        .filter(|m| !moved.iter().any(|x| std::ptr::eq(*x, *m)))
+        .filter(|m| !moved(m))
         .collect();
     let l = member_layout(text, cs);
     let joiner = if l.multiline {
@@ -755,6 +774,10 @@ pub(crate) fn members_edit(
         ", ".to_string()
     };
     let mut out = String::new();
+    for m in kept_before {
+        out.push_str(&text[m.span()]);
+        out.push_str(&joiner);
+    }
     let mut secrets = Vec::new();
     for (i, (key, value)) in written.iter().enumerate() {
         if i > 0 {
@@ -795,7 +818,7 @@ pub(crate) fn members_edit(
     Edit {
         start: (0, 0),
         end: (0, 0),
-        range: cs.span().start..end,
+        range: start..end,
         text: out,
         secrets,
     }
@@ -805,6 +828,39 @@ pub(crate) fn members_edit(
 mod tests {
     use super::*;
     use crate::source::document::Document;
+
+    /// A reason is the tool's own words: masking by content (every message is masked so) must find
+    /// nothing in it to hide, for every connector, or a user is held back with no reason to read.
+    #[test]
+    fn reasons_survive_masking() {
+        let s = || "x".to_string();
+        let all = [
+            Blocked::NoTypeProperties,
+            Blocked::NoConnectionString,
+            Blocked::KeyVaultConnectionString,
+            Blocked::ExpressionConnectionString,
+            Blocked::MaskedConnectionString,
+            Blocked::WrongType("number"),
+            Blocked::NoServer,
+            Blocked::UnknownSslMode(s()),
+            Blocked::UnknownEncryptionMethod(s()),
+            Blocked::LinkedTemplate,
+            Blocked::DuplicateKey("port".into()),
+            Blocked::DuplicateConnectionKey("Host".into(), "Server".into()),
+            Blocked::NoDatabase,
+            Blocked::HostUrl("it names no host".into()),
+            Blocked::ArmValuesUnknown("pg_connectionString".into(), s()),
+            Blocked::CertificateHostDiffers("db.example.com".into(), "10.0.0.1".into()),
+            Blocked::RequestSslValidated,
+            Blocked::NotAHost,
+        ];
+        for c in crate::connector::ALL {
+            for b in &all {
+                let r = b.reason(c);
+                assert_eq!(crate::mask::redact(&r), r, "{b:?} for {}", c.id);
+            }
+        }
+    }
 
     /// A certificate name covers the host it names, in any letter case, and a wildcard covers exactly
     /// one first label (RFC 6125's rule, which both drivers' host-name checks follow).

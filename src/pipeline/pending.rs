@@ -32,6 +32,26 @@ pub fn write_pending(outcomes: &mut [FileOutcome], settings: &Settings) {
     };
     let pending = |o: &FileOutcome| o.change.as_ref().is_some_and(|c| c.pending.is_some());
     let mut written: std::collections::HashSet<std::path::PathBuf> = Default::default();
+    // a required file this run does not write may be at the new generation already (migrated since
+    // phase 1 read it: by hand, or by another run): then what requires it may be written too
+    let writing: std::collections::HashSet<std::path::PathBuf> = outcomes
+        .iter()
+        .filter(|o| pending(o))
+        .map(|o| crate::index::absolute(&o.path))
+        .collect();
+    let mut required: Vec<std::path::PathBuf> = outcomes
+        .iter()
+        .flat_map(requires)
+        .map(|r| crate::index::absolute(&r))
+        .filter(|r| !writing.contains(r))
+        .collect();
+    required.sort();
+    required.dedup();
+    written.extend(
+        required
+            .into_iter()
+            .filter(|r| at_new_generation(r, settings.max_file_size)),
+    );
     // batches in dependency order: first what requires nothing, then what requires only what is
     // written (a dataset after its linked service, a pipeline after its dataset)
     loop {
@@ -58,20 +78,49 @@ pub fn write_pending(outcomes: &mut [FileOutcome], settings: &Settings) {
             .find(|r| !written.contains(&crate::index::absolute(r)))
             .unwrap_or_default();
         o.change.as_mut().expect("pending").pending = None;
-        let path = o.path.clone();
-        let cx = FileCx::new(settings, &path);
-        push_pipeline(
-            &mut o.findings,
-            &cx,
-            "fix-not-applied",
-            0..0,
-            format!(
-                "fixes were not written: they belong with the migration of `{}`, which this run did not write",
+        not_written(
+            o,
+            settings,
+            &format!(
+                "they belong with the migration of `{}`, which this run did not write",
                 crate::text::shown_path(&missing)
             ),
-            "",
         );
     }
+}
+
+/// Does the file hold, now, only linked services at the new generation of their connector?
+fn at_new_generation(path: &std::path::Path, max_size: u64) -> bool {
+    let mut bytes = Vec::new();
+    if crate::source::read::read_into(path, max_size, Links::Refuse, &mut bytes).is_err() {
+        return false;
+    }
+    let Ok(doc) = crate::source::document::Document::decode(bytes) else {
+        return false;
+    };
+    let Ok(root) = doc.parse() else { return false };
+    let services = crate::source::adf::linked_services(&root);
+    !services.is_empty()
+        && services
+            .iter()
+            .all(|l| l.version() == crate::source::adf::Version::V2)
+}
+
+/// The outcome's fixes were not written, and why (ADFPG105): the run fails.
+fn not_written(o: &mut FileOutcome, settings: &Settings, why: &str) {
+    o.failed = true;
+    // the template was not migrated: its parameters file must not be either
+    o.arm_renames.clear();
+    let path = o.path.clone();
+    let cx = FileCx::new(settings, &path);
+    push_pipeline(
+        &mut o.findings,
+        &cx,
+        "fix-not-applied",
+        0..0,
+        format!("fixes were not written: {why}"),
+        "",
+    );
 }
 
 /// Write the pending fixes of the outcomes `chosen` selects in one batch.
@@ -106,21 +155,7 @@ fn write_batch(
     for ((o, p), r) in todo.iter_mut().zip(results) {
         match r {
             Ok(()) => now_holds_new_text(o, p, settings),
-            Err(e) => {
-                o.failed = true;
-                // the template was not migrated: its parameters file must not be either
-                o.arm_renames.clear();
-                let path = o.path.clone();
-                let cx = FileCx::new(settings, &path);
-                push_pipeline(
-                    &mut o.findings,
-                    &cx,
-                    "fix-not-applied",
-                    0..0,
-                    format!("fixes were not written: {e}"),
-                    "",
-                );
-            }
+            Err(e) => not_written(o, settings, &e.to_string()),
         }
     }
 }

@@ -75,23 +75,37 @@ fn fence(code: &str) -> String {
 }
 
 /// docs/rules.md: every rule's documentation on one page.
-pub fn rules_markdown(catalog: &Catalog) -> String {
+/// The catalog as a Markdown table, each code linking to `{link}#code` (docs/rules.md's own anchors, or
+/// from the README).
+pub fn rules_table(catalog: &Catalog, link: &str) -> String {
     let mut out = String::from(
-        "<!-- generated from rules/*.toml by `cargo test` (tests/docs.rs); do not edit by hand -->\n# Rules\n\n",
+        "| code | name | connectors | severity | fix | summary |\n| --- | --- | --- | --- | --- | --- |\n",
     );
-    out.push_str("| code | name | severity | fix | summary |\n| --- | --- | --- | --- | --- |\n");
     for r in &catalog.rules {
+        let connectors = if r.connectors.is_empty() {
+            "all".to_string()
+        } else {
+            r.connectors.join(", ")
+        };
         let _ = writeln!(
             out,
-            "| [{}](#{}) | {} | {} | {} | {} |",
+            "| [{}]({link}#{}) | {} | {connectors} | {} | {} | {} |",
             r.code,
             r.code.to_ascii_lowercase(),
             r.name,
             r.severity.as_str(),
             r.fix.as_str(),
-            r.summary
+            r.summary.replace('|', "\\|")
         );
     }
+    out
+}
+
+pub fn rules_markdown(catalog: &Catalog) -> String {
+    let mut out = String::from(
+        "<!-- generated from rules/*.toml by `cargo test` (tests/docs.rs); do not edit by hand -->\n# Rules\n\n",
+    );
+    out.push_str(&rules_table(catalog, ""));
     out.push('\n');
     for r in &catalog.rules {
         let _ = writeln!(out, "<a id=\"{}\"></a>\n", r.code.to_ascii_lowercase());

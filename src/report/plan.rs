@@ -3,14 +3,14 @@
 //! linked service, and what a reviewer should re-test after the move to 2.0.
 
 use crate::finding::Safety;
-use crate::index::{Index, RefKind, TemplateHome};
+use crate::index::{DatasetEntry, Factory, Index, RefKind, TemplateHome};
 use crate::pipeline::FileOutcome;
 use crate::source::adf::Version;
 use crate::text::display_path;
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 pub const PLAN_SCHEMA_VERSION: u32 = 1;
 
@@ -105,48 +105,35 @@ pub fn build(
     roots: &[PathBuf],
     unsafe_fixes: bool,
 ) -> Plan {
+    let look = Lookup::new(outcomes, index);
     let mut plans = Vec::new();
     let mut renames_all: Vec<Rename> = Vec::new();
-    let home_of = |o: &FileOutcome| match &o.template_home {
-        TemplateHome::Root(r) => Some(r.clone()),
-        _ => None,
-    };
-    // the linked-service files by (factory folder, name): a template's copy belongs to the file of its
-    // home folder, never to a same-named linked service of another factory
-    let files: std::collections::HashSet<(PathBuf, &str)> = outcomes
-        .iter()
-        .filter(|o| !o.arm_template)
-        .filter_map(|o| Some((crate::index::factory_root(&o.path)?, o)))
-        .flat_map(|(r, o)| {
-            o.linked_services
-                .iter()
-                .map(move |l| (r.clone(), l.name.as_str()))
-        })
-        .collect();
-    for o in outcomes.iter().filter(|o| !o.arm_template) {
-        let root = crate::index::factory_root(&o.path);
+    for (i, o) in outcomes.iter().enumerate().filter(|(_, o)| !o.arm_template) {
+        let root = look.root[i];
         for seen in &o.linked_services {
-            let arm = arm_uses(outcomes, &seen.name, |t| {
-                root.is_some() && home_of(t) == root
-            });
+            // a template's copy belongs to the file of its home folder, never to a same-named linked
+            // service of another factory
+            let arm = match root {
+                Some(_) => arm_uses(&look, root, &seen.name, |_| true),
+                None => Vec::new(),
+            };
             renames_all.extend(arm.iter().flat_map(|a| a.renames.iter().cloned()));
-            plans.push(plan_one(o, seen, arm, outcomes, index));
+            plans.push(plan_one(&look, i, seen, arm));
         }
     }
     // linked services known only from ARM templates (their home folder has no file of that name, or
     // which folder is their home is not known)
     let without_file =
-        |t: &FileOutcome, name: &str| home_of(t).is_none_or(|r| !files.contains(&(r, name)));
-    let mut arm_only: BTreeMap<(Option<PathBuf>, &str), ()> = BTreeMap::new();
-    for o in outcomes.iter().filter(|o| o.arm_template) {
+        |t: usize, name: &str| look.home[t].is_none_or(|r| !look.files.contains(&(Some(r), name)));
+    let mut arm_only: BTreeMap<(Option<usize>, &str), ()> = BTreeMap::new();
+    for (i, o) in outcomes.iter().enumerate().filter(|(_, o)| o.arm_template) {
         for seen in &o.linked_services {
             let name = seen.name.as_str();
-            if without_file(o, name) && arm_only.insert((home_of(o), name), ()).is_none() {
-                let arm = arm_uses(outcomes, name, |t| {
-                    without_file(t, name) && home_of(t) == home_of(o)
-                });
+            let home = look.home[i];
+            if without_file(i, name) && arm_only.insert((home, name), ()).is_none() {
+                let arm = arm_uses(&look, home, name, |t| without_file(t, name));
                 renames_all.extend(arm.iter().flat_map(|a| a.renames.iter().cloned()));
-                plans.push(plan_one(o, seen, arm, outcomes, index));
+                plans.push(plan_one(&look, i, seen, arm));
             }
         }
     }
@@ -164,17 +151,105 @@ pub fn build(
     }
 }
 
-/// The templates among `outcomes` that hold linked service `name` and that `belongs` accepts, with the
-/// parameter renames the dry run's fix of each made (none where the fix was held back or not applied).
+/// A reference's factory folder, kind and the name it references.
+type RefKey<'a> = (Option<usize>, RefKind, &'a str);
+
+/// What the plan looks up for each linked service, gathered in one pass over the outcomes and the index
+/// (so that a repository of many factories costs in proportion to its size): factory folders as small
+/// numbers, each outcome's folder and each template's home folder, the linked-service files by (folder,
+/// name), the templates holding a linked service by (home, name), the references of pipelines and data
+/// flows by (folder, kind, name referenced), and the datasets by (folder, linked service).
+struct Lookup<'a> {
+    outcomes: &'a [FileOutcome],
+    /// The factory folder of each outcome (None: not in one; outcomes outside folders share that).
+    root: Vec<Option<usize>>,
+    /// The home folder of each template outcome (None for other files, and where it is unknown).
+    home: Vec<Option<usize>>,
+    files: std::collections::HashSet<(Option<usize>, &'a str)>,
+    templates: HashMap<(Option<usize>, &'a str), Vec<usize>>,
+    /// (outcome, reference) pairs, in outcome then reference order.
+    references: HashMap<RefKey<'a>, Vec<(usize, usize)>>,
+    datasets: HashMap<(Option<usize>, &'a str), Vec<&'a DatasetEntry>>,
+}
+
+impl<'a> Lookup<'a> {
+    fn new(outcomes: &'a [FileOutcome], index: &'a Index) -> Self {
+        let mut folders: HashMap<PathBuf, usize> = HashMap::new();
+        let mut id = |p: Option<PathBuf>| {
+            let n = folders.len();
+            p.map(|p| *folders.entry(p).or_insert(n))
+        };
+        let root: Vec<Option<usize>> = outcomes
+            .iter()
+            .map(|o| id(crate::index::factory_root(&o.path)))
+            .collect();
+        let home: Vec<Option<usize>> = outcomes
+            .iter()
+            .map(|o| match &o.template_home {
+                TemplateHome::Root(r) if o.arm_template => id(Some(r.clone())),
+                _ => None,
+            })
+            .collect();
+        let datasets_of: Vec<(Option<usize>, &Factory)> = index
+            .factories
+            .iter()
+            .map(|(r, f)| (id(Some(r.clone())), f))
+            .collect();
+        let mut look = Lookup {
+            outcomes,
+            root,
+            home,
+            files: Default::default(),
+            templates: HashMap::new(),
+            references: HashMap::new(),
+            datasets: HashMap::new(),
+        };
+        for (i, o) in outcomes.iter().enumerate() {
+            for l in &o.linked_services {
+                if o.arm_template {
+                    let key = (look.home[i], l.name.as_str());
+                    look.templates.entry(key).or_default().push(i);
+                } else if look.root[i].is_some() {
+                    look.files.insert((look.root[i], l.name.as_str()));
+                }
+            }
+            for (j, r) in o.references.iter().enumerate() {
+                let key = (look.root[i], r.kind, r.name.as_str());
+                look.references.entry(key).or_default().push((i, j));
+            }
+        }
+        for (r, f) in datasets_of {
+            for d in f.datasets.values().flatten() {
+                if let Some(ls) = &d.linked_service {
+                    look.datasets.entry((r, ls.as_str())).or_default().push(d);
+                }
+            }
+        }
+        look
+    }
+
+    fn datasets(&self, root: Option<usize>, ls: &'a str) -> &[&'a DatasetEntry] {
+        self.datasets.get(&(root, ls)).map_or(&[], Vec::as_slice)
+    }
+}
+
+/// The templates with home folder `home` that hold linked service `name` and that `belongs` accepts,
+/// with the parameter renames the dry run's fix of each made (none where the fix was held back or not
+/// applied).
 fn arm_uses(
-    outcomes: &[FileOutcome],
+    look: &Lookup,
+    home: Option<usize>,
     name: &str,
-    belongs: impl Fn(&FileOutcome) -> bool,
+    belongs: impl Fn(usize) -> bool,
 ) -> Vec<ArmUse> {
-    outcomes
+    let Some(found) = look.templates.get(&(home, name)) else {
+        return Vec::new();
+    };
+    found
         .iter()
-        .filter(|o| o.arm_template && belongs(o))
-        .filter_map(|o| {
+        .filter(|t| belongs(**t))
+        .filter_map(|&t| {
+            let o = &look.outcomes[t];
             let seen = o.linked_services.iter().find(|l| l.name == name)?;
             let renames = o
                 .arm_renames
@@ -246,13 +321,13 @@ fn steps_of(o: &FileOutcome, name: &str) -> Steps {
     s
 }
 
-fn plan_one(
-    o: &FileOutcome,
-    seen: &crate::pipeline::SeenLinkedService,
+fn plan_one<'a>(
+    look: &Lookup<'a>,
+    i: usize,
+    seen: &'a crate::pipeline::SeenLinkedService,
     arm_templates: Vec<ArmUse>,
-    outcomes: &[FileOutcome],
-    index: &Index,
 ) -> LinkedServicePlan {
+    let o = &look.outcomes[i];
     let name = seen.name.as_str();
     let Steps {
         will_do,
@@ -260,75 +335,63 @@ fn plan_one(
         suggestions,
         cannot_do,
     } = steps_of(o, name);
-    let factory = index.factory_of(&o.path);
-    let datasets: Vec<String> = factory
-        .datasets
-        .values()
+    let root = look.root[i];
+    let own = look.datasets(root, name);
+    let datasets: Vec<String> = own.iter().map(|d| d.name.clone()).collect();
+    // the references to it and to its datasets in its factory's pipelines and data flows, in file order
+    let mut refs: Vec<(usize, usize)> = std::iter::once((RefKind::LinkedService, name))
+        .chain(datasets.iter().map(|d| (RefKind::Dataset, d.as_str())))
+        .filter_map(|(kind, n)| look.references.get(&(root, kind, n)))
         .flatten()
-        .filter(|d| d.linked_service.as_deref() == Some(name))
-        .map(|d| d.name.clone())
+        .copied()
         .collect();
-    let mut used_by = Vec::new();
-    let same_factory =
-        |p: &Path| crate::index::factory_root(p) == crate::index::factory_root(&o.path);
-    for u in outcomes
-        .iter()
-        .filter(|u| !u.references.is_empty() && same_factory(&u.path))
-    {
-        let kind = crate::index::folder_kind(&u.path)
-            .unwrap_or("pipeline")
-            .to_string();
-        let resource = u
-            .path
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        for r in &u.references {
-            let via = match r.kind {
-                RefKind::LinkedService if r.name == name => None,
-                RefKind::Dataset if datasets.contains(&r.name) => Some(r.name.clone()),
-                _ => continue,
-            };
-            let usage = Usage {
-                path: display_path(&u.path),
-                kind: kind.clone(),
-                resource: resource.clone(),
-                activity: r.user.clone(),
-                via_dataset: via,
-            };
-            if !used_by.iter().any(|x: &Usage| {
-                x.path == usage.path
-                    && x.activity == usage.activity
-                    && x.via_dataset == usage.via_dataset
-            }) {
-                used_by.push(usage);
+    refs.sort_unstable();
+    refs.dedup();
+    let mut used_by: Vec<Usage> = Vec::new();
+    let mut users: Vec<usize> = Vec::new();
+    let mut listed = std::collections::HashSet::new();
+    for (u, j) in refs {
+        let user = &look.outcomes[u];
+        let r = &user.references[j];
+        let usage = Usage {
+            path: display_path(&user.path),
+            kind: crate::index::folder_kind(&user.path)
+                .unwrap_or("pipeline")
+                .to_string(),
+            resource: user
+                .path
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            activity: r.user.clone(),
+            via_dataset: (r.kind == RefKind::Dataset).then(|| r.name.clone()),
+        };
+        if listed.insert((u, usage.activity.clone(), usage.via_dataset.clone())) {
+            if users.last() != Some(&u) {
+                users.push(u);
             }
+            used_by.push(usage);
         }
     }
     // the column types of its datasets and the queries of the activities using it
-    let mut seen_types: Vec<String> = factory
-        .datasets
-        .values()
-        .flatten()
-        .filter(|d| d.linked_service.as_deref() == Some(name))
-        .flat_map(|d| d.columns.iter().cloned())
-        .collect();
-    for u in outcomes
-        .iter()
-        .filter(|u| !u.queries.is_empty() && same_factory(&u.path))
-    {
+    let mut seen_types: Vec<String> = own.iter().flat_map(|d| d.columns.iter().cloned()).collect();
+    for &u in &users {
+        let user = &look.outcomes[u];
+        let path = display_path(&user.path);
         seen_types.extend(
-            u.queries
+            user.queries
                 .iter()
                 .filter(|(activity, _)| {
-                    used_by.iter().any(|x| {
-                        x.path == display_path(&u.path) && x.activity.as_deref() == Some(activity)
-                    })
+                    used_by
+                        .iter()
+                        .any(|x| x.path == path && x.activity.as_deref() == Some(activity))
                 })
                 .map(|(_, q)| q.clone()),
         );
     }
-    let retest = retest(o, seen, &used_by, &seen_types);
+    // the columns are all known when it has datasets and each lists its schema
+    let complete = !own.is_empty() && own.iter().all(|d| !d.columns.is_empty());
+    let retest = retest(o, seen, &used_by, &seen_types, complete);
     LinkedServicePlan {
         name: name.to_string(),
         connector: seen.connector.id,
@@ -350,6 +413,7 @@ fn retest(
     seen: &crate::pipeline::SeenLinkedService,
     used_by: &[Usage],
     seen_types: &[String],
+    columns_complete: bool,
 ) -> Vec<Retest> {
     let (name, version, c) = (seen.name.as_str(), seen.version, seen.connector);
     let has = |code: &str| {
@@ -430,10 +494,14 @@ fn retest(
         .filter(|t| seen_types.iter().any(|s| names_type(s, t)))
         .map(|t| t.change)
         .collect();
+    // every column is known and none has such a type: nothing to say
+    if changes.is_empty() && columns_complete {
+        return r;
+    }
     r.push(Retest {
         what: if changes.is_empty() {
             format!(
-                "{} maps some data types differently ({}); none shows in the datasets' columns or the queries here, but compare a copy of any such column",
+                "{} maps some data types differently ({}); the datasets do not list every column they read, so compare a copy of any such column",
                 c.labels[1],
                 c.type_changes
                     .iter()
@@ -493,11 +561,7 @@ fn stale_references(roots: &[PathBuf], renames: &[Rename]) -> Vec<StaleReference
             let p = entry.path();
             // --fix itself updates the main template and its parameters file (the old declaration stays,
             // unused); what is left for people are overrides, configs, linked templates
-            let name = p
-                .file_name()
-                .and_then(|n| n.to_str())
-                .unwrap_or_default()
-                .to_ascii_lowercase();
+            let name = crate::index::lower_file_name(p);
             let maintained = [
                 "armtemplateforfactory.json",
                 "armtemplateparametersforfactory.json",

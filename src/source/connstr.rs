@@ -289,10 +289,16 @@ pub struct HostUrl {
     pub password_range: Option<Range<usize>>,
 }
 
-/// Is this host value written as a URL (or another driver's prefix form)? `None`: a plain host name.
+/// Is this host value written as a URL (or another driver's prefix form, or an IPv6 address in
+/// brackets, `[::1]` or `[::1]:5433`, as the DataDirect driver takes one)? `None`: a plain host name.
 /// `Some(Err(why))`: a form this tool will not read on its own.
 pub fn host_url(value: &str) -> Option<Result<HostUrl, String>> {
     let v = value.trim();
+    if v.starts_with('[') {
+        // the new generation's `server` is the address itself (Npgsql takes `::1`, not `[::1]`; and in a
+        // template a string opening with `[` would be an ARM expression)
+        return Some(parse_url_rest(v, value.len() - value.trim_start().len()));
+    }
     let lower = v.to_ascii_lowercase();
     if lower.starts_with("tcp:") {
         return Some(Err(
@@ -527,6 +533,16 @@ mod tests {
             host_url("postgresql://[::1]:5433").unwrap().unwrap().host,
             "::1"
         );
+        // a bracketed IPv6 address alone, with or without a port
+        let b = host_url(" [2001:db8::5]:5433").unwrap().unwrap();
+        assert_eq!(
+            (b.host.as_str(), b.port.as_deref()),
+            ("2001:db8::5", Some("5433"))
+        );
+        let b = host_url("[::1]").unwrap().unwrap();
+        assert_eq!((b.host.as_str(), b.port), ("::1", None));
+        assert!(host_url("[::1").unwrap().is_err());
+        assert_eq!(host_url("::1"), None, "a bare address is a host");
         assert!(host_url("tcp:pg.example.com,1433").unwrap().is_err());
         assert!(host_url("postgresql://a,b/db").unwrap().is_err());
         assert!(

@@ -53,7 +53,9 @@ fn may_hide_prefix(raw: &[u8]) -> bool {
     matches!(raw.first(), Some(b'A' | b'P' | b'\\')) && head.contains(&b'\\')
 }
 
-/// The copy source and sink types: objects of these types are checked on their own (see `Fragments`).
+/// The copy source and sink types whose rules (ADFPG040–044) read only the object: objects of these types
+/// are checked on their own (see `Fragments`). Another connector's source (a legacy one is retyped with
+/// its dataset) makes the whole file parsed.
 const COPY_TYPES: [&[u8]; 3] = [
     b"AzurePostgreSqlSource",
     b"AzurePostgreSqlSink",
