@@ -4,7 +4,9 @@
 //! keys) are counted in unit tests: `finding::tests`, `check::suppress::tests`, `pipeline::tests`.
 
 mod common;
+mod shapes;
 use common::*;
+use shapes::*;
 use std::fs;
 use std::path::Path;
 
@@ -16,29 +18,42 @@ fn linked_service(name: &str, extra: &str) -> String {
 }
 
 /// N files holding one resource name: each names three of the others and counts the rest, so the
-/// report grows with N, not N² (2,000 such files took ~50 s and printed 114 MB).
+/// report grows with N, not N² (2,000 such files took ~50 s and printed 114 MB). In each connector's
+/// shape (issue 28), and with all of them at once.
 #[test]
 fn files_sharing_a_name_report_a_bounded_line_each() {
-    for n in [40usize, 160] {
-        let dir = tempfile::tempdir().unwrap();
-        let ls = dir.path().join("linkedService");
-        fs::create_dir(&ls).unwrap();
-        for i in 0..n {
-            fs::write(
-                ls.join(format!("pg{i:03}.json")),
+    let write: [&dyn Fn(usize) -> String; 4] = [
+        &|_| linked_service("same", ""),
+        &|_| LEGACY.one_line("same", ""),
+        &|_| PG_V2.one_line("same", ""),
+        &|i| {
+            [
                 linked_service("same", ""),
-            )
-            .unwrap();
-        }
-        let (_, out, err) = run_in(dir.path(), &["--output-format", "concise", "."]);
-        let lines: Vec<&str> = out.lines().filter(|l| l.contains("ADFPG051")).collect();
-        assert_eq!(lines.len(), n, "{err}");
-        let more = format!(", {} more", n - 4);
-        for l in &lines {
-            let named = l.matches("linkedService/pg").count();
-            // the file itself, then three others
-            assert_eq!(named, 4, "{l}");
-            assert!(l.ends_with(&more), "{l}");
+                AZURE_V1.one_line("same", ""),
+                LEGACY.one_line("same", ""),
+                PG_V2.one_line("same", ""),
+            ][i % 4]
+                .clone()
+        },
+    ];
+    for (shape, file) in write.iter().enumerate() {
+        for n in [40usize, 160] {
+            let dir = tempfile::tempdir().unwrap();
+            let ls = dir.path().join("linkedService");
+            fs::create_dir(&ls).unwrap();
+            for i in 0..n {
+                fs::write(ls.join(format!("pg{i:03}.json")), file(i)).unwrap();
+            }
+            let (_, out, err) = run_in(dir.path(), &["--output-format", "concise", "."]);
+            let lines: Vec<&str> = out.lines().filter(|l| l.contains("ADFPG051")).collect();
+            assert_eq!(lines.len(), n, "shape {shape}: {err}");
+            let more = format!(", {} more", n - 4);
+            for l in &lines {
+                let named = l.matches("linkedService/pg").count();
+                // the file itself, then three others
+                assert_eq!(named, 4, "shape {shape}: {l}");
+                assert!(l.ends_with(&more), "shape {shape}: {l}");
+            }
         }
     }
 }
@@ -54,7 +69,16 @@ fn a_house_rule_over_the_jsonpath_budget_is_reported_not_run() {
             "code = \"{code}\"\nname = \"{code}-rule\"\nsummary = \"s\"\nseverity = \"error\"\ngiven = {given:?}\ncheck = \"defined\"\nfield = \"connectVia\"\nmessage = \"no connectVia in `{{ls}}`\"\nhelp = \"h\"\n[docs]\nwhat = \"w\"\nwhy = \"y\"\n"
         )
     };
-    for members in [130usize, 520] {
+    // in each shape (issue 28): the 2.0 one, the legacy one, PostgreSqlV2
+    let shapes: [&dyn Fn(&str) -> String; 3] = [
+        &|extra| linked_service("pg", extra),
+        &|extra| LEGACY.one_line("pg", extra),
+        &|extra| PG_V2.one_line("pg", extra),
+    ];
+    for (members, file) in [130usize, 520]
+        .into_iter()
+        .flat_map(|m| shapes.iter().map(move |f| (m, f)))
+    {
         let dir = tempfile::tempdir().unwrap();
         let house = dir.path().join("house");
         fs::create_dir(&house).unwrap();
@@ -69,7 +93,7 @@ fn a_house_rule_over_the_jsonpath_budget_is_reported_not_run() {
         let extra: String = (0..members)
             .map(|i| format!(r#", "k{i}": {{"a": [1, 2, {{"b": "c"}}], "d": "e"}}"#))
             .collect();
-        let text = linked_service("pg", &extra);
+        let text = file(&extra);
         assert!(text.len() >= 4_600);
         fs::write(dir.path().join("linkedService/pg.json"), &text).unwrap();
         let out = heap_capped(128)

@@ -17,7 +17,9 @@
 //! own prefix.
 
 mod common;
+mod shapes;
 use common::*;
+use shapes::*;
 use std::fs;
 use std::path::Path;
 
@@ -134,27 +136,60 @@ fn plant(dir: &Path) {
             ),
         )
         .unwrap();
+        // issue 28: the same in a legacy PostgreSql string (a braced value too) and in PostgreSqlV2
+        // properties, whose findings quote other message templates
+        let inner = lit(&format!(
+            "host=h;port=x;database=d;uid={{Pg{i} {p}}};encryptionmethod=9"
+        ));
+        fs::write(
+            ls.join(format!("legacy{i}.json")),
+            format!(
+                r#"{{"name": {name}, "properties": {{"type": "PostgreSql", "description": {name}, "annotations": [{name}], "typeProperties": {{"connectionString": {inner}, "x": {name}}}}}}}
+"#
+            ),
+        )
+        .unwrap();
+        fs::write(
+            ls.join(format!("v2-{i}.json")),
+            format!(
+                r#"{{"name": {name}, "properties": {{"type": "PostgreSqlV2", "description": {name}, "annotations": [{name}], "typeProperties": {{"server": {name}, "port": {name}, "database": "d", "username": "u", "sslMode": {name}, "authenticationType": {name}, "x": {name}}}}}}}
+"#
+            ),
+        )
+        .unwrap();
         // a dataset naming a linked service that does not exist: the name is in the message
         let ds = dir.join("dataset");
         fs::create_dir_all(&ds).unwrap();
+        for (file, ty) in [
+            ("ds", "AzurePostgreSqlTable"),
+            ("legacy-ds", "PostgreSqlTable"),
+            ("v2-ds", "PostgreSqlV2Table"),
+        ] {
+            fs::write(
+                ds.join(format!("{file}{i}.json")),
+                format!(
+                    r#"{{"name": "{file}{i}", "properties": {{"type": "{ty}", "linkedServiceName": {{"referenceName": {name}, "type": "LinkedServiceReference"}}, "typeProperties": {{"tableName": {name}}}}}}}"#
+                ),
+            )
+            .unwrap();
+        }
+        // a legacy source on a dataset of that name
+        let pipeline = dir.join("pipeline");
+        fs::create_dir_all(&pipeline).unwrap();
         fs::write(
-            ds.join(format!("ds{i}.json")),
+            pipeline.join(format!("p{i}.json")),
             format!(
-                r#"{{"name": "ds{i}", "properties": {{"type": "AzurePostgreSqlTable", "linkedServiceName": {{"referenceName": {name}, "type": "LinkedServiceReference"}}}}}}"#
+                r#"{{"name": "p{i}", "properties": {{"activities": [{{"name": {name}, "type": "Lookup", "typeProperties": {{"source": {{"type": "PostgreSqlSource", "query": {name}}}, "dataset": {{"referenceName": {name}, "type": "DatasetReference"}}}}}}]}}}}"#
             ),
         )
         .unwrap();
     }
-    // file names (no NUL or `/` in a name: every other payload can be one)
+    // file names (no NUL or `/` in a name: every other payload can be one), in each shape
     for (i, p) in PAYLOADS.iter().enumerate() {
-        let file = format!("n{i}{}.json", p.replace('/', "_"));
-        fs::write(
-            ls.join(file),
-            format!(
-                r#"{{"name": "n{i}", "properties": {{"type": "AzurePostgreSql", "typeProperties": {{"connectionString": "host=h;database=d;uid=u;password=p"}}}}}}"#
-            ),
-        )
-        .unwrap();
+        for (j, shape) in SHAPES.iter().enumerate() {
+            let file = format!("n{i}-{j}{}.json", p.replace('/', "_"));
+            fs::write(ls.join(file), shape.one_line(&format!("n{i}-{j}"), "")).unwrap();
+        }
     }
 }
 

@@ -4,7 +4,9 @@
 #![cfg(unix)]
 
 mod common;
+mod shapes;
 use common::*;
+use shapes::*;
 use std::fs;
 use std::os::unix::fs::symlink;
 use std::path::Path;
@@ -92,7 +94,8 @@ fn output_files_are_never_written_through_a_committed_link() {
 /// The race of issue 29: a process swaps `linkedService/` for a link to a folder of copies, back and
 /// forth, while `--fix` runs over hundreds of files. Whatever the timing, no byte is written outside the
 /// tree: the copies keep their bytes; each file of the tree is either as it was or fixed; the run ends
-/// (0, 1 or 2) without a crash.
+/// (0, 1 or 2) without a crash. Each run in another connector's shape (issue 28): the 1.0 migration,
+/// the legacy one, a PostgreSqlV2 fix.
 #[test]
 fn fixing_while_a_folder_is_swapped_for_a_link_never_writes_outside() {
     const FILES: usize = 300;
@@ -100,14 +103,15 @@ fn fixing_while_a_folder_is_swapped_for_a_link_never_writes_outside() {
     let outside = tempfile::tempdir().unwrap();
     let ls = repo.path().join("linkedService");
     let away = repo.path().join("linkedService.away");
-    for run in 0..3 {
+    for (run, shape) in SHAPES.into_iter().enumerate() {
+        let file = |name: &str| shape.one_line(name, "");
         let _ = fs::remove_dir_all(&ls);
         fs::create_dir(&ls).unwrap();
         for i in 0..FILES {
-            fs::write(ls.join(format!("pg{i}.json")), v1(&format!("pg{i}"))).unwrap();
+            fs::write(ls.join(format!("pg{i}.json")), file(&format!("pg{i}"))).unwrap();
             fs::write(
                 outside.path().join(format!("pg{i}.json")),
-                v1(&format!("pg{i}")),
+                file(&format!("pg{i}")),
             )
             .unwrap();
         }
@@ -144,17 +148,18 @@ fn fixing_while_a_folder_is_swapped_for_a_link_never_writes_outside() {
         assert!(swaps > 0, "run {run}: the folder was never swapped");
         let code = out.status.code();
         assert!(matches!(code, Some(0..=2)), "run {run}: {out:?}");
+        let what = shape.label;
         for i in 0..FILES {
             let name = format!("pg{i}.json");
             assert_eq!(
                 fs::read_to_string(outside.path().join(&name)).unwrap(),
-                v1(&format!("pg{i}")),
-                "run {run}: {name} outside the tree was written"
+                file(&format!("pg{i}")),
+                "run {run} ({what}): {name} outside the tree was written"
             );
             let inside = fs::read_to_string(ls.join(&name)).unwrap();
             assert!(
-                inside == v1(&format!("pg{i}")) || inside.contains("\"version\": \"2.0\""),
-                "run {run}: {name}: {inside}"
+                inside == file(&format!("pg{i}")) || inside.contains(shape.fixed),
+                "run {run} ({what}): {name}: {inside}"
             );
         }
         let stray: Vec<_> = fs::read_dir(outside.path())
@@ -347,41 +352,48 @@ fn file_names_like_options_never_become_options() {
 }
 
 /// A file named on the command line that is a link to a file outside the repository: checked (and
-/// fixed) where it points, and the run says so; from a hook it is refused.
+/// fixed) where it points, and the run says so; from a hook it is refused. In each shape (issue 28).
 #[test]
 fn a_link_to_a_file_outside_the_repository_is_announced_or_refused() {
+    for shape in SHAPES {
+        link_outside_the_repository(shape);
+    }
+}
+
+fn link_outside_the_repository(shape: &Shape) {
+    let file = |name: &str| shape.one_line(name, "");
+    let what = shape.label;
     let top = tempfile::tempdir().unwrap();
     let repo = top.path().join("repo");
     fs::create_dir_all(repo.join(".git")).unwrap();
     fs::create_dir_all(repo.join("linkedService")).unwrap();
     let outside = top.path().join("elsewhere.json");
-    fs::write(&outside, v1("elsewhere")).unwrap();
+    fs::write(&outside, file("elsewhere")).unwrap();
     symlink(&outside, repo.join("linkedService/ext.json")).unwrap();
     let hook = hook_command("adfpg-migrate-fix");
     let mut args: Vec<&str> = hook.iter().map(String::as_str).collect();
     args.push("linkedService/ext.json");
     let (code, out, err) = run_in(&repo, &args);
-    assert_eq!(code, 2, "{out}{err}");
+    assert_eq!(code, 2, "{what}: {out}{err}");
     assert!(
         err.contains("`linkedService/ext.json` is a link to")
             && err.contains("outside the repository: refused from a pre-commit hook"),
-        "{err}"
+        "{what}: {err}"
     );
-    assert_eq!(fs::read_to_string(&outside).unwrap(), v1("elsewhere"));
+    assert_eq!(fs::read_to_string(&outside).unwrap(), file("elsewhere"));
     // by hand: fixed where it points, and said
     let (code, out, err) = run_in(&repo, &["--fix", "linkedService/ext.json"]);
-    assert!(code == 0 || code == 1, "{out}{err}");
+    assert!(code == 0 || code == 1, "{what}: {out}{err}");
     assert!(
         err.contains("warning: linkedService/ext.json is a link to")
             && err.contains(
                 "outside the repository: that file is checked (and with --fix written) there"
             ),
-        "{err}"
+        "{what}: {err}"
     );
     assert!(
-        fs::read_to_string(&outside)
-            .unwrap()
-            .contains("\"version\": \"2.0\"")
+        fs::read_to_string(&outside).unwrap().contains(shape.fixed),
+        "{what}"
     );
     assert!(
         fs::symlink_metadata(repo.join("linkedService/ext.json"))

@@ -101,6 +101,42 @@ const TOKENS: &[&str] = &[
     "qxIdentified66",
     "qxComment67",
     "qxComment68",
+    // issue 28: the legacy PostgreSql connector and PostgreSqlV2 (see `plant_issue_28`)
+    "qxLegPw70",
+    "qxLegPwd71",
+    "qxLegBr72",
+    "qxLegBr73",
+    "qxLegQ74a",
+    "qxLegQ74b",
+    "qxLegSq75",
+    "qxLegSecCs76",
+    "qxLegEnc77",
+    "qxLegSibPw78",
+    "qxLegTrust79",
+    "qxLegTrustPw80",
+    "qxLegSslPw81",
+    "qxLegTw82a",
+    "qxLegTw82b",
+    "qxLegDup83a",
+    "qxLegDup83b",
+    "qxLegBad84",
+    "qxLegTrunc85",
+    "qxLegUtf86",
+    "qxLegNest87",
+    "qxLegExpr88",
+    "qxLegDesc89",
+    "qxV2Pw90",
+    "qxV2SslPw91",
+    "qxV2Plain92",
+    "qxV2SslPlain93",
+    "qxV2Cs94",
+    "qxV2Expr95",
+    "qxV2Server96",
+    "qxLegArmDef97",
+    "qxV2ArmDef98",
+    "qxLegParam99",
+    "qxV2Param100",
+    "qxSynParam101",
 ];
 
 fn plant(dir: &Path) {
@@ -222,6 +258,7 @@ fn plant(dir: &Path) {
     }
     plant_hostile(dir);
     plant_issue_29(dir);
+    plant_issue_28(dir);
     // not UTF-8 after the secrets: the valid prefix is shown, masked
     let mut bytes =
         br#"{"name": "u", "properties": {"type": "AzurePostgreSql", "typeProperties": {"connectionString": "host=h;password=qxBadUtf11", "x": ""#
@@ -448,6 +485,435 @@ fn plant_issue_29(dir: &Path) {
     .unwrap();
 }
 
+/// Issue 28: every shape a secret takes in a legacy `PostgreSql` linked service and in a `PostgreSqlV2`
+/// one, each a class: the password under each spelling the legacy driver reads (`Password`, `PWD`, any
+/// case), braced as ODBC quotes it (`{p;w}}d}`), quoted, in a SecureString connection string, as a
+/// sibling SecureString, given twice, beside the trust store's password and an `SSL Password`; in invalid,
+/// truncated and non-UTF-8 files; V2's `password` and `sslPassword` as SecureStrings and as plain strings,
+/// a leftover `connectionString`, a literal inside an expression, a password in `server`; and the ARM
+/// templates (factory and Synapse) of both types with their parameters files.
+fn plant_issue_28(dir: &Path) {
+    let ls = dir.join("linkedService");
+    let legacy = |name: &str, cs: &str, extra: &str| {
+        format!(
+            r#"{{
+    "name": "{name}",
+    "properties": {{
+        "annotations": [],
+        "type": "PostgreSql",
+        "typeProperties": {{
+            "connectionString": "{cs}"{extra}
+        }}
+    }}
+}}
+"#
+        )
+    };
+    let v2 = |name: &str, tp: &str| {
+        format!(
+            r#"{{
+    "name": "{name}",
+    "properties": {{
+        "type": "PostgreSqlV2",
+        "typeProperties": {{
+            "server": "pg.example.com",
+            "port": 5432,
+            "database": "d",
+            "username": "u",
+            {tp}
+            "sslMode": "Require",
+            "authenticationType": "Basic"
+        }}
+    }}
+}}
+"#
+        )
+    };
+    let files: Vec<(&str, String)> = vec![
+        // Studio's lower-case shape, the password written in (a safe migration moves it)
+        (
+            "pg-plain.json",
+            legacy(
+                "pg-plain",
+                "host=pg.example.com;port=5432;database=sales;uid=etl;Password=qxLegPw70;encryptionmethod=0",
+                "",
+            ),
+        ),
+        // the driver's `PWD`, CRLF line ends
+        (
+            "pg-pwd.json",
+            legacy(
+                "pg-pwd",
+                "HostName=pg.example.com;PortNumber=5432;Database=sales;LogonID=etl;PWD=qxLegPwd71;EncryptionMethod=1",
+                "",
+            )
+            .replace('\n', "\r\n"),
+        ),
+        // ODBC braces: `;` inside, `}}` for a `}`
+        (
+            "pg-brace.json",
+            legacy(
+                "pg-brace",
+                "host=pg.example.com;database=sales;uid=etl;Password={qxLegBr72;w}}qxLegBr73};encryptionmethod=0",
+                "",
+            ),
+        ),
+        // double and single quotes, a doubled quote and `;` inside
+        (
+            "pg-quote.json",
+            legacy(
+                "pg-quote",
+                r#"host=pg.example.com;database=sales;uid=etl;pwd=\"qxLegQ74a;\"\"qxLegQ74b\";encryptionmethod=0"#,
+                "",
+            ),
+        ),
+        (
+            "pg-squote.json",
+            legacy(
+                "pg-squote",
+                "host=pg.example.com;database=sales;uid=etl;pAsSwOrD='qxLegSq75;x';encryptionmethod=0",
+                "",
+            ),
+        ),
+        // a SecureString connection string (the 2019 docs' shape), and encryptedCredential
+        (
+            "pg-secure.json",
+            legacy("pg-secure", "", "")
+                .replace(
+                    r#""connectionString": """#,
+                    r#""connectionString": {"type": "SecureString", "value": "Server=pg.example.com;Database=sales;Port=5432;UID=etl;Password={qxLegSecCs76}"},
+            "encryptedCredential": "qxLegEnc77ew0KICAiVmVyc2lvbiI6ICIyMDE3LTExLTMwIiwNCiAgIlByb3RlY3Rpb25Nb2RlIjogIktleSIs""#,
+                ),
+        ),
+        // the password as a sibling SecureString
+        (
+            "pg-sibling.json",
+            legacy(
+                "pg-sibling",
+                "host=pg.example.com;database=sales;uid=etl;encryptionmethod=0",
+                r#",
+            "password": {"type": "SecureString", "value": "qxLegSibPw78"}"#,
+            ),
+        ),
+        // the trust store's password (no V2 property: the unsafe migration drops it, and says so)
+        (
+            "pg-trust.json",
+            legacy(
+                "pg-trust",
+                "host=pg.example.com;database=sales;uid=etl;pwd=qxLegTrustPw80;EncryptionMethod=1;ValidateServerCertificate=1;TrustStore=C:\\\\certs\\\\ca.pem;TrustStorePassword=qxLegTrust79",
+                "",
+            ),
+        ),
+        // Npgsql's client-certificate password, which V2 has as `sslPassword`
+        (
+            "pg-sslpw.json",
+            legacy(
+                "pg-sslpw",
+                "host=pg.example.com;database=sales;uid=etl;pwd=p;SSL Key=C:\\\\k.pem;SSL Password=qxLegSslPw81;encryptionmethod=0",
+                "",
+            ),
+        ),
+        // the password twice, the second braced
+        (
+            "pg-twice.json",
+            legacy(
+                "pg-twice",
+                "host=pg.example.com;database=sales;uid=etl;password=qxLegTw82a;PWD={qxLegTw82b}",
+                "",
+            ),
+        ),
+        // a connection string in another's braced host (a real file's shape), a literal in an expression
+        (
+            "pg-nest.json",
+            legacy(
+                "pg-nest",
+                "host={Host=pg.example.com;Port=5432;Password=qxLegNest87};database=sales;uid=etl",
+                "",
+            ),
+        ),
+        (
+            "pg-expr.json",
+            legacy(
+                "pg-expr",
+                "host=pg.example.com;database=sales;uid=etl;password=@{concat('qxLegExpr88', 'x')}",
+                "",
+            ),
+        ),
+        (
+            "pg-desc.json",
+            legacy(
+                "pg-desc",
+                "host=pg.example.com;database=sales;uid=etl;encryptionmethod=0",
+                "",
+            )
+            .replace(
+                r#""annotations": [],"#,
+                r#""annotations": [],
+        "description": "was: Server=pg;UID=etl;PWD={qxLegDesc89}","#,
+            ),
+        ),
+        // the password only in Key Vault, beside a string that names a password key with no value
+        (
+            "pg-kv.json",
+            legacy(
+                "pg-kv",
+                "host=pg.example.com;database=sales;uid=etl;Password=;encryptionmethod=0",
+                r#",
+            "password": {"type": "AzureKeyVaultSecret", "store": {"referenceName": "Vault", "type": "LinkedServiceReference"}, "secretName": "pg"}"#,
+            ),
+        ),
+        // PostgreSqlV2: SecureStrings next to a fixable sslMode (so diffs show their lines)
+        (
+            "pgv2-secure.json",
+            v2(
+                "pgv2-secure",
+                r#""password": {"type": "SecureString", "value": "qxV2Pw90"},
+            "sslPassword": {"type": "SecureString", "value": "qxV2SslPw91"},
+            "sslKey": "C:\\k.pem","#,
+            ),
+        ),
+        (
+            "pgv2-plain.json",
+            v2(
+                "pgv2-plain",
+                r#""password": "qxV2Plain92",
+            "sslPassword": "qxV2SslPlain93","#,
+            ),
+        ),
+        (
+            "pgv2-cs.json",
+            v2(
+                "pgv2-cs",
+                r#""connectionString": "host=pg.example.com;password=qxV2Cs94","#,
+            ),
+        ),
+        (
+            "pgv2-expr.json",
+            v2(
+                "pgv2-expr",
+                r#""password": {"type": "SecureString", "value": "@{concat('qxV2Expr95', '')}"},"#,
+            ),
+        ),
+        (
+            "pgv2-server.json",
+            v2("pgv2-server", "").replace(
+                r#""server": "pg.example.com""#,
+                r#""server": "pg.example.com;Password=qxV2Server96""#,
+            ),
+        ),
+        // invalid JSON around a braced password, a truncated one, and bytes that are not UTF-8
+        (
+            "pg-bad.json",
+            r#"{"name": "pg-bad", "properties": {"type": "PostgreSql", "typeProperties": {"connectionString": "host=h;uid=u;PWD={qxLegBad84;x}",}}}"#.into(),
+        ),
+        (
+            "pg-trunc.json",
+            r#"{"name": "pg-trunc", "properties": {"type": "PostgreSql", "typeProperties": {"connectionString": "host=h;uid=u;Password={qxLegTrunc85;"#.into(),
+        ),
+        // duplicate connection strings, a secret in each
+        (
+            "pg-dup.json",
+            r#"{"name": "pg-dup", "properties": {"type": "PostgreSql", "typeProperties": {"connectionString": "host=h;database=d;uid=u;pwd=qxLegDup83a", "connectionString": "host=h;database=d;uid=u;Password={qxLegDup83b}"}}}"#.into(),
+        ),
+    ];
+    for (name, text) in files {
+        fs::write(ls.join(name), text).unwrap();
+    }
+    let mut bytes = br#"{"name": "pg-latin1", "properties": {"type": "PostgreSql", "typeProperties": {"connectionString": "host=h;database=d;uid=u;pwd={qxLegUtf86}", "x": ""#.to_vec();
+    bytes.extend_from_slice(b"\xe9\"}}}");
+    fs::write(ls.join("pg-latin1.json"), bytes).unwrap();
+
+    // published templates of both types: a secureString default, and the parameters file's values (the
+    // migration adds parameters after the legacy one, so its diff shows them as context)
+    let template = |kind: &str, ls_type: &str| {
+        format!(
+            r#"{{
+    "$schema": "http://schema.management.azure.com/schemas/2015-01-01/deploymentTemplate.json#",
+    "contentVersion": "1.0.0.0",
+    "parameters": {{
+        "{kind}Name": {{"type": "string", "defaultValue": "f"}},
+        "PgLegacy_connectionString": {{"type": "secureString", "defaultValue": "host=h;database=d;uid=u;PWD=qxLegArmDef97"}},
+        "PgV2_password": {{"type": "secureString", "defaultValue": "qxV2ArmDef98"}}
+    }},
+    "resources": [
+        {{
+            "name": "[concat(parameters('{kind}Name'), '/PgLegacy')]",
+            "type": "{ls_type}",
+            "apiVersion": "2018-06-01",
+            "properties": {{
+                "annotations": [],
+                "type": "PostgreSql",
+                "typeProperties": {{
+                    "connectionString": "[parameters('PgLegacy_connectionString')]"
+                }}
+            }}
+        }},
+        {{
+            "name": "[concat(parameters('{kind}Name'), '/PgV2')]",
+            "type": "{ls_type}",
+            "apiVersion": "2018-06-01",
+            "properties": {{
+                "annotations": [],
+                "type": "PostgreSqlV2",
+                "typeProperties": {{
+                    "server": "pg.example.com",
+                    "port": 5432,
+                    "database": "d",
+                    "username": "u",
+                    "password": {{"type": "SecureString", "value": "[parameters('PgV2_password')]"}},
+                    "sslMode": "Require",
+                    "authenticationType": "Basic"
+                }}
+            }}
+        }}
+    ]
+}}
+"#
+        )
+    };
+    let parameters = |kind: &str, password: &str| {
+        format!(
+            r#"{{
+    "$schema": "https://schema.management.azure.com/schemas/2015-01-01/deploymentParameters.json#",
+    "contentVersion": "1.0.0.0",
+    "parameters": {{
+        "{kind}Name": {{"value": "f"}},
+        "PgLegacy_connectionString": {{"value": "host=pg.example.com;port=5432;database=sales;uid=etl;Password={{{password};x}}}}y}};encryptionmethod=0"}},
+        "PgV2_password": {{"value": "qxV2Param100"}}
+    }}
+}}
+"#
+        )
+    };
+    let factory = dir.join("arm-pg");
+    fs::create_dir_all(&factory).unwrap();
+    fs::write(
+        factory.join("ARMTemplateForFactory.json"),
+        template("factory", "Microsoft.DataFactory/factories/linkedServices"),
+    )
+    .unwrap();
+    fs::write(
+        factory.join("ARMTemplateParametersForFactory.json"),
+        parameters("factory", "qxLegParam99"),
+    )
+    .unwrap();
+    let synapse = dir.join("synapse-pg");
+    fs::create_dir_all(&synapse).unwrap();
+    fs::write(
+        synapse.join("TemplateForWorkspace.json"),
+        template("workspace", "Microsoft.Synapse/workspaces/linkedServices"),
+    )
+    .unwrap();
+    fs::write(
+        synapse.join("TemplateParametersForWorkspace.json"),
+        parameters("workspace", "qxSynParam101"),
+    )
+    .unwrap();
+}
+
+/// Issue 28: the `--fix` of a legacy linked service whose password is an ODBC braced value (`;` inside,
+/// `}}` for a `}`): `--diff` shows it masked on both sides, and `--fix` writes a SecureString holding
+/// the exact password, unbraced; in the template's parameters file too.
+#[test]
+fn a_braced_legacy_password_is_masked_in_the_diff_and_written_unbraced() {
+    let dir = tempfile::tempdir().unwrap();
+    plant(dir.path());
+    let (_, diff, err) = run_in(
+        dir.path(),
+        &[
+            "--diff",
+            "--unsafe-fixes",
+            "linkedService/pg-brace.json",
+            "arm-pg",
+        ],
+    );
+    // (a mask of ten or more characters is eight `*`)
+    for line in [
+        "-            \"connectionString\": \"host=pg.example.com;database=sales;uid=etl;Password=********;encryptionmethod=0\"",
+        "+                \"value\": \"********\"",
+        "         \"PgLegacy_connectionString\": {\"value\": \"host=pg.example.com;port=5432;database=sales;uid=etl;Password=********;encryptionmethod=0\"},",
+    ] {
+        assert!(diff.lines().any(|l| l == line), "want {line:?} in\n{diff}");
+    }
+    assert!(
+        leaks(&diff).is_empty() && leaks(&err).is_empty(),
+        "{diff}{err}"
+    );
+    let (_, out, _) = run_in(
+        dir.path(),
+        &[
+            "--fix",
+            "--unsafe-fixes",
+            "linkedService/pg-brace.json",
+            "arm-pg",
+        ],
+    );
+    assert!(leaks(&out).is_empty(), "{out}");
+    let fixed: serde_json::Value = serde_json::from_str(
+        &fs::read_to_string(dir.path().join("linkedService/pg-brace.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(fixed["properties"]["type"], "PostgreSqlV2", "{out}");
+    assert_eq!(
+        fixed["properties"]["typeProperties"]["password"],
+        serde_json::json!({"type": "SecureString", "value": "qxLegBr72;w}qxLegBr73"}),
+        "{fixed}"
+    );
+    let params: serde_json::Value = serde_json::from_str(
+        &fs::read_to_string(
+            dir.path()
+                .join("arm-pg/ARMTemplateParametersForFactory.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        params["parameters"]["PgLegacy_password"]["value"], "qxLegParam99;x}y",
+        "{params}"
+    );
+}
+
+/// Issue 28: each legacy password spelling and quoting, migrated by `--fix`, is the SecureString's exact
+/// value (the rest of each string kept out of it); a password the safe fix cannot move stays in its file.
+#[test]
+fn legacy_passwords_are_moved_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    plant(dir.path());
+    let (_, out, _) = run_in(dir.path(), &["--fix", "linkedService"]);
+    assert!(leaks(&out).is_empty(), "{out}");
+    let mut wrong = Vec::new();
+    for (file, password) in [
+        ("pg-plain.json", "qxLegPw70"),
+        ("pg-pwd.json", "qxLegPwd71"),
+        ("pg-brace.json", "qxLegBr72;w}qxLegBr73"),
+        ("pg-quote.json", "qxLegQ74a;\"qxLegQ74b"),
+        ("pg-squote.json", "qxLegSq75;x"),
+        ("pg-secure.json", "qxLegSecCs76"),
+        ("pg-sibling.json", "qxLegSibPw78"),
+        ("pg-sslpw.json", "p"),
+    ] {
+        let text = fs::read_to_string(dir.path().join("linkedService").join(file)).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let tp = &v["properties"]["typeProperties"];
+        if v["properties"]["type"] != "PostgreSqlV2"
+            || tp["password"] != serde_json::json!({"type": "SecureString", "value": password})
+        {
+            wrong.push(format!("{file}: want password {password:?}:\n{text}"));
+        }
+    }
+    // `SSL Password` becomes V2's `sslPassword`, a secret like the password
+    let text = fs::read_to_string(dir.path().join("linkedService/pg-sslpw.json")).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    if v["properties"]["typeProperties"]["sslPassword"]
+        != serde_json::json!({"type": "SecureString", "value": "qxLegSslPw81"})
+    {
+        wrong.push(format!(
+            "pg-sslpw.json: want sslPassword qxLegSslPw81:\n{text}"
+        ));
+    }
+    assert!(wrong.is_empty(), "{}\n{out}", wrong.join("\n"));
+}
+
 /// Issue 29: the ARM parameters file's diff shows the other connectors' parameters around the new
 /// ones, masked (so the test above proves they were on screen, not left out).
 #[test]
@@ -469,7 +935,14 @@ fn the_parameters_file_diff_masks_every_connectors_secrets() {
 
 /// Stray text (a password fragment after a `;`, a `Password:` typo) and keys with no 2.0 property
 /// (`PSW` while it is not a password alias), which the unsafe migration announces it drops.
-const DROPPED_BY_UNSAFE_FIXES: &[&str] = &["qxSplit20b", "qxBrace21b", "qxTypo23", "qxPsw28"];
+const DROPPED_BY_UNSAFE_FIXES: &[&str] = &[
+    "qxSplit20b",
+    "qxBrace21b",
+    "qxTypo23",
+    "qxPsw28",
+    // the legacy trust store's password: V2 has no trust-store property (ADFPG012)
+    "qxLegTrust79",
+];
 
 fn leaks(text: &str) -> Vec<&'static str> {
     TOKENS
@@ -497,6 +970,9 @@ fn no_secret_in_any_format_mode_or_diff() {
     let template = tempfile::tempdir().unwrap();
     plant(template.path());
     let mut runs = 0;
+    // every leak of every run, then the first run's output that leaked
+    let mut leaked: Vec<String> = Vec::new();
+    let mut first = String::new();
     for mode in MODES {
         for format in FORMATS {
             // a fresh copy each time: --fix writes
@@ -509,10 +985,15 @@ fn no_secret_in_any_format_mode_or_diff() {
                 out.len() > 200,
                 "{args:?}: the run must have said something: {out}"
             );
-            let found = leaks(&out);
-            assert!(found.is_empty(), "{args:?}: stdout leaks {found:?}:\n{out}");
-            let found = leaks(&err);
-            assert!(found.is_empty(), "{args:?}: stderr leaks {found:?}:\n{err}");
+            for (stream, text) in [("stdout", &out), ("stderr", &err)] {
+                let found = leaks(text);
+                if !found.is_empty() {
+                    leaked.push(format!("{args:?}: {stream} leaks {found:?}"));
+                    if first.is_empty() {
+                        first = text.clone();
+                    }
+                }
+            }
             if mode.contains(&"--fix") {
                 // never lose a secret either: every token is still in the files
                 let all: String = snapshot_tree(dir.path())
@@ -531,6 +1012,7 @@ fn no_secret_in_any_format_mode_or_diff() {
             runs += 1;
         }
     }
+    assert!(leaked.is_empty(), "{leaked:#?}\n{first}");
     assert_eq!(runs, MODES.len() * FORMATS.len());
 }
 
@@ -547,6 +1029,21 @@ fn diffs_show_the_masked_secret_lines() {
         "             \"servicePrincipalKey\": \"********\",",
         "             \"servicePrincipalEmbeddedCert\": {\"type\": \"SecureString\", \"value\": \"********\"},",
         "             \"servicePrincipalEmbeddedCertPassword\": {\"type\": \"SecureString\", \"value\": \"*********\"},",
+        // issue 28: the legacy string, both sides of the move, and PostgreSqlV2's secrets as context
+        "-            \"connectionString\": \"host=pg.example.com;port=5432;database=sales;uid=etl;Password=*********;encryptionmethod=0\"",
+        "-            \"connectionString\": \"host=pg.example.com;database=sales;uid=etl;pAsSwOrD=********;encryptionmethod=0\"",
+        "-            \"connectionString\": \"host=pg.example.com;database=sales;uid=etl;pwd=********;EncryptionMethod=1;ValidateServerCertificate=1;TrustStore=C:\\\\certs\\\\ca.pem;TrustStorePassword=********\"",
+        "-            \"connectionString\": {\"type\": \"SecureString\", \"value\": \"Server=pg.example.com;Database=sales;Port=5432;UID=etl;Password=********\"},",
+        "-            \"password\": {\"type\": \"SecureString\", \"value\": \"********\"}",
+        "+            \"password\": {\"type\": \"SecureString\", \"value\": \"********\"},",
+        "+                \"value\": \"*********\"",
+        "             \"sslPassword\": {\"type\": \"SecureString\", \"value\": \"********\"},",
+        "             \"password\": \"********\",",
+        "             \"sslPassword\": \"********\",",
+        "             \"connectionString\": \"host=pg.example.com;password=********\",",
+        "             \"password\": {\"type\": \"SecureString\", \"value\": \"@{concat('********', '')}\"},",
+        "         \"PgLegacy_connectionString\": {\"type\": \"secureString\", \"defaultValue\": \"host=h;database=d;uid=u;PWD=********\"},",
+        "         \"PgV2_password\": {\"value\": \"********\"}",
     ] {
         assert!(out.lines().any(|l| l == line), "want {line:?} in\n{out}");
     }
@@ -718,6 +1215,51 @@ fn test_connection_resolves_secret_parameters_and_never_prints_them() {
     );
 }
 
+/// Issue 28: `test-connection` of a legacy service (as it is, and `--as-migrated`) whose password is
+/// braced, beside a trust-store password, and of a PostgreSqlV2 one with a SecureString password and
+/// `sslPassword`: the report, in text and JSON, and its errors name no secret (nothing listens on port 1:
+/// the test runs to its end, refused).
+#[test]
+fn test_connection_of_the_new_types_never_prints_their_secrets() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(
+        dir.path().join("legacy.json"),
+        r#"{"name": "tc", "properties": {"type": "PostgreSql", "typeProperties": {"connectionString": "host=127.0.0.1;port=1;database=d;uid=u;Password={qxTcLeg;1}}x};encryptionmethod=0;TrustStorePassword=qxTcTrust"}}}"#,
+    )
+    .unwrap();
+    fs::write(
+        dir.path().join("v2.json"),
+        r#"{"name": "tv", "properties": {"type": "PostgreSqlV2", "typeProperties": {"server": "127.0.0.1", "port": 1, "database": "d", "username": "u", "password": {"type": "SecureString", "value": "qxTcV2"}, "sslMode": 0, "authenticationType": "Basic", "sslPassword": {"type": "SecureString", "value": "qxTcSsl"}}}}"#,
+    )
+    .unwrap();
+    for (file, extra) in [
+        ("legacy.json", &[][..]),
+        ("legacy.json", &["--as-migrated"]),
+        ("v2.json", &[]),
+    ] {
+        for format in ["text", "json"] {
+            let mut args = vec![
+                "test-connection",
+                file,
+                "--timeout",
+                "2",
+                "--output-format",
+                format,
+            ];
+            args.extend(extra);
+            let (code, out, err) = run_in(dir.path(), &args);
+            assert_eq!(code, 11, "{args:?}: {out}{err}");
+            assert!(out.contains("127.0.0.1"), "{args:?}: {out}");
+            for secret in ["qxTcLeg", "qxTcTrust", "qxTcV2", "qxTcSsl"] {
+                assert!(
+                    !out.contains(secret) && !err.contains(secret),
+                    "{args:?}: {secret} in {out}{err}"
+                );
+            }
+        }
+    }
+}
+
 /// `--credentials-to-key-vault` (issue 15): the moves, their summary, the plan and `--export-secrets`
 /// print no secret, in any format; the values leave the files only for the export file.
 #[test]
@@ -776,6 +1318,7 @@ fn no_secret_when_credentials_move_to_key_vault() {
                         // stray text the unsafe migration drops (issue 12) is not a secret it moves
                         exported.contains(t)
                             || *t == "qxEncCred8"
+                            || *t == "qxLegEnc77"
                             || DROPPED_BY_UNSAFE_FIXES.contains(t),
                         "{args:?}: {t} left the files but is not exported"
                     );
@@ -791,10 +1334,17 @@ fn no_secret_when_credentials_move_to_key_vault() {
             &["plan", ".", "--output-format", format, kv[0], kv[1]],
         );
         assert_eq!(code, 0, "{err}");
-        assert!(
-            out.contains("v1-plain-password"),
-            "plan {format} lists no secret:\n{out}"
-        );
+        // the legacy connector's moves too (issue 28)
+        for secret in [
+            "v1-plain-password",
+            "pg-plain-password",
+            "pg-brace-password",
+        ] {
+            assert!(
+                out.contains(secret),
+                "plan {format} does not list {secret}:\n{out}"
+            );
+        }
         let found = leaks(&out);
         assert!(found.is_empty(), "plan {format} leaks {found:?}:\n{out}");
     }

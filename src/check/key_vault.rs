@@ -148,7 +148,7 @@ impl Source {
                 "the SecureString value must be stored as secret `{secret}` in `{vault}` before deploy (--export-secrets writes it)"
             )),
             Source::Encrypted | Source::NotInRepository(_) => Some(format!(
-                "the password is not in the repository ({}): store it as secret `{secret}` in `{vault}` before deploy, then test the connection",
+                "the repository does not hold the password ({}): store it as secret `{secret}` in `{vault}` before deploy, then test the connection",
                 self.describe()
             )),
         }
@@ -396,7 +396,8 @@ pub fn plan_move<'a>(
                 .filter(|p| !p.value.is_empty());
             match in_string {
                 Some(p) if p.is_expression() => Err(
-                    "the connection string's password is an ADF expression, left as it is".into(),
+                    "the connection string gives its password as an ADF expression, left as it is"
+                        .into(),
                 ),
                 Some(p) => {
                     let secure = connection_string

@@ -111,10 +111,10 @@ impl Secret {
         match self {
             Secret::Literal(_) | Secret::None => None,
             Secret::KeyVault { store, secret_name } => Some(format!(
-                "the password is the Key Vault secret `{secret_name}` (via linked service `{store}`), which this tool does not read"
+                "the Key Vault secret `{secret_name}` (via linked service `{store}`) holds the password, and this tool does not read Key Vault"
             )),
             Secret::EncryptedCredential => Some(
-                "the password is held only in `encryptedCredential`, which only the integration runtime can decrypt"
+                "only `encryptedCredential` holds the password, and only the integration runtime can decrypt it"
                     .into(),
             ),
             Secret::Masked => Some("the file holds a masked placeholder instead of the password".into()),

@@ -417,6 +417,8 @@ pub(crate) enum Value {
     SecureString(String),
     /// JSON text written as it is (an ARM parameter reference, an object laid out by the caller).
     Raw(String),
+    /// The file's own text at this range (a member moved into place), its secrets masked in output.
+    Copied(std::ops::Range<usize>),
 }
 
 fn json_str(s: &str) -> String {
@@ -593,6 +595,7 @@ fn value_text(v: &Value) -> String {
         Value::Str(s) | Value::SecureString(s) => json_str(s),
         Value::Int(n) | Value::Raw(n) => n.clone(),
         Value::Bool(b) => b.to_string(),
+        Value::Copied(_) => unreachable!("copied with its secrets by members_edit"),
     }
 }
 
@@ -738,12 +741,12 @@ pub(crate) fn members_edit(
         .into_iter()
         .map(|m| (m.key.to_string(), m.value))
         .collect();
-    written.extend(moved_before.iter().chain(&moved_after).map(|m| {
-        (
-            m.key.clone(),
-            Value::Raw(text[m.value.span.clone()].to_string()),
-        )
-    }));
+    written.extend(
+        moved_before
+            .iter()
+            .chain(&moved_after)
+            .map(|m| (m.key.clone(), Value::Copied(m.value.span.clone()))),
+    );
     // ordered members first, in the order; the others after them, as pushed
     written.sort_by_key(|(k, _)| position(k).unwrap_or(usize::MAX));
     // the block runs from the first moved member before the string to the last moved one after it; the
@@ -773,12 +776,25 @@ pub(crate) fn members_edit(
     } else {
         ", ".to_string()
     };
+    // the file's text copied into the edit keeps its secrets marked, so that every output masks them
+    let file_secrets = crate::mask::secret_spans(text, tp);
+    let copy =
+        |out: &mut String, secrets: &mut Vec<std::ops::Range<usize>>, r: std::ops::Range<usize>| {
+            let at = out.len();
+            out.push_str(&text[r.clone()]);
+            secrets.extend(
+                file_secrets
+                    .iter()
+                    .filter(|s| s.start >= r.start && s.end <= r.end)
+                    .map(|s| s.start - r.start + at..s.end - r.start + at),
+            );
+        };
     let mut out = String::new();
+    let mut secrets = Vec::new();
     for m in kept_before {
-        out.push_str(&text[m.span()]);
+        copy(&mut out, &mut secrets, m.span());
         out.push_str(&joiner);
     }
-    let mut secrets = Vec::new();
     for (i, (key, value)) in written.iter().enumerate() {
         if i > 0 {
             out.push_str(&joiner);
@@ -808,12 +824,13 @@ pub(crate) fn members_edit(
                 secrets.push(start..out.len() - 1);
                 out.push_str(&close);
             }
+            Value::Copied(r) => copy(&mut out, &mut secrets, r.clone()),
             v => out.push_str(&value_text(v)),
         }
     }
     for m in kept {
         out.push_str(&joiner);
-        out.push_str(&text[m.span()]);
+        copy(&mut out, &mut secrets, m.span());
     }
     Edit {
         start: (0, 0),

@@ -89,7 +89,8 @@ pub fn write_pending(outcomes: &mut [FileOutcome], settings: &Settings) {
     }
 }
 
-/// Does the file hold, now, only linked services at the new generation of their connector?
+/// Does the file, now, hold its resource at the new generation: its linked services all new, or a
+/// dataset of a new type (what a retyped dataset or source requires of it)?
 fn at_new_generation(path: &std::path::Path, max_size: u64) -> bool {
     let mut bytes = Vec::new();
     if crate::source::read::read_into(path, max_size, Links::Refuse, &mut bytes).is_err() {
@@ -100,10 +101,15 @@ fn at_new_generation(path: &std::path::Path, max_size: u64) -> bool {
     };
     let Ok(root) = doc.parse() else { return false };
     let services = crate::source::adf::linked_services(&root);
-    !services.is_empty()
-        && services
+    if !services.is_empty() {
+        return services
             .iter()
-            .all(|l| l.version() == crate::source::adf::Version::V2)
+            .all(|l| l.version() == crate::source::adf::Version::V2);
+    }
+    root.get("properties")
+        .and_then(|p| p.str_at("type"))
+        .and_then(crate::connector::by_dataset_type)
+        .is_some_and(|(_, g)| g == crate::connector::Generation::New)
 }
 
 /// The outcome's fixes were not written, and why (ADFPG105): the run fails.

@@ -170,10 +170,7 @@ pub fn parse_as(s: &str, braced_values: bool) -> ConnStr {
             .flatten()
         {
             i = end;
-            // anything between the closing brace and `;` is ignored, as for quotes
-            while i < b.len() && b[i] != b';' {
-                i += 1;
-            }
+            i = after_closing(s, i, &mut out.junk);
             v
         } else if i < b.len() && (b[i] == b'\'' || b[i] == b'"') {
             let q = b[i];
@@ -198,10 +195,7 @@ pub fn parse_as(s: &str, braced_values: bool) -> ConnStr {
                 }
                 i += 1;
             }
-            // anything between the closing quote and `;` is ignored, as Npgsql does with whitespace
-            while i < b.len() && b[i] != b';' {
-                i += 1;
-            }
+            i = after_closing(s, i, &mut out.junk);
             v
         } else {
             i = scan_unquoted(b, i);
@@ -221,6 +215,23 @@ pub fn parse_as(s: &str, braced_values: bool) -> ConnStr {
         });
     }
     out
+}
+
+/// Past a closing quote or brace, up to the next `;`: whitespace there is nothing (Npgsql skips it), but
+/// other text is not part of the value and not a pair either (`Password="a"tail`: the drivers refuse
+/// such a string): it is junk, which keeps a migration from treating the value as whole.
+fn after_closing(s: &str, mut i: usize, junk: &mut Vec<Range<usize>>) -> usize {
+    let b = s.as_bytes();
+    let from = i;
+    while i < b.len() && b[i] != b';' {
+        i += 1;
+    }
+    let rest = &s[from..i];
+    if !rest.trim().is_empty() {
+        let lead = rest.len() - rest.trim_start().len();
+        junk.push(from + lead..from + rest.trim_end().len());
+    }
+    i
 }
 
 /// An ODBC braced value starting at `s[open]` (`{`): the text up to the matching `}`, with `}}` standing
@@ -465,6 +476,20 @@ mod tests {
         let pw = c.get(Key::Password).unwrap();
         assert_eq!(&s[pw.value_span.clone()], "{p;w}}x}");
         assert_eq!(parse(s).value(Key::Server), Some("{Host=a"));
+        // text after a closing quote or brace is neither the value nor a pair: junk, never dropped
+        for (t, braced) in [(r#"Password="a"tail ;x=1"#, false), ("pwd={a} tail", true)] {
+            let c = parse_as(t, braced);
+            assert_eq!(c.value(Key::Password), Some("a"), "{t}");
+            assert_eq!(
+                c.junk.iter().map(|j| &t[j.clone()]).collect::<Vec<_>>(),
+                ["tail"],
+                "{t}"
+            );
+        }
+        assert!(
+            parse(r#"Password="a"  ;x=1"#).junk.is_empty(),
+            "whitespace is nothing"
+        );
         assert_eq!(parse("pwd={}").value(Key::Password), Some("{}"));
         let open = parse_as("host=h;password={abc;database=d", true);
         assert_eq!(open.value(Key::Password), Some("{abc"));

@@ -222,15 +222,26 @@ pub(super) fn plaintext_secret(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
     let mut hits = Vec::new();
     if let Some(c) = cx.connection_string() {
         let cs = &c.parsed;
-        for p in cs
-            .pairs
-            .iter()
-            .filter(|p| p.canon == Key::Password && is_literal_secret(&p.value))
-        {
+        // the login password, and every other password a key names (`SSL Password`, the DataDirect
+        // `TrustStorePassword` …): one finding each, as each becomes a property of its own (or is dropped)
+        // when migrated
+        for p in cs.pairs.iter().filter(|p| {
+            (matches!(p.canon, Key::Password | Key::SslPassword)
+                || p.key.to_ascii_lowercase().contains("password"))
+                && is_literal_secret(&p.value)
+        }) {
+            let label = if p.canon == Key::Password {
+                "password in plain text".to_string()
+            } else {
+                format!(
+                    "secret in plain text (`{}`)",
+                    crate::mask::shown_key_name(&p.key)
+                )
+            };
             hits.push(
                 Hit::new(
                     c.span(cx.text, p.value_span.clone()),
-                    "password in plain text",
+                    label,
                     tp_path("connectionString"),
                 )
                 .arg("where", "the connection string"),

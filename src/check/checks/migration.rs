@@ -11,15 +11,24 @@ use crate::source::connstr::Key;
 
 pub(super) fn v1_linked_service(_: &Rule, cx: &Context, _: &Target) -> Vec<Hit> {
     let ls = &cx.ls;
-    let (span, label, path) = match ls.props.member("version") {
-        Some(v) => (
+    let c = ls.connector;
+    let (span, label, path) = match (c.marker, ls.props.member("version")) {
+        (crate::connector::Marker::Type, _) => (
+            ls.type_span(),
+            format!(
+                "the legacy type: `{}` takes its place",
+                c.ls_type(crate::connector::Generation::New)
+            ),
+            props_path("type"),
+        ),
+        (_, Some(v)) => (
             v.value.span.clone(),
-            "version 1.0".to_string(),
+            format!("version {}", c.labels[0]),
             props_path("version"),
         ),
-        None => (
+        (_, None) => (
             ls.type_span(),
-            "no `version` here: absent means 1.0".to_string(),
+            format!("no `version` here: absent means {}", c.labels[0]),
             props_path("type"),
         ),
     };
