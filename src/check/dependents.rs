@@ -125,6 +125,42 @@ fn with_linked_service(
     }
 }
 
+/// One dataset under check: its factory context, where it sits, and what it names.
+struct DatasetCx<'a, 'c> {
+    cx: &'c FactoryCx<'a>,
+    props: &'c Node,
+    base: &'c [PathStep],
+    name: String,
+    ty: &'c str,
+    ls_ref: Option<&'c Node>,
+    /// The linked service's name, when it is a literal.
+    ls_name: Option<&'c str>,
+    facts: Option<LinkedServiceFacts>,
+}
+
+impl DatasetCx<'_, '_> {
+    fn at(&self, rel: &[&str]) -> Vec<PathStep> {
+        self.base
+            .iter()
+            .cloned()
+            .chain(rel.iter().map(|k| key(k)))
+            .collect()
+    }
+
+    /// A finding of rule `name` about this dataset.
+    fn finding(
+        &self,
+        rule: &str,
+        span: std::ops::Range<usize>,
+        rel: &[&str],
+        args: &[(&str, String)],
+    ) -> Option<Finding> {
+        let mut f = self.cx.finding(rule, span, &self.at(rel), args)?;
+        f.resource = Some(self.name.clone());
+        Some(f)
+    }
+}
+
 /// The checks of one dataset (a git resource file's root, or a template's dataset resource at `base`).
 pub(super) fn dataset(
     cx: &FactoryCx,
@@ -136,150 +172,152 @@ pub(super) fn dataset(
     let Some(props) = ds.get("properties") else {
         return;
     };
-    let ty = props.str_at("type").unwrap_or_default();
-    let name = adf::arm_resource_name(ds.str_at("name").unwrap_or("<unnamed>")).to_string();
-    let at = |rel: &[&str]| -> Vec<PathStep> {
-        base.iter()
-            .cloned()
-            .chain(rel.iter().map(|k| key(k)))
-            .collect()
-    };
-    let with_resource = |mut f: Finding| {
-        f.resource = Some(name.clone());
-        f
-    };
     let ls_ref = props
         .get("linkedServiceName")
         .and_then(|l| l.get("referenceName"));
     let ls_name = ls_ref
         .and_then(Node::as_str)
         .filter(|n| !crate::source::connstr::is_expression(n));
-    let facts = ls_name.and_then(|n| cx.linked_service_facts(root, n));
-    let ref_path = at(&["properties", "linkedServiceName", "referenceName"]);
-    if ty == RELATIONAL_TABLE {
-        // another database's generic dataset is not this tool's business
-        let Some((facts, n)) = facts.as_ref().zip(ls_name) else {
-            return;
-        };
-        if let Some(c) =
-            connector::by_ls_type(&facts.kind).filter(|c| c.dataset_types[0] != c.dataset_types[1])
-        {
-            let span = props
-                .get("type")
-                .map_or(props.span.clone(), |t| t.span.clone());
-            out.extend(
-                cx.finding(
-                    "relational-on-postgresql",
-                    span,
-                    &at(&["properties", "type"]),
-                    &[
-                        ("what", format!("dataset `{name}`")),
-                        ("kind", RELATIONAL_TABLE.into()),
-                        ("ls", n.to_string()),
-                        ("ls_kind", facts.kind.clone()),
-                        ("want", c.dataset_types[1].into()),
-                    ],
-                )
-                .map(with_resource),
-            );
-        }
+    let d = DatasetCx {
+        cx,
+        props,
+        base,
+        name: adf::arm_resource_name(ds.str_at("name").unwrap_or("<unnamed>")).to_string(),
+        ty: props.str_at("type").unwrap_or_default(),
+        ls_ref,
+        ls_name,
+        facts: ls_name.and_then(|n| cx.linked_service_facts(root, n)),
+    };
+    if d.ty == RELATIONAL_TABLE {
+        out.extend(relational_dataset(&d));
         return;
     }
-    let Some((c, generation)) = connector::by_dataset_type(ty) else {
+    let Some((c, generation)) = connector::by_dataset_type(d.ty) else {
         return;
     };
-    if let (Some(ls_ref), Some(n)) = (ls_ref, ls_name) {
-        match &facts {
-            None if cx.factory().has_linked_services && !adf::is_arm_template(root) => out.extend(
-                cx.finding(
-                    "dataset-unknown-linked-service",
-                    ls_ref.span.clone(),
-                    &ref_path,
-                    &[("dataset", name.clone()), ("linked_service", n.to_string())],
-                )
-                .map(with_resource),
-            ),
-            // a legacy dataset on its V2 linked service is ADFPG061's: its fix says what to do; a V2
-            // dataset on a legacy linked service this run migrates is the state the migration ends
-            Some(l) if !fits(c, generation, l) => out.extend(
-                cx.finding(
-                    "dataset-linked-service-type",
-                    ls_ref.span.clone(),
-                    &ref_path,
-                    &[
-                        ("dataset", name.clone()),
-                        ("dataset_kind", ty.to_string()),
-                        ("linked_service", n.to_string()),
-                        ("kind", l.kind.clone()),
-                    ],
-                )
-                .map(with_resource),
-            ),
-            _ => {}
-        }
-    }
-    let tp = props.get("typeProperties");
+    out.extend(linked_service_reference(&d, root, c, generation));
     if generation == Generation::Old && c.dataset_types[0] != c.dataset_types[1] {
-        let Some(type_m) = props.member("type") else {
-            return;
-        };
-        let decision = match (&facts, ls_name) {
-            (Some(l), Some(n)) => with_linked_service(c, n, l),
-            _ => Err("it names no linked service of this factory".into()),
-        };
-        let edits = tp.map_or(Ok(Vec::new()), |tp| split_edits(cx, tp));
-        let new_type = c.dataset_types[1];
-        let mut f = match cx.finding(
-            "legacy-dataset",
-            type_m.value.span.clone(),
-            &at(&["properties", "type"]),
-            &[
-                ("dataset", name.clone()),
-                ("kind", ty.to_string()),
-                ("new", new_type.to_string()),
-                ("detail", String::new()),
-            ],
-        ) {
-            Some(f) => with_resource(f),
-            None => return,
-        };
-        match decision.and_then(|d| edits.map(|e| (d, e))) {
-            Ok(((safety, requires), mut edits)) => {
-                edits.push(Edit::replace(type_m.value.span.clone(), json(new_type)));
-                f.fix = Some(Fix {
-                    safety,
-                    title: format!(
-                        "write type `{new_type}`{}{}",
-                        split_title(tp),
-                        with_note(safety, ls_name.unwrap_or_default())
-                    ),
-                    edits,
-                    requires,
-                });
-            }
-            Err(why) => f.message = format!("{} and cannot be migrated yet: {why}", f.message),
-        }
-        out.push(f);
-        return;
+        out.extend(legacy_dataset(&d, c));
+    } else {
+        out.extend(table_name(&d, c));
     }
-    // `tableName`: the 2.0 datasets still read it, V2 ones have `schema` and `table` only
-    let Some(tp) = tp else { return };
-    let Some(tn) = tp.member("tableName") else {
-        return;
+}
+
+/// A generic `RelationalTable` on a linked service of a connector whose datasets change type
+/// (ADFPG063); another database's generic dataset is not this tool's business.
+fn relational_dataset(d: &DatasetCx) -> Option<Finding> {
+    let (facts, n) = d.facts.as_ref().zip(d.ls_name)?;
+    let c =
+        connector::by_ls_type(&facts.kind).filter(|c| c.dataset_types[0] != c.dataset_types[1])?;
+    let span = d
+        .props
+        .get("type")
+        .map_or(d.props.span.clone(), |t| t.span.clone());
+    d.finding(
+        "relational-on-postgresql",
+        span,
+        &["properties", "type"],
+        &[
+            ("what", format!("dataset `{}`", d.name)),
+            ("kind", RELATIONAL_TABLE.into()),
+            ("ls", n.to_string()),
+            ("ls_kind", facts.kind.clone()),
+            ("want", c.dataset_types[1].into()),
+        ],
+    )
+}
+
+/// The linked service it names exists (ADFPG031) and is of its connector and generation (ADFPG032).
+fn linked_service_reference(
+    d: &DatasetCx,
+    root: &Node,
+    c: &Connector,
+    generation: Generation,
+) -> Option<Finding> {
+    let (ls_ref, n) = d.ls_ref.zip(d.ls_name)?;
+    let ref_path = ["properties", "linkedServiceName", "referenceName"];
+    match &d.facts {
+        None if d.cx.factory().has_linked_services && !adf::is_arm_template(root) => d.finding(
+            "dataset-unknown-linked-service",
+            ls_ref.span.clone(),
+            &ref_path,
+            &[
+                ("dataset", d.name.clone()),
+                ("linked_service", n.to_string()),
+            ],
+        ),
+        // a legacy dataset on its V2 linked service is ADFPG061's: its fix says what to do; a V2
+        // dataset on a legacy linked service this run migrates is the state the migration ends
+        Some(l) if !fits(c, generation, l) => d.finding(
+            "dataset-linked-service-type",
+            ls_ref.span.clone(),
+            &ref_path,
+            &[
+                ("dataset", d.name.clone()),
+                ("dataset_kind", d.ty.to_string()),
+                ("linked_service", n.to_string()),
+                ("kind", l.kind.clone()),
+            ],
+        ),
+        _ => None,
+    }
+}
+
+/// A dataset of the old generation of a connector whose datasets change type (ADFPG061): retyped, its
+/// `tableName` split, with its linked service's migration — or why not yet.
+fn legacy_dataset(d: &DatasetCx, c: &Connector) -> Option<Finding> {
+    let type_m = d.props.member("type")?;
+    let tp = d.props.get("typeProperties");
+    let decision = match (&d.facts, d.ls_name) {
+        (Some(l), Some(n)) => with_linked_service(c, n, l),
+        _ => Err("it names no linked service of this factory".into()),
     };
-    let Some(mut f) = cx.finding(
+    let edits = tp.map_or(Ok(Vec::new()), |tp| split_edits(d.cx, tp));
+    let new_type = c.dataset_types[1];
+    let mut f = d.finding(
+        "legacy-dataset",
+        type_m.value.span.clone(),
+        &["properties", "type"],
+        &[
+            ("dataset", d.name.clone()),
+            ("kind", d.ty.to_string()),
+            ("new", new_type.to_string()),
+            ("detail", String::new()),
+        ],
+    )?;
+    match decision.and_then(|dec| edits.map(|e| (dec, e))) {
+        Ok(((safety, requires), mut edits)) => {
+            edits.push(Edit::replace(type_m.value.span.clone(), json(new_type)));
+            f.fix = Some(Fix {
+                safety,
+                title: format!(
+                    "write type `{new_type}`{}{}",
+                    split_title(tp),
+                    with_note(safety, d.ls_name.unwrap_or_default())
+                ),
+                edits,
+                requires,
+            });
+        }
+        Err(why) => f.message = format!("{} and cannot be migrated yet: {why}", f.message),
+    }
+    Some(f)
+}
+
+/// `tableName` (ADFPG030): the 2.0 datasets still read it, V2 ones have `schema` and `table` only.
+fn table_name(d: &DatasetCx, c: &Connector) -> Option<Finding> {
+    let tp = d.props.get("typeProperties")?;
+    let tn = tp.member("tableName")?;
+    let mut f = d.finding(
         "dataset-table-name",
         tn.key_span.clone(),
-        &at(&["properties", "typeProperties", "tableName"]),
-        &[("dataset", name.clone()), ("kind", ty.to_string())],
-    ) else {
-        return;
-    };
-    f.resource = Some(name.clone());
+        &["properties", "typeProperties", "tableName"],
+        &[("dataset", d.name.clone()), ("kind", d.ty.to_string())],
+    )?;
     if c.dataset_types[0] != c.dataset_types[1] {
         f.severity = Severity::Warning;
     }
-    if let Ok(edits) = split_edits(cx, tp)
+    if let Ok(edits) = split_edits(d.cx, tp)
         && !edits.is_empty()
     {
         f.fix = Some(Fix {
@@ -292,7 +330,7 @@ pub(super) fn dataset(
             requires: Vec::new(),
         });
     }
-    out.push(f);
+    Some(f)
 }
 
 /// Is a dataset of connector `c`'s `generation` right on linked service `ls`? A versioned connector's

@@ -293,10 +293,10 @@ fn object(
     )
 }
 
-/// Rewrite a 1.0 ARM linked-service resource whose connection string is a template parameter. Port,
-/// sslMode and the options stay literal, as ADF's publish writes them, so they must be known: from the
-/// parameter's value or the linked-service file of the same name ([`source_string`]), else the fix is
-/// held back.
+/// Rewrite an old-generation ARM linked-service resource whose connection string is a template
+/// parameter. Port, sslMode and the options stay literal, as ADF's publish writes them, so they must be
+/// known: from the parameter's value or the linked-service file of the same name ([`source_string`]),
+/// else the fix is held back.
 pub fn migrate(
     text: &str,
     layout: &Layout,
@@ -305,106 +305,21 @@ pub fn migrate(
     opts: &MigrationOptions,
     sources: &TemplateSources,
 ) -> Result<Migration, Blocked> {
-    let cs_member = ls
-        .tp("connectionString")
-        .ok_or(Blocked::NoConnectionString)?;
-    let param = cs_member
-        .value
-        .as_str()
-        .and_then(parameter_reference)
-        .ok_or(Blocked::ExpressionConnectionString)?;
-    let name = ls.name;
-    if let TemplateHome::Ambiguous(_) = sources.home {
-        return Err(Blocked::ArmValuesUnknown(
-            param.to_string(),
-            missing_file_reason(&sources.home, name),
-        ));
-    }
-    let old = source_string(param, ls, sources).ok_or_else(|| {
-        Blocked::ArmValuesUnknown(param.to_string(), missing_file_reason(&sources.home, name))
-    })?;
-    if let Some((a, b)) = crate::fix::migrate::duplicate_setting(&old) {
-        return Err(Blocked::DuplicateConnectionKey(a, b));
-    }
-    let old = crate::fix::migrate::expand_host_url(&old)?;
-    if old.value(Key::Server).is_none_or(|s| s.trim().is_empty()) {
-        return Err(Blocked::NoServer);
-    }
-    if old.value(Key::Database).is_none_or(|s| s.trim().is_empty()) {
-        return Err(Blocked::NoDatabase);
-    }
+    let (cs_member, param, old) = template_string(ls, sources)?;
     let c = ls.connector;
-    if old
-        .value(Key::Server)
-        .is_some_and(|s| !connstr::is_expression(s) && s.contains(['=', ';']))
-    {
-        return Err(Blocked::NotAHost);
-    }
     let ssl = crate::fix::migrate::ssl_mode(&old, c, opts)?;
-    let port = old.value(Key::Port).unwrap_or("5432").to_string();
-    let new = new_parameters(name, Some(&old), opts, c);
     let tp = ls.type_props().ok_or(Blocked::NoTypeProperties)?;
     // a member the resource already has (a Key Vault `password`) stays; its parameter is not created
-    let new: Vec<NewParameter> = new
+    let new: Vec<NewParameter> = new_parameters(ls.name, Some(&old), opts, c)
         .into_iter()
         .filter(|n| tp.member(n.member).is_none())
         .collect();
-    let p = |n: &NewParameter| json(&format!("[parameters('{}')]", n.name));
-    let l = member_layout(text, cs_member);
-    let param_of = |member: &str| new.iter().find(|n| n.member == member);
-    let mut members: Vec<NewMember> = Vec::new();
-    for member in c.arm_member_order {
-        if tp.member(member).is_some() {
-            continue;
-        }
-        let value = match *member {
-            "port" => crate::fix::migrate::port_value(c, &port),
-            "sslMode" => match &ssl {
-                Ok(n) => Value::Int(n.to_string()),
-                Err(expr) => Value::Str(expr.clone()),
-            },
-            "authenticationType" => Value::Str(opts.authentication_type_for(c)),
-            "password" => {
-                let Some(n) = param_of(member) else { continue };
-                Value::Raw(object(
-                    layout,
-                    &l.lead,
-                    &l.sep,
-                    l.multiline,
-                    &[("type", json("SecureString")), ("value", p(n))],
-                ))
-            }
-            _ => match param_of(member) {
-                Some(n) => Value::Raw(p(n)),
-                None => continue,
-            },
-        };
-        members.push(NewMember { key: member, value });
-    }
-    for (key, v) in crate::fix::migrate::option_members(&old, c) {
-        if tp.member(key).is_none() {
-            members.push(NewMember {
-                key,
-                value: Value::Raw(v),
-            });
-        }
-    }
-    if opts.ssl(c).trust_when_encrypted
-        && crate::fix::migrate::encrypts_unvalidated(&old)
-        && tp.member("trustServerCertificate").is_none()
-        && !members.iter().any(|m| m.key == "trustServerCertificate")
-    {
-        members.push(NewMember {
-            key: "trustServerCertificate",
-            value: Value::Bool(true),
-        });
-    }
+    let members = template_members(text, layout, tp, cs_member, &old, &new, ssl, opts, c);
     let mut edits = vec![
         crate::fix::migrate::generation_edit(text, layout, ls),
         crate::fix::migrate::members_edit(text, layout, tp, cs_member, members, c.arm_member_order),
     ];
     edits.extend(declarations(text, layout, root, param, &new));
-
     let mut unsafe_reasons = vec![format!(
         "template parameter `{param}` is replaced by {}: release-pipeline overrides and deployment configs that set it must be updated (see `adfpg-migrate plan`)",
         new.iter()
@@ -429,6 +344,118 @@ pub fn migrate(
         unsafe_reasons,
         dropped,
     })
+}
+
+/// The template resource's `connectionString` member, the parameter it names, and the connection string
+/// that parameter stands for (host URL expanded), when it can be migrated.
+fn template_string<'a>(
+    ls: &LinkedService<'a>,
+    sources: &TemplateSources,
+) -> Result<(&'a Member, &'a str, ConnStr), Blocked> {
+    let cs_member = ls
+        .tp("connectionString")
+        .ok_or(Blocked::NoConnectionString)?;
+    let param = cs_member
+        .value
+        .as_str()
+        .and_then(parameter_reference)
+        .ok_or(Blocked::ExpressionConnectionString)?;
+    let unknown = || {
+        Blocked::ArmValuesUnknown(
+            param.to_string(),
+            missing_file_reason(&sources.home, ls.name),
+        )
+    };
+    if let TemplateHome::Ambiguous(_) = sources.home {
+        return Err(unknown());
+    }
+    let old = source_string(param, ls, sources).ok_or_else(unknown)?;
+    if let Some((a, b)) = crate::fix::migrate::duplicate_setting(&old) {
+        return Err(Blocked::DuplicateConnectionKey(a, b));
+    }
+    let old = crate::fix::migrate::expand_host_url(&old)?;
+    let present = |k: Key| old.value(k).is_some_and(|s| !s.trim().is_empty());
+    if !present(Key::Server) {
+        return Err(Blocked::NoServer);
+    }
+    if !present(Key::Database) {
+        return Err(Blocked::NoDatabase);
+    }
+    if old
+        .value(Key::Server)
+        .is_some_and(|s| !connstr::is_expression(s) && s.contains(['=', ';']))
+    {
+        return Err(Blocked::NotAHost);
+    }
+    Ok((cs_member, param, old))
+}
+
+/// The members a migrated template resource gets, in ADF's publish order: parameter references for the
+/// parameterised ones, port, sslMode and authenticationType literal, then the options the string sets.
+#[allow(clippy::too_many_arguments)]
+fn template_members(
+    text: &str,
+    layout: &Layout,
+    tp: &Node,
+    cs_member: &Member,
+    old: &ConnStr,
+    new: &[NewParameter],
+    ssl: Result<u8, String>,
+    opts: &MigrationOptions,
+    c: &Connector,
+) -> Vec<NewMember> {
+    let port = old.value(Key::Port).unwrap_or("5432");
+    let p = |n: &NewParameter| json(&format!("[parameters('{}')]", n.name));
+    let l = member_layout(text, cs_member);
+    let param_of = |member: &str| new.iter().find(|n| n.member == member);
+    let mut members: Vec<NewMember> = Vec::new();
+    for member in c.arm_member_order {
+        if tp.member(member).is_some() {
+            continue;
+        }
+        let value = match *member {
+            "port" => crate::fix::migrate::port_value(c, port),
+            "sslMode" => match &ssl {
+                Ok(n) => Value::Int(n.to_string()),
+                Err(expr) => Value::Str(expr.clone()),
+            },
+            "authenticationType" => Value::Str(opts.authentication_type_for(c)),
+            "password" => {
+                let Some(n) = param_of(member) else { continue };
+                Value::Raw(object(
+                    layout,
+                    &l.lead,
+                    &l.sep,
+                    l.multiline,
+                    &[("type", json("SecureString")), ("value", p(n))],
+                ))
+            }
+            _ => match param_of(member) {
+                Some(n) => Value::Raw(p(n)),
+                None => continue,
+            },
+        };
+        members.push(NewMember { key: member, value });
+    }
+    for (key, v) in crate::fix::migrate::option_members(old, c) {
+        if tp.member(key).is_none() {
+            members.push(NewMember {
+                key,
+                value: Value::Raw(v),
+            });
+        }
+    }
+    if opts.ssl(c).trust_when_encrypted
+        && crate::fix::migrate::encrypts_unvalidated(old)
+        && tp.member("trustServerCertificate").is_none()
+        && !members.iter().any(|m| m.key == "trustServerCertificate")
+    {
+        members.push(NewMember {
+            key: "trustServerCertificate",
+            value: Value::Bool(true),
+        });
+    }
+    members
 }
 
 /// Declarations of the new parameters in the template's `parameters`, right after the old one.

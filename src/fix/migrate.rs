@@ -803,26 +803,7 @@ pub(crate) fn members_edit(
         out.push_str(&l.sep);
         match value {
             Value::SecureString(secret) => {
-                let (open, inner_join, close) = if l.multiline {
-                    let inner = format!("{}{}{}", layout.eol, l.lead, layout.indent);
-                    (
-                        format!("{{{inner}"),
-                        format!(",{inner}"),
-                        format!("{}{}}}", layout.eol, l.lead),
-                    )
-                } else {
-                    ("{ ".to_string(), ", ".to_string(), " }".to_string())
-                };
-                out.push_str(&open);
-                out.push_str(&format!(
-                    "\"type\"{}\"SecureString\"{}\"value\"{}",
-                    l.sep, inner_join, l.sep
-                ));
-                let lit = json_str(secret);
-                let start = out.len() + 1;
-                out.push_str(&lit);
-                secrets.push(start..out.len() - 1);
-                out.push_str(&close);
+                secure_string(&mut out, &mut secrets, secret, layout, &l);
             }
             Value::Copied(r) => copy(&mut out, &mut secrets, r.clone()),
             v => out.push_str(&value_text(v)),
@@ -839,6 +820,35 @@ pub(crate) fn members_edit(
         text: out,
         secrets,
     }
+}
+
+/// `{"type": "SecureString", "value": secret}` laid out like its member, the secret's span recorded.
+fn secure_string(
+    out: &mut String,
+    secrets: &mut Vec<std::ops::Range<usize>>,
+    secret: &str,
+    layout: &Layout,
+    l: &crate::source::adf::MemberLayout,
+) {
+    let (open, inner_join, close) = if l.multiline {
+        let inner = format!("{}{}{}", layout.eol, l.lead, layout.indent);
+        (
+            format!("{{{inner}"),
+            format!(",{inner}"),
+            format!("{}{}}}", layout.eol, l.lead),
+        )
+    } else {
+        ("{ ".to_string(), ", ".to_string(), " }".to_string())
+    };
+    out.push_str(&open);
+    out.push_str(&format!(
+        "\"type\"{}\"SecureString\"{}\"value\"{}",
+        l.sep, inner_join, l.sep
+    ));
+    let start = out.len() + 1;
+    out.push_str(&json_str(secret));
+    secrets.push(start..out.len() - 1);
+    out.push_str(&close);
 }
 
 #[cfg(test)]
