@@ -13,6 +13,12 @@ use crate::source::json::Node;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+/// Secret name → the secret, and the login (server, user name) whose password it holds.
+type Secrets = BTreeMap<String, (Secret, (String, String))>;
+
+/// Secret name → the linked service already reading it from the vault, and its login.
+type Existing = BTreeMap<String, (String, (String, String))>;
+
 /// Every move of the scanned factories, checked before anything is written: the vault exists and is
 /// AzureKeyVault, names are valid, and one name holds one credential. Err: every problem, one a line.
 pub fn survey(
@@ -22,20 +28,63 @@ pub fn survey(
     opts: &CheckOptions,
     max_size: u64,
 ) -> Result<Vec<Secret>, String> {
-    let mut secrets: BTreeMap<String, (Secret, (String, String))> = BTreeMap::new();
-    let mut problems = Vec::new();
+    let mut survey = Survey {
+        target,
+        opts,
+        max_size,
+        secrets: Secrets::new(),
+        problems: Vec::new(),
+    };
     for (root, factory) in &index.factories {
-        let name = factory_name(root);
+        let (moved_here, existing) = survey.factory_moves(factory, &factory_name(root));
+        survey.no_secret_overwritten(root, &moved_here, &existing);
+        if !moved_here.is_empty() {
+            survey.factory_vault(root, factory, &moved_here);
+        }
+    }
+    // published templates (not linked templates, which no fix edits) that declare the vault
+    for t in templates.iter().filter(|t| !in_linked_templates(t)) {
+        survey.template_moves(index, t);
+    }
+    let Survey {
+        secrets, problems, ..
+    } = survey;
+    if problems.is_empty() {
+        Ok(secrets.into_values().map(|(s, _)| s).collect())
+    } else {
+        // names and paths come from the factory: no control character reaches the terminal
+        let lines: Vec<String> = problems.iter().map(|p| printable(p).into_owned()).collect();
+        Err(lines.join("\n"))
+    }
+}
+
+/// The survey under way: what it reads, and the secrets and problems found so far.
+struct Survey<'a> {
+    target: &'a VaultTarget,
+    opts: &'a CheckOptions,
+    max_size: u64,
+    secrets: Secrets,
+    problems: Vec<String>,
+}
+
+impl Survey<'_> {
+    /// The moves of one factory folder's linked services (`name`: the factory's), recorded: the secret
+    /// names they write, and the secrets of the vault the factory already references.
+    fn factory_moves(
+        &mut self,
+        factory: &crate::index::Factory,
+        name: &str,
+    ) -> (Vec<String>, Existing) {
+        let (target, opts) = (self.target, self.opts);
         let mut moved_here: Vec<String> = Vec::new();
-        // secrets of this vault the factory already references: secret name → (linked service, login)
-        let mut existing: BTreeMap<String, (String, (String, String))> = BTreeMap::new();
+        let mut existing = Existing::new();
         let entries = factory
             .linked_services
             .values()
             .flatten()
             .filter(|e| crate::connector::by_ls_type(&e.kind).is_some());
         for entry in entries {
-            let Some(doc) = read(&entry.path, max_size) else {
+            let Some(doc) = read(&entry.path, self.max_size) else {
                 continue;
             };
             let Ok(node) = doc.parse() else { continue };
@@ -50,7 +99,7 @@ pub fn survey(
                     let login = (v.server.unwrap_or_default(), v.username.unwrap_or_default());
                     existing.insert(secret, (ls.name.to_string(), login));
                 }
-                let Some(result) = file_move(&doc.text, &layout, &node, ls, target, &name, opts)
+                let Some(result) = file_move(&doc.text, &layout, &node, ls, target, name, opts)
                 else {
                     continue;
                 };
@@ -60,7 +109,7 @@ pub fn survey(
                     // held back here only: ADFPG024 reports it, the rest of the run goes on
                     Err(why) if !why.fatal => continue,
                     Err(why) => {
-                        problems.push(format!(
+                        self.problems.push(format!(
                             "{shown}: linked service `{}`: {}",
                             ls.name, why.reason
                         ));
@@ -69,8 +118,8 @@ pub fn survey(
                 };
                 moved_here.push(mv.secret.clone());
                 record(
-                    &mut secrets,
-                    &mut problems,
+                    &mut self.secrets,
+                    &mut self.problems,
                     &mv,
                     ls.name,
                     &entry.path,
@@ -78,53 +127,68 @@ pub fn survey(
                 );
             }
         }
-        // a new secret must not overwrite one another linked service already reads for another login
-        for secret in &moved_here {
+        (moved_here, existing)
+    }
+
+    /// A new secret must not overwrite one another linked service already reads for another login.
+    fn no_secret_overwritten(&mut self, root: &Path, moved_here: &[String], existing: &Existing) {
+        for secret in moved_here {
             let (Some((s, identity)), Some((other, login))) =
-                (secrets.get(secret), existing.get(secret))
+                (self.secrets.get(secret), existing.get(secret))
             else {
                 continue;
             };
             if identity != login {
-                problems.push(format!(
+                self.problems.push(format!(
                     "{}: secret `{secret}` is already read by linked service `{other}` for another login, and storing `{}`'s password there would break it: choose another secret-name",
                     crate::text::display_path(root),
                     s.linked_services[0].0
                 ));
             }
         }
-        if !moved_here.is_empty() {
-            match factory.linked_service(&target.vault) {
-                Some(l) if l.kind == "AzureKeyVault" => {
-                    let resource = vault_resource(&l.path, max_size);
-                    for name in &moved_here {
-                        if let Some((s, _)) = secrets.get_mut(name) {
-                            s.vault_resource.clone_from(&resource);
-                        }
+    }
+
+    /// The factory's vault linked service, which the moves in it need: an AzureKeyVault one, whose Key
+    /// Vault name the secrets moved there take.
+    fn factory_vault(
+        &mut self,
+        root: &Path,
+        factory: &crate::index::Factory,
+        moved_here: &[String],
+    ) {
+        let vault = &self.target.vault;
+        match factory.linked_service(vault) {
+            Some(l) if l.kind == "AzureKeyVault" => {
+                let resource = vault_resource(&l.path, self.max_size);
+                for name in moved_here {
+                    if let Some((s, _)) = self.secrets.get_mut(name) {
+                        s.vault_resource.clone_from(&resource);
                     }
                 }
-                Some(l) => problems.push(format!(
-                    "{}: the vault `{}` is a {} linked service, not AzureKeyVault (ADFPG052)",
-                    crate::text::display_path(root),
-                    target.vault,
-                    l.kind
-                )),
-                None => problems.push(format!(
-                    "{}: the factory has no linked service `{}`: create the AzureKeyVault linked service first (ADFPG052)",
-                    crate::text::display_path(root),
-                    target.vault
-                )),
             }
+            Some(l) => self.problems.push(format!(
+                "{}: the vault `{}` is a {} linked service, not AzureKeyVault (ADFPG052)",
+                crate::text::display_path(root),
+                vault,
+                l.kind
+            )),
+            None => self.problems.push(format!(
+                "{}: the factory has no linked service `{}`: create the AzureKeyVault linked service first (ADFPG052)",
+                crate::text::display_path(root),
+                vault
+            )),
         }
     }
-    // published templates (not linked templates, which no fix edits) that declare the vault
-    for t in templates.iter().filter(|t| !in_linked_templates(t)) {
-        let Some(doc) = read(t, max_size) else {
-            continue;
+
+    /// The moves of a published template that declares the vault, recorded.
+    fn template_moves(&mut self, index: &crate::index::Index, t: &Path) {
+        let target = self.target;
+        let Some(doc) = read(t, self.max_size) else {
+            return;
         };
-        let Ok(node) = doc.parse() else { continue };
+        let Ok(node) = doc.parse() else { return };
         let Some(vault_props) = template_vault(&node, &target.vault) else {
-            continue; // ADFPG024 reports the move held back
+            return; // ADFPG024 reports the move held back
         };
         let resource = vault_resource_of(vault_props);
         let services = crate::source::adf::linked_services(&node);
@@ -135,7 +199,7 @@ pub fn survey(
             .collect();
         let opts = CheckOptions {
             template: crate::fix::arm::template_sources(t, index.template_home(t, &node), &v1),
-            ..opts.clone()
+            ..self.opts.clone()
         };
         let factory = template_factory_name(&node).unwrap_or_default();
         let layout = doc.layout();
@@ -146,12 +210,19 @@ pub fn survey(
             };
             match result {
                 Ok(mv) => {
-                    record(&mut secrets, &mut problems, &mv, ls.name, t, &target.vault);
-                    if let Some((s, _)) = secrets.get_mut(&mv.secret) {
+                    record(
+                        &mut self.secrets,
+                        &mut self.problems,
+                        &mv,
+                        ls.name,
+                        t,
+                        &target.vault,
+                    );
+                    if let Some((s, _)) = self.secrets.get_mut(&mv.secret) {
                         s.vault_resource = s.vault_resource.take().or_else(|| resource.clone());
                     }
                 }
-                Err(why) if why.fatal => problems.push(format!(
+                Err(why) if why.fatal => self.problems.push(format!(
                     "{}: linked service `{}`: {}",
                     crate::text::display_path(t),
                     ls.name,
@@ -160,13 +231,6 @@ pub fn survey(
                 Err(_) => {}
             }
         }
-    }
-    if problems.is_empty() {
-        Ok(secrets.into_values().map(|(s, _)| s).collect())
-    } else {
-        // names and paths come from the factory: no control character reaches the terminal
-        let lines: Vec<String> = problems.iter().map(|p| printable(p).into_owned()).collect();
-        Err(lines.join("\n"))
     }
 }
 
@@ -182,7 +246,7 @@ fn referenced_secret(ls: &LinkedService, vault: &str) -> Option<String> {
 
 /// Add a move to the secrets: a new secret, or one more user of a secret with the same login.
 fn record(
-    secrets: &mut BTreeMap<String, (Secret, (String, String))>,
+    secrets: &mut Secrets,
     problems: &mut Vec<String>,
     mv: &Move,
     ls: &str,
