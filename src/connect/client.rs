@@ -869,10 +869,18 @@ impl Report<'_> {
     }
 
     fn text(&self) -> String {
+        let mut o = String::new();
+        self.settings_text(&mut o);
+        self.attempts_text(&mut o);
+        self.outcome_text(&mut o);
+        o
+    }
+
+    /// The settings tried: the linked service, server, TLS, authentication, roots, and the notes.
+    fn settings_text(&self, o: &mut String) {
         let s = self.ctx.s;
         // the file's values, as every value the report shows, on their one line
         let p = |v: &str| crate::mask::printable(v).into_owned();
-        let mut o = String::new();
         o.push_str(&format!(
             "Linked service {} ({}) in {}\n",
             p(&s.linked_service),
@@ -909,6 +917,12 @@ impl Report<'_> {
         for n in &s.notes {
             o.push_str(&format!("  note: {}\n", p(n)));
         }
+    }
+
+    /// Where the host name resolved to, and each connection attempt with its outcome.
+    fn attempts_text(&self, o: &mut String) {
+        let s = self.ctx.s;
+        let p = |v: &str| crate::mask::printable(v).into_owned();
         if let Ok(addrs) = &self.resolved {
             o.push_str(&format!(
                 "resolved    {} → {}\n",
@@ -941,6 +955,11 @@ impl Report<'_> {
                 ms(a.elapsed)
             ));
         }
+    }
+
+    /// Connected or not: the TLS session, the certificate and its verdict, the server; or the error.
+    fn outcome_text(&self, o: &mut String) {
+        let p = |v: &str| crate::mask::printable(v).into_owned();
         match (self.success(), self.failure()) {
             (Some((a, c)), _) => {
                 o.push_str(&format!("connected   yes, in {} ms\n", ms(self.total)));
@@ -989,7 +1008,6 @@ impl Report<'_> {
             }
             (None, None) => o.push_str("connected   no\n"),
         }
-        o
     }
 
     fn json(&self) -> Value {

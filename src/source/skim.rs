@@ -282,122 +282,127 @@ impl Skimmer<'_> {
             // a value starts here
             match *self.s.get(self.pos)? {
                 b'{' => {
-                    if self.depth() >= MAX_DEPTH {
-                        return None;
-                    }
-                    let via = self.via();
-                    self.sc.frames.push(Frame {
-                        object: true,
-                        first_key: self.sc.keys.len(),
-                        root_props: pending_root_props,
-                        start: self.pos as u32,
-                        count: 0,
-                        via,
-                    });
-                    self.pos += 1;
-                    self.ws();
-                    if self.s.get(self.pos) == Some(&b'}') {
-                        self.pos += 1;
-                        self.sc.frames.pop();
-                    } else {
+                    if self.open(true, pending_root_props)? {
                         (pending_root_props, pending_type) = self.key()?;
                         continue;
                     }
                 }
                 b'[' => {
-                    if self.depth() >= MAX_DEPTH {
-                        return None;
-                    }
-                    let via = self.via();
-                    self.sc.frames.push(Frame {
-                        object: false,
-                        first_key: self.sc.keys.len(),
-                        root_props: false,
-                        start: self.pos as u32,
-                        count: 0,
-                        via,
-                    });
-                    self.pos += 1;
-                    self.ws();
-                    if self.s.get(self.pos) == Some(&b']') {
-                        self.pos += 1;
-                        self.sc.frames.pop();
-                    } else {
+                    if self.open(false, false)? {
                         pending_root_props = false;
                         pending_type = false;
                         continue;
                     }
                 }
-                b'"' => {
-                    let start = self.pos;
-                    let escaped = self.string()?;
-                    let value = &self.s[start + 1..self.pos - 1];
-                    // most values neither name a connector nor have escapes: nothing more to ask
-                    if escaped
-                        || value.starts_with(CONNECTOR_PREFIX)
-                        || value.starts_with(OTHER_PREFIX)
-                    {
-                        // `properties.type` of the root that is, or may decode to, a linked service's
-                        if pending_type && (escaped || is_linked_service_type(value)) {
-                            return None;
-                        }
-                        // a copy source or sink: its object alone is checked; any other connector type
-                        // as a value (a linked service, a dataset), or one an escape near the start may
-                        // spell, needs the whole file
-                        let in_object = self.sc.frames.last().is_some_and(|f| f.object);
-                        if !escaped
-                            && in_object
-                            && self.last_key_is_type
-                            && self.depth() >= 3
-                            && COPY_TYPES.contains(&value)
-                        {
-                            self.record_fragment();
-                        } else if (escaped && may_hide_prefix(value)) || names_type(value) {
-                            return None;
-                        }
-                    }
-                }
+                b'"' => self.string_value(pending_type)?,
                 b't' => self.word(b"true")?,
                 b'f' => self.word(b"false")?,
                 b'n' => self.word(b"null")?,
                 b'-' | b'0'..=b'9' => self.number()?,
                 _ => return None,
             }
-            pending_root_props = false;
-            pending_type = false;
-            // after a value: `,` or a closing bracket, possibly several
-            loop {
-                self.ws();
-                let Some(frame) = self.sc.frames.last().copied() else {
-                    // the root value is complete
-                    return (self.pos == self.s.len()).then_some(());
-                };
-                match *self.s.get(self.pos)? {
-                    b',' => {
-                        self.pos += 1;
-                        self.ws();
-                        if !frame.object
-                            && let Some(f) = self.sc.frames.last_mut()
-                        {
-                            f.count += 1;
-                        }
-                        if frame.object {
-                            (pending_root_props, pending_type) = self.key()?;
-                        } else if self.s.get(self.pos) == Some(&b']') {
-                            return None; // trailing comma
-                        }
-                        break;
+            match self.after_value()? {
+                Some(pending) => (pending_root_props, pending_type) = pending,
+                // the root value is complete
+                None => return Some(()),
+            }
+        }
+    }
+
+    /// An object or array opens at `pos`: its frame is pushed; returns whether it has contents (else it
+    /// closed at once, and is a complete value).
+    #[inline]
+    fn open(&mut self, object: bool, root_props: bool) -> R<bool> {
+        if self.depth() >= MAX_DEPTH {
+            return None;
+        }
+        let via = self.via();
+        self.sc.frames.push(Frame {
+            object,
+            first_key: self.sc.keys.len(),
+            root_props,
+            start: self.pos as u32,
+            count: 0,
+            via,
+        });
+        self.pos += 1;
+        self.ws();
+        let close = if object { b'}' } else { b']' };
+        if self.s.get(self.pos) == Some(&close) {
+            self.pos += 1;
+            self.sc.frames.pop();
+            Some(false)
+        } else {
+            Some(true)
+        }
+    }
+
+    /// A string value at `pos`; `pending_type` says it is the root's `properties.type`. None when it
+    /// names, or may name, a type of a connector that the whole file must be parsed for.
+    #[inline]
+    fn string_value(&mut self, pending_type: bool) -> R<()> {
+        let start = self.pos;
+        let escaped = self.string()?;
+        let value = &self.s[start + 1..self.pos - 1];
+        // most values neither name a connector nor have escapes: nothing more to ask
+        if escaped || value.starts_with(CONNECTOR_PREFIX) || value.starts_with(OTHER_PREFIX) {
+            // `properties.type` of the root that is, or may decode to, a linked service's
+            if pending_type && (escaped || is_linked_service_type(value)) {
+                return None;
+            }
+            // a copy source or sink: its object alone is checked; any other connector type
+            // as a value (a linked service, a dataset), or one an escape near the start may
+            // spell, needs the whole file
+            let in_object = self.sc.frames.last().is_some_and(|f| f.object);
+            if !escaped
+                && in_object
+                && self.last_key_is_type
+                && self.depth() >= 3
+                && COPY_TYPES.contains(&value)
+            {
+                self.record_fragment();
+            } else if (escaped && may_hide_prefix(value)) || names_type(value) {
+                return None;
+            }
+        }
+        Some(())
+    }
+
+    /// After a value: `,` (and in an object the next key) or closing brackets, possibly several, up to
+    /// where the next value starts. Returns what `key` says of the next member (`(false, false)` for an
+    /// array element), or None inside Some when the root value is complete and nothing follows it.
+    #[inline]
+    fn after_value(&mut self) -> R<Option<(bool, bool)>> {
+        loop {
+            self.ws();
+            let Some(frame) = self.sc.frames.last().copied() else {
+                return (self.pos == self.s.len()).then_some(None);
+            };
+            match *self.s.get(self.pos)? {
+                b',' => {
+                    self.pos += 1;
+                    self.ws();
+                    if !frame.object
+                        && let Some(f) = self.sc.frames.last_mut()
+                    {
+                        f.count += 1;
                     }
-                    b'}' if frame.object => {
-                        self.pos += 1;
-                        self.close_object(frame)?;
+                    if frame.object {
+                        return self.key().map(Some);
+                    } else if self.s.get(self.pos) == Some(&b']') {
+                        return None; // trailing comma
                     }
-                    b']' if !frame.object => {
-                        self.pos += 1;
-                        self.sc.frames.pop();
-                    }
-                    _ => return None,
+                    return Some(Some((false, false)));
                 }
+                b'}' if frame.object => {
+                    self.pos += 1;
+                    self.close_object(frame)?;
+                }
+                b']' if !frame.object => {
+                    self.pos += 1;
+                    self.sc.frames.pop();
+                }
+                _ => return None,
             }
         }
     }
